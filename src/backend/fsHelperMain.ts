@@ -1,0 +1,154 @@
+/**
+ * Entry point of a file helper process. It runs one request at a time with synchronous calls:
+ * if the storage hangs, only this process hangs, and the pool kills it.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { FsRequest, HelperReply, HelperRequest, ProbeResult, StatfsResult, StatResult } from './fsOps';
+
+function toStat(s: fs.Stats): StatResult {
+  return {
+    isDirectory: s.isDirectory(),
+    isFile: s.isFile(),
+    size: s.size,
+    mode: s.mode,
+    mtimeMs: s.mtimeMs,
+    dev: s.dev,
+  };
+}
+
+function toStatfs(s: fs.StatsFs): StatfsResult {
+  return { bsize: s.bsize, blocks: s.blocks, bfree: s.bfree, bavail: s.bavail, files: s.files, ffree: s.ffree };
+}
+
+function writeFileAtomic(file: string, data: string): null {
+  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const fd = fs.openSync(tmp, 'w', 0o644);
+  try {
+    fs.writeSync(fd, data);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, file);
+  const dirFd = fs.openSync(path.dirname(file), 'r');
+  try {
+    fs.fsyncSync(dirFd);
+  } finally {
+    fs.closeSync(dirFd);
+  }
+  return null;
+}
+
+function errCode(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return typeof code === 'string' ? code : 'EUNKNOWN';
+}
+
+/**
+ * One health probe: a lookup of a name never used before (cached attributes of known names can
+ * look fine during an outage), a stat of the root, a write-fsync-read-compare-delete round trip
+ * on writable mounts, and statfs.
+ */
+function probe(root: string, write: boolean, hiddenDir: string, delayMs: number): ProbeResult {
+  // Injected latency blocks this helper as slow storage would, so deadlines act for real.
+  if (delayMs > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, delayMs);
+  const token = randomBytes(12).toString('hex');
+  let step: NonNullable<ProbeResult['failedStep']> = 'stat';
+  try {
+    fs.statSync(root);
+    step = 'lookup';
+    try {
+      fs.lstatSync(path.join(root, `.csi-probe-lookup-${token}`));
+    } catch (err) {
+      if (errCode(err) !== 'ENOENT') throw err;
+    }
+    if (write) {
+      step = 'write';
+      const dir = path.join(root, hiddenDir);
+      fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+      const file = path.join(dir, `probe-${token}`);
+      const payload = `csi-health-probe ${token}\n`;
+      const fd = fs.openSync(file, 'w', 0o600);
+      try {
+        fs.writeSync(fd, payload);
+        step = 'fsync';
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+      step = 'read';
+      const back = fs.readFileSync(file, 'utf8');
+      if (back !== payload) {
+        try {
+          fs.unlinkSync(file);
+        } catch {
+          // the mismatch is what we report; a failed clean-up is secondary
+        }
+        return { ok: false, failedStep: 'compare', code: 'EMISMATCH', message: 'data read back differs from data written' };
+      }
+      step = 'delete';
+      fs.unlinkSync(file);
+    }
+    step = 'statfs';
+    return { ok: true, statfs: toStatfs(fs.statfsSync(root)) };
+  } catch (err) {
+    return { ok: false, failedStep: step, code: errCode(err), message: (err as Error).message };
+  }
+}
+
+function run(req: FsRequest): unknown {
+  switch (req.op) {
+    case 'stat':
+      return toStat(fs.statSync(req.path));
+    case 'exists':
+      try {
+        fs.lstatSync(req.path);
+        return true;
+      } catch (err) {
+        if (errCode(err) === 'ENOENT') return false;
+        throw err;
+      }
+    case 'statfs':
+      return toStatfs(fs.statfsSync(req.path));
+    case 'mkdir':
+      fs.mkdirSync(req.path, { recursive: true, mode: req.mode ?? 0o750 });
+      return null;
+    case 'readFile': {
+      const st = fs.statSync(req.path);
+      if (st.size > req.maxBytes) throw Object.assign(new Error(`${req.path} is larger than ${req.maxBytes} bytes`), { code: 'EFBIG' });
+      return fs.readFileSync(req.path, 'utf8');
+    }
+    case 'writeFileAtomic':
+      return writeFileAtomic(req.path, req.data);
+    case 'rm':
+      fs.rmSync(req.path, { recursive: true, force: true });
+      return null;
+    case 'rmdirIfEmpty':
+      try {
+        fs.rmdirSync(req.path);
+        return true;
+      } catch (err) {
+        const code = errCode(err);
+        if (code === 'ENOENT') return true;
+        if (code === 'ENOTEMPTY' || code === 'EEXIST') return false;
+        throw err;
+      }
+    case 'readdir':
+      return fs.readdirSync(req.path);
+    case 'probe':
+      return probe(req.path, req.write, req.hiddenDir, req.delayMs ?? 0);
+  }
+}
+
+process.on('message', (msg: HelperRequest) => {
+  let reply: HelperReply;
+  try {
+    reply = { id: msg.id, ok: true, result: run(msg.req) };
+  } catch (err) {
+    reply = { id: msg.id, ok: false, code: errCode(err), message: (err as Error).message };
+  }
+  process.send?.(reply);
+});
+process.on('disconnect', () => process.exit(0));

@@ -1,0 +1,110 @@
+import type { Logger } from 'pino';
+import { CommandFailedError, CommandTimeoutError, runChecked, type CommandRunner, runCommand } from './runCommand';
+import { findMount, readMountTable, type MountEntry, type MountTableReader } from './mountTable';
+
+export type MountOperation = 'mount' | 'bind' | 'umount' | 'umount_force' | 'umount_lazy';
+
+/** Told of every mount command, for metrics. */
+export type MountObserver = (op: MountOperation, seconds: number, ok: boolean) => void;
+
+export interface MounterOptions {
+  run?: CommandRunner;
+  readTable?: MountTableReader;
+  /** Deadline of a mount command. */
+  mountTimeoutMs?: number;
+  /** Deadline of a normal umount before it is escalated to -f and then lazy. */
+  umountTimeoutMs?: number;
+  observe?: MountObserver;
+  logger?: Logger;
+}
+
+/** The kernel mount operations the node and controller need. */
+export interface Mounter {
+  /** Bind-mounts `source` at `target`, read-only when asked. */
+  bindMount(source: string, target: string, readOnly: boolean): Promise<void>;
+  /** `mount -t fsType -o options source target`. */
+  mount(fsType: string, source: string, target: string, options: string[]): Promise<void>;
+  /**
+   * Unmounts every mount stacked at `target`. A normal umount gets a short deadline, then
+   * `umount -f`, then a lazy umount: a target whose server is gone never hangs the caller.
+   */
+  unmount(target: string): Promise<void>;
+  /** The top-most mount at exactly this path, from the mount table. */
+  mountAt(target: string): Promise<MountEntry | undefined>;
+  /** The whole mount table. */
+  table(): Promise<MountEntry[]>;
+}
+
+/** A Mounter that runs util-linux mount/umount with deadlines. */
+export class SystemMounter implements Mounter {
+  private readonly run: CommandRunner;
+  private readonly readTable: MountTableReader;
+  private readonly mountTimeoutMs: number;
+  private readonly umountTimeoutMs: number;
+
+  constructor(private readonly opts: MounterOptions = {}) {
+    this.run = opts.run ?? runCommand;
+    this.readTable = opts.readTable ?? readMountTable;
+    this.mountTimeoutMs = opts.mountTimeoutMs ?? 60_000;
+    this.umountTimeoutMs = opts.umountTimeoutMs ?? 5_000;
+  }
+
+  table(): Promise<MountEntry[]> {
+    return this.readTable();
+  }
+
+  async mountAt(target: string): Promise<MountEntry | undefined> {
+    return findMount(await this.readTable(), target);
+  }
+
+  async bindMount(source: string, target: string, readOnly: boolean): Promise<void> {
+    const args = readOnly ? ['--bind', '-o', 'ro', source, target] : ['--bind', source, target];
+    await this.timed('bind', () => runChecked(this.run, 'mount', args, { timeoutMs: this.mountTimeoutMs }));
+  }
+
+  async mount(fsType: string, source: string, target: string, options: string[]): Promise<void> {
+    const args = ['-t', fsType];
+    if (options.length > 0) args.push('-o', options.join(','));
+    args.push(source, target);
+    await this.timed('mount', () => runChecked(this.run, 'mount', args, { timeoutMs: this.mountTimeoutMs }));
+  }
+
+  async unmount(target: string): Promise<void> {
+    // Bind mounts can be stacked by retries; take them all off.
+    for (let i = 0; i < 16 && (await this.mountAt(target)); i++) await this.unmountOnce(target);
+    if (await this.mountAt(target)) throw new Error(`${target} is still mounted after repeated umount`);
+  }
+
+  private async unmountOnce(target: string): Promise<void> {
+    const steps: Array<[MountOperation, string[]]> = [
+      ['umount', [target]],
+      ['umount_force', ['-f', target]],
+      ['umount_lazy', ['-l', target]],
+    ];
+    let lastErr: unknown;
+    for (const [op, args] of steps) {
+      try {
+        await this.timed(op, () => runChecked(this.run, 'umount', args, { timeoutMs: this.umountTimeoutMs }));
+        return;
+      } catch (err) {
+        lastErr = err;
+        if (!(err instanceof CommandFailedError || err instanceof CommandTimeoutError)) throw err;
+        if (!(await this.mountAt(target))) return;
+        this.opts.logger?.warn({ target, op, err: (err as Error).message }, 'umount step failed; escalating');
+      }
+    }
+    throw lastErr;
+  }
+
+  private async timed<T>(op: MountOperation, fn: () => Promise<T>): Promise<T> {
+    const start = process.hrtime.bigint();
+    let ok = false;
+    try {
+      const r = await fn();
+      ok = true;
+      return r;
+    } finally {
+      this.opts.observe?.(op, Number(process.hrtime.bigint() - start) / 1e9, ok);
+    }
+  }
+}

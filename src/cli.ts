@@ -1,0 +1,43 @@
+import { Command, Option } from 'commander';
+import type { RawOptions } from './config';
+
+/** The command line, flags with their environment variables; `--help` lists them all. */
+export function buildCli(version: string): Command {
+  const env = (o: Option, name: string): Option => o.env(name);
+  return new Command('csi-driver')
+    .description('CSI driver for NFSv4 and AWS EFS with an embedded volume health monitor')
+    .version(version)
+    .addOption(env(new Option('--endpoint <url>', 'CSI endpoint: unix:///path/csi.sock or tcp://host:port (default unix://./.run/csi.sock)'), 'CSI_ENDPOINT'))
+    .addOption(env(new Option('--driver-name <name>', 'driver name reported by GetPluginInfo'), 'DRIVER_NAME'))
+    .addOption(env(new Option('--node-id <id>', 'node id reported by NodeGetInfo (default $HOSTNAME)'), 'NODE_ID'))
+    .addOption(env(new Option('--mode <mode>', 'services to serve').choices(['controller', 'node', 'all']), 'CSI_MODE'))
+    .addOption(env(new Option('--backend <kind>', 'storage backend').choices(['local', 'nfs']), 'CSI_BACKEND'))
+    .addOption(env(new Option('--local-dir <dir>', 'share directory of the local backend (default ./.run/share)'), 'LOCAL_DIR'))
+    .addOption(env(new Option('--state-dir <dir>', 'private state: node mount records, controller work mounts (default ./.run/state)'), 'STATE_DIR'))
+    .addOption(env(new Option('--nfs-server <host>', 'NFS server name or address'), 'NFS_SERVER'))
+    .addOption(env(new Option('--nfs-share <path>', 'exported path on the NFS server (default /)'), 'NFS_SHARE'))
+    .addOption(env(new Option('--nfs-mount-options <opts>', 'comma-separated NFS mount options (default nfsvers=4.1)'), 'NFS_MOUNT_OPTIONS'))
+    .addOption(env(new Option('--efs-region <region>', 'AWS region for EFS volume handles (fs-id.efs.<region>.amazonaws.com)'), 'AWS_REGION'))
+    .addOption(env(new Option('--efs-dns-name <name>', 'explicit EFS DNS name or mount-target IP for EFS volume handles'), 'EFS_DNS_NAME'))
+    .addOption(env(new Option('--health-api <api>', 'health API to advertise (default both)').choices(['v1.12', 'v1.13', 'both']), 'HEALTH_API'))
+    .addOption(env(new Option('--health-port <port>', 'port of /healthz and /metrics; 0 disables (default 9910)'), 'HEALTH_PORT'))
+    .addOption(env(new Option('--health-address <addr>', 'address of the health port (default 0.0.0.0)'), 'HEALTH_ADDRESS'))
+    .addOption(env(new Option('--health-check-interval <duration>', 'time between checks of one mount (default 30s)'), 'HEALTH_CHECK_INTERVAL'))
+    .addOption(env(new Option('--health-check-timeout <duration>', 'hard deadline of one check (default 5s)'), 'HEALTH_CHECK_TIMEOUT'))
+    .addOption(env(new Option('--health-failure-threshold <n>', 'consecutive failures before a mount is unhealthy (default 2)'), 'HEALTH_FAILURE_THRESHOLD'))
+    .addOption(env(new Option('--health-success-threshold <n>', 'consecutive successes before a mount is healthy again (default 2)'), 'HEALTH_SUCCESS_THRESHOLD'))
+    .addOption(env(new Option('--health-concurrency <n>', 'probes running at once (default 4)'), 'HEALTH_CONCURRENCY'))
+    .addOption(env(new Option('--enable-fault-injection', 'serve the fault-injection API (for testing health pipelines)'), 'ENABLE_FAULT_INJECTION'))
+    .addOption(env(new Option('--fault-injection-address <addr>', 'address of the fault-injection API (default 127.0.0.1)'), 'FAULT_INJECTION_ADDRESS'))
+    .addOption(env(new Option('--fault-injection-port <port>', 'port of the fault-injection API (default 9911)'), 'FAULT_INJECTION_PORT'))
+    .addOption(env(new Option('--max-volumes-per-node <n>', 'reported by NodeGetInfo; 0 means no limit (default 0)'), 'MAX_VOLUMES_PER_NODE'))
+    .addOption(env(new Option('--log-level <level>', 'trace, debug, info, warn, error (default info)'), 'LOG_LEVEL'))
+    .allowExcessArguments(false);
+}
+
+/** Parses argv into raw options (validation happens in buildConfig). */
+export function parseCli(argv: string[], version: string): RawOptions {
+  const cmd = buildCli(version);
+  cmd.parse(argv);
+  return cmd.opts<RawOptions>();
+}

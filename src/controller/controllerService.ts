@@ -1,0 +1,163 @@
+import type { HealthApi } from '../config';
+import type { ShareStore } from '../backend/shareStore';
+import { checkIdentifier } from '../backend/ids';
+import { invalidArgument, notFound, unimplemented } from '../grpc/csiError';
+import type { ControllerHandlers } from '../grpc/csiTypes';
+import type { AsyncService } from '../grpc/unary';
+import { paginate } from '../grpc/pageToken';
+import { capacityFor, capabilityProblem, requireCapabilities } from '../grpc/validateCommon';
+import { toVolumeCondition, uniqueIssues, type HealthIssue } from '../health/healthIssue';
+import { controllerCapabilities } from './controllerCapabilities';
+import type { ControllerHealth } from './controllerHealth';
+import { createVolume, defaultCapacityBytes, toCsiVolume } from './createVolume';
+import { createSnapshot, listSnapshots, toCsiSnapshot } from './snapshotRpcs';
+import type { VolumeContextSource } from './volumeContext';
+
+export interface ControllerDeps {
+  store: ShareStore;
+  health: ControllerHealth;
+  context: VolumeContextSource;
+  healthApi: HealthApi;
+  advertiseGetSnapshot?: boolean;
+}
+
+function volumeHealth(volumeId: string, issues: HealthIssue[]) {
+  return {
+    volume_id: volumeId,
+    health_statuses: uniqueIssues(issues).map((i) => ({ status: i.status, reason: i.reason, message: i.message })),
+  };
+}
+
+/** The CSI Controller service on a share of volume directories. */
+export function createControllerService(deps: ControllerDeps): AsyncService<ControllerHandlers> {
+  const { store, health, context, healthApi } = deps;
+  const withCondition = healthApi !== 'v1.13';
+
+  const requireVolume = async (id: string) => {
+    checkIdentifier('volume_id', id);
+    const rec = await store.getVolume(id);
+    if (!rec) throw notFound(`volume ${id} does not exist`);
+    return rec;
+  };
+
+  return {
+    CreateVolume: (req) => createVolume(store, context, req),
+
+    async DeleteVolume(req) {
+      checkIdentifier('volume_id', req.volume_id);
+      // CSI: deleting a volume that does not exist succeeds.
+      await store.deleteVolume(req.volume_id);
+      return {};
+    },
+
+    async ControllerPublishVolume() {
+      throw unimplemented('ControllerPublishVolume is not supported: volumes need no attach step');
+    },
+
+    async ControllerUnpublishVolume() {
+      throw unimplemented('ControllerUnpublishVolume is not supported: volumes need no attach step');
+    },
+
+    async ValidateVolumeCapabilities(req) {
+      checkIdentifier('volume_id', req.volume_id);
+      if (req.volume_capabilities.length === 0) throw invalidArgument('volume_capabilities is required');
+      const rec = await requireVolume(req.volume_id);
+      for (const cap of req.volume_capabilities) {
+        const problem = capabilityProblem(cap);
+        if (problem) return { message: problem };
+      }
+      return {
+        confirmed: {
+          volume_context: req.volume_context,
+          volume_capabilities: req.volume_capabilities,
+          parameters: req.parameters,
+          mutable_parameters: req.mutable_parameters,
+        },
+        message: `volume ${rec.id} supports the requested capabilities`,
+      };
+    },
+
+    async ListVolumes(req) {
+      const all = await store.listVolumes();
+      const { page, nextToken } = paginate(all, req.max_entries, req.starting_token);
+      const issues = withCondition ? await health.issuesOfAll(page.map((v) => v.id)) : undefined;
+      return {
+        entries: page.map((rec) => ({
+          volume: toCsiVolume(rec, context),
+          status: {
+            published_node_ids: [],
+            ...(issues ? { volume_condition: toVolumeCondition(issues.get(rec.id) ?? []) } : {}),
+          },
+        })),
+        next_token: nextToken,
+      };
+    },
+
+    async ControllerListVolumeHealth(req) {
+      const all = await store.listVolumes();
+      const issues = await health.issuesOfAll(all.map((v) => v.id));
+      // v1.13: volumes with no adverse condition are left out.
+      const sick = all.filter((v) => (issues.get(v.id) ?? []).length > 0);
+      const { page, nextToken } = paginate(sick, req.max_entries, req.starting_token);
+      return { entries: page.map((v) => volumeHealth(v.id, issues.get(v.id) ?? [])), next_token: nextToken };
+    },
+
+    async ControllerGetVolumeHealth(req) {
+      const rec = await requireVolume(req.volume_id);
+      return { volume_health: volumeHealth(rec.id, await health.issuesOf(rec.id)) };
+    },
+
+    async GetCapacity(req) {
+      for (const cap of req.volume_capabilities) {
+        if (capabilityProblem(cap)) return { available_capacity: '0' };
+      }
+      const c = await store.capacity();
+      return { available_capacity: String(c.availableBytes), maximum_volume_size: { value: String(c.totalBytes) } };
+    },
+
+    async ControllerGetCapabilities() {
+      return { capabilities: controllerCapabilities(healthApi, deps.advertiseGetSnapshot ?? false) };
+    },
+
+    CreateSnapshot: (req) => createSnapshot(store, req),
+
+    async DeleteSnapshot(req) {
+      checkIdentifier('snapshot_id', req.snapshot_id);
+      await store.deleteSnapshot(req.snapshot_id);
+      return {};
+    },
+
+    ListSnapshots: (req) => listSnapshots(store, req),
+
+    async GetSnapshot(req) {
+      checkIdentifier('snapshot_id', req.snapshot_id);
+      const rec = await store.getSnapshot(req.snapshot_id);
+      if (!rec) throw notFound(`snapshot ${req.snapshot_id} does not exist`);
+      return { snapshot: toCsiSnapshot(rec) };
+    },
+
+    async ControllerExpandVolume(req) {
+      checkIdentifier('volume_id', req.volume_id);
+      if (!req.capacity_range) throw invalidArgument('capacity_range is required');
+      if (req.volume_capability) requireCapabilities('volume_capability', [req.volume_capability]);
+      const rec = await requireVolume(req.volume_id);
+      const { bytes } = capacityFor(req.capacity_range, defaultCapacityBytes);
+      // NFS has no quota to grow: the new size is recorded, never shrunk.
+      if (bytes > rec.capacityBytes) await store.updateVolume({ ...rec, capacityBytes: bytes });
+      return { capacity_bytes: String(Math.max(bytes, rec.capacityBytes)), node_expansion_required: false };
+    },
+
+    async ControllerGetVolume(req) {
+      const rec = await requireVolume(req.volume_id);
+      const issues = withCondition ? await health.issuesOf(rec.id) : undefined;
+      return {
+        volume: toCsiVolume(rec, context),
+        status: { published_node_ids: [], ...(issues ? { volume_condition: toVolumeCondition(issues) } : {}) },
+      };
+    },
+
+    async ControllerModifyVolume() {
+      throw unimplemented('ControllerModifyVolume is not supported');
+    },
+  };
+}

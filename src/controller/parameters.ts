@@ -1,0 +1,23 @@
+import { invalidArgument } from '../grpc/csiError';
+import { parseMountOptions } from '../config';
+
+/** StorageClass parameters this driver understands; the provisioner's own keys are passed over. */
+const known = new Set(['mountOptions']);
+
+/** Validates StorageClass parameters; unknown keys are refused so that typos do not go unnoticed. */
+export function validateParameters(params: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(params)) {
+    if (k.startsWith('csi.storage.k8s.io/')) continue;
+    if (!known.has(k)) throw invalidArgument(`unknown parameter "${k}" (known: ${[...known].join(', ')})`);
+    if (k === 'mountOptions') {
+      try {
+        parseMountOptions(v);
+      } catch (err) {
+        throw invalidArgument(`parameter mountOptions: ${(err as Error).message}`);
+      }
+    }
+    out[k] = v;
+  }
+  return out;
+}

@@ -1,0 +1,21 @@
+import type { VolumeRecord } from '../backend/records';
+import { ShareStore } from '../backend/shareStore';
+
+/** What the controller tells nodes about where a volume lives. */
+export interface VolumeContextSource {
+  backend: 'local' | 'nfs';
+  server?: string;
+  share?: string;
+}
+
+/**
+ * The volume_context a node receives with NodeStage/NodePublish: enough to mount the volume
+ * without asking the controller (the data directory, and for NFS the server and export).
+ */
+export function volumeContextFor(rec: VolumeRecord, src: VolumeContextSource): Record<string, string> {
+  const ctx: Record<string, string> = { backend: src.backend, volumeDir: ShareStore.volumeDataDir(rec.id) };
+  if (src.server) ctx.server = src.server;
+  if (src.share) ctx.share = src.share;
+  if (rec.parameters.mountOptions) ctx.mountOptions = rec.parameters.mountOptions;
+  return ctx;
+}

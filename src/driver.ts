@@ -1,0 +1,190 @@
+import type * as http from 'node:http';
+import { readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import * as path from 'node:path';
+import type { Logger } from 'pino';
+import type { Config } from './config';
+import { FsHelperPool } from './backend/fsHelperPool';
+import { SystemMounter } from './backend/mounter';
+import { readMountTable, findMount } from './backend/mountTable';
+import { ShareStore } from './backend/shareStore';
+import { createControllerService } from './controller/controllerService';
+import { ControllerHealth } from './controller/controllerHealth';
+import { CsiServer, type ServiceBinding } from './grpc/csiServer';
+import { loadCsiProto } from './grpc/loadCsiProto';
+import { bindService, type UnaryDeps } from './grpc/unary';
+import { VolumeLocks } from './grpc/volumeLocks';
+import { systemClock, type Clock } from './health/clock';
+import { DriverMetrics } from './health/driverMetrics';
+import { FaultInjector } from './health/faultInjector';
+import { startFaultApi } from './health/faultApi';
+import { HealthMonitor } from './health/healthMonitor';
+import { startHealthServer } from './health/healthHttpServer';
+import { toReport } from './health/mountHealth';
+import { shareStorageCheck } from './health/shareStorageCheck';
+import { createIdentityService } from './identity/identityService';
+import { NodeMountOps } from './node/nodeMountOps';
+import { createNodeService } from './node/nodeService';
+import { NodeStateStore } from './node/nodeStateStore';
+import { localSourceResolver } from './node/volumeSourceResolver';
+
+/** The version in package.json, read once. */
+export const driverVersion: string = (
+  JSON.parse(readFileSync(path.resolve(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }
+).version;
+
+/** A started driver: its addresses and a way to stop it. */
+export interface RunningDriver {
+  csiAddress: string;
+  healthPort: number | undefined;
+  faultPort: number | undefined;
+  monitor: HealthMonitor;
+  stop(): Promise<void>;
+}
+
+function portOf(s: http.Server | undefined): number | undefined {
+  const a = s?.address();
+  return a && typeof a === 'object' ? a.port : undefined;
+}
+
+/** Builds every part from the Config, restores node state from the mount table, and starts serving. */
+export async function startDriver(cfg: Config, logger: Logger, clock: Clock = systemClock): Promise<RunningDriver> {
+  if (cfg.backend !== 'local') throw new Error(`backend ${cfg.backend} is not available in this build`);
+  const pool = new FsHelperPool({ logger: logger.child({ component: 'fs-helpers' }) });
+  const faults = cfg.enableFaultInjection ? new FaultInjector(clock) : undefined;
+  let metrics: DriverMetrics | undefined;
+  const mounter = new SystemMounter({ logger, observe: (op, s, ok) => metrics?.observeMount(op, s, ok) });
+  await mkdir(cfg.stateDir, { recursive: true, mode: 0o700 });
+  await pool.run({ op: 'mkdir', path: cfg.localDir }, 10_000);
+  const store = new ShareStore(async () => cfg.localDir, { pool, logger });
+  let backendReady = false;
+  const initBackend = store.ensureLayout().then(
+    () => (backendReady = true),
+    (err: Error) => logger.error({ err: err.message }, 'share layout could not be created; will retry on the next call'),
+  );
+
+  const monitor = new HealthMonitor({
+    pool,
+    readTable: readMountTable,
+    clock,
+    logger: logger.child({ component: 'health-monitor' }),
+    intervalMs: cfg.healthCheckIntervalMs,
+    timeoutMs: cfg.healthCheckTimeoutMs,
+    failureThreshold: cfg.healthFailureThreshold,
+    successThreshold: cfg.healthSuccessThreshold,
+    concurrency: cfg.healthConcurrency,
+    checkStorage: shareStorageCheck(pool, cfg.localDir, cfg.healthCheckTimeoutMs),
+    ...(faults ? { faults } : {}),
+    observer: {
+      probeDone: (m, s, issue) => metrics?.observeProbe(m, s, issue),
+      stateChanged: () => undefined,
+    },
+  });
+  const storageReachable = (): boolean => !monitor.storageIssues().some((s) => s.status === 'STORAGE_UNREACHABLE');
+  const ready = (): { ok: boolean; problems: string[] } => {
+    const problems: string[] = [];
+    for (const m of monitor.all()) {
+      const issues = monitor.issuesOf(m.reg.path);
+      if (issues.length > 0) problems.push(`${m.reg.path}: ${issues.map((i) => i.reason).join(', ')}`);
+    }
+    for (const s of monitor.storageIssues()) problems.push(`storage: ${s.reason}: ${s.message}`);
+    return { ok: problems.length === 0, problems };
+  };
+  metrics = new DriverMetrics({
+    mounts: () => monitor.all(),
+    issuesOf: (p) => monitor.issuesOf(p),
+    stuckHelpers: () => pool.snapshot().stuck,
+    driverHealthy: () => ready().ok,
+    storageReachable,
+  });
+
+  const locks = new VolumeLocks();
+  const unaryDeps: UnaryDeps = { logger, locks, observe: (rpc, code, s) => metrics?.observeRpc(rpc, code, s) };
+  const proto = loadCsiProto().csi.v1;
+  let serverUp = false;
+  const services: ServiceBinding[] = [
+    {
+      definition: proto.Identity.service,
+      implementation: bindService(
+        createIdentityService({
+          driverName: cfg.driverName,
+          version: driverVersion,
+          mode: cfg.mode,
+          ready: () => serverUp && backendReady && monitor.loopAlive().ok,
+        }),
+        unaryDeps,
+      ),
+    },
+  ];
+  const context = { backend: cfg.backend };
+  if (cfg.mode !== 'node') {
+    const health = new ControllerHealth(store, (id) => faults?.issuesFor(id) ?? []);
+    services.push({
+      definition: proto.Controller.service,
+      implementation: bindService(createControllerService({ store, health, context, healthApi: cfg.healthApi }), unaryDeps),
+    });
+  }
+  if (cfg.mode !== 'controller') {
+    const state = new NodeStateStore(cfg.stateDir);
+    await state.load();
+    // The mount table is the truth: records of mounts that are gone are dropped, the rest watched again.
+    const table = await readMountTable();
+    for (const reg of await state.retain((p) => findMount(table, p) !== undefined)) monitor.register(reg);
+    const ops = new NodeMountOps({ mounter, pool, state, health: monitor, logger, ...(faults ? { faults } : {}) });
+    services.push({
+      definition: proto.Node.service,
+      implementation: bindService(
+        createNodeService({
+          nodeId: cfg.nodeId,
+          maxVolumesPerNode: cfg.maxVolumesPerNode,
+          healthApi: cfg.healthApi,
+          ops,
+          state,
+          health: monitor,
+          pool,
+          resolveSource: localSourceResolver(cfg.localDir),
+          logger,
+        }),
+        unaryDeps,
+      ),
+    });
+  }
+
+  const server = new CsiServer(cfg.endpoint, services, logger);
+  await server.start();
+  serverUp = true;
+  monitor.start();
+  await initBackend;
+  const healthServer =
+    cfg.healthPort > 0
+      ? await startHealthServer(
+          cfg.healthPort,
+          cfg.healthAddress,
+          {
+            live: () => monitor.loopAlive(),
+            ready,
+            mounts: () => Object.fromEntries(monitor.all().map((m) => [m.reg.path, toReport(m, monitor.issuesOf(m.reg.path))])),
+            metrics: () => metrics?.text() ?? Promise.resolve(''),
+            metricsContentType: metrics.registry.contentType,
+            driverName: cfg.driverName,
+          },
+          logger,
+        )
+      : undefined;
+  const faultServer = faults ? await startFaultApi(cfg.faultInjectionPort, cfg.faultInjectionAddress, faults, logger) : undefined;
+
+  return {
+    csiAddress: server.address,
+    healthPort: portOf(healthServer),
+    faultPort: portOf(faultServer),
+    monitor,
+    async stop() {
+      serverUp = false;
+      monitor.stop();
+      await server.stop();
+      healthServer?.close();
+      faultServer?.close();
+      pool.close();
+    },
+  };
+}

@@ -1,0 +1,16 @@
+const secretKey = /(^|_)secrets?$/i;
+
+/**
+ * A copy of a request fit for the log: every field named `secrets` (or `*_secrets`) is replaced
+ * by a marker, at any depth, so that credentials never reach logs.
+ */
+export function redactSecrets(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redactSecrets);
+  if (value === null || typeof value !== 'object' || Buffer.isBuffer(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (secretKey.test(k)) out[k] = v && typeof v === 'object' && Object.keys(v).length === 0 ? {} : '[REDACTED]';
+    else out[k] = redactSecrets(v);
+  }
+  return out;
+}

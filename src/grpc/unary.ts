@@ -1,0 +1,127 @@
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { aborted } from './csiError';
+import { toGrpcStatus } from './toGrpcStatus';
+import { redactSecrets } from './redact';
+import type { VolumeLocks } from './volumeLocks';
+
+/** What a handler learns about its call besides the request. */
+export interface CallContext {
+  logger: Logger;
+}
+
+/**
+ * The service type derived from the generated grpc handlers: every RPC becomes
+ * `(req, ctx) => Promise<res>`, so a missing RPC is a compile error.
+ */
+export type AsyncService<H> = {
+  [K in keyof H as string extends K ? never : K]: H[K] extends grpc.handleUnaryCall<infer Req, infer Res>
+    ? (req: Req, ctx: CallContext) => Promise<Res>
+    : never;
+};
+
+/** Told of every finished RPC, for metrics. */
+export type RpcObserver = (rpc: string, code: grpc.status, seconds: number) => void;
+
+export interface UnaryDeps {
+  logger: Logger;
+  locks: VolumeLocks;
+  observe?: RpcObserver;
+}
+
+type AnyRequest = Record<string, unknown>;
+
+const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+
+/**
+ * Mutating RPCs take a per-volume lock. Keys are namespaced so that a volume id and a volume
+ * name never collide; CreateVolume locks its name, as its id is not known before.
+ */
+export function lockKeyFor(rpc: string, req: AnyRequest): string | undefined {
+  switch (rpc) {
+    case 'CreateVolume':
+      return str(req.name) && `volume-name:${str(req.name)}`;
+    case 'CreateSnapshot':
+      return str(req.name) && `snapshot-name:${str(req.name)}`;
+    case 'DeleteSnapshot':
+      return str(req.snapshot_id) && `snapshot:${str(req.snapshot_id)}`;
+    case 'DeleteVolume':
+    case 'ControllerExpandVolume':
+    case 'NodeStageVolume':
+    case 'NodeUnstageVolume':
+    case 'NodePublishVolume':
+    case 'NodeUnpublishVolume':
+    case 'NodeExpandVolume':
+      return str(req.volume_id) && `volume:${str(req.volume_id)}`;
+    default:
+      return undefined;
+  }
+}
+
+function volumeIdOf(req: AnyRequest): string | undefined {
+  return str(req.volume_id) || str(req.source_volume_id) || str(req.snapshot_id) || str(req.name) || undefined;
+}
+
+/**
+ * Wraps one async handler as a grpc-js unary handler: a child logger per call, the per-volume
+ * lock, and the mapping of every error to a status (unexpected ones become INTERNAL
+ * "internal error" with the stack in the log only).
+ */
+export function unary<Req, Res>(
+  rpc: string,
+  handler: (req: Req, ctx: CallContext) => Promise<Res>,
+  deps: UnaryDeps,
+): grpc.handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    const start = process.hrtime.bigint();
+    const req = call.request as unknown as AnyRequest;
+    const logger = deps.logger.child({ rpc, volumeId: volumeIdOf(req) });
+    logger.debug({ request: redactSecrets(req) }, 'request');
+    const finish = (code: grpc.status, err?: unknown, res?: Res, details?: string): void => {
+      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      deps.observe?.(rpc, code, seconds);
+      const fields = { code: grpc.status[code], durationMs: Math.round(seconds * 1e4) / 10 };
+      if (code === grpc.status.OK) {
+        logger.info(fields, 'ok');
+        callback(null, res);
+      } else {
+        if (code === grpc.status.INTERNAL) logger.error({ ...fields, err }, 'failed');
+        else logger.warn({ ...fields, details }, 'failed');
+        callback({ code, details, metadata: new grpc.Metadata(), name: 'CsiError', message: details ?? '' });
+      }
+    };
+    const key = lockKeyFor(rpc, req);
+    const release = key ? deps.locks.tryAcquire(key) : () => undefined;
+    if (!release) {
+      const err = aborted(`an operation on ${key} is already in progress`);
+      finish(err.code, err, undefined, err.message);
+      return;
+    }
+    let promise: Promise<Res>;
+    try {
+      promise = handler(call.request, { logger });
+    } catch (err) {
+      promise = Promise.reject(err);
+    }
+    promise.then(
+      (res) => {
+        release();
+        finish(grpc.status.OK, undefined, res);
+      },
+      (err: unknown) => {
+        release();
+        const mapped = toGrpcStatus(err);
+        finish(mapped.code, err, undefined, mapped.details);
+      },
+    );
+  };
+}
+
+/** Wraps every RPC of a service implementation with unary(). */
+export function bindService<S extends object>(impl: S, deps: UnaryDeps): grpc.UntypedServiceImplementation {
+  const out: grpc.UntypedServiceImplementation = {};
+  for (const [rpc, fn] of Object.entries(impl) as Array<[string, (req: unknown, ctx: CallContext) => Promise<unknown>]>) {
+    out[rpc] = unary(rpc, fn.bind(impl), deps);
+  }
+  return out;
+}

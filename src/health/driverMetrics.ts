@@ -1,0 +1,175 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { status } from '@grpc/grpc-js';
+import * as grpc from '@grpc/grpc-js';
+import type { MountOperation } from '../backend/mounter';
+import type { HealthIssue } from './healthIssue';
+import type { MountHealth, MountState } from './mountHealth';
+
+/** What the metrics read at scrape time. */
+export interface MetricsSources {
+  mounts: () => MountHealth[];
+  issuesOf: (path: string) => HealthIssue[];
+  stuckHelpers: () => number;
+  driverHealthy: () => boolean;
+  storageReachable: () => boolean;
+}
+
+const stateRank: Record<MountState, number> = { unknown: 0, healthy: 1, degraded: 2, unhealthy: 3 };
+const states: MountState[] = ['unknown', 'healthy', 'degraded', 'unhealthy'];
+
+/**
+ * The driver's Prometheus metrics on their own Registry (never the global one). Labels are
+ * bounded: volume ids, reasons, RPC methods and codes; never pod paths.
+ */
+export class DriverMetrics {
+  readonly registry = new Registry();
+  private readonly probeDuration: Histogram<'kind' | 'result'>;
+  private readonly probeErrors: Counter<'volume_id' | 'reason'>;
+  private readonly probeTimeouts: Counter;
+  private readonly grpcRequests: Counter<'method' | 'code'>;
+  private readonly grpcDuration: Histogram<'method'>;
+  private readonly mountOps: Counter<'operation' | 'result'>;
+  private readonly mountDuration: Histogram<'operation'>;
+
+  constructor(private readonly src: MetricsSources) {
+    const r = this.registry;
+    collectDefaultMetrics({ register: r });
+    const self = this;
+    new Gauge({
+      name: 'csi_driver_volume_health_state',
+      help: 'Health state of the volumes mounted on this node: 1 for the current state of each volume and mount kind (the worst of its mounts), 0 otherwise.',
+      labelNames: ['volume_id', 'kind', 'state'],
+      registers: [r],
+      collect() {
+        this.reset();
+        for (const [key, st] of self.worstStates()) {
+          const [volumeId, kind] = key.split('\0') as [string, string];
+          for (const s of states) this.set({ volume_id: volumeId, kind, state: s }, s === st ? 1 : 0);
+        }
+      },
+    });
+    new Gauge({
+      name: 'csi_driver_volume_injected_fault',
+      help: 'Faults set through the fault-injection API, by volume and reason (1 while active).',
+      labelNames: ['volume_id', 'reason'],
+      registers: [r],
+      collect() {
+        this.reset();
+        for (const m of self.src.mounts()) {
+          for (const i of self.src.issuesOf(m.reg.path)) if (i.injected) this.set({ volume_id: m.reg.volumeId, reason: i.reason }, 1);
+        }
+      },
+    });
+    new Gauge({
+      name: 'csi_driver_monitored_mounts',
+      help: 'Mounts registered with the health monitor.',
+      registers: [r],
+      collect() {
+        this.set(self.src.mounts().length);
+      },
+    });
+    new Gauge({
+      name: 'csi_driver_probes_stuck',
+      help: 'Probe and file helpers killed after overstaying their deadline that have not exited yet (stuck in the kernel on unresponsive storage).',
+      registers: [r],
+      collect() {
+        this.set(self.src.stuckHelpers());
+      },
+    });
+    new Gauge({
+      name: 'csi_driver_healthy',
+      help: '1 when every monitored mount is healthy and the share is reachable, else 0 (the same verdict as /healthz/ready).',
+      registers: [r],
+      collect() {
+        this.set(self.src.driverHealthy() ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'csi_driver_storage_reachable',
+      help: '1 when the share answers from this process, else 0.',
+      registers: [r],
+      collect() {
+        this.set(self.src.storageReachable() ? 1 : 0);
+      },
+    });
+    this.probeDuration = new Histogram({
+      name: 'csi_driver_probe_duration_seconds',
+      help: 'Duration of health probes (mount table, lookup, write/fsync/read/delete, statfs), by mount kind and result.',
+      labelNames: ['kind', 'result'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [r],
+    });
+    this.probeErrors = new Counter({
+      name: 'csi_driver_probe_errors_total',
+      help: 'Failed health probes by volume and reason (MountUnresponsive, StaleFileHandle, TransportError, ...).',
+      labelNames: ['volume_id', 'reason'],
+      registers: [r],
+    });
+    this.probeTimeouts = new Counter({
+      name: 'csi_driver_probe_timeouts_total',
+      help: 'Health probes that overstayed --health-check-timeout and whose helper was killed.',
+      registers: [r],
+    });
+    this.grpcRequests = new Counter({
+      name: 'csi_driver_grpc_requests_total',
+      help: 'CSI gRPC requests by method and status code.',
+      labelNames: ['method', 'code'],
+      registers: [r],
+    });
+    this.grpcDuration = new Histogram({
+      name: 'csi_driver_grpc_request_duration_seconds',
+      help: 'Latency of CSI gRPC requests by method.',
+      labelNames: ['method'],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers: [r],
+    });
+    this.mountOps = new Counter({
+      name: 'csi_driver_mount_operations_total',
+      help: 'mount/umount commands by operation (mount, bind, umount, umount_force, umount_lazy) and result.',
+      labelNames: ['operation', 'result'],
+      registers: [r],
+    });
+    this.mountDuration = new Histogram({
+      name: 'csi_driver_mount_operation_duration_seconds',
+      help: 'Duration of mount/umount commands by operation.',
+      labelNames: ['operation'],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers: [r],
+    });
+  }
+
+  observeRpc(method: string, code: status, seconds: number): void {
+    this.grpcRequests.inc({ method, code: grpc.status[code] ?? String(code) });
+    this.grpcDuration.observe({ method }, seconds);
+  }
+
+  observeMount(op: MountOperation, seconds: number, ok: boolean): void {
+    this.mountOps.inc({ operation: op, result: ok ? 'success' : 'failure' });
+    this.mountDuration.observe({ operation: op }, seconds);
+  }
+
+  observeProbe(m: MountHealth, seconds: number, issue: HealthIssue | undefined): void {
+    const failed = issue !== undefined && m.consecutiveErrors > 0;
+    this.probeDuration.observe({ kind: m.reg.kind, result: failed ? 'error' : 'ok' }, seconds);
+    if (failed && issue) {
+      this.probeErrors.inc({ volume_id: m.reg.volumeId, reason: issue.reason });
+      if (issue.reason === 'MountUnresponsive') this.probeTimeouts.inc();
+    }
+  }
+
+  async text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  private worstStates(): Map<string, MountState> {
+    const out = new Map<string, MountState>();
+    for (const m of this.src.mounts()) {
+      const key = `${m.reg.volumeId}\0${m.reg.kind}`;
+      const injected = this.src.issuesOf(m.reg.path).some((i) => i.injected);
+      const st: MountState = injected && m.state === 'healthy' ? 'degraded' : m.state;
+      const prev = out.get(key);
+      if (!prev || stateRank[st] > stateRank[prev]) out.set(key, st);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,12 @@
+/** A mount the node made and the health monitor watches. */
+export interface MountRegistration {
+  volumeId: string;
+  /** The staging or target path (the mount point). */
+  path: string;
+  kind: 'staging' | 'publish';
+  readOnly: boolean;
+  /** The mount table source we expect at `path` (e.g. `server:/export/volumes/x/data`); empty for bind mounts. */
+  expectedSource: string;
+  /** For a publish: the staging path it binds from. */
+  stagingPath?: string;
+}

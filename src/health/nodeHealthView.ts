@@ -1,0 +1,24 @@
+import type { StatfsResult } from '../backend/fsOps';
+import type { HealthIssue } from './healthIssue';
+import type { MountRegistration } from './mountRegistration';
+
+/** A problem with the share as seen from this node (v1.13 NodeGetStorageHealth). */
+export interface StorageIssue {
+  status: 'STORAGE_DEGRADED' | 'STORAGE_UNREACHABLE';
+  reason: string;
+  message: string;
+}
+
+/** What the node service needs from the health monitor. */
+export interface NodeHealthView {
+  register(reg: MountRegistration): void;
+  unregister(path: string): void;
+  /** Current adverse conditions of the mount at `path` (empty: healthy or not checked yet). */
+  issuesOf(path: string): HealthIssue[];
+  /** The last good statfs of the mount at `path`. */
+  lastStatfs(path: string): StatfsResult | undefined;
+  /** Remembers a good statfs taken outside the monitor's schedule. */
+  recordStatfs(path: string, s: StatfsResult): void;
+  /** The share as seen from this node. */
+  storageIssues(): StorageIssue[];
+}

@@ -1,0 +1,109 @@
+import type { Logger } from 'pino';
+import type { FsHelperPool } from '../backend/fsHelperPool';
+import type { Mounter } from '../backend/mounter';
+import type { VolumeSource } from '../backend/records';
+import { alreadyExists, failedPrecondition } from '../grpc/csiError';
+import type { MountRegistration } from '../health/mountRegistration';
+import type { NodeHealthView } from '../health/nodeHealthView';
+import type { NodeStateStore } from './nodeStateStore';
+
+export interface NodeMountDeps {
+  mounter: Mounter;
+  pool: FsHelperPool;
+  state: NodeStateStore;
+  health: NodeHealthView;
+  logger: Logger;
+  /** Deadline of mkdir/rmdir of a staging or target path. */
+  pathTimeoutMs?: number;
+  faults?: { consume(op: 'mount' | 'stage' | 'publish'): void };
+}
+
+/** Reasons after which a staging mount is not trusted and is made again. */
+const remountReasons = new Set(['StaleFileHandle', 'TransportError', 'NotMounted']);
+
+function sourceDescription(src: VolumeSource): string {
+  return src.kind === 'bind' ? '' : src.device;
+}
+
+/**
+ * The mount work of the node service: staging, publishing and taking both down, with the
+ * mount table as the truth and every touch of the paths in a killable helper.
+ */
+export class NodeMountOps {
+  private readonly pathTimeoutMs: number;
+
+  constructor(private readonly deps: NodeMountDeps) {
+    this.pathTimeoutMs = deps.pathTimeoutMs ?? 10_000;
+  }
+
+  async stage(volumeId: string, stagingPath: string, source: VolumeSource): Promise<void> {
+    const { mounter, state, health } = this.deps;
+    this.deps.faults?.consume('stage');
+    const current = await mounter.mountAt(stagingPath);
+    const rec = state.get(stagingPath);
+    if (current) {
+      if (rec && rec.volumeId !== volumeId) throw alreadyExists(`${stagingPath} is the staging path of volume ${rec.volumeId}`);
+      const stale = health.issuesOf(stagingPath).some((i) => remountReasons.has(i.reason));
+      if (!stale && (!rec || rec.expectedSource === sourceDescription(source))) {
+        await this.remember({ volumeId, path: stagingPath, kind: 'staging', readOnly: false, expectedSource: sourceDescription(source) });
+        return;
+      }
+      this.deps.logger.warn({ stagingPath }, 'staging mount is stale or from another source; mounting again');
+      await mounter.unmount(stagingPath);
+    }
+    await this.deps.pool.run({ op: 'mkdir', path: stagingPath }, this.pathTimeoutMs);
+    this.deps.faults?.consume('mount');
+    if (source.kind === 'bind') await mounter.bindMount(source.path, stagingPath, false);
+    else await mounter.mount(source.fsType, source.device, stagingPath, source.options);
+    await this.remember({ volumeId, path: stagingPath, kind: 'staging', readOnly: false, expectedSource: sourceDescription(source) });
+  }
+
+  async unstage(volumeId: string, stagingPath: string): Promise<void> {
+    const rec = this.deps.state.get(stagingPath);
+    if (rec && rec.volumeId !== volumeId) throw failedPrecondition(`${stagingPath} is the staging path of volume ${rec.volumeId}`);
+    await this.takeDown(stagingPath);
+  }
+
+  async publish(volumeId: string, stagingPath: string, targetPath: string, readOnly: boolean): Promise<void> {
+    const { mounter, state } = this.deps;
+    this.deps.faults?.consume('publish');
+    const staged = state.get(stagingPath);
+    if (!(await mounter.mountAt(stagingPath)) || (staged && staged.volumeId !== volumeId)) {
+      throw failedPrecondition(`volume ${volumeId} is not staged at ${stagingPath}`);
+    }
+    const current = await mounter.mountAt(targetPath);
+    if (current) {
+      const rec = state.get(targetPath);
+      if (rec && (rec.volumeId !== volumeId || rec.readOnly !== readOnly)) {
+        throw alreadyExists(`${targetPath} is already published ${rec.volumeId === volumeId ? 'with another read-only setting' : `for volume ${rec.volumeId}`}`);
+      }
+      await this.remember({ volumeId, path: targetPath, kind: 'publish', readOnly, expectedSource: staged?.expectedSource ?? '', stagingPath });
+      return;
+    }
+    await this.deps.pool.run({ op: 'mkdir', path: targetPath }, this.pathTimeoutMs);
+    this.deps.faults?.consume('mount');
+    await mounter.bindMount(stagingPath, targetPath, readOnly);
+    await this.remember({ volumeId, path: targetPath, kind: 'publish', readOnly, expectedSource: staged?.expectedSource ?? '', stagingPath });
+  }
+
+  async unpublish(volumeId: string, targetPath: string): Promise<void> {
+    const rec = this.deps.state.get(targetPath);
+    if (rec && rec.volumeId !== volumeId) throw failedPrecondition(`${targetPath} is published for volume ${rec.volumeId}`);
+    await this.takeDown(targetPath);
+  }
+
+  /** Unmounts (escalating for dead servers) and removes the directory if it is empty; never deletes data. */
+  private async takeDown(mountPath: string): Promise<void> {
+    this.deps.health.unregister(mountPath);
+    await this.deps.mounter.unmount(mountPath);
+    const removed = await this.deps.pool.run({ op: 'rmdirIfEmpty', path: mountPath }, this.pathTimeoutMs);
+    // Files under an unmounted path are not ours to delete: leave them and say so.
+    if (!removed) this.deps.logger.warn({ path: mountPath }, 'unmounted, but the directory is not empty; left in place');
+    await this.deps.state.remove(mountPath);
+  }
+
+  private async remember(reg: MountRegistration): Promise<void> {
+    await this.deps.state.put(reg);
+    this.deps.health.register(reg);
+  }
+}

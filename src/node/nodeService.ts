@@ -1,0 +1,153 @@
+import type { Logger } from 'pino';
+import type { HealthApi } from '../config';
+import type { FsHelperPool } from '../backend/fsHelperPool';
+import { checkIdentifier } from '../backend/ids';
+import { notFound } from '../grpc/csiError';
+import type { NodeHandlers } from '../grpc/csiTypes';
+import type { AsyncService } from '../grpc/unary';
+import { capacityFor, isReadOnlyMode, requireAbsolutePath, requireCapability } from '../grpc/validateCommon';
+import { toVolumeCondition, uniqueIssues } from '../health/healthIssue';
+import type { NodeHealthView } from '../health/nodeHealthView';
+import { nodeCapabilities } from './nodeCapabilities';
+import type { NodeMountOps } from './nodeMountOps';
+import type { NodeStateStore } from './nodeStateStore';
+import { NodeFailures } from './nodeFailures';
+import type { VolumeSourceResolver } from './volumeSourceResolver';
+
+export interface NodeDeps {
+  nodeId: string;
+  maxVolumesPerNode: number;
+  healthApi: HealthApi;
+  ops: NodeMountOps;
+  state: NodeStateStore;
+  health: NodeHealthView;
+  pool: FsHelperPool;
+  resolveSource: VolumeSourceResolver;
+  logger: Logger;
+  /** Deadline of the statfs behind NodeGetVolumeStats when no probe result is cached. */
+  statsTimeoutMs?: number;
+}
+
+/** The CSI Node service. */
+export function createNodeService(deps: NodeDeps): AsyncService<NodeHandlers> {
+  const { ops, state, health } = deps;
+  const failures = new NodeFailures();
+  const withCondition = deps.healthApi !== 'v1.13';
+
+  /** Runs a stage/publish step and remembers why it failed, for NodeGetVolumeHealth. */
+  const tracked = async (volumeId: string, step: 'stage' | 'publish', fn: () => Promise<void>): Promise<void> => {
+    try {
+      await fn();
+      failures.clear(volumeId, step);
+    } catch (err) {
+      failures.record(volumeId, step, err);
+      throw err;
+    }
+  };
+
+  const mountOf = (volumeId: string, p: string) => {
+    const rec = state.get(p);
+    return rec && rec.volumeId === volumeId ? rec : undefined;
+  };
+
+  return {
+    async NodeStageVolume(req) {
+      checkIdentifier('volume_id', req.volume_id);
+      const staging = requireAbsolutePath('staging_target_path', req.staging_target_path);
+      const cap = requireCapability('volume_capability', req.volume_capability);
+      const source = deps.resolveSource(req.volume_id, req.volume_context, cap.mount?.mount_flags ?? []);
+      await tracked(req.volume_id, 'stage', () => ops.stage(req.volume_id, staging, source));
+      return {};
+    },
+
+    async NodeUnstageVolume(req) {
+      checkIdentifier('volume_id', req.volume_id);
+      const staging = requireAbsolutePath('staging_target_path', req.staging_target_path);
+      await ops.unstage(req.volume_id, staging);
+      failures.clear(req.volume_id, 'stage');
+      return {};
+    },
+
+    async NodePublishVolume(req) {
+      checkIdentifier('volume_id', req.volume_id);
+      const target = requireAbsolutePath('target_path', req.target_path);
+      const staging = requireAbsolutePath('staging_target_path', req.staging_target_path);
+      const cap = requireCapability('volume_capability', req.volume_capability);
+      const readOnly = req.readonly || isReadOnlyMode(cap);
+      await tracked(req.volume_id, 'publish', () => ops.publish(req.volume_id, staging, target, readOnly));
+      return {};
+    },
+
+    async NodeUnpublishVolume(req) {
+      checkIdentifier('volume_id', req.volume_id);
+      const target = requireAbsolutePath('target_path', req.target_path);
+      await ops.unpublish(req.volume_id, target);
+      failures.clear(req.volume_id, 'publish');
+      return {};
+    },
+
+    async NodeGetVolumeStats(req) {
+      checkIdentifier('volume_id', req.volume_id);
+      const volumePath = requireAbsolutePath('volume_path', req.volume_path);
+      if (req.staging_target_path) requireAbsolutePath('staging_target_path', req.staging_target_path);
+      if (!mountOf(req.volume_id, volumePath)) throw notFound(`${volumePath} is not a mount of volume ${req.volume_id} on this node`);
+      const issues = health.issuesOf(volumePath);
+      let s = health.lastStatfs(volumePath);
+      if (!s && issues.length === 0) {
+        // Freshly mounted, not probed yet: one isolated statfs with a short deadline.
+        try {
+          s = await deps.pool.run({ op: 'statfs', path: volumePath }, deps.statsTimeoutMs ?? 2_000);
+          health.recordStatfs(volumePath, s);
+        } catch (err) {
+          deps.logger.warn({ err: (err as Error).message, volumePath }, 'statfs for volume stats failed');
+        }
+      }
+      const usage = s
+        ? [
+            { unit: 'BYTES' as const, total: String(s.blocks * s.bsize), available: String(s.bavail * s.bsize), used: String((s.blocks - s.bfree) * s.bsize) },
+            { unit: 'INODES' as const, total: String(s.files), available: String(s.ffree), used: String(s.files - s.ffree) },
+          ]
+        : [];
+      return { usage, ...(withCondition ? { volume_condition: toVolumeCondition(issues) } : {}) };
+    },
+
+    async NodeGetVolumeHealth(req) {
+      checkIdentifier('volume_id', req.volume_id);
+      const paths = [req.volume_publish_path, req.staging_target_path].filter((p) => p).map((p, i) => requireAbsolutePath(i === 0 && req.volume_publish_path ? 'volume_publish_path' : 'staging_target_path', p));
+      const known = (paths.length > 0 ? paths : state.byVolume(req.volume_id).map((m) => m.path)).filter((p) => mountOf(req.volume_id, p));
+      const failed = failures.issuesOf(req.volume_id);
+      if (known.length === 0 && failed.length === 0) {
+        if (paths.length > 0) {
+          const issues = paths.map((p) => ({ status: 'INACCESSIBLE' as const, reason: 'NotMounted', message: `volume ${req.volume_id} is not mounted at ${p} on this node` }));
+          return { volume_health: { volume_id: req.volume_id, health_statuses: uniqueIssues(issues) } };
+        }
+        throw notFound(`volume ${req.volume_id} is neither staged nor published on this node`);
+      }
+      const issues = uniqueIssues([...failed, ...known.flatMap((p) => health.issuesOf(p))]);
+      return { volume_health: { volume_id: req.volume_id, health_statuses: issues.map(({ status, reason, message }) => ({ status, reason, message })) } };
+    },
+
+    async NodeGetStorageHealth() {
+      return { backend_health: health.storageIssues().map((s) => ({ status: s.status, reason: s.reason, message: s.message })) };
+    },
+
+    async NodeExpandVolume(req) {
+      checkIdentifier('volume_id', req.volume_id);
+      const volumePath = requireAbsolutePath('volume_path', req.volume_path);
+      if (req.volume_capability) requireCapability('volume_capability', req.volume_capability);
+      if (!mountOf(req.volume_id, volumePath)) throw notFound(`${volumePath} is not a mount of volume ${req.volume_id} on this node`);
+      const { bytes } = capacityFor(req.capacity_range, 0);
+      // A shared filesystem grows on the server; there is nothing to resize here.
+      return { capacity_bytes: String(bytes) };
+    },
+
+    async NodeGetCapabilities() {
+      return { capabilities: nodeCapabilities(deps.healthApi) };
+    },
+
+    async NodeGetInfo() {
+      return { node_id: deps.nodeId, max_volumes_per_node: String(deps.maxVolumesPerNode) };
+    },
+  };
+}
+
