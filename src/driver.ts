@@ -7,7 +7,7 @@ import type { Config } from './config';
 import { FsHelperPool } from './backend/fsHelperPool';
 import { SystemMounter } from './backend/mounter';
 import { readMountTable, findMount } from './backend/mountTable';
-import { ShareStore } from './backend/shareStore';
+import { createBackend } from './backend/createBackend';
 import { createControllerService } from './controller/controllerService';
 import { ControllerHealth } from './controller/controllerHealth';
 import { CsiServer, type ServiceBinding } from './grpc/csiServer';
@@ -21,12 +21,10 @@ import { startFaultApi } from './health/faultApi';
 import { HealthMonitor } from './health/healthMonitor';
 import { startHealthServer } from './health/healthHttpServer';
 import { toReport } from './health/mountHealth';
-import { shareStorageCheck } from './health/shareStorageCheck';
 import { createIdentityService } from './identity/identityService';
 import { NodeMountOps } from './node/nodeMountOps';
 import { createNodeService } from './node/nodeService';
 import { NodeStateStore } from './node/nodeStateStore';
-import { localSourceResolver } from './node/volumeSourceResolver';
 
 /** The version in package.json, read once. */
 export const driverVersion: string = (
@@ -49,16 +47,15 @@ function portOf(s: http.Server | undefined): number | undefined {
 
 /** Builds every part from the Config, restores node state from the mount table, and starts serving. */
 export async function startDriver(cfg: Config, logger: Logger, clock: Clock = systemClock): Promise<RunningDriver> {
-  if (cfg.backend !== 'local') throw new Error(`backend ${cfg.backend} is not available in this build`);
   const pool = new FsHelperPool({ logger: logger.child({ component: 'fs-helpers' }) });
   const faults = cfg.enableFaultInjection ? new FaultInjector(clock) : undefined;
   let metrics: DriverMetrics | undefined;
   const mounter = new SystemMounter({ logger, observe: (op, s, ok) => metrics?.observeMount(op, s, ok) });
   await mkdir(cfg.stateDir, { recursive: true, mode: 0o700 });
-  await pool.run({ op: 'mkdir', path: cfg.localDir }, 10_000);
-  const store = new ShareStore(async () => cfg.localDir, { pool, logger });
+  const backend = createBackend(cfg, pool, mounter, logger.child({ component: 'backend' }));
+  const store = backend.store;
   let backendReady = false;
-  const initBackend = store.ensureLayout().then(
+  const initBackend = backend.init().then(
     () => (backendReady = true),
     (err: Error) => logger.error({ err: err.message }, 'share layout could not be created; will retry on the next call'),
   );
@@ -73,7 +70,7 @@ export async function startDriver(cfg: Config, logger: Logger, clock: Clock = sy
     failureThreshold: cfg.healthFailureThreshold,
     successThreshold: cfg.healthSuccessThreshold,
     concurrency: cfg.healthConcurrency,
-    checkStorage: shareStorageCheck(pool, cfg.localDir, cfg.healthCheckTimeoutMs),
+    checkStorage: backend.checkStorage,
     ...(faults ? { faults } : {}),
     observer: {
       probeDone: (m, s, issue) => metrics?.observeProbe(m, s, issue),
@@ -116,7 +113,7 @@ export async function startDriver(cfg: Config, logger: Logger, clock: Clock = sy
       ),
     },
   ];
-  const context = { backend: cfg.backend };
+  const context = backend.context;
   if (cfg.mode !== 'node') {
     const health = new ControllerHealth(store, (id) => faults?.issuesFor(id) ?? []);
     services.push({
@@ -142,7 +139,7 @@ export async function startDriver(cfg: Config, logger: Logger, clock: Clock = sy
           state,
           health: monitor,
           pool,
-          resolveSource: localSourceResolver(cfg.localDir),
+          resolveSource: backend.resolveSource,
           logger,
         }),
         unaryDeps,
@@ -184,6 +181,7 @@ export async function startDriver(cfg: Config, logger: Logger, clock: Clock = sy
       await server.stop();
       healthServer?.close();
       faultServer?.close();
+      await backend.close().catch((err: Error) => logger.warn({ err: err.message }, 'backend close failed'));
       pool.close();
     },
   };

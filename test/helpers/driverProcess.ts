@@ -1,0 +1,99 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, existsSync, readFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { connectCsi, type CsiClient } from './csiClient';
+
+export const repoRoot = path.resolve(__dirname, '..', '..', '..');
+export const driverBin = path.join(repoRoot, 'bin', 'csi-driver');
+
+export interface DriverDirs {
+  root: string;
+  share: string;
+  state: string;
+  socket: string;
+  log: string;
+}
+
+/** A fresh temp directory layout for one driver. */
+export function driverDirs(prefix = 'csi-test-'): DriverDirs {
+  const root = mkdtempSync(path.join(os.tmpdir(), prefix));
+  return {
+    root,
+    share: path.join(root, 'share'),
+    state: path.join(root, 'state'),
+    socket: path.join(root, 'csi.sock'),
+    log: path.join(root, 'driver.log'),
+  };
+}
+
+export interface DriverProcess {
+  child: ChildProcess;
+  dirs: DriverDirs;
+  client: CsiClient;
+  healthPort: number | undefined;
+  faultPort: number | undefined;
+  /** SIGTERM and wait for the exit. */
+  stop(): Promise<number | null>;
+  /** SIGKILL, as a crash. */
+  kill(): Promise<void>;
+  logText(): string;
+}
+
+/** Ports for tests: distinct per process, derived from the pid. */
+let nextPort = 20000 + (process.pid % 2000) * 10;
+export function freePort(): number {
+  return nextPort++;
+}
+
+/**
+ * Starts the real bin/csi-driver as a child process on a temp unix socket and waits until it
+ * answers Probe.
+ */
+export async function startDriverProcess(extraArgs: string[] = [], dirs: DriverDirs = driverDirs(), opts: { health?: boolean; faults?: boolean } = {}): Promise<DriverProcess> {
+  const healthPort = opts.health ? freePort() : undefined;
+  const faultPort = opts.faults ? freePort() : undefined;
+  const args = [
+    '--endpoint', `unix://${dirs.socket}`,
+    '--node-id', 'node-1',
+    '--mode', 'all',
+    '--backend', 'local',
+    '--local-dir', dirs.share,
+    '--state-dir', dirs.state,
+    '--health-port', String(healthPort ?? 0),
+    '--health-address', '127.0.0.1',
+    '--log-level', 'debug',
+    ...(faultPort ? ['--enable-fault-injection', '--fault-injection-port', String(faultPort)] : []),
+    ...extraArgs,
+  ];
+  const { openSync } = await import('node:fs');
+  const out = openSync(dirs.log, 'a');
+  const child = spawn(process.execPath, [driverBin, ...args], { stdio: ['ignore', out, out], cwd: dirs.root });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const deadline = Date.now() + 20_000;
+  while (!existsSync(dirs.socket)) {
+    if (child.exitCode !== null) throw new Error(`driver exited: ${readFileSync(dirs.log, 'utf8').slice(-2000)}`);
+    if (Date.now() > deadline) throw new Error('driver did not create its socket in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const client = connectCsi(`unix://${dirs.socket}`);
+  await client.identity.Probe({});
+  return {
+    child,
+    dirs,
+    client,
+    healthPort,
+    faultPort,
+    async stop() {
+      client.close();
+      if (child.exitCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+    async kill() {
+      client.close();
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+    logText: () => readFileSync(dirs.log, 'utf8'),
+  };
+}
