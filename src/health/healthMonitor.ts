@@ -145,11 +145,18 @@ export class HealthMonitor implements NodeHealthView {
       const now = this.o.clock.now();
       this.lastTickAt = now;
       if (this.o.checkStorage && !this.storageChecking && now - this.storageCheckedAt >= this.o.intervalMs) this.runStorageCheck();
-      for (const m of this.mounts.values()) {
-        if (this.running >= this.o.concurrency) break;
-        if (m.inFlight || m.nextDueAt > now) continue;
-        m.nextDueAt = now + this.o.intervalMs;
-        void this.probe(m);
+      const free = this.o.concurrency - this.running;
+      if (free > 0) {
+        // Longest-waiting first, so that slow (hung) mounts cannot starve the others.
+        const due: MountHealth[] = [];
+        for (const m of this.mounts.values()) if (!m.inFlight && m.nextDueAt <= now) due.push(m);
+        if (due.length > free) due.sort((a, b) => a.nextDueAt - b.nextDueAt);
+        for (const m of due.slice(0, free)) {
+          // Keep the mount's jittered phase; a mount that fell behind starts a fresh interval.
+          const next = m.nextDueAt + this.o.intervalMs;
+          m.nextDueAt = next > now ? next : now + this.o.intervalMs;
+          void this.probe(m);
+        }
       }
       this.broken = undefined;
     } catch (err) {

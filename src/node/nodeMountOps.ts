@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { FsHelperPool } from '../backend/fsHelperPool';
 import type { Mounter } from '../backend/mounter';
 import type { VolumeSource } from '../backend/records';
-import { alreadyExists, failedPrecondition } from '../grpc/csiError';
+import { alreadyExists, failedPrecondition, notFound } from '../grpc/csiError';
 import type { MountRegistration } from '../health/mountRegistration';
 import type { NodeHealthView } from '../health/nodeHealthView';
 import type { NodeStateStore } from './nodeStateStore';
@@ -50,6 +50,10 @@ export class NodeMountOps {
       }
       this.deps.logger.warn({ stagingPath }, 'staging mount is stale or from another source; mounting again');
       await mounter.unmount(stagingPath);
+    }
+    // CSI: staging a volume that does not exist is NOT_FOUND; a bind source shows it before any effect.
+    if (source.kind === 'bind' && !(await this.deps.pool.run({ op: 'exists', path: source.path }, this.pathTimeoutMs))) {
+      throw notFound(`volume ${volumeId} does not exist`);
     }
     await this.deps.pool.run({ op: 'mkdir', path: stagingPath }, this.pathTimeoutMs);
     this.deps.faults?.consume('mount');

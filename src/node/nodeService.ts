@@ -1,8 +1,9 @@
+import * as path from 'node:path';
 import type { Logger } from 'pino';
 import type { HealthApi } from '../config';
 import type { FsHelperPool } from '../backend/fsHelperPool';
 import { checkIdentifier } from '../backend/ids';
-import { notFound } from '../grpc/csiError';
+import { invalidArgument, notFound } from '../grpc/csiError';
 import type { NodeHandlers } from '../grpc/csiTypes';
 import type { AsyncService } from '../grpc/unary';
 import { capacityFor, isReadOnlyMode, requireAbsolutePath, requireCapability } from '../grpc/validateCommon';
@@ -50,6 +51,18 @@ export function createNodeService(deps: NodeDeps): AsyncService<NodeHandlers> {
     return rec && rec.volumeId === volumeId ? rec : undefined;
   };
 
+  /**
+   * The volume_path of NodeGetVolumeStats / NodeExpandVolume: required, and one of this volume's
+   * mounts on this node. CSI: a path where the volume is not is NOT_FOUND, even a relative one
+   * (csi-sanity sends "some/path" and expects NOT_FOUND).
+   */
+  const requireMountPath = (volumeId: string, value: string): string => {
+    const p = path.isAbsolute(value) ? requireAbsolutePath('volume_path', value) : value;
+    if (!p) throw invalidArgument('volume_path is required');
+    if (!mountOf(volumeId, p)) throw notFound(`${p} is not a mount of volume ${volumeId} on this node`);
+    return p;
+  };
+
   return {
     async NodeStageVolume(req) {
       checkIdentifier('volume_id', req.volume_id);
@@ -88,9 +101,8 @@ export function createNodeService(deps: NodeDeps): AsyncService<NodeHandlers> {
 
     async NodeGetVolumeStats(req) {
       checkIdentifier('volume_id', req.volume_id);
-      const volumePath = requireAbsolutePath('volume_path', req.volume_path);
+      const volumePath = requireMountPath(req.volume_id, req.volume_path);
       if (req.staging_target_path) requireAbsolutePath('staging_target_path', req.staging_target_path);
-      if (!mountOf(req.volume_id, volumePath)) throw notFound(`${volumePath} is not a mount of volume ${req.volume_id} on this node`);
       const issues = health.issuesOf(volumePath);
       let s = health.lastStatfs(volumePath);
       if (!s && issues.length === 0) {
@@ -133,9 +145,8 @@ export function createNodeService(deps: NodeDeps): AsyncService<NodeHandlers> {
 
     async NodeExpandVolume(req) {
       checkIdentifier('volume_id', req.volume_id);
-      const volumePath = requireAbsolutePath('volume_path', req.volume_path);
       if (req.volume_capability) requireCapability('volume_capability', req.volume_capability);
-      if (!mountOf(req.volume_id, volumePath)) throw notFound(`${volumePath} is not a mount of volume ${req.volume_id} on this node`);
+      const volumePath = requireMountPath(req.volume_id, req.volume_path);
       const { bytes } = capacityFor(req.capacity_range, 0);
       // A shared filesystem grows on the server; there is nothing to resize here.
       return { capacity_bytes: String(bytes) };

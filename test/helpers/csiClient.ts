@@ -8,7 +8,7 @@ type Unary<C> = {
   [K in keyof C as K extends `${infer F}${string}` ? (F extends Uppercase<F> ? (K extends string ? K : never) : never) : never]: C[K] extends {
     (argument: infer Req, callback: grpc.requestCallback<infer Res>): grpc.ClientUnaryCall;
   }
-    ? (req: Req) => Promise<Res>
+    ? (req: Req, deadlineMs?: number) => Promise<Res>
     : never;
 };
 
@@ -17,13 +17,13 @@ function promisify<C extends grpc.Client>(client: C): Unary<C> {
     get(_t, name: string) {
       const fn = (client as unknown as Record<string, unknown>)[name];
       if (typeof fn !== 'function') return undefined;
-      return (req: unknown) =>
+      return (req: unknown, deadlineMs = 60_000) =>
         new Promise((resolve, reject) => {
           (fn as (r: unknown, m: grpc.Metadata, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null, v: unknown) => void) => void).call(
             client,
             req,
             new grpc.Metadata(),
-            { deadline: Date.now() + 60_000 },
+            { deadline: Date.now() + deadlineMs },
             (err, res) => (err ? reject(err) : resolve(res)),
           );
         });
