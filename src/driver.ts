@@ -147,9 +147,6 @@ export async function startDriver(cfg: Config, logger: Logger, clock: Clock = sy
     });
   }
 
-  const server = new CsiServer(cfg.endpoint, services, logger);
-  await server.start();
-  serverUp = true;
   monitor.start();
   await initBackend;
   const healthServer =
@@ -169,6 +166,10 @@ export async function startDriver(cfg: Config, logger: Logger, clock: Clock = sy
         )
       : undefined;
   const faultServer = faults ? await startFaultApi(cfg.faultInjectionPort, cfg.faultInjectionAddress, faults, logger) : undefined;
+  // The CSI socket comes last: once it answers, everything else is up.
+  const server = new CsiServer(cfg.endpoint, services, logger);
+  await server.start();
+  serverUp = true;
 
   return {
     csiAddress: server.address,

@@ -58,8 +58,9 @@ export async function createVolume(store: ShareStore, ctx: VolumeContextSource, 
     if (!sameSource(existing.contentSource, v.source)) throw alreadyExists(`volume "${v.name}" exists with another content source`);
     return { volume: toCsiVolume(existing, ctx) };
   }
-  const capacity = await store.capacity();
-  if (v.bytes > capacity.totalBytes) throw outOfRange(`requested ${v.bytes} bytes, more than the whole share (${capacity.totalBytes})`);
+  const required = Number(req.capacity_range?.required_bytes ?? 0);
+  const capacity = required > 0 ? await store.capacity() : undefined;
+  if (capacity && required > capacity.totalBytes) throw outOfRange(`requested ${required} bytes, more than the whole share (${capacity.totalBytes})`);
   let fill: ((dataDir: string) => Promise<void>) | undefined;
   if (v.source && 'snapshotId' in v.source) {
     const snap = await store.getSnapshot(v.source.snapshotId);

@@ -77,7 +77,17 @@ export async function startDriverProcess(extraArgs: string[] = [], dirs: DriverD
     await new Promise((r) => setTimeout(r, 50));
   }
   const client = connectCsi(`unix://${dirs.socket}`);
-  await client.identity.Probe({});
+  // A socket file left by a killed driver exists before the new one listens: retry until Probe answers.
+  for (;;) {
+    try {
+      await client.identity.Probe({}, 2000);
+      break;
+    } catch (err) {
+      if (child.exitCode !== null) throw new Error(`driver exited: ${readFileSync(dirs.log, 'utf8').slice(-2000)}`);
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
   return {
     child,
     dirs,
