@@ -13,3 +13,5 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get install -y -q --no-install-recommends -o DPkg::Lock::Timeout=600 "${need[@]}"
 fi
 command -v bindfs >/dev/null
+# Tools of the manifest, alert-rule and status-page tests (promtool, kubectl, Chromium).
+if [ -x "$(dirname "$0")/install-deploy-tools.sh" ]; then "$(dirname "$0")/install-deploy-tools.sh"; fi
