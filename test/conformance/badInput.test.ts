@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
 import { startDriverProcess, type DriverProcess } from '../helpers/driverProcess';
 import { expectCode, grpc } from '../helpers/csiClient';
-import { createVolume, listTree, mountCap, mountsUnder } from './conformanceKit';
+import { createVolume, listTree, mountCap, mountsUnder, unmountLeftovers } from './conformanceKit';
 
 /** Names and ids that must never reach the file system: each is refused with INVALID_ARGUMENT. */
 const badIdentifiers: Array<[string, string]> = [
@@ -37,6 +37,7 @@ describe('conformance: bad names, ids and paths are refused before any effect', 
   });
   after(async () => {
     await d?.stop();
+    if (d) await unmountLeftovers(d.dirs.root);
   });
   afterEach(async () => {
     assert.deepEqual(listTree(d.dirs.root), tree, 'nothing was made or removed');

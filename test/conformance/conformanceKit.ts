@@ -43,7 +43,7 @@ export async function createVolume(client: CsiClient, name: string, requiredByte
 
 /**
  * Every entry below `root` as `relative/path:type` (d, f, l, s or o), sorted; `skip` names
- * relative paths whose whole subtree is left out. Used to prove what a call did or did not make.
+ * relative paths that are listed but not descended into. Used to prove what a call did or did not make.
  */
 export function listTree(root: string, skip: readonly string[] = []): string[] {
   const out: string[] = [];
@@ -56,12 +56,11 @@ export function listTree(root: string, skip: readonly string[] = []): string[] {
     }
     for (const name of names) {
       const childRel = rel ? `${rel}/${name}` : name;
-      if (skip.includes(childRel)) continue;
       const full = path.join(dir, name);
       const st = lstatSync(full);
       const type = st.isDirectory() ? 'd' : st.isFile() ? 'f' : st.isSymbolicLink() ? 'l' : st.isSocket() ? 's' : 'o';
       out.push(`${childRel}:${type}`);
-      if (st.isDirectory()) walk(full, childRel);
+      if (st.isDirectory() && !skip.includes(childRel)) walk(full, childRel);
     }
   };
   walk(root, '');
@@ -89,4 +88,16 @@ export async function listAllVolumeIds(client: CsiClient, maxEntries = 0): Promi
     if (!token) return ids;
   }
   throw new Error('ListVolumes never ended');
+}
+
+/** Lazily unmounts whatever a failed test left mounted under `dir`, deepest first; a no-op when all went well. */
+export async function unmountLeftovers(dir: string): Promise<void> {
+  const { execFileSync } = await import('node:child_process');
+  for (const p of (await mountsUnder(dir)).reverse()) {
+    try {
+      execFileSync('umount', ['-l', p], { stdio: 'ignore' });
+    } catch {
+      // already gone
+    }
+  }
 }

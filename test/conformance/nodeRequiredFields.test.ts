@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { startDriverProcess, type DriverProcess } from '../helpers/driverProcess';
 import { expectCode, grpc } from '../helpers/csiClient';
-import { createVolume, listTree, mountCap, mountsUnder } from './conformanceKit';
+import { createVolume, listTree, mountCap, mountsUnder, unmountLeftovers } from './conformanceKit';
 
 /**
  * Every Node RPC rejects a missing required field with INVALID_ARGUMENT before it does anything:
@@ -28,6 +28,7 @@ describe('conformance: Node required fields (--health-api v1.12)', () => {
   });
   after(async () => {
     await d?.stop();
+    if (d) await unmountLeftovers(d.dirs.root);
   });
   afterEach(async () => {
     assert.deepEqual(listTree(d.dirs.root), tree, 'no file or directory was made');
