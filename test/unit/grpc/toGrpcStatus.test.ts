@@ -1,0 +1,46 @@
+import { strict as assert } from 'node:assert';
+import { status } from '@grpc/grpc-js';
+import { toGrpcStatus } from '../../../src/grpc/toGrpcStatus';
+import { CsiError, notFound } from '../../../src/grpc/csiError';
+import { HelpersExhaustedError, IsolatedFsError, IsolationTimeoutError } from '../../../src/backend/isolationErrors';
+import { CommandFailedError, CommandTimeoutError } from '../../../src/backend/runCommand';
+
+describe('toGrpcStatus', () => {
+  it('keeps the code and message of a CsiError', () => {
+    assert.deepEqual(toGrpcStatus(notFound('volume v1 does not exist')), { code: status.NOT_FOUND, details: 'volume v1 does not exist', unexpected: false });
+    assert.equal(toGrpcStatus(new CsiError(status.RESOURCE_EXHAUSTED, 'full')).code, status.RESOURCE_EXHAUSTED);
+  });
+
+  it('turns an unknown error into INTERNAL "internal error" without its message or stack', () => {
+    const err = new TypeError('Cannot read properties of undefined (reading "secret-path")');
+    const mapped = toGrpcStatus(err);
+    assert.deepEqual(mapped, { code: status.INTERNAL, details: 'internal error', unexpected: true });
+    assert.ok(!mapped.details.includes('at '), 'no stack frame');
+  });
+
+  it('treats thrown non-errors as our bug too', () => {
+    for (const thrown of ['a string', 42, undefined, null, { code: status.NOT_FOUND }]) {
+      assert.deepEqual(toGrpcStatus(thrown), { code: status.INTERNAL, details: 'internal error', unexpected: true });
+    }
+  });
+
+  it('maps storage errors to the code that tells the CO what to do', () => {
+    const fs = (code: string) => new IsolatedFsError('mkdir', '/share/x', code, `${code}: failed`);
+    assert.equal(toGrpcStatus(fs('ENOSPC')).code, status.RESOURCE_EXHAUSTED);
+    assert.equal(toGrpcStatus(fs('EDQUOT')).code, status.RESOURCE_EXHAUSTED);
+    for (const c of ['ESTALE', 'ENOTCONN', 'EIO', 'ETIMEDOUT']) assert.equal(toGrpcStatus(fs(c)).code, status.UNAVAILABLE, c);
+    assert.equal(toGrpcStatus(fs('EROFS')).code, status.FAILED_PRECONDITION);
+    const other = toGrpcStatus(fs('EACCES'));
+    assert.equal(other.code, status.INTERNAL);
+    assert.equal(other.unexpected, false, 'a known storage error is not our bug');
+  });
+
+  it('maps a hung helper to UNAVAILABLE and a command timeout to DEADLINE_EXCEEDED', () => {
+    assert.equal(toGrpcStatus(new IsolationTimeoutError('stat', '/mnt/x', 2000)).code, status.UNAVAILABLE);
+    assert.equal(toGrpcStatus(new HelpersExhaustedError(4)).code, status.UNAVAILABLE);
+    assert.equal(toGrpcStatus(new CommandTimeoutError('umount /mnt/x', 5000)).code, status.DEADLINE_EXCEEDED);
+    const failed = toGrpcStatus(new CommandFailedError('mount --bind a b', { code: 32, stdout: '', stderr: 'mount: b: special device a does not exist' }));
+    assert.equal(failed.code, status.INTERNAL);
+    assert.match(failed.details, /special device/);
+  });
+});

@@ -1,0 +1,39 @@
+import { strict as assert } from 'node:assert';
+import { VolumeLocks } from '../../../src/grpc/volumeLocks';
+
+describe('VolumeLocks', () => {
+  it('refuses a key that is held and grants it again after release', () => {
+    const locks = new VolumeLocks();
+    const release = locks.tryAcquire('volume:a');
+    assert.ok(release);
+    assert.equal(locks.tryAcquire('volume:a'), undefined);
+    release();
+    const again = locks.tryAcquire('volume:a');
+    assert.ok(again);
+    again();
+  });
+
+  it('holds different keys independently', () => {
+    const locks = new VolumeLocks();
+    const a = locks.tryAcquire('volume:a');
+    const b = locks.tryAcquire('volume:b');
+    assert.ok(a && b);
+    assert.equal(locks.size, 2);
+    a();
+    assert.equal(locks.size, 1);
+    assert.equal(locks.tryAcquire('volume:b'), undefined);
+    b();
+    assert.equal(locks.size, 0);
+  });
+
+  it('ignores a second release, so it cannot free a later holder', () => {
+    const locks = new VolumeLocks();
+    const first = locks.tryAcquire('volume:a')!;
+    first();
+    const second = locks.tryAcquire('volume:a');
+    assert.ok(second);
+    first();
+    assert.equal(locks.tryAcquire('volume:a'), undefined, 'still held by the second holder');
+    second();
+  });
+});
