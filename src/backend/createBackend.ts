@@ -4,14 +4,25 @@ import type { Backend } from './backend';
 import type { FsHelperPool } from './fsHelperPool';
 import type { Mounter } from './mounter';
 import { createLocalBackend } from './localBackend';
+import { createNfsBackend } from './nfsBackend';
 
-/** Builds the backend named by --backend. */
+/**
+ * Builds the backend named by --backend.
+ * @throws Error for a backend configuration that cannot work (reported at start).
+ */
 export function createBackend(cfg: Config, pool: FsHelperPool, mounter: Mounter, logger: Logger): Backend {
   switch (cfg.backend) {
     case 'local':
       return createLocalBackend(cfg.localDir, pool, cfg.healthCheckTimeoutMs, logger);
     case 'nfs':
-      void mounter;
-      throw new Error('the nfs backend is not available in this build yet');
+      return createNfsBackend({
+        nfs: cfg.nfs,
+        mode: cfg.mode,
+        stateDir: cfg.stateDir,
+        pool,
+        mounter,
+        logger,
+        checkTimeoutMs: cfg.healthCheckTimeoutMs,
+      });
   }
 }

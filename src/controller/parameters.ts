@@ -1,5 +1,5 @@
 import { invalidArgument } from '../grpc/csiError';
-import { parseMountOptions } from '../config';
+import { parseCheckedMountOptions } from '../backend/nfsMountOptions';
 
 /** StorageClass parameters this driver understands; the provisioner's own keys are passed over. */
 const known = new Set(['mountOptions']);
@@ -12,7 +12,8 @@ export function validateParameters(params: Record<string, string>): Record<strin
     if (!known.has(k)) throw invalidArgument(`unknown parameter "${k}" (known: ${[...known].join(', ')})`);
     if (k === 'mountOptions') {
       try {
-        parseMountOptions(v);
+        // The node checks again for its server's flavour; here the NFS and efs-utils allowlist.
+        parseCheckedMountOptions(v, 'efs');
       } catch (err) {
         throw invalidArgument(`parameter mountOptions: ${(err as Error).message}`);
       }

@@ -22,7 +22,8 @@ export interface NodeMountDeps {
 const remountReasons = new Set(['StaleFileHandle', 'TransportError', 'NotMounted']);
 
 function sourceDescription(src: VolumeSource): string {
-  return src.kind === 'bind' ? '' : src.device;
+  // mount.efs with tls mounts through a local proxy (127.0.0.1:/path): its source is not the device.
+  return src.kind === 'bind' || src.fsType === 'efs' ? '' : src.device;
 }
 
 /**

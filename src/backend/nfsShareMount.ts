@@ -1,0 +1,132 @@
+import type { Logger } from 'pino';
+import { unavailable } from '../grpc/csiError';
+import type { FsHelperPool } from './fsHelperPool';
+import type { MountEntry } from './mountTable';
+import type { Mounter } from './mounter';
+import type { VolumeSource } from './records';
+
+export interface NfsShareMountOptions {
+  /** The private mount point (under --state-dir). */
+  workDir: string;
+  /** How to mount the share root. */
+  source: Extract<VolumeSource, { kind: 'nfs' }>;
+  mounter: Mounter;
+  pool: FsHelperPool;
+  logger: Logger;
+  /** Deadline of the stat that verifies a suspect mount, and of mkdir. */
+  checkTimeoutMs: number;
+  /** A mount seen in the mount table is trusted this long before the table is read again. */
+  recheckMs?: number;
+  /** Runs after every fresh mount (the share layout). */
+  onMounted?: (root: string) => Promise<void>;
+  now?: () => number;
+}
+
+/** Errors that mean "this mount is broken; a new one may work". */
+const staleCodes = new Set(['ESTALE', 'ENOTCONN', 'EIO', 'ETIMEDOUT', 'TIMEOUT']);
+
+/**
+ * The controller's private mount of the share root. Mounted on first use, not at start (a
+ * server that is down at start must not keep the driver from serving); verified and mounted
+ * again when a health check or a caller saw it go stale (ESTALE, ENOTCONN, a timeout). One
+ * mount attempt at a time: concurrent callers share it.
+ */
+export class NfsShareMount {
+  private pending: Promise<string> | undefined;
+  private suspect: string | undefined;
+  private verifiedAt = -Infinity;
+  /** The layout is made once per mount (and once after a restart finds the mount). */
+  private needsLayout = true;
+  private readonly recheckMs: number;
+  private readonly now: () => number;
+
+  constructor(private readonly o: NfsShareMountOptions) {
+    this.recheckMs = o.recheckMs ?? 1_000;
+    this.now = o.now ?? Date.now;
+  }
+
+  get workDir(): string {
+    return this.o.workDir;
+  }
+
+  /** The share root, mounted (again) if needed. UNAVAILABLE when it cannot be mounted. */
+  root(): Promise<string> {
+    if (!this.suspect && this.now() - this.verifiedAt < this.recheckMs) return Promise.resolve(this.o.workDir);
+    this.pending ??= this.ensure().finally(() => (this.pending = undefined));
+    return this.pending;
+  }
+
+  /** Told by a health check or a failed operation that the root answered `code`. */
+  markSuspect(code: string): void {
+    if (!staleCodes.has(code)) return;
+    if (!this.suspect) this.o.logger.warn({ workDir: this.o.workDir, code }, 'share root looks stale; it will be verified and mounted again on next use');
+    this.suspect = code;
+  }
+
+  /** Told by a health check that the root answered. */
+  markHealthy(): void {
+    this.suspect = undefined;
+  }
+
+  /** The work dir if our mount is in the mount table; never mounts. */
+  async mountedPath(): Promise<string | undefined> {
+    const entry = await this.o.mounter.mountAt(this.o.workDir);
+    return entry && this.isOurs(entry) ? this.o.workDir : undefined;
+  }
+
+  /** Unmounts the work mount (escalating to -f and lazy for a dead server). */
+  async close(): Promise<void> {
+    await this.pending?.catch(() => undefined);
+    if (await this.o.mounter.mountAt(this.o.workDir)) await this.o.mounter.unmount(this.o.workDir);
+  }
+
+  private isOurs(entry: MountEntry): boolean {
+    // mount.efs goes through a local TLS proxy: its source is 127.0.0.1:/path, not predictable.
+    return this.o.source.fsType === 'efs' || entry.source === this.o.source.device;
+  }
+
+  private async ensure(): Promise<string> {
+    const { mounter, workDir, logger, source } = this.o;
+    const entry = await mounter.mountAt(workDir);
+    let usable = false;
+    if (entry && this.isOurs(entry)) {
+      usable = !this.suspect;
+      if (!usable) {
+        try {
+          await this.o.pool.run({ op: 'stat', path: workDir }, this.o.checkTimeoutMs);
+          usable = true;
+        } catch (err) {
+          logger.warn({ workDir, err: (err as Error).message }, 'share root does not answer; mounting it again');
+        }
+      }
+    } else if (entry) {
+      logger.warn({ workDir, found: entry.source, expected: source.device }, 'work dir holds another mount; replacing it');
+    }
+    if (!usable) {
+      try {
+        if (entry) await mounter.unmount(workDir);
+        await this.o.pool.run({ op: 'mkdir', path: workDir }, this.o.checkTimeoutMs);
+        await mounter.mount(source.fsType, source.device, workDir, source.options);
+      } catch (err) {
+        throw unavailable(`cannot mount the share ${source.device} at ${workDir}: ${(err as Error).message}`);
+      }
+      logger.info({ workDir, device: source.device }, 'share root mounted');
+      this.needsLayout = true;
+    }
+    this.suspect = undefined;
+    if (this.needsLayout) {
+      try {
+        await this.o.onMounted?.(workDir);
+      } catch (err) {
+        throw unavailable(`share ${source.device} is mounted, but its layout could not be made: ${(err as Error).message}`);
+      }
+      this.needsLayout = false;
+    }
+    return this.verified();
+  }
+
+  private verified(): string {
+    this.verifiedAt = this.now();
+    return this.o.workDir;
+  }
+}

@@ -1,0 +1,95 @@
+import { strict as assert } from 'node:assert';
+import pino from 'pino';
+import type { FsHelperPool } from '../../../src/backend/fsHelperPool';
+import type { FsRequest } from '../../../src/backend/fsOps';
+import type { MountEntry } from '../../../src/backend/mountTable';
+import type { Mounter } from '../../../src/backend/mounter';
+import { createNfsBackend, shareWorkDir } from '../../../src/backend/nfsBackend';
+import type { ServerPing } from '../../../src/backend/nfsServerPing';
+import type { DriverMode } from '../../../src/config';
+
+class RecordingMounter implements Mounter {
+  calls: string[] = [];
+  mounted = new Map<string, string>();
+  async bindMount(): Promise<void> {}
+  async mount(fsType: string, source: string, target: string, options: string[]): Promise<void> {
+    this.calls.push(['mount', '-t', fsType, '-o', options.join(','), source, target].join(' '));
+    this.mounted.set(target, source);
+  }
+  async unmount(target: string): Promise<void> {
+    this.calls.push(`umount ${target}`);
+    this.mounted.delete(target);
+  }
+  async mountAt(target: string): Promise<MountEntry | undefined> {
+    const source = this.mounted.get(target);
+    return source === undefined ? undefined : { mountId: 1, parentId: 0, device: '0:1', root: '/', mountPoint: target, options: [], fsType: 'nfs4', source, superOptions: [] };
+  }
+  async table(): Promise<MountEntry[]> {
+    return [];
+  }
+}
+
+const pool = {
+  run: async (req: FsRequest) => (req.op === 'statfs' ? { bsize: 4096, blocks: 100, bfree: 50, bavail: 50, files: 10, ffree: 5 } : req.op === 'readdir' ? [] : null),
+} as unknown as FsHelperPool;
+
+function backend(mode: DriverMode, mounter: RecordingMounter, pings: unknown[] = []) {
+  const ping: ServerPing = async (...args) => void pings.push(args);
+  return createNfsBackend({
+    nfs: { server: '10.0.2.2', share: '/export', mountOptions: ['nfsvers=4.1', 'port=12049'], efsRegion: '', efsDnsName: '' },
+    mode,
+    stateDir: '/state',
+    pool,
+    mounter,
+    logger: pino({ level: 'silent' }),
+    checkTimeoutMs: 1_000,
+    efsUtilsPresent: () => false,
+    ping,
+  });
+}
+
+const settle = () => new Promise((r) => setImmediate(r));
+
+describe('nfs backend', () => {
+  it('mounts the share root at the controller work dir with the configured options', async () => {
+    const m = new RecordingMounter();
+    const b = backend('controller', m);
+    await b.init();
+    await settle();
+    assert.equal(await b.store.root(), shareWorkDir('/state'));
+    assert.deepEqual(m.calls, ['mount -t nfs4 -o nfsvers=4.1,port=12049 10.0.2.2:/export /state/nfs-share-root']);
+    assert.deepEqual(await b.store.capacity(), { totalBytes: 409600, availableBytes: 204800 });
+    await b.close();
+    assert.equal(m.calls.at(-1), 'umount /state/nfs-share-root');
+  });
+
+  it('mounts nothing in node mode, and its storage check only asks the server', async () => {
+    const m = new RecordingMounter();
+    const pings: unknown[] = [];
+    const b = backend('node', m, pings);
+    await b.init();
+    await settle();
+    assert.deepEqual(await b.checkStorage(), []);
+    assert.deepEqual(m.calls, []);
+    assert.deepEqual(pings, [['10.0.2.2', 12049, 1_000, 'nfs-null']]);
+    await assert.rejects(b.store.root(), /no controller share mount/);
+  });
+
+  it('tells nodes the server and share in volume_context and resolves provisioned volumes', () => {
+    const b = backend('all', new RecordingMounter());
+    assert.deepEqual(b.context, { backend: 'nfs', server: '10.0.2.2', share: '/export' });
+    assert.deepEqual(b.resolveSource('pvc-1', { backend: 'nfs', volumeDir: 'volumes/pvc-1/data', server: '10.0.2.2', share: '/export' }, []), {
+      kind: 'nfs',
+      fsType: 'nfs4',
+      device: '10.0.2.2:/export/volumes/pvc-1/data',
+      options: ['nfsvers=4.1', 'port=12049'],
+    });
+  });
+
+  it('refuses a configuration that cannot work', () => {
+    assert.throws(
+      () => createNfsBackend({ nfs: { server: '10.0.2.2', share: '/export', mountOptions: ['nfsvers=3'], efsRegion: '', efsDnsName: '' }, mode: 'all', stateDir: '/s', pool, mounter: new RecordingMounter(), logger: pino({ level: 'silent' }), checkTimeoutMs: 1000 }),
+      /--nfs-mount-options: mount option "nfsvers=3"/,
+    );
+  });
+});

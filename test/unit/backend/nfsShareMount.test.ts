@@ -1,0 +1,154 @@
+import { strict as assert } from 'node:assert';
+import pino from 'pino';
+import type { FsHelperPool } from '../../../src/backend/fsHelperPool';
+import type { FsRequest } from '../../../src/backend/fsOps';
+import { IsolationTimeoutError } from '../../../src/backend/isolationErrors';
+import type { MountEntry } from '../../../src/backend/mountTable';
+import type { Mounter } from '../../../src/backend/mounter';
+import { NfsShareMount } from '../../../src/backend/nfsShareMount';
+import { CsiError } from '../../../src/grpc/csiError';
+
+const device = '10.0.2.2:/export';
+const workDir = '/state/nfs-share-root';
+
+/** A mounter that keeps its own mount table and records what it was asked. */
+class FakeMounter implements Mounter {
+  mounted = new Map<string, string>();
+  calls: string[] = [];
+  failMount: Error | undefined;
+  async bindMount(): Promise<void> {
+    throw new Error('not used');
+  }
+  async mount(fsType: string, source: string, target: string, options: string[]): Promise<void> {
+    this.calls.push(`mount -t ${fsType} -o ${options.join(',')} ${source} ${target}`);
+    if (this.failMount) throw this.failMount;
+    this.mounted.set(target, source);
+  }
+  async unmount(target: string): Promise<void> {
+    this.calls.push(`umount ${target}`);
+    this.mounted.delete(target);
+  }
+  async mountAt(target: string): Promise<MountEntry | undefined> {
+    const source = this.mounted.get(target);
+    return source === undefined ? undefined : { mountId: 1, parentId: 0, device: '0:1', root: '/', mountPoint: target, options: [], fsType: 'nfs4', source, superOptions: [] };
+  }
+  async table(): Promise<MountEntry[]> {
+    return [];
+  }
+}
+
+function fakePool(onStat: () => Promise<unknown> = async () => ({})): { pool: FsHelperPool; ops: string[] } {
+  const ops: string[] = [];
+  const pool = {
+    run: async (req: FsRequest) => {
+      ops.push(`${req.op} ${req.path}`);
+      if (req.op === 'stat') return onStat();
+      return null;
+    },
+  } as unknown as FsHelperPool;
+  return { pool, ops };
+}
+
+function share(mounter: FakeMounter, pool: FsHelperPool, now = () => 0): NfsShareMount {
+  return new NfsShareMount({
+    workDir,
+    source: { kind: 'nfs', fsType: 'nfs4', device, options: ['nfsvers=4.1', 'port=12049'] },
+    mounter,
+    pool,
+    logger: pino({ level: 'silent' }),
+    checkTimeoutMs: 100,
+    now,
+    onMounted: async (root) => {
+      await pool.run({ op: 'mkdir', path: `${root}/volumes` }, 100);
+    },
+  });
+}
+
+describe('NfsShareMount (the controller work mount)', () => {
+  it('mounts the share root on first use, once for concurrent callers, and makes the layout', async () => {
+    const m = new FakeMounter();
+    const { pool, ops } = fakePool();
+    const s = share(m, pool);
+    assert.equal(await s.mountedPath(), undefined, 'nothing mounted before first use');
+    const roots = await Promise.all([s.root(), s.root(), s.root()]);
+    assert.deepEqual(roots, [workDir, workDir, workDir]);
+    assert.deepEqual(m.calls, [`mount -t nfs4 -o nfsvers=4.1,port=12049 ${device} ${workDir}`]);
+    assert.deepEqual(ops, [`mkdir ${workDir}`, `mkdir ${workDir}/volumes`]);
+    assert.equal(await s.mountedPath(), workDir);
+  });
+
+  it('keeps a healthy mount, and mounts again when it vanished from the mount table', async () => {
+    const m = new FakeMounter();
+    const { pool } = fakePool();
+    let t = 0;
+    const s = share(m, pool, () => t);
+    await s.root();
+    t += 5_000;
+    await s.root();
+    assert.equal(m.calls.length, 1);
+    m.mounted.clear();
+    t += 5_000;
+    await s.root();
+    assert.equal(m.calls.filter((c) => c.startsWith('mount')).length, 2);
+  });
+
+  it('verifies a mount marked stale and keeps it when the root answers', async () => {
+    const m = new FakeMounter();
+    const { pool, ops } = fakePool();
+    const s = share(m, pool);
+    await s.root();
+    s.markSuspect('ESTALE');
+    await s.root();
+    assert.equal(m.calls.length, 1);
+    assert.ok(ops.includes(`stat ${workDir}`));
+  });
+
+  it('unmounts and mounts again when a root marked stale does not answer', async () => {
+    const m = new FakeMounter();
+    const { pool } = fakePool(async () => {
+      throw new IsolationTimeoutError('stat', workDir, 100);
+    });
+    const s = share(m, pool);
+    await s.root();
+    s.markSuspect('ETIMEDOUT');
+    await s.root();
+    assert.deepEqual(m.calls.slice(1), [`umount ${workDir}`, `mount -t nfs4 -o nfsvers=4.1,port=12049 ${device} ${workDir}`]);
+  });
+
+  it('ignores codes that a new mount would not cure', async () => {
+    const m = new FakeMounter();
+    const { pool, ops } = fakePool();
+    const s = share(m, pool);
+    await s.root();
+    s.markSuspect('EACCES');
+    await s.root();
+    assert.equal(ops.filter((o) => o.startsWith('stat')).length, 0);
+  });
+
+  it('replaces a mount of another source at the work dir', async () => {
+    const m = new FakeMounter();
+    m.mounted.set(workDir, 'old-server:/export');
+    const { pool } = fakePool();
+    await share(m, pool).root();
+    assert.deepEqual(m.calls, [`umount ${workDir}`, `mount -t nfs4 -o nfsvers=4.1,port=12049 ${device} ${workDir}`]);
+  });
+
+  it('fails with UNAVAILABLE when the share cannot be mounted, and tries again on the next call', async () => {
+    const m = new FakeMounter();
+    m.failMount = new Error('mount.nfs4: Connection refused');
+    const { pool } = fakePool();
+    const s = share(m, pool);
+    await assert.rejects(s.root(), (err: unknown) => err instanceof CsiError && err.code === 14 && /cannot mount the share 10.0.2.2:\/export .*Connection refused/.test(err.message));
+    m.failMount = undefined;
+    assert.equal(await s.root(), workDir);
+  });
+
+  it('unmounts on close', async () => {
+    const m = new FakeMounter();
+    const { pool } = fakePool();
+    const s = share(m, pool);
+    await s.root();
+    await s.close();
+    assert.equal(m.mounted.size, 0);
+  });
+});

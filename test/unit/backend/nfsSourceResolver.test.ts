@@ -1,0 +1,139 @@
+import { strict as assert } from 'node:assert';
+import { status } from '@grpc/grpc-js';
+import { SystemMounter } from '../../../src/backend/mounter';
+import { NfsMountPlanner, type NfsMountSettings } from '../../../src/backend/nfsMountPlan';
+import type { CommandRunner } from '../../../src/backend/runCommand';
+import type { VolumeSource } from '../../../src/backend/records';
+import { CsiError } from '../../../src/grpc/csiError';
+import { nfsSourceResolver } from '../../../src/node/volumeSourceResolver';
+
+function planner(over: Partial<NfsMountSettings> = {}): NfsMountPlanner {
+  return new NfsMountPlanner({
+    server: '10.0.2.2',
+    share: '/export',
+    mountOptions: ['nfsvers=4.1', 'port=12049'],
+    efsRegion: '',
+    efsDnsName: '',
+    efsUtilsPresent: () => false,
+    ...over,
+  });
+}
+
+/** The argv of the mount command a VolumeSource turns into, through the real SystemMounter. */
+async function mountArgv(src: VolumeSource, target = '/staging/v'): Promise<string[]> {
+  const calls: string[][] = [];
+  const run: CommandRunner = async (cmd, args) => {
+    calls.push([cmd, ...args]);
+    return { code: 0, stdout: '', stderr: '' };
+  };
+  const m = new SystemMounter({ run, readTable: async () => [] });
+  if (src.kind === 'bind') await m.bindMount(src.path, target, false);
+  else await m.mount(src.fsType, src.device, target, src.options);
+  assert.equal(calls.length, 1);
+  return calls[0]!;
+}
+
+function expectCsi(fn: () => unknown, code: status, re: RegExp): void {
+  assert.throws(fn, (err: unknown) => err instanceof CsiError && err.code === code && re.test(err.message));
+}
+
+const provisioned = { backend: 'nfs', volumeDir: 'volumes/pvc-1/data', server: '10.0.2.2', share: '/export' };
+
+describe('nfs volume source resolver', () => {
+  it('mounts a provisioned volume from server:<share>/volumes/<id>/data with the server options', async () => {
+    const src = nfsSourceResolver(planner())('pvc-1', provisioned, []);
+    assert.deepEqual(await mountArgv(src), ['mount', '-t', 'nfs4', '-o', 'nfsvers=4.1,port=12049', '10.0.2.2:/export/volumes/pvc-1/data', '/staging/v']);
+  });
+
+  it('adds StorageClass mountOptions and capability mount_flags, later ones winning', async () => {
+    const src = nfsSourceResolver(planner())('pvc-1', { ...provisioned, mountOptions: 'hard,nconnect=2' }, ['soft', 'nfsvers=4.2']);
+    assert.deepEqual(await mountArgv(src), ['mount', '-t', 'nfs4', '-o', 'port=12049,nconnect=2,soft,nfsvers=4.2', '10.0.2.2:/export/volumes/pvc-1/data', '/staging/v']);
+  });
+
+  it('refuses options off the allowlist from volume_context and mount_flags', () => {
+    const r = nfsSourceResolver(planner());
+    expectCsi(() => r('pvc-1', { ...provisioned, mountOptions: 'hard,bg' }, []), status.INVALID_ARGUMENT, /volume_context.mountOptions: mount option "bg" is not supported/);
+    expectCsi(() => r('pvc-1', { ...provisioned, mountOptions: 'hard,so ft' }, []), status.INVALID_ARGUMENT, /invalid mount option/);
+    expectCsi(() => r('pvc-1', provisioned, ['nfsvers=4.1,sec=none']), status.INVALID_ARGUMENT, /mount_flags: invalid mount option/);
+    expectCsi(() => r('pvc-1', provisioned, ['tls']), status.INVALID_ARGUMENT, /amazon-efs-utils option/);
+  });
+
+  it('refuses a volumeDir that is not the volume\'s own, and another backend\'s volume', () => {
+    const r = nfsSourceResolver(planner());
+    expectCsi(() => r('pvc-1', { ...provisioned, volumeDir: 'volumes/pvc-2/data' }, []), status.INVALID_ARGUMENT, /does not belong to volume pvc-1/);
+    expectCsi(() => r('pvc-1', { ...provisioned, backend: 'local' }, []), status.INVALID_ARGUMENT, /local backend/);
+    expectCsi(() => r('pvc-1', { ...provisioned, share: '/export/../etc' }, []), status.INVALID_ARGUMENT, /volume_context.share/);
+    expectCsi(() => r('pvc-1', { ...provisioned, server: 'a b' }, []), status.INVALID_ARGUMENT, /server/);
+  });
+
+  it('mounts a static NFS volume from share and subDir; other servers do not get the configured options', async () => {
+    const r = nfsSourceResolver(planner());
+    assert.deepEqual(await mountArgv(r('static-1', { share: '/export', subDir: 'team/a' }, [])), ['mount', '-t', 'nfs4', '-o', 'nfsvers=4.1,port=12049', '10.0.2.2:/export/team/a', '/staging/v']);
+    assert.deepEqual(await mountArgv(r('static-2', { server: 'nas.example.com', share: '/data' }, ['nfsvers=4.2'])), ['mount', '-t', 'nfs4', '-o', 'nfsvers=4.2', 'nas.example.com:/data', '/staging/v']);
+    assert.deepEqual(await mountArgv(r('static-3', { server: 'fd00::5', share: '/' }, [])), ['mount', '-t', 'nfs4', '[fd00::5]:/', '/staging/v']);
+    expectCsi(() => r('static-4', { share: '/export', subDir: '../etc' }, []), status.INVALID_ARGUMENT, /"\.\." segments/);
+    expectCsi(() => r('static-5', { share: '/export', subDir: '/abs' }, []), status.INVALID_ARGUMENT, /relative to the share/);
+    expectCsi(() => r('static-6', {}, []), status.INVALID_ARGUMENT, /neither volumeDir/);
+  });
+});
+
+describe('EFS mounts', () => {
+  const efs = (over: Partial<NfsMountSettings> = {}) => planner({ efsRegion: 'us-east-1', ...over });
+
+  it('mounts an EFS handle with NFSv4.1 and the AWS options when efs-utils is missing', async () => {
+    const r = nfsSourceResolver(efs());
+    assert.deepEqual(await mountArgv(r('fs-12345678', {}, [])), [
+      'mount', '-t', 'nfs4', '-o', 'nfsvers=4.1,rsize=1048576,wsize=1048576,hard,timeo=600,retrans=2,noresvport',
+      'fs-12345678.efs.us-east-1.amazonaws.com:/', '/staging/v',
+    ]);
+    assert.deepEqual(await mountArgv(r('efs:fs-12345678:/sub/path', {}, ['noac'])), [
+      'mount', '-t', 'nfs4', '-o', 'nfsvers=4.1,rsize=1048576,wsize=1048576,hard,timeo=600,retrans=2,noresvport,noac',
+      'fs-12345678.efs.us-east-1.amazonaws.com:/sub/path', '/staging/v',
+    ]);
+  });
+
+  it('mounts with mount -t efs -o tls[,accesspoint] when efs-utils is installed', async () => {
+    const r = nfsSourceResolver(efs({ efsUtilsPresent: () => true }));
+    assert.deepEqual(await mountArgv(r('fs-12345678', {}, [])), ['mount', '-t', 'efs', '-o', 'tls', 'fs-12345678:/', '/staging/v']);
+    assert.deepEqual(await mountArgv(r('fs-12345678:/sub/path:fsap-0123456789abcdef0', {}, [])), [
+      'mount', '-t', 'efs', '-o', 'tls,accesspoint=fsap-0123456789abcdef0', 'fs-12345678:/sub/path', '/staging/v',
+    ]);
+    assert.deepEqual(await mountArgv(r('fs-12345678::fsap-0123456789abcdef0', { mountOptions: 'iam' }, [])), [
+      'mount', '-t', 'efs', '-o', 'tls,accesspoint=fsap-0123456789abcdef0,iam', 'fs-12345678:/', '/staging/v',
+    ]);
+  });
+
+  it('uses --efs-dns-name as the host, or as mounttargetip when it is an address', async () => {
+    const byName = nfsSourceResolver(efs({ efsRegion: '', efsDnsName: 'fs-12345678.efs.eu-west-1.amazonaws.com' }));
+    assert.deepEqual((await mountArgv(byName('fs-12345678', {}, []))).slice(-2), ['fs-12345678.efs.eu-west-1.amazonaws.com:/', '/staging/v']);
+    const byIp = nfsSourceResolver(efs({ efsDnsName: '10.0.5.6', efsUtilsPresent: () => true }));
+    assert.deepEqual(await mountArgv(byIp('fs-12345678:/a', {}, [])), ['mount', '-t', 'efs', '-o', 'tls,mounttargetip=10.0.5.6', 'fs-12345678:/a', '/staging/v']);
+    const byIpPlain = nfsSourceResolver(efs({ efsDnsName: '10.0.5.6' }));
+    assert.deepEqual((await mountArgv(byIpPlain('fs-12345678:/a', {}, []))).slice(-2), ['10.0.5.6:/a', '/staging/v']);
+  });
+
+  it('refuses an access point or an efs-utils option without efs-utils', () => {
+    const r = nfsSourceResolver(efs());
+    expectCsi(() => r('fs-12345678::fsap-0123456789abcdef0', {}, []), status.FAILED_PRECONDITION, /access point fsap-0123456789abcdef0 needs mount -t efs/);
+    expectCsi(() => r('fs-12345678', {}, ['tls']), status.FAILED_PRECONDITION, /mount options tls need mount -t efs/);
+  });
+
+  it('refuses a malformed EFS handle and an unresolvable file system', () => {
+    expectCsi(() => nfsSourceResolver(efs())('fs-12345678:/a/../b', {}, []), status.INVALID_ARGUMENT, /invalid EFS volume handle/);
+    expectCsi(() => nfsSourceResolver(planner())('fs-12345678', {}, []), status.INVALID_ARGUMENT, /needs --efs-region/);
+  });
+
+  it('serves provisioned volumes of an EFS-backed share (--nfs-server fs-…) the EFS way', async () => {
+    const p = planner({ server: 'fs-12345678', share: '/k8s', mountOptions: ['nfsvers=4.1'], efsRegion: 'us-west-2', efsUtilsPresent: () => true });
+    const src = nfsSourceResolver(p)('pvc-9', { backend: 'nfs', volumeDir: 'volumes/pvc-9/data', server: 'fs-12345678', share: '/k8s' }, []);
+    assert.deepEqual(await mountArgv(src), ['mount', '-t', 'efs', '-o', 'tls,nfsvers=4.1', 'fs-12345678:/k8s/volumes/pvc-9/data', '/staging/v']);
+  });
+
+  it('checks the configuration at start', () => {
+    assert.throws(() => planner({ mountOptions: ['bg'] }), /--nfs-mount-options: mount option "bg" is not supported/);
+    assert.throws(() => planner({ server: 'fs-12345678' }), /needs --efs-region/);
+    assert.throws(() => planner({ server: 'bad host' }), /not a host name/);
+    assert.throws(() => planner({ share: '/a/../b' }), /"\.\." segments/);
+    assert.equal(planner({ mountOptions: ['port=12049'] }).configuredPort, 12049);
+  });
+});
