@@ -1,0 +1,82 @@
+import { strict as assert } from 'node:assert';
+import { findMount, parseMountInfo, readMountTable } from '../../../src/backend/mountTable';
+
+const sample = [
+  '22 1 253:0 / / rw,relatime shared:1 - ext4 /dev/vda rw,errors=remount-ro',
+  '36 22 253:0 /tmp/csi-x/share/volumes/pvc-1/data /tmp/csi-x/kubelet/staging/vol rw,relatime shared:1 - ext4 /dev/vda rw',
+  '37 22 253:0 /tmp/csi-x/share/volumes/pvc-1/data /tmp/csi-x/kubelet/pods/p1/mount ro,relatime shared:1 master:3 - ext4 /dev/vda rw',
+  '40 22 0:40 / /mnt/with\\040space rw,nosuid - nfs4 server:/export\\040dir rw,vers=4.1,addr=10.0.0.1',
+  '41 22 0:41 / /mnt/tab\\011and\\012newline rw - tmpfs tmpfs rw',
+  '42 22 0:42 /back\\134slash /mnt/back\\134slash rw - tmpfs tmpfs rw',
+  '',
+].join('\n');
+
+describe('parseMountInfo', () => {
+  const table = parseMountInfo(sample);
+
+  it('reads every well-formed line with its fields', () => {
+    assert.equal(table.length, 6);
+    const root = table[0]!;
+    assert.deepEqual(root, {
+      mountId: 22,
+      parentId: 1,
+      device: '253:0',
+      root: '/',
+      mountPoint: '/',
+      options: ['rw', 'relatime'],
+      fsType: 'ext4',
+      source: '/dev/vda',
+      superOptions: ['rw', 'errors=remount-ro'],
+    });
+  });
+
+  it('keeps the mounted sub-directory of a bind mount in root', () => {
+    assert.equal(table[1]!.root, '/tmp/csi-x/share/volumes/pvc-1/data');
+    assert.equal(table[1]!.mountPoint, '/tmp/csi-x/kubelet/staging/vol');
+  });
+
+  it('skips any number of optional fields before the separator', () => {
+    const e = table[2]!;
+    assert.deepEqual(e.options, ['ro', 'relatime']);
+    assert.equal(e.fsType, 'ext4');
+    assert.equal(e.source, '/dev/vda');
+  });
+
+  it('decodes the octal escapes of space, tab, newline and backslash', () => {
+    assert.equal(table[3]!.mountPoint, '/mnt/with space');
+    assert.equal(table[3]!.source, 'server:/export dir');
+    assert.equal(table[4]!.mountPoint, '/mnt/tab\tand\nnewline');
+    assert.equal(table[5]!.mountPoint, '/mnt/back\\slash');
+    assert.equal(table[5]!.root, '/back\\slash');
+  });
+
+  it('reads NFS super options', () => {
+    assert.deepEqual(table[3]!.superOptions, ['rw', 'vers=4.1', 'addr=10.0.0.1']);
+    assert.equal(table[3]!.fsType, 'nfs4');
+  });
+
+  it('skips lines without the separator or with too few fields', () => {
+    assert.deepEqual(parseMountInfo('garbage\n1 2 3 - ext4 x rw\n\n'), []);
+  });
+});
+
+describe('findMount', () => {
+  it('returns the top-most mount at a path (the last listed)', () => {
+    const stacked = parseMountInfo(['50 22 0:1 / /mnt/x rw - tmpfs a rw', '51 50 0:2 / /mnt/x ro - tmpfs b rw'].join('\n'));
+    assert.equal(findMount(stacked, '/mnt/x')?.source, 'b');
+  });
+
+  it('matches the exact path only', () => {
+    const table = parseMountInfo(sample);
+    assert.equal(findMount(table, '/tmp/csi-x/kubelet'), undefined);
+    assert.equal(findMount(table, '/tmp/csi-x/kubelet/staging/vol/'), undefined);
+    assert.ok(findMount(table, '/tmp/csi-x/kubelet/staging/vol'));
+  });
+});
+
+describe('readMountTable', () => {
+  it('reads this process\'s real mount table, which always has the root', async () => {
+    const table = await readMountTable();
+    assert.ok(findMount(table, '/'));
+  });
+});
