@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
 import { startDriverProcess, type DriverProcess } from '../helpers/driverProcess';
 import { expectCode, grpc } from '../helpers/csiClient';
-import { createVolume, listTree, mountCap, mountsUnder, unmountLeftovers } from './conformanceKit';
+import { createVolume, listTree, mountCap, mountsUnder, stopAndClean } from './conformanceKit';
 
 /** Names and ids that must never reach the file system: each is refused with INVALID_ARGUMENT. */
 const badIdentifiers: Array<[string, string]> = [
@@ -35,10 +35,7 @@ describe('conformance: bad names, ids and paths are refused before any effect', 
     snapshotId = (await d.client.controller.CreateSnapshot({ name: 'snap-bad-input', source_volume_id: volumeId })).snapshot!.snapshot_id;
     tree = listTree(d.dirs.root);
   });
-  after(async () => {
-    await d?.stop();
-    if (d) await unmountLeftovers(d.dirs.root);
-  });
+  after(() => stopAndClean(d));
   afterEach(async () => {
     assert.deepEqual(listTree(d.dirs.root), tree, 'nothing was made or removed');
     assert.deepEqual(await mountsUnder(d.dirs.root), [], 'nothing was mounted');

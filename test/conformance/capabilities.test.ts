@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { stopAndClean } from './conformanceKit';
 import { startDriverProcess, type DriverProcess } from '../helpers/driverProcess';
 
 /** The controller capability values csi-sanity v5 (spec v1.12) accepts; anything else fails its check. */
@@ -55,7 +56,7 @@ describe('conformance: capabilities follow --health-api', () => {
     for (const api of ['v1.12', 'v1.13', 'both']) drivers[api] = await startDriverProcess(['--health-api', api]);
   });
   after(async () => {
-    for (const d of Object.values(drivers)) await d.stop();
+    for (const d of Object.values(drivers)) await stopAndClean(d);
   });
 
   it('with v1.12, advertises only values CSI v1.12 knows, never GET_SNAPSHOT or the v1.13 health values', async () => {

@@ -1,9 +1,10 @@
-import { lstatSync, readdirSync } from 'node:fs';
+import { lstatSync, readdirSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { readMountTable } from '../../src/backend/mountTable';
 import type { VolumeCapability } from '../../src/gen/csi/v1/VolumeCapability';
 import type { CreateVolumeRequest } from '../../src/gen/csi/v1/CreateVolumeRequest';
 import type { CsiClient } from '../helpers/csiClient';
+import type { DriverProcess } from '../helpers/driverProcess';
 
 /** What the conformance suite shares: capabilities, request builders, and views of disk and mount table. */
 
@@ -100,4 +101,16 @@ export async function unmountLeftovers(dir: string): Promise<void> {
       // already gone
     }
   }
+}
+
+/**
+ * Stops a driver and removes its temp directory, after taking off any mount a failed test left
+ * there (so that no removal can reach through a mount). KEEP_TEST_DIRS=1 keeps the directory.
+ */
+export async function stopAndClean(d: DriverProcess | undefined): Promise<void> {
+  if (!d) return;
+  await d.stop();
+  await unmountLeftovers(d.dirs.root);
+  if (process.env.KEEP_TEST_DIRS === '1' || (await mountsUnder(d.dirs.root)).length > 0) return;
+  rmSync(d.dirs.root, { recursive: true, force: true });
 }

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { driverDirs, startDriverProcess, type DriverDirs, type DriverProcess } from '../helpers/driverProcess';
 import { expectCode, grpc } from '../helpers/csiClient';
-import { GiB, createVolume, listTree, mountCap, mountPoints, unmountLeftovers } from './conformanceKit';
+import { GiB, createVolume, listTree, mountCap, mountPoints, stopAndClean } from './conformanceKit';
 
 /** Items of `after` that `before` does not have, counting duplicates. */
 function added(before: string[], after: string[]): string[] {
@@ -47,10 +47,7 @@ describe('conformance: nothing is made outside --local-dir, --state-dir and the 
     mountsBefore = await mountPoints();
     d = await startDriverProcess(['--health-api', 'v1.12'], dirs);
   });
-  after(async () => {
-    await d?.stop();
-    if (d) await unmountLeftovers(dirs.root);
-  });
+  after(() => stopAndClean(d));
 
   it('a full lifecycle and escaping inputs touch only the share, the state dir and the requested paths', async () => {
     const { controller: c, node: n } = d.client;

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { startDriverProcess, type DriverProcess } from '../helpers/driverProcess';
 import { expectCode, grpc } from '../helpers/csiClient';
-import { createVolume, listAllVolumeIds } from './conformanceKit';
+import { createVolume, listAllVolumeIds, stopAndClean } from './conformanceKit';
 
 describe('conformance: ListVolumes (--health-api v1.12)', () => {
   let d: DriverProcess;
@@ -10,9 +10,7 @@ describe('conformance: ListVolumes (--health-api v1.12)', () => {
     d = await startDriverProcess(['--health-api', 'v1.12']);
     for (const n of ['pvc-list-a', 'pvc-list-b', 'pvc-list-c', 'pvc-list-d', 'pvc-list-e']) ids.push(await createVolume(d.client, n));
   });
-  after(async () => {
-    await d?.stop();
-  });
+  after(() => stopAndClean(d));
   const c = () => d.client.controller;
 
   it('lists every volume in one page when max_entries is 0', async () => {
@@ -92,9 +90,7 @@ describe('conformance: ListVolumes and ControllerGetVolume with --health-api v1.
   before(async () => {
     d = await startDriverProcess(['--health-api', 'v1.13']);
   });
-  after(async () => {
-    await d?.stop();
-  });
+  after(() => stopAndClean(d));
 
   it('leaves volume_condition out, as v1.13 reserved that field', async () => {
     const id = await createVolume(d.client, 'pvc-v113');

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { startDriverProcess, type DriverProcess } from '../helpers/driverProcess';
 import { expectCode, grpc } from '../helpers/csiClient';
-import { GiB, createVolume, listTree, mountCap } from './conformanceKit';
+import { GiB, createVolume, listTree, mountCap, stopAndClean } from './conformanceKit';
 
 /**
  * Every Controller RPC rejects a missing required field with INVALID_ARGUMENT before it does
@@ -25,9 +25,7 @@ describe('conformance: Controller required fields (--health-api v1.12)', () => {
     snapshotId = snap.snapshot!.snapshot_id;
     before_ = snapshotState();
   });
-  after(async () => {
-    await d?.stop();
-  });
+  after(() => stopAndClean(d));
   afterEach(() => {
     assert.deepEqual(snapshotState(), before_, 'the call left the share and the state directory untouched');
   });

@@ -3,16 +3,14 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { startDriverProcess, type DriverProcess } from '../helpers/driverProcess';
 import { expectCode, grpc } from '../helpers/csiClient';
-import { GiB, MiB, blockCap, createVolume, listTree, mountCap, volumeRequest } from './conformanceKit';
+import { GiB, MiB, blockCap, createVolume, listTree, mountCap, volumeRequest, stopAndClean } from './conformanceKit';
 
 describe('conformance: Controller volumes (--health-api v1.12)', () => {
   let d: DriverProcess;
   before(async () => {
     d = await startDriverProcess(['--health-api', 'v1.12']);
   });
-  after(async () => {
-    await d?.stop();
-  });
+  after(() => stopAndClean(d));
   const c = () => d.client.controller;
   const volumeDir = (id: string) => path.join(d.dirs.share, 'volumes', id);
   const record = (id: string) => JSON.parse(readFileSync(path.join(volumeDir(id), 'volume.json'), 'utf8')) as { name: string; capacityBytes: number };

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { findMount, readMountTable } from '../../src/backend/mountTable';
 import { startDriverProcess, type DriverProcess } from '../helpers/driverProcess';
 import { expectCode, grpc } from '../helpers/csiClient';
-import { GiB, mountCap, unmountLeftovers, volumeRequest } from './conformanceKit';
+import { GiB, mountCap, volumeRequest, stopAndClean } from './conformanceKit';
 
 /**
  * The calls and path layout of the upstream csi-sanity v5, for CI machines without its binary:
@@ -27,10 +27,7 @@ describe('conformance: csi-sanity v5 scenarios (--health-api v1.12)', () => {
     stagingdir = path.join(d.dirs.root, 'stage');
     target = path.join(mountdir, 'target');
   });
-  after(async () => {
-    await d?.stop();
-    if (d) await unmountLeftovers(d.dirs.root);
-  });
+  after(() => stopAndClean(d));
   beforeEach(() => {
     mkdirSync(mountdir);
     mkdirSync(stagingdir);

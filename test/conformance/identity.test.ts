@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { stopAndClean } from './conformanceKit';
 import { startDriverProcess, repoRoot, type DriverProcess } from '../helpers/driverProcess';
 
 const packageVersion = (JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
@@ -10,9 +11,7 @@ describe('conformance: Identity service (--health-api v1.12)', () => {
   before(async () => {
     d = await startDriverProcess(['--health-api', 'v1.12']);
   });
-  after(async () => {
-    await d?.stop();
-  });
+  after(() => stopAndClean(d));
 
   it('GetPluginInfo returns a non-empty name and the package version', async () => {
     const info = await d.client.identity.GetPluginInfo({});
@@ -41,9 +40,7 @@ describe('conformance: Identity service in node mode', () => {
   before(async () => {
     d = await startDriverProcess(['--health-api', 'v1.12', '--mode', 'node', '--driver-name', 'conformance.example.org']);
   });
-  after(async () => {
-    await d?.stop();
-  });
+  after(() => stopAndClean(d));
 
   it('GetPluginInfo reports the name given by --driver-name', async () => {
     const info = await d.client.identity.GetPluginInfo({});

@@ -5,7 +5,7 @@ import { findMount, readMountTable } from '../../src/backend/mountTable';
 import type { NodeGetVolumeStatsResponse__Output } from '../../src/gen/csi/v1/NodeGetVolumeStatsResponse';
 import { startDriverProcess, type DriverProcess } from '../helpers/driverProcess';
 import { expectCode, grpc } from '../helpers/csiClient';
-import { GiB, createVolume, mountCap, mountPoints, unmountLeftovers } from './conformanceKit';
+import { GiB, createVolume, mountCap, mountPoints, stopAndClean } from './conformanceKit';
 
 function assertUsage(stats: NodeGetVolumeStatsResponse__Output): void {
   const bytes = stats.usage.find((u) => u.unit === 'BYTES');
@@ -23,10 +23,7 @@ describe('conformance: Node stage, publish, stats and tear-down (--health-api v1
     volumeId = await createVolume(d.client, 'pvc-node-life', GiB);
     kubelet = path.join(d.dirs.root, 'kubelet');
   });
-  after(async () => {
-    await d?.stop();
-    if (d) await unmountLeftovers(d.dirs.root);
-  });
+  after(() => stopAndClean(d));
   const n = () => d.client.node;
   const stagingOf = (name: string) => path.join(kubelet, 'staging', name);
   const targetOf = (name: string) => path.join(kubelet, 'pods', name, 'mount');

@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { startDriverProcess, type DriverProcess } from '../helpers/driverProcess';
 import { expectCode, grpc } from '../helpers/csiClient';
-import { createVolume, listTree, mountCap, mountsUnder, unmountLeftovers } from './conformanceKit';
+import { createVolume, listTree, mountCap, mountsUnder, stopAndClean } from './conformanceKit';
 
 /**
  * Every Node RPC rejects a missing required field with INVALID_ARGUMENT before it does anything:
@@ -26,10 +26,7 @@ describe('conformance: Node required fields (--health-api v1.12)', () => {
     mkdirSync(path.dirname(target), { recursive: true });
     tree = listTree(d.dirs.root);
   });
-  after(async () => {
-    await d?.stop();
-    if (d) await unmountLeftovers(d.dirs.root);
-  });
+  after(() => stopAndClean(d));
   afterEach(async () => {
     assert.deepEqual(listTree(d.dirs.root), tree, 'no file or directory was made');
     assert.deepEqual(await mountsUnder(d.dirs.root), [], 'nothing was mounted');

@@ -5,10 +5,11 @@ import { execFileSync } from 'node:child_process';
 import { findMount, readMountTable } from '../../src/backend/mountTable';
 import { driverDirs, startDriverProcess, type DriverDirs, type DriverProcess } from '../helpers/driverProcess';
 import { expectCode, grpc } from '../helpers/csiClient';
-import { GiB, createVolume, listAllVolumeIds, mountCap, mountsUnder, unmountLeftovers } from './conformanceKit';
+import { GiB, createVolume, listAllVolumeIds, mountCap, mountsUnder, stopAndClean } from './conformanceKit';
 
 describe('conformance: kill -9 and restart on the same directories', () => {
   let dirs: DriverDirs;
+  let first: DriverProcess | undefined;
   let d: DriverProcess | undefined;
   let volumeIds: string[];
   let snapshotIds: string[];
@@ -20,7 +21,7 @@ describe('conformance: kill -9 and restart on the same directories', () => {
 
   before(async () => {
     dirs = driverDirs('csi-restart-');
-    const first = await startDriverProcess(['--health-api', 'v1.12'], dirs);
+    first = await startDriverProcess(['--health-api', 'v1.12'], dirs);
     const { controller: c, node: n } = first.client;
     volumeIds = [await createVolume(first.client, 'pvc-restart-a', GiB), await createVolume(first.client, 'pvc-restart-b', 2 * GiB)];
     snapshotIds = [(await c.CreateSnapshot({ name: 'snap-restart', source_volume_id: volumeIds[0]! })).snapshot!.snapshot_id];
@@ -38,8 +39,8 @@ describe('conformance: kill -9 and restart on the same directories', () => {
     d = await startDriverProcess(['--health-api', 'v1.12'], dirs);
   });
   after(async () => {
-    await d?.stop();
-    if (d) await unmountLeftovers(dirs.root);
+    await first?.kill();
+    await stopAndClean(d);
   });
 
   it('keeps the kernel mounts of the killed driver', async () => {

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import * as path from 'node:path';
 import { startDriverProcess, type DriverProcess } from '../helpers/driverProcess';
 import { expectCode, grpc } from '../helpers/csiClient';
-import { GiB, createVolume, listTree, volumeRequest } from './conformanceKit';
+import { GiB, createVolume, listTree, volumeRequest, stopAndClean } from './conformanceKit';
 
 describe('conformance: snapshots, restore and clone (--health-api v1.12)', () => {
   let d: DriverProcess;
@@ -19,9 +19,7 @@ describe('conformance: snapshots, restore and clone (--health-api v1.12)', () =>
     writeFileSync(path.join(data, 'nested', 'deeper', 'blob.bin'), Buffer.alloc(64 * 1024, 7));
     writeFileSync(path.join(data, 'script.sh'), '#!/bin/sh\n', { mode: 0o750 });
   });
-  after(async () => {
-    await d?.stop();
-  });
+  after(() => stopAndClean(d));
   const c = () => d.client.controller;
   function dataDir(id: string): string {
     return path.join(d.dirs.share, 'volumes', id, 'data');
