@@ -47,7 +47,7 @@ function portOf(s: http.Server | undefined): number | undefined {
 
 /** Builds every part from the Config, restores node state from the mount table, and starts serving. */
 export async function startDriver(cfg: Config, logger: Logger, clock: Clock = systemClock): Promise<RunningDriver> {
-  const pool = new FsHelperPool({ logger: logger.child({ component: 'fs-helpers' }) });
+  const pool = new FsHelperPool({ logger: logger.child({ component: 'fs-helpers' }), maxIdle: cfg.healthConcurrency + 2 });
   const faults = cfg.enableFaultInjection ? new FaultInjector(clock) : undefined;
   let metrics: DriverMetrics | undefined;
   const mounter = new SystemMounter({ logger, observe: (op, s, ok) => metrics?.observeMount(op, s, ok) });

@@ -51,6 +51,8 @@ function errCode(err: unknown): string {
  * look fine during an outage), a stat of the root, a write-fsync-read-compare-delete round trip
  * on writable mounts, and statfs.
  */
+const readBuf = Buffer.alloc(256);
+
 function probe(root: string, write: boolean, hiddenDir: string, delayMs: number): ProbeResult {
   // Injected latency blocks this helper as slow storage would, so deadlines act for real.
   if (delayMs > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, delayMs);
@@ -59,18 +61,21 @@ function probe(root: string, write: boolean, hiddenDir: string, delayMs: number)
   try {
     fs.statSync(root);
     step = 'lookup';
-    try {
-      fs.lstatSync(path.join(root, `.csi-probe-lookup-${token}`));
-    } catch (err) {
-      if (errCode(err) !== 'ENOENT') throw err;
-    }
+    // throwIfNoEntry: ENOENT is the expected answer, and building an exception for it is costly.
+    fs.lstatSync(path.join(root, `.csi-probe-lookup-${token}`), { throwIfNoEntry: false });
     if (write) {
       step = 'write';
       const dir = path.join(root, hiddenDir);
-      fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
       const file = path.join(dir, `probe-${token}`);
       const payload = `csi-health-probe ${token}\n`;
-      const fd = fs.openSync(file, 'w', 0o600);
+      let fd: number;
+      try {
+        fd = fs.openSync(file, 'w', 0o600);
+      } catch (err) {
+        if (errCode(err) !== 'ENOENT') throw err;
+        fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+        fd = fs.openSync(file, 'w', 0o600);
+      }
       try {
         fs.writeSync(fd, payload);
         step = 'fsync';
@@ -79,7 +84,15 @@ function probe(root: string, write: boolean, hiddenDir: string, delayMs: number)
         fs.closeSync(fd);
       }
       step = 'read';
-      const back = fs.readFileSync(file, 'utf8');
+      // A fresh open (not the written fd) makes NFS revalidate (close-to-open) before the read.
+      const rfd = fs.openSync(file, 'r');
+      let back: string;
+      try {
+        const n = fs.readSync(rfd, readBuf, 0, readBuf.length, 0);
+        back = readBuf.toString('utf8', 0, n);
+      } finally {
+        fs.closeSync(rfd);
+      }
       if (back !== payload) {
         try {
           fs.unlinkSync(file);
@@ -139,6 +152,12 @@ function run(req: FsRequest): unknown {
       return fs.readdirSync(req.path);
     case 'probe':
       return probe(req.path, req.write, req.hiddenDir, req.delayMs ?? 0);
+    case 'probeBatch':
+      return req.items.map((item) => {
+        const t0 = process.hrtime.bigint();
+        const r = probe(item.path, item.write, item.hiddenDir, 0);
+        return { ...r, elapsedMs: Number(process.hrtime.bigint() - t0) / 1e6 };
+      });
   }
 }
 

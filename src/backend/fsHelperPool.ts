@@ -1,11 +1,9 @@
-import { fork, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import type { FsRequest, FsResult, HelperReply } from './fsOps';
-import { HelpersExhaustedError, IsolatedFsError, IsolationTimeoutError } from './isolationErrors';
-
-/** Starts one helper process; tests may pass their own. */
-export type HelperSpawner = () => ChildProcess;
+import type { FsRequest, FsResult } from './fsOps';
+import type { PoolSnapshot } from './helperProcessPool';
+import { rebuildPoolError, type ThreadReply, type ThreadRequest } from './poolMessages';
 
 export interface FsHelperPoolOptions {
   /** Most helpers busy at once; further requests queue. */
@@ -14,7 +12,6 @@ export interface FsHelperPoolOptions {
   maxIdle?: number;
   /** Killed helpers that have not exited yet; past this the pool refuses work. */
   maxStuck?: number;
-  spawn?: HelperSpawner;
   logger?: Logger;
 }
 
@@ -24,50 +21,42 @@ export interface TrackedRun<T> {
   gone: Promise<void>;
 }
 
-interface Helper {
-  child: ChildProcess;
-  exited: Promise<void>;
+interface Pending {
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+  gone: () => void;
+  /** Result and gone may arrive in either order; the entry lives until both have. */
+  settled: boolean;
+  released: boolean;
 }
-
-interface Waiter {
-  start: () => void;
-  reject: (err: Error) => void;
-}
-
-const defaultHelperScript = path.join(__dirname, 'fsHelperMain.js');
-
-const defaultSpawner: HelperSpawner = () =>
-  fork(defaultHelperScript, [], {
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-    execArgv: ['--max-old-space-size=48'],
-    // A helper runs from / so that its cwd never pins a mount that we later unmount.
-    cwd: '/',
-  });
 
 /**
- * A pool of killable helper processes that perform file operations on paths that may hang
- * (NFS, FUSE). Nothing here blocks the event loop or the libuv thread pool: a helper that
- * overstays its deadline is SIGKILLed (which ends even a process waiting on a hard NFS mount)
- * and counted as stuck until it has really exited.
+ * File operations on paths that may hang (NFS, FUSE), run by killable helper processes with
+ * hard deadlines. The processes are owned by a worker thread (see fsPoolThread), so neither a
+ * hung syscall nor the cost of starting a replacement helper ever lands on this event loop
+ * or on the libuv thread pool.
  */
 export class FsHelperPool {
-  private readonly idle: Helper[] = [];
-  private readonly queue: Waiter[] = [];
-  private busy = 0;
-  private stuck = 0;
-  private killedTotal = 0;
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, Pending>();
   private nextId = 1;
+  private last: PoolSnapshot = { busy: 0, idle: 0, stuck: 0, queued: 0, killedTotal: 0 };
   private closed = false;
-  private readonly maxHelpers: number;
-  private readonly maxIdle: number;
-  private readonly maxStuck: number;
-  private readonly spawn: HelperSpawner;
 
   constructor(private readonly opts: FsHelperPoolOptions = {}) {
-    this.maxHelpers = opts.maxHelpers ?? 16;
-    this.maxIdle = opts.maxIdle ?? 2;
-    this.maxStuck = opts.maxStuck ?? 64;
-    this.spawn = opts.spawn ?? defaultSpawner;
+    const { logger: _logger, ...poolOpts } = opts;
+    this.worker = new Worker(path.join(__dirname, 'fsPoolThread.js'), { workerData: poolOpts });
+    this.worker.on('message', (msg: ThreadReply) => this.onReply(msg));
+    this.worker.on('error', (err) => {
+      opts.logger?.error({ err }, 'file helper thread failed');
+      for (const p of this.pending.values()) {
+        p.reject(new Error('file helper thread failed'));
+        p.gone();
+      }
+      this.pending.clear();
+    });
+    // Idle, the pool must not keep the process alive.
+    this.worker.unref();
   }
 
   /** Runs one operation with a hard deadline. */
@@ -77,125 +66,62 @@ export class FsHelperPool {
 
   /** Like run(), and also tells when the helper that served the request is gone or free again. */
   runTracked<R extends FsRequest>(req: R, timeoutMs: number): TrackedRun<FsResult<R>> {
-    let markGone!: () => void;
-    const gone = new Promise<void>((resolve) => (markGone = resolve));
+    let gone!: () => void;
+    const gonePromise = new Promise<void>((resolve) => (gone = resolve));
     const result = new Promise<FsResult<R>>((resolve, reject) => {
       if (this.closed) {
-        markGone();
+        gone();
         reject(new Error('file helper pool is closed'));
         return;
       }
-      if (this.stuck >= this.maxStuck) {
-        markGone();
-        reject(new HelpersExhaustedError(this.stuck));
-        return;
-      }
-      const deadline = Date.now() + timeoutMs;
-      const start = (): void => {
-        const left = deadline - Date.now();
-        if (left <= 0) {
-          this.release();
-          markGone();
-          reject(new IsolationTimeoutError(req.op, req.path, timeoutMs));
-          return;
-        }
-        this.dispatch(req, left, timeoutMs, resolve as (v: unknown) => void, reject, markGone);
-      };
-      if (this.busy < this.maxHelpers) {
-        this.busy++;
-        start();
-      } else {
-        this.queue.push({ start, reject });
-      }
+      const id = this.nextId++;
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, gone, settled: false, released: false });
+      const msg: ThreadRequest = { type: 'run', id, req, timeoutMs };
+      this.worker.ref();
+      this.worker.postMessage(msg);
     });
-    return { result, gone };
+    return { result, gone: gonePromise };
   }
 
-  /** Counters for metrics and /healthz. */
-  snapshot(): { busy: number; idle: number; stuck: number; queued: number; killedTotal: number } {
-    return { busy: this.busy, idle: this.idle.length, stuck: this.stuck, queued: this.queue.length, killedTotal: this.killedTotal };
+  /** Counters as of the last message from the pool thread. */
+  snapshot(): PoolSnapshot {
+    return this.last;
   }
 
-  /** Stops idle helpers and refuses new work; busy helpers are killed. */
+  /** Refuses new work, stops the helpers and the thread. */
   close(): void {
+    if (this.closed) return;
     this.closed = true;
-    for (const w of this.queue.splice(0)) w.reject(new Error('file helper pool is closed'));
-    for (const h of this.idle.splice(0)) h.child.kill('SIGKILL');
+    const msg: ThreadRequest = { type: 'close' };
+    this.worker.postMessage(msg);
+    setTimeout(() => void this.worker.terminate(), 200).unref();
   }
 
-  private dispatch(
-    req: FsRequest,
-    leftMs: number,
-    timeoutMs: number,
-    resolve: (v: unknown) => void,
-    reject: (e: Error) => void,
-    markGone: () => void,
-  ): void {
-    const helper = this.idle.pop() ?? this.startHelper();
-    const id = this.nextId++;
-    let settled = false;
-    const finish = (): void => {
-      settled = true;
-      clearTimeout(timer);
-      helper.child.off('message', onMessage);
-      helper.child.off('exit', onExit);
-    };
-    const onMessage = (msg: HelperReply): void => {
-      if (msg.id !== id || settled) return;
-      finish();
-      this.giveBack(helper);
-      markGone();
-      if (msg.ok) resolve(msg.result);
-      else reject(new IsolatedFsError(req.op, req.path, msg.code, msg.message));
-    };
-    const onExit = (): void => {
-      if (settled) return;
-      finish();
-      this.release();
-      markGone();
-      reject(new Error(`file helper exited during ${req.op}`));
-    };
-    const timer = setTimeout(() => {
-      if (settled) return;
-      finish();
-      this.stuck++;
-      this.killedTotal++;
-      helper.child.kill('SIGKILL');
-      void helper.exited.then(() => {
-        this.stuck--;
-        markGone();
-      });
-      this.release();
-      this.opts.logger?.warn({ op: req.op, path: req.path, timeoutMs }, 'file helper overstayed; killed');
-      reject(new IsolationTimeoutError(req.op, req.path, timeoutMs));
-    }, leftMs);
-    helper.child.on('message', onMessage);
-    helper.child.once('exit', onExit);
-    helper.child.send({ id, req });
-  }
-
-  private startHelper(): Helper {
-    const child = this.spawn();
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    const helper: Helper = { child, exited };
-    void exited.then(() => {
-      const i = this.idle.indexOf(helper);
-      if (i >= 0) this.idle.splice(i, 1);
-    });
-    child.on('error', (err) => this.opts.logger?.error({ err }, 'file helper error'));
-    return helper;
-  }
-
-  private giveBack(helper: Helper): void {
-    if (!this.closed && this.idle.length < this.maxIdle && helper.child.connected) this.idle.push(helper);
-    else helper.child.kill('SIGKILL');
-    this.release();
-  }
-
-  /** Frees a busy slot and starts the next queued request. */
-  private release(): void {
-    const next = this.queue.shift();
-    if (next) next.start();
-    else this.busy--;
+  private onReply(msg: ThreadReply): void {
+    this.last = msg.snapshot;
+    if (msg.type === 'event') {
+      if (msg.event.type === 'killed') this.opts.logger?.warn(msg.event, 'file helper overstayed its deadline; killed');
+      else this.opts.logger?.error({ err: msg.event.message }, 'file helper error');
+      return;
+    }
+    if (msg.type === 'closed') return;
+    const p = this.pending.get(msg.id);
+    if (!p) return;
+    if (msg.type === 'result') {
+      p.settled = true;
+      if (msg.ok) p.resolve(msg.value);
+      else p.reject(rebuildPoolError(msg.error));
+      if (msg.released) {
+        p.released = true;
+        p.gone();
+      }
+    } else {
+      p.released = true;
+      p.gone();
+    }
+    if (p.settled && p.released) {
+      this.pending.delete(msg.id);
+      if (this.pending.size === 0) this.worker.unref();
+    }
   }
 }

@@ -13,7 +13,15 @@ export type FsRequest =
   | { op: 'rm'; path: string }
   | { op: 'rmdirIfEmpty'; path: string }
   | { op: 'readdir'; path: string }
-  | { op: 'probe'; path: string; write: boolean; hiddenDir: string; delayMs?: number };
+  | { op: 'probe'; path: string; write: boolean; hiddenDir: string; delayMs?: number }
+  | { op: 'probeBatch'; path: string; items: ProbeItem[] };
+
+/** One mount of a probe batch. */
+export interface ProbeItem {
+  path: string;
+  write: boolean;
+  hiddenDir: string;
+}
 
 export interface StatResult {
   isDirectory: boolean;
@@ -53,6 +61,7 @@ export interface FsResultMap {
   rmdirIfEmpty: boolean;
   readdir: string[];
   probe: ProbeResult;
+  probeBatch: Array<ProbeResult & { elapsedMs: number }>;
 }
 
 export type FsResult<R extends FsRequest> = FsResultMap[R['op']];

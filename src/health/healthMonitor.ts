@@ -1,13 +1,13 @@
 import type { Logger } from 'pino';
 import type { FsHelperPool } from '../backend/fsHelperPool';
 import type { ProbeResult, StatfsResult } from '../backend/fsOps';
-import { IsolationTimeoutError } from '../backend/isolationErrors';
-import { findMount, type MountEntry, type MountTableReader } from '../backend/mountTable';
+import type { MountEntry, MountTableReader } from '../backend/mountTable';
 import type { Clock } from './clock';
 import { issueFromErrorCode, uniqueIssues, type HealthIssue } from './healthIssue';
 import type { MountHealth, MountState } from './mountHealth';
 import type { MountRegistration } from './mountRegistration';
 import type { NodeHealthView, StorageIssue } from './nodeHealthView';
+import { mountTableProblem, probeBatch, probeOne, type TimedProbe } from './probeMount';
 
 export interface HealthMonitorOptions {
   pool: FsHelperPool;
@@ -32,7 +32,10 @@ export interface MonitorObserver {
   stateChanged(m: MountHealth, from: MountState): void;
 }
 
-const hiddenDir = '.csi-health';
+/** Most mounts in one probe batch. */
+const maxBatch = 64;
+/** A mount whose last probe took this long (ms) is probed on its own. */
+const slowProbeMs = 50;
 /** Below this share of free space a mount is reported as running out of space. */
 const lowSpaceFraction = 0.02;
 
@@ -45,17 +48,23 @@ const lowSpaceFraction = 0.02;
 export class HealthMonitor implements NodeHealthView {
   private readonly mounts = new Map<string, MountHealth>();
   private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  /** No mount is due before this time (ms), unless registered or freed since. */
+  private earliestDue = 0;
   private running = 0;
   private lastTickAt = 0;
   private broken: string | undefined;
   private storage: StorageIssue[] = [];
   private storageCheckedAt = 0;
   private storageChecking = false;
-  private table: { at: number; entries: Promise<MountEntry[]> } | undefined;
+  private table: { at: number; byPoint: Promise<Map<string, MountEntry>> } | undefined;
   private readonly tickMs: number;
+  /** How far ahead batched mounts are probed, and the deadline of a batch. */
+  private readonly batchWindowMs: number;
 
   constructor(private readonly o: HealthMonitorOptions) {
     this.tickMs = Math.max(50, Math.min(1000, Math.floor(o.intervalMs / 10)));
+    this.batchWindowMs = Math.min(this.tickMs, Math.floor(o.timeoutMs / 2));
   }
 
   start(): void {
@@ -67,6 +76,7 @@ export class HealthMonitor implements NodeHealthView {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    this.stopped = true;
   }
 
   register(reg: MountRegistration): void {
@@ -93,6 +103,7 @@ export class HealthMonitor implements NodeHealthView {
       inFlight: false,
       stuck: false,
     });
+    this.earliestDue = 0;
   }
 
   unregister(path: string): void {
@@ -145,19 +156,7 @@ export class HealthMonitor implements NodeHealthView {
       const now = this.o.clock.now();
       this.lastTickAt = now;
       if (this.o.checkStorage && !this.storageChecking && now - this.storageCheckedAt >= this.o.intervalMs) this.runStorageCheck();
-      const free = this.o.concurrency - this.running;
-      if (free > 0) {
-        // Longest-waiting first, so that slow (hung) mounts cannot starve the others.
-        const due: MountHealth[] = [];
-        for (const m of this.mounts.values()) if (!m.inFlight && m.nextDueAt <= now) due.push(m);
-        if (due.length > free) due.sort((a, b) => a.nextDueAt - b.nextDueAt);
-        for (const m of due.slice(0, free)) {
-          // Keep the mount's jittered phase; a mount that fell behind starts a fresh interval.
-          const next = m.nextDueAt + this.o.intervalMs;
-          m.nextDueAt = next > now ? next : now + this.o.intervalMs;
-          void this.probe(m);
-        }
-      }
+      this.pump();
       this.broken = undefined;
     } catch (err) {
       this.broken = (err as Error).message;
@@ -165,7 +164,7 @@ export class HealthMonitor implements NodeHealthView {
     }
   }
 
-  /** Checks one mount now (also used right after a mount is made). */
+  /** Checks one mount now, on its own helper with the full timeout. */
   async probe(m: MountHealth): Promise<void> {
     if (m.inFlight) return;
     m.inFlight = true;
@@ -174,34 +173,119 @@ export class HealthMonitor implements NodeHealthView {
     let result: ProbeResult;
     let gone: Promise<void> = Promise.resolve();
     try {
-      const entry = findMount(await this.mountTable(), m.reg.path);
-      if (!entry) result = { ok: false, code: 'ENOTMOUNTED', message: `${m.reg.path} is not in the mount table` };
-      else if (m.reg.expectedSource && entry.source !== m.reg.expectedSource) {
-        result = { ok: false, code: 'EWRONGSOURCE', message: `${m.reg.path} is mounted from ${entry.source}, expected ${m.reg.expectedSource}` };
-      } else {
-        const run = this.o.pool.runTracked(
-          { op: 'probe', path: m.reg.path, write: !m.reg.readOnly, hiddenDir, delayMs: this.o.faults?.probeDelayMs(m.reg.volumeId) ?? 0 },
-          this.o.timeoutMs,
-        );
+      result = mountTableProblem(m.reg, await this.mountTable()) ?? (await (() => {
+        const run = probeOne(this.o.pool, m.reg, this.o.faults?.probeDelayMs(m.reg.volumeId) ?? 0, this.o.timeoutMs);
         gone = run.gone;
-        result = await run.result;
-      }
+        return run.done;
+      })());
     } catch (err) {
-      result = err instanceof IsolationTimeoutError
-        ? { ok: false, code: 'ETIMEDOUT', message: `probe did not answer within ${this.o.timeoutMs}ms: mount is unresponsive` }
-        : { ok: false, code: 'EUNKNOWN', message: (err as Error).message };
+      result = { ok: false, code: 'EUNKNOWN', message: (err as Error).message };
     } finally {
       this.running--;
     }
-    const seconds = (this.o.clock.now() - started) / 1000;
-    const issue = this.record(m, result, seconds);
-    this.o.observer?.probeDone(m, seconds, issue);
+    this.finishProbe(m, result, this.o.clock.now() - started);
     m.stuck = result.code === 'ETIMEDOUT';
     // No new probe for this mount until the stuck helper is really gone.
-    void gone.then(() => {
-      m.inFlight = false;
-      m.stuck = false;
-    });
+    void gone.then(() => this.release(m));
+  }
+
+  /**
+   * Probes healthy, fast mounts together in one helper round trip with a short deadline. If the
+   * batch overstays, each of its mounts is probed again on its own with the full timeout.
+   */
+  private async probeBatch(batch: MountHealth[], deadlineMs: number): Promise<void> {
+    for (const m of batch) m.inFlight = true;
+    this.running++;
+    let results: TimedProbe[] | undefined;
+    const ready: MountHealth[] = [];
+    try {
+      const table = await this.mountTable();
+      for (const m of batch) {
+        const problem = mountTableProblem(m.reg, table);
+        if (problem) this.finishProbe(m, problem, 0);
+        else ready.push(m);
+      }
+      if (ready.length > 0) results = await probeBatch(this.o.pool, ready.map((m) => m.reg), deadlineMs);
+    } catch (err) {
+      this.o.logger.warn({ err: (err as Error).message }, 'probe batch failed');
+    } finally {
+      this.running--;
+    }
+    if (results) {
+      ready.forEach((m, i) => {
+        const r = results?.[i];
+        if (r) this.finishProbe(m, r.result, r.elapsedMs);
+      });
+    }
+    for (const m of batch) {
+      if (results || !ready.includes(m)) {
+        this.release(m);
+      } else {
+        m.inFlight = false;
+        void this.probe(m);
+      }
+    }
+  }
+
+  private finishProbe(m: MountHealth, result: ProbeResult, elapsedMs: number): void {
+    const issue = this.record(m, result, elapsedMs / 1000);
+    this.o.observer?.probeDone(m, elapsedMs / 1000, issue);
+  }
+
+  private release(m: MountHealth): void {
+    m.inFlight = false;
+    m.stuck = false;
+    this.earliestDue = Math.min(this.earliestDue, m.nextDueAt);
+    this.pump();
+  }
+
+  /**
+   * Starts due probes while slots are free, longest-waiting first so that hung mounts cannot
+   * starve the others. Mounts that were healthy and fast last time go in batches, formed from
+   * those due within the next batch window; they are scheduled one window early, so that a
+   * batch that overstays and the single probe after it still detect a fault within
+   * interval + timeout.
+   */
+  private pump(): void {
+    if (this.stopped) return;
+    let free = this.o.concurrency - this.running;
+    if (free <= 0) return;
+    const now = this.o.clock.now();
+    if (now < this.earliestDue) return;
+    const windowMs = this.batchWindowMs;
+    const single: MountHealth[] = [];
+    const batchable: MountHealth[] = [];
+    let earliest = Infinity;
+    for (const m of this.mounts.values()) {
+      if (m.inFlight) continue;
+      if (this.canBatch(m) && m.nextDueAt <= now + windowMs) batchable.push(m);
+      else if (m.nextDueAt <= now) single.push(m);
+      else earliest = Math.min(earliest, this.canBatch(m) ? m.nextDueAt - windowMs : m.nextDueAt);
+    }
+    single.sort((a, b) => a.nextDueAt - b.nextDueAt);
+    batchable.sort((a, b) => a.nextDueAt - b.nextDueAt);
+    const schedule = (m: MountHealth, period: number): void => {
+      const next = m.nextDueAt + period;
+      m.nextDueAt = next > now ? next : now + period;
+    };
+    while (free > 0 && batchable.length > 0) {
+      const batch = batchable.splice(0, maxBatch);
+      for (const m of batch) schedule(m, this.o.intervalMs - windowMs);
+      void this.probeBatch(batch, windowMs);
+      free--;
+    }
+    while (free > 0 && single.length > 0) {
+      const m = single.shift() as MountHealth;
+      schedule(m, this.o.intervalMs);
+      void this.probe(m);
+      free--;
+    }
+    this.earliestDue = single.length > 0 || batchable.length > 0 ? now : earliest;
+  }
+
+  /** Healthy, fast, and no injected latency (which must act on a single probe's deadline). */
+  private canBatch(m: MountHealth): boolean {
+    return m.state === 'healthy' && m.responseTimeMs < slowProbeMs && !(this.o.faults && this.o.faults.probeDelayMs(m.reg.volumeId) > 0);
   }
 
   private record(m: MountHealth, r: ProbeResult, seconds: number): HealthIssue | undefined {
@@ -253,11 +337,19 @@ export class HealthMonitor implements NodeHealthView {
     this.o.observer?.stateChanged(m, from);
   }
 
-  /** One read of the mount table serves all probes of a tick. */
-  private mountTable(): Promise<MountEntry[]> {
+  /**
+   * The mount table, indexed by mount point. Reading and parsing it costs milliseconds with a
+   * thousand mounts, so one read serves all probes for up to min(interval, 10s).
+   */
+  private mountTable(): Promise<Map<string, MountEntry>> {
     const now = this.o.clock.now();
-    if (!this.table || now - this.table.at > this.tickMs) this.table = { at: now, entries: this.o.readTable() };
-    return this.table.entries;
+    const maxAge = Math.min(this.o.intervalMs, 10_000);
+    if (!this.table || now - this.table.at > maxAge) {
+      const byPoint = this.o.readTable().then((entries) => new Map(entries.map((e) => [e.mountPoint, e])));
+      this.table = { at: now, byPoint };
+      byPoint.catch(() => (this.table = undefined));
+    }
+    return this.table.byPoint;
   }
 
   private runStorageCheck(): void {

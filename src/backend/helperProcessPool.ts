@@ -1,0 +1,212 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import * as path from 'node:path';
+import type { FsRequest, FsResult, HelperReply } from './fsOps';
+import { HelpersExhaustedError, IsolatedFsError, IsolationTimeoutError } from './isolationErrors';
+
+/** Starts one helper process; tests may pass their own. */
+export type HelperSpawner = () => ChildProcess;
+
+/** Something the pool wants said in the log. */
+export type PoolEvent = { type: 'killed'; op: string; path: string; timeoutMs: number } | { type: 'error'; message: string };
+
+export interface HelperProcessPoolOptions {
+  /** Most helpers busy at once; further requests queue. */
+  maxHelpers?: number;
+  /** Idle helpers kept warm. */
+  maxIdle?: number;
+  /** Killed helpers that have not exited yet; past this the pool refuses work. */
+  maxStuck?: number;
+  spawn?: HelperSpawner;
+  onEvent?: (e: PoolEvent) => void;
+}
+
+/** A request in flight: `result` settles at the deadline at the latest, `gone` when its helper is free or dead. */
+export interface TrackedRun<T> {
+  result: Promise<T>;
+  gone: Promise<void>;
+}
+
+interface Helper {
+  child: ChildProcess;
+  exited: Promise<void>;
+}
+
+interface Waiter {
+  start: () => void;
+  reject: (err: Error) => void;
+}
+
+const defaultHelperScript = path.join(__dirname, 'fsHelperMain.js');
+
+const defaultSpawner: HelperSpawner = () =>
+  fork(defaultHelperScript, [], {
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    execArgv: ['--max-old-space-size=48'],
+    // A helper runs from / so that its cwd never pins a mount that we later unmount.
+    cwd: '/',
+  });
+
+/** Counters of a pool. */
+export interface PoolSnapshot {
+  busy: number;
+  idle: number;
+  stuck: number;
+  queued: number;
+  killedTotal: number;
+}
+
+/**
+ * A pool of killable helper processes that perform file operations on paths that may hang
+ * (NFS, FUSE). Nothing here blocks the event loop or the libuv thread pool: a helper that
+ * overstays its deadline is SIGKILLed (which ends even a process waiting on a hard NFS mount)
+ * and counted as stuck until it has really exited.
+ */
+export class HelperProcessPool {
+  private readonly idle: Helper[] = [];
+  private readonly queue: Waiter[] = [];
+  private busy = 0;
+  private stuck = 0;
+  private killedTotal = 0;
+  private nextId = 1;
+  private closed = false;
+  private readonly maxHelpers: number;
+  private readonly maxIdle: number;
+  private readonly maxStuck: number;
+  private readonly spawn: HelperSpawner;
+
+  constructor(private readonly opts: HelperProcessPoolOptions = {}) {
+    this.maxHelpers = opts.maxHelpers ?? 16;
+    this.maxIdle = opts.maxIdle ?? 2;
+    this.maxStuck = opts.maxStuck ?? 64;
+    this.spawn = opts.spawn ?? defaultSpawner;
+  }
+
+  /** Runs one operation with a hard deadline. */
+  run<R extends FsRequest>(req: R, timeoutMs: number): Promise<FsResult<R>> {
+    return this.runTracked(req, timeoutMs).result;
+  }
+
+  /** Like run(), and also tells when the helper that served the request is gone or free again. */
+  runTracked<R extends FsRequest>(req: R, timeoutMs: number): TrackedRun<FsResult<R>> {
+    let markGone!: () => void;
+    const gone = new Promise<void>((resolve) => (markGone = resolve));
+    const result = new Promise<FsResult<R>>((resolve, reject) => {
+      if (this.closed) {
+        markGone();
+        reject(new Error('file helper pool is closed'));
+        return;
+      }
+      if (this.stuck >= this.maxStuck) {
+        markGone();
+        reject(new HelpersExhaustedError(this.stuck));
+        return;
+      }
+      const deadline = Date.now() + timeoutMs;
+      const start = (): void => {
+        const left = deadline - Date.now();
+        if (left <= 0) {
+          this.release();
+          markGone();
+          reject(new IsolationTimeoutError(req.op, req.path, timeoutMs));
+          return;
+        }
+        this.dispatch(req, left, timeoutMs, resolve as (v: unknown) => void, reject, markGone);
+      };
+      if (this.busy < this.maxHelpers) {
+        this.busy++;
+        start();
+      } else {
+        this.queue.push({ start, reject });
+      }
+    });
+    return { result, gone };
+  }
+
+  /** Counters for metrics and /healthz. */
+  snapshot(): PoolSnapshot {
+    return { busy: this.busy, idle: this.idle.length, stuck: this.stuck, queued: this.queue.length, killedTotal: this.killedTotal };
+  }
+
+  /** Stops idle helpers and refuses new work; busy helpers are killed. */
+  close(): void {
+    this.closed = true;
+    for (const w of this.queue.splice(0)) w.reject(new Error('file helper pool is closed'));
+    for (const h of this.idle.splice(0)) h.child.kill('SIGKILL');
+  }
+
+  private dispatch(
+    req: FsRequest,
+    leftMs: number,
+    timeoutMs: number,
+    resolve: (v: unknown) => void,
+    reject: (e: Error) => void,
+    markGone: () => void,
+  ): void {
+    const helper = this.idle.pop() ?? this.startHelper();
+    const id = this.nextId++;
+    let settled = false;
+    const finish = (): void => {
+      settled = true;
+      clearTimeout(timer);
+      helper.child.off('message', onMessage);
+      helper.child.off('exit', onExit);
+    };
+    const onMessage = (msg: HelperReply): void => {
+      if (msg.id !== id || settled) return;
+      finish();
+      this.giveBack(helper);
+      markGone();
+      if (msg.ok) resolve(msg.result);
+      else reject(new IsolatedFsError(req.op, req.path, msg.code, msg.message));
+    };
+    const onExit = (): void => {
+      if (settled) return;
+      finish();
+      this.release();
+      markGone();
+      reject(new Error(`file helper exited during ${req.op}`));
+    };
+    const timer = setTimeout(() => {
+      if (settled) return;
+      finish();
+      this.stuck++;
+      this.killedTotal++;
+      helper.child.kill('SIGKILL');
+      void helper.exited.then(() => {
+        this.stuck--;
+        markGone();
+      });
+      this.release();
+      this.opts.onEvent?.({ type: 'killed', op: req.op, path: req.path, timeoutMs });
+      reject(new IsolationTimeoutError(req.op, req.path, timeoutMs));
+    }, leftMs);
+    helper.child.on('message', onMessage);
+    helper.child.once('exit', onExit);
+    helper.child.send({ id, req });
+  }
+
+  private startHelper(): Helper {
+    const child = this.spawn();
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const helper: Helper = { child, exited };
+    void exited.then(() => {
+      const i = this.idle.indexOf(helper);
+      if (i >= 0) this.idle.splice(i, 1);
+    });
+    child.on('error', (err) => this.opts.onEvent?.({ type: 'error', message: err.message }));
+    return helper;
+  }
+
+  private giveBack(helper: Helper): void {
+    if (!this.closed && this.idle.length < this.maxIdle && helper.child.connected) this.idle.push(helper);
+    else helper.child.kill('SIGKILL');
+    this.release();
+  }
+
+  /** Frees a busy slot and starts the next queued request. */
+  private release(): void {
+    const next = this.queue.shift();
+    if (next) next.start();
+    else this.busy--;
+  }
+}
