@@ -16,12 +16,13 @@ th{background:#f0f0f3;font-weight:600}
 .state{display:inline-block;padding:2px 8px;border-radius:10px;font-weight:600;color:#fff}
 .healthy{background:#2e7d32}.degraded{background:#ef6c00}.unhealthy{background:#c62828}.unknown{background:#757575}
 .injected{font-size:11px;color:#6a1b9a;margin-left:6px} .path{font-family:ui-monospace,monospace;font-size:12px;word-break:break-all}
-#summary{margin:8px 0 16px;font-weight:600}
+#summary{margin:8px 0 4px;font-weight:600} #storage{margin:0 0 16px} #storage.bad{color:#c62828;font-weight:600}
 </style></head>
 <body>
 <h1>${title}</h1>
 <div class="sub">Refreshes every 5 seconds from <a href="/healthz/mounts">/healthz/mounts</a> &middot; <a href="/metrics">/metrics</a></div>
 <div id="summary">loading&hellip;</div>
+<div id="storage"></div>
 <table><thead><tr><th>Mount</th><th>Volume</th><th>State</th><th>Reasons</th><th>Last check</th><th>Latency</th><th>Errors</th></tr></thead>
 <tbody id="rows"></tbody></table>
 <script>
@@ -46,6 +47,10 @@ async function refresh(){
       rows.appendChild(tr);
     });
     document.getElementById('summary').textContent=paths.length+' mounts, '+bad+' not healthy, updated '+new Date().toLocaleTimeString();
+    var h=await (await fetch('/healthz',{cache:'no-store'})).json();
+    var storage=(h.problems||[]).filter(function(x){return x.indexOf('storage: ')===0;}).map(function(x){return x.slice(9);});
+    var st=document.getElementById('storage');st.className=storage.length?'bad':'ok';
+    st.textContent='Driver: '+h.status+' \u00b7 share: '+(storage.length?storage.join('; '):'reachable');
   }catch(e){document.getElementById('summary').textContent='cannot reach the driver: '+e;}
 }
 refresh();setInterval(refresh,5000);
