@@ -73,7 +73,12 @@ function probe(root: string, write: boolean, hiddenDir: string, delayMs: number)
         fd = fs.openSync(file, 'w', 0o600);
       } catch (err) {
         if (errCode(err) !== 'ENOENT') throw err;
-        fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+        // One level, not recursive: a recursive mkdir reports ENOENT where the truth is EROFS.
+        try {
+          fs.mkdirSync(dir, { mode: 0o700 });
+        } catch (mkErr) {
+          if (errCode(mkErr) !== 'EEXIST') throw mkErr;
+        }
         fd = fs.openSync(file, 'w', 0o600);
       }
       try {

@@ -21,6 +21,9 @@ export interface TrackedRun<T> {
   gone: Promise<void>;
 }
 
+/** What callers need of a pool: tests substitute their own. */
+export type FileRunner = Pick<FsHelperPool, 'run' | 'runTracked'>;
+
 interface Pending {
   resolve: (v: unknown) => void;
   reject: (e: Error) => void;

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { FsHelperPool } from '../backend/fsHelperPool';
+import type { FileRunner } from '../backend/fsHelperPool';
 import type { ProbeResult, StatfsResult } from '../backend/fsOps';
 import type { MountEntry, MountTableReader } from '../backend/mountTable';
 import type { Clock } from './clock';
@@ -10,7 +10,7 @@ import type { NodeHealthView, StorageIssue } from './nodeHealthView';
 import { mountTableProblem, probeBatch, probeOne, type TimedProbe } from './probeMount';
 
 export interface HealthMonitorOptions {
-  pool: FsHelperPool;
+  pool: FileRunner;
   readTable: MountTableReader;
   clock: Clock;
   logger: Logger;

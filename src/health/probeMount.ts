@@ -1,4 +1,4 @@
-import type { FsHelperPool } from '../backend/fsHelperPool';
+import type { FileRunner } from '../backend/fsHelperPool';
 import type { ProbeResult } from '../backend/fsOps';
 import { IsolationTimeoutError } from '../backend/isolationErrors';
 import type { MountEntry } from '../backend/mountTable';
@@ -28,7 +28,7 @@ export function timeoutResult(timeoutMs: number): ProbeResult {
 }
 
 /** One mount, one helper, a hard deadline. `gone` settles when the helper is free or dead. */
-export function probeOne(pool: FsHelperPool, reg: MountRegistration, delayMs: number, timeoutMs: number): { done: Promise<ProbeResult>; gone: Promise<void> } {
+export function probeOne(pool: FileRunner, reg: MountRegistration, delayMs: number, timeoutMs: number): { done: Promise<ProbeResult>; gone: Promise<void> } {
   const run = pool.runTracked({ op: 'probe', path: reg.path, write: !reg.readOnly, hiddenDir, delayMs }, timeoutMs);
   const done = run.result.catch((err: unknown) =>
     err instanceof IsolationTimeoutError ? timeoutResult(timeoutMs) : { ok: false, code: 'EUNKNOWN', message: (err as Error).message },
@@ -41,7 +41,7 @@ export function probeOne(pool: FsHelperPool, reg: MountRegistration, delayMs: nu
  * a probe's cost). Resolves with one result per mount, or undefined when the batch overstayed
  * its deadline or failed: then nobody knows which mount hung, and each is probed on its own.
  */
-export async function probeBatch(pool: FsHelperPool, regs: MountRegistration[], deadlineMs: number): Promise<TimedProbe[] | undefined> {
+export async function probeBatch(pool: FileRunner, regs: MountRegistration[], deadlineMs: number): Promise<TimedProbe[] | undefined> {
   try {
     const items = regs.map((r) => ({ path: r.path, write: !r.readOnly, hiddenDir }));
     const results = await pool.run({ op: 'probeBatch', path: regs[0]?.path ?? '', items }, deadlineMs);
