@@ -39,6 +39,11 @@ export interface NfsMountRequest {
   accessPointId?: string;
   /** Checked per-volume options (volume_context mountOptions, then capability mount_flags). */
   perVolume: readonly string[];
+  /**
+   * A superblock of its own (`nosharecache`): a node volume mount, so that `umount -f` of one
+   * hung volume aborts only that volume's requests, and per-volume options really apply.
+   */
+  isolated?: boolean;
 }
 
 const hostnamePattern = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
@@ -159,7 +164,7 @@ export class NfsMountPlanner {
     } catch (err) {
       throw invalidArgument((err as Error).message);
     }
-    const base = this.isConfigured(req.server) ? this.baseOptions : [];
+    const base = [...(req.isolated ? ['nosharecache'] : []), ...(this.isConfigured(req.server) ? this.baseOptions : [])];
     if (ep.kind === 'efs') {
       return efsVolumeSource(ep, { path: p, ...(req.accessPointId ? { accessPointId: req.accessPointId } : {}), base, perVolume: req.perVolume, efsUtils: this.settings.efsUtilsPresent() });
     }

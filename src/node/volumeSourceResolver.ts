@@ -56,7 +56,9 @@ function exportPath(share: string, rel: string, what: string): string {
  * - a static EFS volume: the id is an aws-efs-csi-driver handle (`[efs:]fs-…[:/path[:fsap-…]]`);
  * - a static NFS volume: volume_context names `share` (and optionally `server`, `subDir`).
  * volume_context.mountOptions and the capability's mount_flags come on top of the server's
- * options, validated against the allowlist (EFS also allows efs-utils options).
+ * options, validated against the allowlist (EFS also allows efs-utils options). Every volume
+ * mount gets `nosharecache` (overridable): its own superblock, so that forcing one hung volume
+ * off (`umount -f`) does not abort the requests of the node's other volumes on that server.
  */
 export function nfsSourceResolver(planner: NfsMountPlanner): VolumeSourceResolver {
   return (volumeId, context, mountFlags) => {
@@ -75,7 +77,7 @@ export function nfsSourceResolver(planner: NfsMountPlanner): VolumeSourceResolve
       const rel = ShareStore.volumeDataDir(volumeId);
       if (context.volumeDir !== rel) throw invalidArgument(`volume_context.volumeDir "${context.volumeDir}" does not belong to volume ${volumeId}`);
       const p = exportPath(context.share ?? planner.share, rel, 'volume_context.share');
-      return planner.plan({ server, path: p, perVolume: perVolumeOptions(flavour(), context, mountFlags) });
+      return planner.plan({ server, path: p, perVolume: perVolumeOptions(flavour(), context, mountFlags), isolated: true });
     }
     if (looksLikeEfsHandle(volumeId)) {
       let h: ReturnType<typeof parseEfsVolumeHandle>;
@@ -89,11 +91,12 @@ export function nfsSourceResolver(planner: NfsMountPlanner): VolumeSourceResolve
         path: h.path,
         ...(h.accessPointId ? { accessPointId: h.accessPointId } : {}),
         perVolume: perVolumeOptions('efs', context, mountFlags),
+        isolated: true,
       });
     }
     if (context.share !== undefined || context.subDir !== undefined || context.server !== undefined) {
       const p = exportPath(context.share ?? planner.share, context.subDir ?? '', 'volume_context share/subDir');
-      return planner.plan({ server, path: p, perVolume: perVolumeOptions(flavour(), context, mountFlags) });
+      return planner.plan({ server, path: p, perVolume: perVolumeOptions(flavour(), context, mountFlags), isolated: true });
     }
     throw invalidArgument(
       `volume ${volumeId}: volume_context has neither volumeDir (a provisioned volume) nor share or subDir (a static NFS volume), and the id is no EFS handle`,

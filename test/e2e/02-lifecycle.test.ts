@@ -35,6 +35,7 @@ describeInGuest('e2e volume lifecycle on a real NFSv4.1 mount', function () {
     assert.match(opts, /^nfs4 /);
     assert.match(opts, /vers=4\.1/);
     assert.match(opts, /noatime/);
+    assert.match(opts, /nosharecache/, 'a superblock of its own');
     await stage();
   });
 

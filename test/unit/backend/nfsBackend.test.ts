@@ -82,7 +82,7 @@ describe('nfs backend', () => {
       kind: 'nfs',
       fsType: 'nfs4',
       device: '10.0.2.2:/export/volumes/pvc-1/data',
-      options: ['nfsvers=4.1', 'port=12049'],
+      options: ['nosharecache', 'nfsvers=4.1', 'port=12049'],
     });
   });
 

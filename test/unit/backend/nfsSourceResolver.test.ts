@@ -40,14 +40,19 @@ function expectCsi(fn: () => unknown, code: status, re: RegExp): void {
 const provisioned = { backend: 'nfs', volumeDir: 'volumes/pvc-1/data', server: '10.0.2.2', share: '/export' };
 
 describe('nfs volume source resolver', () => {
+  it('gives every volume mount its own superblock unless the volume asks for sharecache', async () => {
+    const src = nfsSourceResolver(planner())('pvc-1', { ...provisioned, mountOptions: 'sharecache' }, []);
+    assert.deepEqual(await mountArgv(src), ['mount', '-t', 'nfs4', '-o', 'nfsvers=4.1,port=12049,sharecache', '10.0.2.2:/export/volumes/pvc-1/data', '/staging/v']);
+  });
+
   it('mounts a provisioned volume from server:<share>/volumes/<id>/data with the server options', async () => {
     const src = nfsSourceResolver(planner())('pvc-1', provisioned, []);
-    assert.deepEqual(await mountArgv(src), ['mount', '-t', 'nfs4', '-o', 'nfsvers=4.1,port=12049', '10.0.2.2:/export/volumes/pvc-1/data', '/staging/v']);
+    assert.deepEqual(await mountArgv(src), ['mount', '-t', 'nfs4', '-o', 'nosharecache,nfsvers=4.1,port=12049', '10.0.2.2:/export/volumes/pvc-1/data', '/staging/v']);
   });
 
   it('adds StorageClass mountOptions and capability mount_flags, later ones winning', async () => {
     const src = nfsSourceResolver(planner())('pvc-1', { ...provisioned, mountOptions: 'hard,nconnect=2' }, ['soft', 'nfsvers=4.2']);
-    assert.deepEqual(await mountArgv(src), ['mount', '-t', 'nfs4', '-o', 'port=12049,nconnect=2,soft,nfsvers=4.2', '10.0.2.2:/export/volumes/pvc-1/data', '/staging/v']);
+    assert.deepEqual(await mountArgv(src), ['mount', '-t', 'nfs4', '-o', 'nosharecache,port=12049,nconnect=2,soft,nfsvers=4.2', '10.0.2.2:/export/volumes/pvc-1/data', '/staging/v']);
   });
 
   it('refuses options off the allowlist from volume_context and mount_flags', () => {
@@ -68,9 +73,9 @@ describe('nfs volume source resolver', () => {
 
   it('mounts a static NFS volume from share and subDir; other servers do not get the configured options', async () => {
     const r = nfsSourceResolver(planner());
-    assert.deepEqual(await mountArgv(r('static-1', { share: '/export', subDir: 'team/a' }, [])), ['mount', '-t', 'nfs4', '-o', 'nfsvers=4.1,port=12049', '10.0.2.2:/export/team/a', '/staging/v']);
-    assert.deepEqual(await mountArgv(r('static-2', { server: 'nas.example.com', share: '/data' }, ['nfsvers=4.2'])), ['mount', '-t', 'nfs4', '-o', 'nfsvers=4.2', 'nas.example.com:/data', '/staging/v']);
-    assert.deepEqual(await mountArgv(r('static-3', { server: 'fd00::5', share: '/' }, [])), ['mount', '-t', 'nfs4', '[fd00::5]:/', '/staging/v']);
+    assert.deepEqual(await mountArgv(r('static-1', { share: '/export', subDir: 'team/a' }, [])), ['mount', '-t', 'nfs4', '-o', 'nosharecache,nfsvers=4.1,port=12049', '10.0.2.2:/export/team/a', '/staging/v']);
+    assert.deepEqual(await mountArgv(r('static-2', { server: 'nas.example.com', share: '/data' }, ['nfsvers=4.2'])), ['mount', '-t', 'nfs4', '-o', 'nosharecache,nfsvers=4.2', 'nas.example.com:/data', '/staging/v']);
+    assert.deepEqual(await mountArgv(r('static-3', { server: 'fd00::5', share: '/' }, [])), ['mount', '-t', 'nfs4', '-o', 'nosharecache', '[fd00::5]:/', '/staging/v']);
     expectCsi(() => r('static-4', { share: '/export', subDir: '../etc' }, []), status.INVALID_ARGUMENT, /"\.\." segments/);
     expectCsi(() => r('static-5', { share: '/export', subDir: '/abs' }, []), status.INVALID_ARGUMENT, /relative to the share/);
     expectCsi(() => r('static-6', {}, []), status.INVALID_ARGUMENT, /neither volumeDir/);
@@ -83,23 +88,23 @@ describe('EFS mounts', () => {
   it('mounts an EFS handle with NFSv4.1 and the AWS options when efs-utils is missing', async () => {
     const r = nfsSourceResolver(efs());
     assert.deepEqual(await mountArgv(r('fs-12345678', {}, [])), [
-      'mount', '-t', 'nfs4', '-o', 'nfsvers=4.1,rsize=1048576,wsize=1048576,hard,timeo=600,retrans=2,noresvport',
+      'mount', '-t', 'nfs4', '-o', 'nfsvers=4.1,rsize=1048576,wsize=1048576,hard,timeo=600,retrans=2,noresvport,nosharecache',
       'fs-12345678.efs.us-east-1.amazonaws.com:/', '/staging/v',
     ]);
     assert.deepEqual(await mountArgv(r('efs:fs-12345678:/sub/path', {}, ['noac'])), [
-      'mount', '-t', 'nfs4', '-o', 'nfsvers=4.1,rsize=1048576,wsize=1048576,hard,timeo=600,retrans=2,noresvport,noac',
+      'mount', '-t', 'nfs4', '-o', 'nfsvers=4.1,rsize=1048576,wsize=1048576,hard,timeo=600,retrans=2,noresvport,nosharecache,noac',
       'fs-12345678.efs.us-east-1.amazonaws.com:/sub/path', '/staging/v',
     ]);
   });
 
   it('mounts with mount -t efs -o tls[,accesspoint] when efs-utils is installed', async () => {
     const r = nfsSourceResolver(efs({ efsUtilsPresent: () => true }));
-    assert.deepEqual(await mountArgv(r('fs-12345678', {}, [])), ['mount', '-t', 'efs', '-o', 'tls', 'fs-12345678:/', '/staging/v']);
+    assert.deepEqual(await mountArgv(r('fs-12345678', {}, [])), ['mount', '-t', 'efs', '-o', 'tls,nosharecache', 'fs-12345678:/', '/staging/v']);
     assert.deepEqual(await mountArgv(r('fs-12345678:/sub/path:fsap-0123456789abcdef0', {}, [])), [
-      'mount', '-t', 'efs', '-o', 'tls,accesspoint=fsap-0123456789abcdef0', 'fs-12345678:/sub/path', '/staging/v',
+      'mount', '-t', 'efs', '-o', 'tls,accesspoint=fsap-0123456789abcdef0,nosharecache', 'fs-12345678:/sub/path', '/staging/v',
     ]);
     assert.deepEqual(await mountArgv(r('fs-12345678::fsap-0123456789abcdef0', { mountOptions: 'iam' }, [])), [
-      'mount', '-t', 'efs', '-o', 'tls,accesspoint=fsap-0123456789abcdef0,iam', 'fs-12345678:/', '/staging/v',
+      'mount', '-t', 'efs', '-o', 'tls,accesspoint=fsap-0123456789abcdef0,nosharecache,iam', 'fs-12345678:/', '/staging/v',
     ]);
   });
 
@@ -107,7 +112,7 @@ describe('EFS mounts', () => {
     const byName = nfsSourceResolver(efs({ efsRegion: '', efsDnsName: 'fs-12345678.efs.eu-west-1.amazonaws.com' }));
     assert.deepEqual((await mountArgv(byName('fs-12345678', {}, []))).slice(-2), ['fs-12345678.efs.eu-west-1.amazonaws.com:/', '/staging/v']);
     const byIp = nfsSourceResolver(efs({ efsDnsName: '10.0.5.6', efsUtilsPresent: () => true }));
-    assert.deepEqual(await mountArgv(byIp('fs-12345678:/a', {}, [])), ['mount', '-t', 'efs', '-o', 'tls,mounttargetip=10.0.5.6', 'fs-12345678:/a', '/staging/v']);
+    assert.deepEqual(await mountArgv(byIp('fs-12345678:/a', {}, [])), ['mount', '-t', 'efs', '-o', 'tls,mounttargetip=10.0.5.6,nosharecache', 'fs-12345678:/a', '/staging/v']);
     const byIpPlain = nfsSourceResolver(efs({ efsDnsName: '10.0.5.6' }));
     assert.deepEqual((await mountArgv(byIpPlain('fs-12345678:/a', {}, []))).slice(-2), ['10.0.5.6:/a', '/staging/v']);
   });
@@ -126,7 +131,7 @@ describe('EFS mounts', () => {
   it('serves provisioned volumes of an EFS-backed share (--nfs-server fs-…) the EFS way', async () => {
     const p = planner({ server: 'fs-12345678', share: '/k8s', mountOptions: ['nfsvers=4.1'], efsRegion: 'us-west-2', efsUtilsPresent: () => true });
     const src = nfsSourceResolver(p)('pvc-9', { backend: 'nfs', volumeDir: 'volumes/pvc-9/data', server: 'fs-12345678', share: '/k8s' }, []);
-    assert.deepEqual(await mountArgv(src), ['mount', '-t', 'efs', '-o', 'tls,nfsvers=4.1', 'fs-12345678:/k8s/volumes/pvc-9/data', '/staging/v']);
+    assert.deepEqual(await mountArgv(src), ['mount', '-t', 'efs', '-o', 'tls,nosharecache,nfsvers=4.1', 'fs-12345678:/k8s/volumes/pvc-9/data', '/staging/v']);
   });
 
   it('checks the configuration at start', () => {
