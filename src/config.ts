@@ -176,8 +176,12 @@ export function buildConfig(raw: RawOptions, cwd = process.cwd()): Config {
     logLevel: oneOf('log-level', raw.logLevel ?? 'info', ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
   };
   if (timeoutMs >= intervalMs) throw new Error(`--health-check-timeout (${timeoutMs}ms) must be shorter than --health-check-interval (${intervalMs}ms)`);
-  if (cfg.backend === 'local' && cfg.stateDir.startsWith(cfg.localDir + path.sep)) {
-    throw new Error('--state-dir must not lie inside --local-dir');
+  if (cfg.backend === 'local') {
+    const inside = (a: string, b: string): boolean => a === b || a.startsWith(b + path.sep);
+    // The share is published to pods and the state dir holds the node's records: keep them apart.
+    if (inside(cfg.stateDir, cfg.localDir) || inside(cfg.localDir, cfg.stateDir)) {
+      throw new Error('--state-dir and --local-dir must be separate directories, neither inside the other');
+    }
   }
   return Object.freeze(cfg);
 }

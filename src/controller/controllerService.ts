@@ -1,7 +1,7 @@
 import type { HealthApi } from '../config';
 import type { ShareStore } from '../backend/shareStore';
 import { checkIdentifier } from '../backend/ids';
-import { invalidArgument, notFound, unimplemented } from '../grpc/csiError';
+import { invalidArgument, notFound, outOfRange, unimplemented } from '../grpc/csiError';
 import type { ControllerHandlers } from '../grpc/csiTypes';
 import type { AsyncService } from '../grpc/unary';
 import { paginate } from '../grpc/pageToken';
@@ -141,7 +141,8 @@ export function createControllerService(deps: ControllerDeps): AsyncService<Cont
       if (!req.capacity_range) throw invalidArgument('capacity_range is required');
       if (req.volume_capability) requireCapabilities('volume_capability', [req.volume_capability]);
       const rec = await requireVolume(req.volume_id);
-      const { bytes } = capacityFor(req.capacity_range, defaultCapacityBytes);
+      const { bytes, limit } = capacityFor(req.capacity_range, defaultCapacityBytes);
+      if (limit > 0 && rec.capacityBytes > limit) throw outOfRange(`volume is ${rec.capacityBytes} bytes; volumes cannot shrink below that`);
       // NFS has no quota to grow: the new size is recorded, never shrunk.
       if (bytes > rec.capacityBytes) await store.updateVolume({ ...rec, capacityBytes: bytes });
       return { capacity_bytes: String(Math.max(bytes, rec.capacityBytes)), node_expansion_required: false };

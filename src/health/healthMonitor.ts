@@ -3,7 +3,8 @@ import type { FileRunner } from '../backend/fsHelperPool';
 import type { ProbeResult, StatfsResult } from '../backend/fsOps';
 import type { MountEntry, MountTableReader } from '../backend/mountTable';
 import type { Clock } from './clock';
-import { issueFromErrorCode, uniqueIssues, type HealthIssue } from './healthIssue';
+import { uniqueIssues, type HealthIssue } from './healthIssue';
+import { applyProbeResult } from './applyProbeResult';
 import type { MountHealth, MountState } from './mountHealth';
 import type { MountRegistration } from './mountRegistration';
 import type { NodeHealthView, StorageIssue } from './nodeHealthView';
@@ -36,8 +37,6 @@ export interface MonitorObserver {
 const maxBatch = 64;
 /** A mount whose last probe took this long (ms) is probed on its own. */
 const slowProbeMs = 50;
-/** Below this share of free space a mount is reported as running out of space. */
-const lowSpaceFraction = 0.02;
 
 /**
  * Checks every registered mount with real I/O on a schedule: each mount once per interval,
@@ -289,52 +288,14 @@ export class HealthMonitor implements NodeHealthView {
   }
 
   private record(m: MountHealth, r: ProbeResult, seconds: number): HealthIssue | undefined {
-    const now = this.o.clock.now();
-    m.lastCheckTime = now;
-    m.responseTimeMs = Math.round(seconds * 1000);
-    let issue: HealthIssue | undefined;
-    if (r.ok) {
-      if (r.statfs) m.statfs = r.statfs;
-      const s = r.statfs;
-      if (s && s.blocks > 0 && s.bavail <= s.blocks * lowSpaceFraction) {
-        issue = { status: 'DEGRADED', reason: 'NoSpace', message: `${s.bavail * s.bsize} of ${s.blocks * s.bsize} bytes free` };
+    const { issue, from } = applyProbeResult(m, r, seconds * 1000, this.o.clock.now(), this.o);
+    if (from !== undefined) {
+      if (from !== 'unknown' || m.state !== 'healthy') {
+        this.o.logger.info({ volumeId: m.reg.volumeId, path: m.reg.path, from, to: m.state, reasons: m.issues.map((i) => i.reason) }, 'mount health changed');
       }
-      m.consecutiveErrors = 0;
-      m.consecutiveSuccesses++;
-      if (m.state === 'unknown' || m.state === 'healthy' || m.consecutiveSuccesses >= this.o.successThreshold) {
-        m.issues = issue ? [issue] : [];
-        this.setState(m, issue ? 'degraded' : 'healthy', now);
-      }
-      return issue;
+      this.o.observer?.stateChanged(m, from);
     }
-    issue = this.classify(m, r);
-    m.errorCount++;
-    m.consecutiveErrors++;
-    m.consecutiveSuccesses = 0;
-    m.lastError = `${issue.reason}: ${issue.message}`;
-    m.issues = [issue];
-    const severe = issue.status !== 'DEGRADED';
-    this.setState(m, severe && m.consecutiveErrors >= this.o.failureThreshold ? 'unhealthy' : 'degraded', now);
     return issue;
-  }
-
-  private classify(m: MountHealth, r: ProbeResult): HealthIssue {
-    const where = r.failedStep ? ` (${r.failedStep})` : '';
-    const message = `${r.message ?? 'probe failed'}${where}`;
-    if (r.code === 'ENOTMOUNTED' || r.code === 'EWRONGSOURCE') return { status: 'INACCESSIBLE', reason: 'NotMounted', message };
-    if (r.code === 'ENOENT' && r.failedStep === 'stat') return { status: 'INACCESSIBLE', reason: 'VolumeNotFound', message };
-    return issueFromErrorCode(r.code, message, !m.reg.readOnly);
-  }
-
-  private setState(m: MountHealth, state: MountState, now: number): void {
-    if (m.state === state) return;
-    const from = m.state;
-    m.state = state;
-    m.since = now;
-    if (from !== 'unknown' || state !== 'healthy') {
-      this.o.logger.info({ volumeId: m.reg.volumeId, path: m.reg.path, from, to: state, reasons: m.issues.map((i) => i.reason) }, 'mount health changed');
-    }
-    this.o.observer?.stateChanged(m, from);
   }
 
   /**

@@ -72,7 +72,9 @@ describe('buildConfig', () => {
     ['an nfs share with a comma', { backend: 'nfs', nfsServer: 'srv', nfsShare: '/export,ro' }, /--nfs-share/],
     ['nfs mount options with a space', { nfsMountOptions: 'nfsvers=4.1, hard x' }, /--nfs-mount-options: invalid mount option "hard x"/],
     ['an unknown log level', { logLevel: 'verbose' }, /--log-level "verbose"/],
-    ['a state dir inside the local dir', { localDir: '/data/share', stateDir: '/data/share/state' }, /--state-dir must not lie inside --local-dir/],
+    ['a state dir inside the local dir', { localDir: '/data/share', stateDir: '/data/share/state' }, /--state-dir and --local-dir must be separate/],
+    ['a local dir inside the state dir', { localDir: '/data/state/share', stateDir: '/data/state' }, /--state-dir and --local-dir must be separate/],
+    ['the same dir for state and share', { localDir: '/data/x', stateDir: '/data/x' }, /--state-dir and --local-dir must be separate/],
   ];
   for (const [what, raw, message] of bad) {
     it(`refuses ${what} with a clear message`, () => {
