@@ -1,0 +1,89 @@
+import { strict as assert } from 'node:assert';
+import { spawn } from 'node:child_process';
+import { existsSync, writeFileSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { driverBin, driverDirs, freePort, startDriverProcess } from '../helpers/driverProcess';
+import { connectCsi } from '../helpers/csiClient';
+import { mountCap } from '../helpers/publish';
+
+describe('the CSI server process', function () {
+  this.timeout(60_000);
+
+  it('stops on SIGTERM with exit code 0 and removes its socket', async () => {
+    const d = await startDriverProcess();
+    assert.ok(existsSync(d.dirs.socket));
+    const code = await d.stop();
+    assert.equal(code, 0);
+    assert.equal(existsSync(d.dirs.socket), false);
+    assert.match(d.logText(), /draining in-flight calls/);
+  });
+
+  it('replaces a socket file left by a killed driver', async () => {
+    const d = await startDriverProcess();
+    await d.kill();
+    assert.ok(existsSync(d.dirs.socket), 'kill -9 leaves the socket behind');
+    const again = await startDriverProcess([], d.dirs);
+    assert.equal((await again.client.identity.Probe({})).ready?.value, true);
+    await again.stop();
+  });
+
+  it('refuses to replace a regular file at the socket path, and says why', async () => {
+    const dirs = driverDirs();
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(dirs.root, { recursive: true });
+    writeFileSync(dirs.socket, 'not a socket');
+    const child = spawn(process.execPath, [driverBin, '--endpoint', `unix://${dirs.socket}`, '--local-dir', dirs.share, '--state-dir', dirs.state, '--health-port', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+    const code = await new Promise<number | null>((r) => child.once('exit', r));
+    assert.notEqual(code, 0);
+    assert.match(err, /is not a socket; refusing to replace it/);
+    assert.equal(readFileSync(dirs.socket, 'utf8'), 'not a socket');
+  });
+
+  it('serves on tcp://127.0.0.1:PORT as well', async () => {
+    const dirs = driverDirs();
+    const port = freePort();
+    const child = spawn(process.execPath, [driverBin, '--endpoint', `tcp://127.0.0.1:${port}`, '--local-dir', dirs.share, '--state-dir', dirs.state, '--health-port', '0'], { stdio: 'ignore' });
+    const client = connectCsi(`127.0.0.1:${port}`);
+    try {
+      const deadline = Date.now() + 15_000;
+      for (;;) {
+        try {
+          const info = await client.identity.GetPluginInfo({}, 2000);
+          assert.equal(info.name, 'nfs-health.csi.dev');
+          break;
+        } catch (e) {
+          if (Date.now() > deadline) throw e;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+    } finally {
+      client.close();
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
+  });
+
+  it('never writes secrets to its log', async () => {
+    const d = await startDriverProcess(['--log-level', 'debug']);
+    await d.client.controller.CreateVolume({ name: 'pvc-secretive', volume_capabilities: [mountCap], secrets: { password: 'hunter2-very-secret' } });
+    await d.client.controller.DeleteVolume({ volume_id: 'pvc-secretive', secrets: { token: 'another-secret-value' } });
+    await d.stop();
+    const log = d.logText();
+    assert.match(log, /pvc-secretive/);
+    assert.doesNotMatch(log, /hunter2-very-secret|another-secret-value/);
+  });
+
+  it('starts with clear errors on bad flags and creates nothing', async () => {
+    const dirs = driverDirs();
+    const child = spawn(process.execPath, [driverBin, '--endpoint', 'http://nope', '--local-dir', dirs.share, '--state-dir', dirs.state], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+    const code = await new Promise<number | null>((r) => child.once('exit', r));
+    assert.equal(code, 1);
+    assert.match(err, /invalid endpoint "http:\/\/nope"/);
+    assert.equal(existsSync(path.join(dirs.share)), false);
+    assert.equal(existsSync(path.join(dirs.state)), false);
+  });
+});
