@@ -9,7 +9,7 @@ import { efsUtilsDetector } from './efsMount';
 import type { FsHelperPool } from './fsHelperPool';
 import type { Mounter } from './mounter';
 import { NfsMountPlanner } from './nfsMountPlan';
-import type { ServerPing } from './nfsServerPing';
+import { pingServer, type ServerPing } from './nfsServerPing';
 import { NfsShareMount } from './nfsShareMount';
 import { ShareStore } from './shareStore';
 
@@ -45,6 +45,7 @@ export function createNfsBackend(o: NfsBackendOptions): Backend {
   // Over TLS (mount.efs) a plaintext NFS call may be refused by policy; a TCP connect still tells reachability.
   const pingKind = ep.kind === 'efs' ? 'tcp' : 'nfs-null';
   const logger = o.logger;
+  const ping = o.ping ?? pingServer;
   let share: NfsShareMount | undefined;
   if (o.mode !== 'node') {
     const source = planner.plan({ server: '', path: planner.share, perVolume: [] });
@@ -56,6 +57,7 @@ export function createNfsBackend(o: NfsBackendOptions): Backend {
       pool: o.pool,
       logger,
       checkTimeoutMs: Math.max(o.checkTimeoutMs, 2_000),
+      serverAnswers: () => ping(ep.host, planner.configuredPort, Math.max(o.checkTimeoutMs, 2_000), pingKind).then(() => true, () => false),
       onMounted: async (root) => {
         await o.pool.run({ op: 'mkdir', path: path.join(root, 'volumes') }, 10_000);
         await o.pool.run({ op: 'mkdir', path: path.join(root, 'snapshots') }, 10_000);
@@ -76,7 +78,7 @@ export function createNfsBackend(o: NfsBackendOptions): Backend {
       port: planner.configuredPort,
       timeoutMs: o.checkTimeoutMs,
       pingKind,
-      ...(o.ping ? { ping: o.ping } : {}),
+      ping,
       ...(root
         ? {
             shareRoot: {

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { unavailable } from '../grpc/csiError';
 import type { FsHelperPool } from './fsHelperPool';
+import { IsolationTimeoutError } from './isolationErrors';
 import type { MountEntry } from './mountTable';
 import type { Mounter } from './mounter';
 import type { VolumeSource } from './records';
@@ -13,10 +14,15 @@ export interface NfsShareMountOptions {
   mounter: Mounter;
   pool: FsHelperPool;
   logger: Logger;
-  /** Deadline of the stat that verifies a suspect mount, and of mkdir. */
+  /** Deadline of the statfs that verifies a suspect mount, and of mkdir. */
   checkTimeoutMs: number;
   /** A mount seen in the mount table is trusted this long before the table is read again. */
   recheckMs?: number;
+  /**
+   * Does the server answer (an NFS NULL call)? Asked when the root does not: a wedged mount
+   * of a live server is mounted again, a dead server's is not (a new mount would hang too).
+   */
+  serverAnswers?: () => Promise<boolean>;
   /** Runs after every fresh mount (the share layout). */
   onMounted?: (root: string) => Promise<void>;
   now?: () => number;
@@ -90,15 +96,7 @@ export class NfsShareMount {
     const entry = await mounter.mountAt(workDir);
     let usable = false;
     if (entry && this.isOurs(entry)) {
-      usable = !this.suspect;
-      if (!usable) {
-        try {
-          await this.o.pool.run({ op: 'stat', path: workDir }, this.o.checkTimeoutMs);
-          usable = true;
-        } catch (err) {
-          logger.warn({ workDir, err: (err as Error).message }, 'share root does not answer; mounting it again');
-        }
-      }
+      usable = !this.suspect || (await this.verify());
     } else if (entry) {
       logger.warn({ workDir, found: entry.source, expected: source.device }, 'work dir holds another mount; replacing it');
     }
@@ -123,6 +121,26 @@ export class NfsShareMount {
       this.needsLayout = false;
     }
     return this.verified();
+  }
+
+  /**
+   * Asks the root of a suspect mount for statfs: true when it answers, false when a new mount may cure
+   * it (an error, or a timeout while the server itself answers).
+   * @throws CsiError UNAVAILABLE when neither the root nor the server answers.
+   */
+  private async verify(): Promise<boolean> {
+    const { workDir, logger } = this.o;
+    try {
+      // statfs, not stat: the attributes of the root may come from the client's cache.
+      await this.o.pool.run({ op: 'statfs', path: workDir }, this.o.checkTimeoutMs);
+      return true;
+    } catch (err) {
+      if (err instanceof IsolationTimeoutError && this.o.serverAnswers && !(await this.o.serverAnswers())) {
+        throw unavailable(`the share root ${this.o.source.device} does not answer, nor does its server: not mounting it again while the server is down`);
+      }
+      logger.warn({ workDir, err: (err as Error).message }, 'share root does not answer; mounting it again');
+      return false;
+    }
   }
 
   private verified(): string {

@@ -43,6 +43,8 @@ export function nfsStorageCheck(o: NfsStorageCheckOptions): () => Promise<Storag
     } catch (err) {
       const code = (err as { code?: string }).code ?? 'EIO';
       const reason = code === 'ETIMEDOUT' ? 'ServerUnresponsive' : 'ServerUnreachable';
+      // The root is verified before its next use, so that controller calls fail fast meanwhile.
+      o.shareRoot?.markSuspect('ETIMEDOUT');
       return [{ status: 'STORAGE_UNREACHABLE', reason, message: `NFS server ${where}: ${(err as Error).message}` }];
     }
     const root = o.shareRoot;

@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { expectCode, grpc } from '../helpers/csiClient';
 import {
   describeInGuest, expectOnServer, faultCtl, intervalMs, isMounted, mountCap, readThrough, recordTiming, sharedDriver, timeoutMs, waitFor, workRoot, writeThrough, type E2eDriver,
 } from './e2eHarness';
@@ -58,6 +59,10 @@ describeInGuest('e2e health under server faults (ganesha frozen, killed, restart
     const st = await waitFor('storage unreachable', intervalMs + timeoutMs + slackMs + 5_000, async () => (await storageIssues()).includes('ServerUnresponsive'), 100);
     recordTiming('SIGSTOP -> storage ServerUnresponsive', Date.now() - t0);
     assert.ok(st >= 0);
+    // A controller call that needs the frozen share answers UNAVAILABLE instead of hanging.
+    const c0 = Date.now();
+    await expectCode(d.client.controller.ControllerGetVolume({ volume_id: id }), grpc.status.UNAVAILABLE);
+    recordTiming('ControllerGetVolume on a frozen share -> UNAVAILABLE', Date.now() - c0);
   });
 
   it('is healthy again after SIGCONT, with the data intact', async () => {

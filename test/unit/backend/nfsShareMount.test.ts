@@ -42,15 +42,16 @@ function fakePool(onStat: () => Promise<unknown> = async () => ({})): { pool: Fs
   const pool = {
     run: async (req: FsRequest) => {
       ops.push(`${req.op} ${req.path}`);
-      if (req.op === 'stat') return onStat();
+      if (req.op === 'statfs') return onStat();
       return null;
     },
   } as unknown as FsHelperPool;
   return { pool, ops };
 }
 
-function share(mounter: FakeMounter, pool: FsHelperPool, now = () => 0): NfsShareMount {
+function share(mounter: FakeMounter, pool: FsHelperPool, now = () => 0, serverAnswers = async () => true): NfsShareMount {
   return new NfsShareMount({
+    serverAnswers,
     workDir,
     source: { kind: 'nfs', fsType: 'nfs4', device, options: ['nfsvers=4.1', 'port=12049'] },
     mounter,
@@ -100,19 +101,31 @@ describe('NfsShareMount (the controller work mount)', () => {
     s.markSuspect('ESTALE');
     await s.root();
     assert.equal(m.calls.length, 1);
-    assert.ok(ops.includes(`stat ${workDir}`));
+    assert.ok(ops.includes(`statfs ${workDir}`));
   });
 
-  it('unmounts and mounts again when a root marked stale does not answer', async () => {
+  it('unmounts and mounts again when a root marked stale does not answer but its server does', async () => {
     const m = new FakeMounter();
     const { pool } = fakePool(async () => {
-      throw new IsolationTimeoutError('stat', workDir, 100);
+      throw new IsolationTimeoutError('statfs', workDir, 100);
     });
     const s = share(m, pool);
     await s.root();
     s.markSuspect('ETIMEDOUT');
     await s.root();
     assert.deepEqual(m.calls.slice(1), [`umount ${workDir}`, `mount -t nfs4 -o nfsvers=4.1,port=12049 ${device} ${workDir}`]);
+  });
+
+  it('does not mount again while neither the root nor the server answers: UNAVAILABLE at once', async () => {
+    const m = new FakeMounter();
+    const { pool } = fakePool(async () => {
+      throw new IsolationTimeoutError('statfs', workDir, 100);
+    });
+    const s = share(m, pool, () => 0, async () => false);
+    await s.root();
+    s.markSuspect('ETIMEDOUT');
+    await assert.rejects(s.root(), (err: unknown) => err instanceof CsiError && err.code === 14 && /nor does its server/.test(err.message));
+    assert.deepEqual(m.calls.slice(1), [], 'no umount, no mount');
   });
 
   it('ignores codes that a new mount would not cure', async () => {
@@ -122,7 +135,7 @@ describe('NfsShareMount (the controller work mount)', () => {
     await s.root();
     s.markSuspect('EACCES');
     await s.root();
-    assert.equal(ops.filter((o) => o.startsWith('stat')).length, 0);
+    assert.equal(ops.filter((o) => o.startsWith('statfs')).length, 0);
   });
 
   it('replaces a mount of another source at the work dir', async () => {

@@ -42,8 +42,10 @@ describe('nfs storage check', () => {
     assert.deepEqual(await nfsStorageCheck({ host: 'nas', port: 2049, timeoutMs: 100, pingKind: 'nfs-null', ping: refused })(), [
       { status: 'STORAGE_UNREACHABLE', reason: 'ServerUnreachable', message: 'NFS server nas:2049: connect ECONNREFUSED' },
     ]);
-    const [issue] = await nfsStorageCheck({ host: 'nas', port: 2049, timeoutMs: 100, pingKind: 'nfs-null', ping: silent })();
+    const r = root(pool(() => assert.fail('no probe of the root while the server is silent')));
+    const [issue] = await nfsStorageCheck({ host: 'nas', port: 2049, timeoutMs: 100, pingKind: 'nfs-null', ping: silent, shareRoot: r })();
     assert.equal(issue?.reason, 'ServerUnresponsive');
+    assert.deepEqual(r.marks, ['ETIMEDOUT'], 'the root is verified before its next use');
   });
 
   it('does not probe a share root that is not mounted yet', async () => {
