@@ -64,3 +64,17 @@ export function parseEfsDnsName(name: string): { fileSystemId: string; region: s
   const m = /^(fs-[0-9a-f]{8,40})\.efs\.([a-z]{2}(?:-[a-z]+)+-\d{1,2})\.amazonaws\.com(?:\.cn)?$/.exec(name);
   return m && m[1] && m[2] ? { fileSystemId: m[1], region: m[2] } : undefined;
 }
+
+/**
+ * The node-side check of a volume id: an EFS handle with a path (which contains "/") must
+ * parse strictly; anything else follows the usual identifier rules (`check`). Node code never
+ * uses a volume id as a path, so a valid handle is safe there.
+ * @throws whatever `check` throws, or EfsHandleError
+ */
+export function checkNodeVolumeId(value: string, check: (value: string) => void): void {
+  if (looksLikeEfsHandle(value) && value.includes('/') && Buffer.byteLength(value, 'utf8') <= 128) {
+    parseEfsVolumeHandle(value);
+    return;
+  }
+  check(value);
+}

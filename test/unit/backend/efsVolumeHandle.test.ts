@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
-import { efsDnsNameFor, EfsHandleError, looksLikeEfsHandle, parseEfsDnsName, parseEfsVolumeHandle } from '../../../src/backend/efsVolumeHandle';
+import { checkIdentifier } from '../../../src/backend/ids';
+import { checkNodeVolumeId, efsDnsNameFor, EfsHandleError, looksLikeEfsHandle, parseEfsDnsName, parseEfsVolumeHandle } from '../../../src/backend/efsVolumeHandle';
 
 describe('EFS volume handles', () => {
   it('parses a bare file system id as its root', () => {
@@ -59,5 +60,14 @@ describe('EFS volume handles', () => {
     assert.throws(() => efsDnsNameFor('fs-12345678', 'nowhere'), /not an AWS region/);
     assert.deepEqual(parseEfsDnsName('fs-12345678.efs.eu-west-1.amazonaws.com'), { fileSystemId: 'fs-12345678', region: 'eu-west-1' });
     assert.equal(parseEfsDnsName('nfs.example.com'), undefined);
+  });
+
+  it('lets a valid EFS handle with a path through the node-side id check, and nothing else with "/"', () => {
+    const check = (v: string) => checkIdentifier('volume_id', v);
+    checkNodeVolumeId('fs-12345678:/sub/path:fsap-0123456789abcdef0', check);
+    checkNodeVolumeId('pvc-1', check);
+    assert.throws(() => checkNodeVolumeId('fs-12345678:/a/../b', check), EfsHandleError);
+    assert.throws(() => checkNodeVolumeId('pvc/1', check), /contains "\/"/);
+    assert.throws(() => checkNodeVolumeId(`fs-12345678:/${'a'.repeat(130)}`, check), /longer than 128 bytes/);
   });
 });
