@@ -76,6 +76,20 @@ describe('Prometheus rules and Grafana dashboard (deploy/prometheus, deploy/graf
       assert.deepEqual(d.templating.list.map((v) => v.name), ['datasource', 'job', 'instance']);
       for (const p of panels.filter((x) => x.type !== 'row')) assert.equal((p as { datasource?: { uid: string } }).datasource?.uid, '${datasource}', p.title);
     });
+
+    it('lays its panels out on the 24-column grid without overlaps, with unique ids and titles', () => {
+      type Placed = { id: number; title: string; gridPos: { x: number; y: number; w: number; h: number } };
+      const panels = dashboardPanels() as unknown as Placed[];
+      assert.equal(new Set(panels.map((p) => p.id)).size, panels.length, 'unique ids');
+      assert.equal(new Set(panels.map((p) => p.title)).size, panels.length, 'unique titles');
+      for (const [i, a] of panels.entries()) {
+        assert.ok(a.gridPos.x >= 0 && a.gridPos.x + a.gridPos.w <= 24 && a.gridPos.h > 0, a.title);
+        for (const b of panels.slice(i + 1)) {
+          const overlap = a.gridPos.x < b.gridPos.x + b.gridPos.w && b.gridPos.x < a.gridPos.x + a.gridPos.w && a.gridPos.y < b.gridPos.y + b.gridPos.h && b.gridPos.y < a.gridPos.y + a.gridPos.h;
+          assert.ok(!overlap, `${a.title} overlaps ${b.title}`);
+        }
+      }
+    });
   });
 
   describe('with promtool', function () {
