@@ -27,7 +27,7 @@ export function buildCli(version: string): Command {
     .addOption(env(new Option('--health-failure-threshold <n>', 'consecutive failures before a mount is unhealthy (default 2)'), 'HEALTH_FAILURE_THRESHOLD'))
     .addOption(env(new Option('--health-success-threshold <n>', 'consecutive successes before a mount is healthy again (default 2)'), 'HEALTH_SUCCESS_THRESHOLD'))
     .addOption(env(new Option('--health-concurrency <n>', 'probes running at once (default 4)'), 'HEALTH_CONCURRENCY'))
-    .addOption(env(new Option('--enable-fault-injection', 'serve the fault-injection API (for testing health pipelines)'), 'ENABLE_FAULT_INJECTION'))
+    .addOption(new Option('--enable-fault-injection', 'serve the fault-injection API (for testing health pipelines); env ENABLE_FAULT_INJECTION=true|false'))
     .addOption(env(new Option('--fault-injection-address <addr>', 'address of the fault-injection API (default 127.0.0.1)'), 'FAULT_INJECTION_ADDRESS'))
     .addOption(env(new Option('--fault-injection-port <port>', 'port of the fault-injection API (default 9911)'), 'FAULT_INJECTION_PORT'))
     .addOption(env(new Option('--max-volumes-per-node <n>', 'reported by NodeGetInfo; 0 means no limit (default 0)'), 'MAX_VOLUMES_PER_NODE'))
@@ -39,5 +39,14 @@ export function buildCli(version: string): Command {
 export function parseCli(argv: string[], version: string): RawOptions {
   const cmd = buildCli(version);
   cmd.parse(argv);
-  return cmd.opts<RawOptions>();
+  const opts = cmd.opts<RawOptions>();
+  // A boolean from the environment must say true or false: "false" must not switch it on.
+  const envFaults = process.env.ENABLE_FAULT_INJECTION;
+  if (opts.enableFaultInjection === undefined && envFaults !== undefined && envFaults !== '') {
+    const v = envFaults.trim().toLowerCase();
+    if (['true', '1', 'yes'].includes(v)) opts.enableFaultInjection = true;
+    else if (['false', '0', 'no'].includes(v)) opts.enableFaultInjection = false;
+    else throw new Error(`invalid ENABLE_FAULT_INJECTION "${envFaults}": true or false`);
+  }
+  return opts;
 }

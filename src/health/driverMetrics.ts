@@ -166,7 +166,7 @@ export class DriverMetrics {
     for (const m of this.src.mounts()) {
       const key = `${m.reg.volumeId}\0${m.reg.kind}`;
       const injected = this.src.issuesOf(m.reg.path).some((i) => i.injected);
-      const st: MountState = injected && m.state === 'healthy' ? 'degraded' : m.state;
+      const st: MountState = injected && (m.state === 'healthy' || m.state === 'unknown') ? 'degraded' : m.state;
       const prev = out.get(key);
       if (!prev || stateRank[st] > stateRank[prev]) out.set(key, st);
     }

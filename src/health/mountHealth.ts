@@ -49,7 +49,7 @@ export function toReport(m: MountHealth, issues: HealthIssue[]): MountHealthRepo
     volumeId: m.reg.volumeId,
     kind: m.reg.kind,
     readOnly: m.reg.readOnly,
-    state: issues.some((i) => i.injected) && m.state === 'healthy' ? 'degraded' : m.state,
+    state: issues.some((i) => i.injected) && (m.state === 'healthy' || m.state === 'unknown') ? 'degraded' : m.state,
     reasons: issues.map((i) => i.reason),
     issues,
     lastCheckTime: m.lastCheckTime ? new Date(m.lastCheckTime).toISOString() : null,
