@@ -50,6 +50,21 @@ describeInGuest('e2e volume lifecycle on a real NFSv4.1 mount', function () {
     assert.equal(await readThrough(`${targetB}/hello.txt`), data);
   });
 
+  it('stages a static NFS volume from volume_context share and subDir', async () => {
+    const staticId = 'static-e2e-nfs';
+    const staticStaging = `${workRoot}/staging/${staticId}`;
+    const ctx = { share: `${nfsShare}/volumes/${id}`, subDir: 'data', mountOptions: 'nconnect=2' };
+    await n().NodeStageVolume({ volume_id: staticId, staging_target_path: staticStaging, volume_capability: mountCap, volume_context: ctx, publish_context: {}, secrets: {} });
+    assert.equal(await mountSource(staticStaging), `${nfsServer}:${nfsShare}/volumes/${id}/data`);
+    assert.match(await readThrough(`${staticStaging}/hello.txt`), /written through A/);
+    await n().NodeUnstageVolume({ volume_id: staticId, staging_target_path: staticStaging });
+    assert.equal(await isMounted(staticStaging), false);
+    await expectCode(
+      n().NodeStageVolume({ volume_id: 'static-e2e-bad', staging_target_path: staticStaging, volume_capability: mountCap, volume_context: { share: nfsShare, subDir: '../..' }, publish_context: {}, secrets: {} }),
+      grpc.status.INVALID_ARGUMENT,
+    );
+  });
+
   it('honours readonly on publish', async () => {
     await publish(targetRo, true);
     assert.equal(await readThrough(`${targetRo}/hello.txt`), await readThrough(`${targetA}/hello.txt`));
