@@ -176,3 +176,4 @@ process.on('message', (msg: HelperRequest) => {
   process.send?.(reply);
 });
 process.on('disconnect', () => process.exit(0));
+process.send?.({ ready: true });

@@ -29,7 +29,12 @@ export interface TrackedRun<T> {
 interface Helper {
   child: ChildProcess;
   exited: Promise<void>;
+  /** True once the helper said it is ready; false if it exited or did not start in time. */
+  ready: Promise<boolean>;
 }
+
+/** How long a new helper may take to start (Node.js boots slowly on a loaded machine). */
+const helperStartMs = 30_000;
 
 interface Waiter {
   start: () => void;
@@ -101,17 +106,7 @@ export class HelperProcessPool {
         reject(new HelpersExhaustedError(this.stuck));
         return;
       }
-      const deadline = Date.now() + timeoutMs;
-      const start = (): void => {
-        const left = deadline - Date.now();
-        if (left <= 0) {
-          this.release();
-          markGone();
-          reject(new IsolationTimeoutError(req.op, req.path, timeoutMs));
-          return;
-        }
-        this.dispatch(req, left, timeoutMs, resolve as (v: unknown) => void, reject, markGone);
-      };
+      const start = (): void => this.dispatch(req, timeoutMs, resolve as (v: unknown) => void, reject, markGone);
       if (this.busy < this.maxHelpers) {
         this.busy++;
         start();
@@ -134,15 +129,25 @@ export class HelperProcessPool {
     for (const h of this.idle.splice(0)) h.child.kill('SIGKILL');
   }
 
-  private dispatch(
-    req: FsRequest,
-    leftMs: number,
-    timeoutMs: number,
-    resolve: (v: unknown) => void,
-    reject: (e: Error) => void,
-    markGone: () => void,
-  ): void {
+  /**
+   * Sends a request once its helper is ready. The deadline starts then: the time a fresh helper
+   * takes to boot (long on a loaded machine) is not the storage's fault.
+   */
+  private dispatch(req: FsRequest, timeoutMs: number, resolve: (v: unknown) => void, reject: (e: Error) => void, markGone: () => void): void {
     const helper = this.idle.pop() ?? this.startHelper();
+    void helper.ready.then((ok) => {
+      if (ok) {
+        this.send(helper, req, timeoutMs, resolve, reject, markGone);
+        return;
+      }
+      helper.child.kill('SIGKILL');
+      this.release();
+      markGone();
+      reject(new Error(`file helper did not start within ${helperStartMs}ms`));
+    });
+  }
+
+  private send(helper: Helper, req: FsRequest, timeoutMs: number, resolve: (v: unknown) => void, reject: (e: Error) => void, markGone: () => void): void {
     const id = this.nextId++;
     let settled = false;
     const finish = (): void => {
@@ -179,7 +184,7 @@ export class HelperProcessPool {
       this.release();
       this.opts.onEvent?.({ type: 'killed', op: req.op, path: req.path, timeoutMs });
       reject(new IsolationTimeoutError(req.op, req.path, timeoutMs));
-    }, leftMs);
+    }, timeoutMs);
     helper.child.on('message', onMessage);
     helper.child.once('exit', onExit);
     helper.child.send({ id, req });
@@ -188,7 +193,21 @@ export class HelperProcessPool {
   private startHelper(): Helper {
     const child = this.spawn();
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    const helper: Helper = { child, exited };
+    const ready = new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), helperStartMs);
+      const onReady = (msg: { ready?: boolean }): void => {
+        if (!msg || msg.ready !== true) return;
+        clearTimeout(timer);
+        child.off('message', onReady);
+        resolve(true);
+      };
+      child.on('message', onReady);
+      void exited.then(() => {
+        clearTimeout(timer);
+        resolve(false);
+      });
+    });
+    const helper: Helper = { child, exited, ready };
     void exited.then(() => {
       const i = this.idle.indexOf(helper);
       if (i >= 0) this.idle.splice(i, 1);

@@ -157,8 +157,8 @@ export class ShareStore {
 
   /** Is the volume still there, reachable, and its record intact? Never throws. */
   async inspectVolume(id: string, timeoutMs = this.opTimeoutMs): Promise<VolumeInspection> {
-    const dir = await this.volumeDir(id);
     try {
+      const dir = await this.volumeDir(id);
       const exists = await this.pool.run({ op: 'exists', path: dir }, timeoutMs);
       if (!exists) return { exists: false, accessible: false, metadataIntact: false, code: 'ENOENT', message: `volume directory ${dir} is missing` };
       let metadataIntact = false;

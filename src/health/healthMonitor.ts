@@ -103,6 +103,8 @@ export class HealthMonitor implements NodeHealthView {
       stuck: false,
     });
     this.earliestDue = 0;
+    // The new mount is not in a table read before it was made.
+    this.table = undefined;
   }
 
   unregister(path: string): void {

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { HealthApi } from '../config';
 import type { FsHelperPool } from '../backend/fsHelperPool';
 import { checkIdentifier } from '../backend/ids';
+import { checkNodeVolumeId } from '../backend/efsVolumeHandle';
 import { invalidArgument, notFound } from '../grpc/csiError';
 import type { NodeHandlers } from '../grpc/csiTypes';
 import type { AsyncService } from '../grpc/unary';
@@ -28,6 +29,9 @@ export interface NodeDeps {
   /** Deadline of the statfs behind NodeGetVolumeStats when no probe result is cached. */
   statsTimeoutMs?: number;
 }
+
+/** Volume ids: CSI names, or static EFS handles, whose path part may hold "/" (never used as a path here). */
+const checkVolumeId = (v: string): void => checkNodeVolumeId(v, (x) => checkIdentifier('volume_id', x));
 
 /** The CSI Node service. */
 export function createNodeService(deps: NodeDeps): AsyncService<NodeHandlers> {
@@ -65,7 +69,7 @@ export function createNodeService(deps: NodeDeps): AsyncService<NodeHandlers> {
 
   return {
     async NodeStageVolume(req) {
-      checkIdentifier('volume_id', req.volume_id);
+      checkVolumeId(req.volume_id);
       const staging = requireAbsolutePath('staging_target_path', req.staging_target_path);
       const cap = requireCapability('volume_capability', req.volume_capability);
       const source = deps.resolveSource(req.volume_id, req.volume_context, cap.mount?.mount_flags ?? []);
@@ -74,7 +78,7 @@ export function createNodeService(deps: NodeDeps): AsyncService<NodeHandlers> {
     },
 
     async NodeUnstageVolume(req) {
-      checkIdentifier('volume_id', req.volume_id);
+      checkVolumeId(req.volume_id);
       const staging = requireAbsolutePath('staging_target_path', req.staging_target_path);
       await ops.unstage(req.volume_id, staging);
       failures.clear(req.volume_id, 'stage');
@@ -82,7 +86,7 @@ export function createNodeService(deps: NodeDeps): AsyncService<NodeHandlers> {
     },
 
     async NodePublishVolume(req) {
-      checkIdentifier('volume_id', req.volume_id);
+      checkVolumeId(req.volume_id);
       const target = requireAbsolutePath('target_path', req.target_path);
       const staging = requireAbsolutePath('staging_target_path', req.staging_target_path);
       const cap = requireCapability('volume_capability', req.volume_capability);
@@ -92,7 +96,7 @@ export function createNodeService(deps: NodeDeps): AsyncService<NodeHandlers> {
     },
 
     async NodeUnpublishVolume(req) {
-      checkIdentifier('volume_id', req.volume_id);
+      checkVolumeId(req.volume_id);
       const target = requireAbsolutePath('target_path', req.target_path);
       await ops.unpublish(req.volume_id, target);
       failures.clear(req.volume_id, 'publish');
@@ -100,7 +104,7 @@ export function createNodeService(deps: NodeDeps): AsyncService<NodeHandlers> {
     },
 
     async NodeGetVolumeStats(req) {
-      checkIdentifier('volume_id', req.volume_id);
+      checkVolumeId(req.volume_id);
       const volumePath = requireMountPath(req.volume_id, req.volume_path);
       if (req.staging_target_path) requireAbsolutePath('staging_target_path', req.staging_target_path);
       const issues = health.issuesOf(volumePath);
@@ -124,7 +128,7 @@ export function createNodeService(deps: NodeDeps): AsyncService<NodeHandlers> {
     },
 
     async NodeGetVolumeHealth(req) {
-      checkIdentifier('volume_id', req.volume_id);
+      checkVolumeId(req.volume_id);
       const paths = [req.volume_publish_path, req.staging_target_path].filter((p) => p).map((p, i) => requireAbsolutePath(i === 0 && req.volume_publish_path ? 'volume_publish_path' : 'staging_target_path', p));
       const known = (paths.length > 0 ? paths : state.byVolume(req.volume_id).map((m) => m.path)).filter((p) => mountOf(req.volume_id, p));
       const failed = failures.issuesOf(req.volume_id);
@@ -144,7 +148,7 @@ export function createNodeService(deps: NodeDeps): AsyncService<NodeHandlers> {
     },
 
     async NodeExpandVolume(req) {
-      checkIdentifier('volume_id', req.volume_id);
+      checkVolumeId(req.volume_id);
       if (req.volume_capability) requireCapability('volume_capability', req.volume_capability);
       const volumePath = requireMountPath(req.volume_id, req.volume_path);
       const { bytes } = capacityFor(req.capacity_range, 0);

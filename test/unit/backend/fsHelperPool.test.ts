@@ -9,7 +9,7 @@ import { HelpersExhaustedError, IsolatedFsError, IsolationTimeoutError } from '.
 
 /** A helper that takes requests and never answers, like one stuck on a dead server; it ignores SIGTERM. */
 const silentHelper = () =>
-  spawn(process.execPath, ['-e', "process.on('message',()=>{});process.on('SIGTERM',()=>{});setInterval(()=>{},1e6)"], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  spawn(process.execPath, ['-e', "process.on('message',()=>{});process.on('SIGTERM',()=>{});process.send({ready:true});setInterval(()=>{},1e6)"], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
 
 describe('HelperProcessPool', () => {
   it('kills a helper that overstays its deadline, counts it stuck until it exits, and rejects with IsolationTimeoutError', async () => {
