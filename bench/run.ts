@@ -13,6 +13,7 @@ async function main(): Promise<void> {
   line(`bench: ${new Date().toISOString()} node ${process.version}`);
 
   const only = process.env.BENCH_ONLY ?? '';
+  if (only !== 'hung') {
   const heap = await heapPerMount(mounts);
   line(`heap per registered mount at ${mounts} mounts: ${(heap / 1024).toFixed(2)} KB (target <= 2 KB)`);
 
@@ -22,6 +23,7 @@ async function main(): Promise<void> {
       `(${cpu.cpuSeconds.toFixed(3)} s CPU for ${cpu.probes} probes in one ${intervalMs / 1000}s interval: driver ${cpu.selfSeconds.toFixed(3)} s + probe helpers ${cpu.helperSeconds.toFixed(3)} s; target <= 0.5%)`,
   );
 
+  }
   if (only === 'cpu') return;
   const h = await hungMountBench(Number(process.env.BENCH_ROUNDS ?? 5), Number(process.env.BENCH_CALLS ?? 300));
   line(
