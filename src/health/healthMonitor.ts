@@ -1,7 +1,9 @@
 import type { Logger } from 'pino';
 import type { FileRunner } from '../backend/fsHelperPool';
 import type { ProbeResult, StatfsResult } from '../backend/fsOps';
-import type { MountEntry, MountTableReader } from '../backend/mountTable';
+import type { MountTableReader } from '../backend/mountTable';
+import { MountTableCache } from './mountTableCache';
+import { StorageWatch } from './storageWatch';
 import type { Clock } from './clock';
 import { uniqueIssues, type HealthIssue } from './healthIssue';
 import { applyProbeResult } from './applyProbeResult';
@@ -53,10 +55,8 @@ export class HealthMonitor implements NodeHealthView {
   private running = 0;
   private lastTickAt = 0;
   private broken: string | undefined;
-  private storage: StorageIssue[] = [];
-  private storageCheckedAt = 0;
-  private storageChecking = false;
-  private table: { at: number; byPoint: Promise<Map<string, MountEntry>> } | undefined;
+  private readonly storage: StorageWatch;
+  private readonly table: MountTableCache;
   private readonly tickMs: number;
   /** How far ahead batched mounts are probed, and the deadline of a batch. */
   private readonly batchWindowMs: number;
@@ -64,6 +64,8 @@ export class HealthMonitor implements NodeHealthView {
   constructor(private readonly o: HealthMonitorOptions) {
     this.tickMs = Math.max(50, Math.min(1000, Math.floor(o.intervalMs / 10)));
     this.batchWindowMs = Math.min(this.tickMs, Math.floor(o.timeoutMs / 2));
+    this.table = new MountTableCache(o.readTable, o.clock, Math.min(o.intervalMs, 10_000));
+    this.storage = new StorageWatch(o.checkStorage, o.clock, o.intervalMs);
   }
 
   start(): void {
@@ -104,7 +106,7 @@ export class HealthMonitor implements NodeHealthView {
     });
     this.earliestDue = 0;
     // The new mount is not in a table read before it was made.
-    this.table = undefined;
+    this.table.invalidate();
   }
 
   unregister(path: string): void {
@@ -135,7 +137,7 @@ export class HealthMonitor implements NodeHealthView {
   }
 
   storageIssues(): StorageIssue[] {
-    const out = [...this.storage];
+    const out = [...this.storage.last()];
     const sick = this.all().filter((m) => m.state === 'unhealthy');
     if (sick.length > 0 && !out.some((s) => s.status === 'STORAGE_UNREACHABLE')) {
       out.push({ status: 'STORAGE_DEGRADED', reason: 'MountsUnhealthy', message: `${sick.length} of ${this.mounts.size} mounts on this node are unhealthy` });
@@ -154,9 +156,8 @@ export class HealthMonitor implements NodeHealthView {
   /** Runs due probes now; the timer calls it, tests may too. */
   tick(): void {
     try {
-      const now = this.o.clock.now();
-      this.lastTickAt = now;
-      if (this.o.checkStorage && !this.storageChecking && now - this.storageCheckedAt >= this.o.intervalMs) this.runStorageCheck();
+      this.lastTickAt = this.o.clock.now();
+      this.storage.poll();
       this.pump();
       this.broken = undefined;
     } catch (err) {
@@ -174,7 +175,7 @@ export class HealthMonitor implements NodeHealthView {
     let result: ProbeResult;
     let gone: Promise<void> = Promise.resolve();
     try {
-      result = mountTableProblem(m.reg, await this.mountTable()) ?? (await (() => {
+      result = mountTableProblem(m.reg, await this.table.get()) ?? (await (() => {
         const run = probeOne(this.o.pool, m.reg, this.o.faults?.probeDelayMs(m.reg.volumeId) ?? 0, this.o.timeoutMs);
         gone = run.gone;
         return run.done;
@@ -200,7 +201,7 @@ export class HealthMonitor implements NodeHealthView {
     let results: TimedProbe[] | undefined;
     const ready: MountHealth[] = [];
     try {
-      const table = await this.mountTable();
+      const table = await this.table.get();
       for (const m of batch) {
         const problem = mountTableProblem(m.reg, table);
         if (problem) this.finishProbe(m, problem, 0);
@@ -298,31 +299,5 @@ export class HealthMonitor implements NodeHealthView {
       this.o.observer?.stateChanged(m, from);
     }
     return issue;
-  }
-
-  /**
-   * The mount table, indexed by mount point. Reading and parsing it costs milliseconds with a
-   * thousand mounts, so one read serves all probes for up to min(interval, 10s).
-   */
-  private mountTable(): Promise<Map<string, MountEntry>> {
-    const now = this.o.clock.now();
-    const maxAge = Math.min(this.o.intervalMs, 10_000);
-    if (!this.table || now - this.table.at > maxAge) {
-      const byPoint = this.o.readTable().then((entries) => new Map(entries.map((e) => [e.mountPoint, e])));
-      this.table = { at: now, byPoint };
-      byPoint.catch(() => (this.table = undefined));
-    }
-    return this.table.byPoint;
-  }
-
-  private runStorageCheck(): void {
-    const check = this.o.checkStorage;
-    if (!check) return;
-    this.storageChecking = true;
-    this.storageCheckedAt = this.o.clock.now();
-    check()
-      .then((issues) => (this.storage = issues))
-      .catch((err: Error) => (this.storage = [{ status: 'STORAGE_UNREACHABLE', reason: 'StorageCheckFailed', message: err.message }]))
-      .finally(() => (this.storageChecking = false));
   }
 }
