@@ -1,3 +1,5 @@
+import type { VolumeSource } from '../backend/records';
+
 /** A mount the node made and the health monitor watches. */
 export interface MountRegistration {
   volumeId: string;
@@ -9,4 +11,6 @@ export interface MountRegistration {
   expectedSource: string;
   /** For a publish: the staging path it binds from. */
   stagingPath?: string;
+  /** For a staging mount: how it was made, so that a stale one can be made again. */
+  source?: VolumeSource;
 }

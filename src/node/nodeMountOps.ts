@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { FsHelperPool } from '../backend/fsHelperPool';
 import type { Mounter } from '../backend/mounter';
+import { IsolatedFsError } from '../backend/isolationErrors';
 import type { VolumeSource } from '../backend/records';
 import { alreadyExists, failedPrecondition, notFound } from '../grpc/csiError';
 import type { MountRegistration } from '../health/mountRegistration';
@@ -20,6 +21,10 @@ export interface NodeMountDeps {
 
 /** Reasons after which a staging mount is not trusted and is made again. */
 const remountReasons = new Set(['StaleFileHandle', 'TransportError', 'NotMounted']);
+/** Errors of a quick look that mean the same. */
+const staleCodes = new Set(['ESTALE', 'ENOTCONN', 'EIO']);
+/** Deadline of that quick look. */
+const staleCheckMs = 3_000;
 
 function sourceDescription(src: VolumeSource): string {
   // mount.efs with tls mounts through a local proxy (127.0.0.1:/path): its source is not the device.
@@ -38,29 +43,23 @@ export class NodeMountOps {
   }
 
   async stage(volumeId: string, stagingPath: string, source: VolumeSource): Promise<void> {
-    const { mounter, state, health } = this.deps;
+    const { mounter, state } = this.deps;
     this.deps.faults?.consume('stage');
     const current = await mounter.mountAt(stagingPath);
     const rec = state.get(stagingPath);
+    const reg = this.stagingRegistration(volumeId, stagingPath, source);
     if (current) {
       if (rec && rec.volumeId !== volumeId) throw alreadyExists(`${stagingPath} is the staging path of volume ${rec.volumeId}`);
-      const stale = health.issuesOf(stagingPath).some((i) => remountReasons.has(i.reason));
-      if (!stale && (!rec || rec.expectedSource === sourceDescription(source))) {
-        await this.remember({ volumeId, path: stagingPath, kind: 'staging', readOnly: false, expectedSource: sourceDescription(source) });
+      if (!(await this.isStale(stagingPath)) && (!rec || rec.expectedSource === reg.expectedSource)) {
+        await this.remember(reg);
         return;
       }
-      this.deps.logger.warn({ stagingPath }, 'staging mount is stale or from another source; mounting again');
-      await mounter.unmount(stagingPath);
     }
     // CSI: staging a volume that does not exist is NOT_FOUND; a bind source shows it before any effect.
     if (source.kind === 'bind' && !(await this.deps.pool.run({ op: 'exists', path: source.path }, this.pathTimeoutMs))) {
       throw notFound(`volume ${volumeId} does not exist`);
     }
-    await this.deps.pool.run({ op: 'mkdir', path: stagingPath }, this.pathTimeoutMs);
-    this.deps.faults?.consume('mount');
-    if (source.kind === 'bind') await mounter.bindMount(source.path, stagingPath, false);
-    else await mounter.mount(source.fsType, source.device, stagingPath, source.options);
-    await this.remember({ volumeId, path: stagingPath, kind: 'staging', readOnly: false, expectedSource: sourceDescription(source) });
+    await this.mountStaging(reg, source, current !== undefined);
   }
 
   async unstage(volumeId: string, stagingPath: string): Promise<void> {
@@ -73,7 +72,12 @@ export class NodeMountOps {
     const { mounter, state } = this.deps;
     this.deps.faults?.consume('publish');
     const staged = state.get(stagingPath);
-    if (!(await mounter.mountAt(stagingPath)) || (staged && staged.volumeId !== volumeId)) {
+    if (staged && staged.volumeId !== volumeId) throw failedPrecondition(`${stagingPath} is the staging path of volume ${staged.volumeId}`);
+    const stagingMounted = (await mounter.mountAt(stagingPath)) !== undefined;
+    if (staged?.source && (!stagingMounted || (await this.isStale(stagingPath)))) {
+      // The staging mount went stale or vanished behind our back: make it again before binding.
+      await this.mountStaging(staged, staged.source, stagingMounted);
+    } else if (!stagingMounted) {
       throw failedPrecondition(`volume ${volumeId} is not staged at ${stagingPath}`);
     }
     const current = await mounter.mountAt(targetPath);
@@ -105,6 +109,39 @@ export class NodeMountOps {
     // Files under an unmounted path are not ours to delete: leave them and say so.
     if (!removed) this.deps.logger.warn({ path: mountPath }, 'unmounted, but the directory is not empty; left in place');
     await this.deps.state.remove(mountPath);
+  }
+
+  private stagingRegistration(volumeId: string, stagingPath: string, source: VolumeSource): MountRegistration {
+    return { volumeId, path: stagingPath, kind: 'staging', readOnly: false, expectedSource: sourceDescription(source), source };
+  }
+
+  /** (Re)mounts a staging path: unmounts what is there, then mounts the source afresh. */
+  private async mountStaging(reg: MountRegistration, source: VolumeSource, mounted: boolean): Promise<void> {
+    const { mounter } = this.deps;
+    if (mounted) {
+      this.deps.logger.warn({ stagingPath: reg.path }, 'staging mount is stale or from another source; mounting again');
+      await mounter.unmount(reg.path);
+    }
+    await this.deps.pool.run({ op: 'mkdir', path: reg.path }, this.pathTimeoutMs);
+    this.deps.faults?.consume('mount');
+    if (source.kind === 'bind') await mounter.bindMount(source.path, reg.path, false);
+    else await mounter.mount(source.fsType, source.device, reg.path, source.options);
+    await this.remember(reg);
+  }
+
+  /**
+   * A staging mount is stale when the monitor says so, or when a quick look answers ESTALE,
+   * ENOTCONN or EIO. A look that times out is a hung server, not a stale mount: mounting again
+   * would not help, so that counts as not stale.
+   */
+  private async isStale(stagingPath: string): Promise<boolean> {
+    if (this.deps.health.issuesOf(stagingPath).some((i) => remountReasons.has(i.reason))) return true;
+    try {
+      await this.deps.pool.run({ op: 'stat', path: stagingPath }, staleCheckMs);
+      return false;
+    } catch (err) {
+      return err instanceof IsolatedFsError && staleCodes.has(err.code);
+    }
   }
 
   private async remember(reg: MountRegistration): Promise<void> {

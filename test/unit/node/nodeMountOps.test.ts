@@ -1,0 +1,120 @@
+import { strict as assert } from 'node:assert';
+import { mkdtempSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import pino from 'pino';
+import type { FsHelperPool } from '../../../src/backend/fsHelperPool';
+import type { FsRequest } from '../../../src/backend/fsOps';
+import { IsolatedFsError, IsolationTimeoutError } from '../../../src/backend/isolationErrors';
+import type { Mounter } from '../../../src/backend/mounter';
+import type { MountEntry } from '../../../src/backend/mountTable';
+import type { VolumeSource } from '../../../src/backend/records';
+import { CsiError } from '../../../src/grpc/csiError';
+import { grpc } from '../../helpers/csiClient';
+import type { HealthIssue } from '../../../src/health/healthIssue';
+import type { NodeHealthView } from '../../../src/health/nodeHealthView';
+import { NodeMountOps } from '../../../src/node/nodeMountOps';
+import { NodeStateStore } from '../../../src/node/nodeStateStore';
+
+const nfs: VolumeSource = { kind: 'nfs', fsType: 'nfs4', device: 'server:/export/volumes/v1/data', options: ['nfsvers=4.1'] };
+
+/** An in-memory mount table and a log of mount commands. */
+class FakeMounter implements Mounter {
+  mounts = new Map<string, string>();
+  log: string[] = [];
+  async bindMount(source: string, target: string, readOnly: boolean) {
+    this.log.push(`bind ${source} ${target}${readOnly ? ' ro' : ''}`);
+    this.mounts.set(target, source);
+  }
+  async mount(fsType: string, source: string, target: string) {
+    this.log.push(`mount ${fsType} ${source} ${target}`);
+    this.mounts.set(target, source);
+  }
+  async unmount(target: string) {
+    this.log.push(`umount ${target}`);
+    this.mounts.delete(target);
+  }
+  async mountAt(target: string): Promise<MountEntry | undefined> {
+    const source = this.mounts.get(target);
+    return source === undefined ? undefined : { mountId: 1, parentId: 0, device: '0:1', root: '/', mountPoint: target, options: [], fsType: 'nfs4', source, superOptions: [] };
+  }
+  async table() {
+    return [];
+  }
+}
+
+function setup() {
+  const mounter = new FakeMounter();
+  let statAnswer: () => unknown = () => ({ isDirectory: true });
+  const pool = {
+    run: async (req: FsRequest) => {
+      if (req.op === 'stat') return statAnswer();
+      if (req.op === 'exists') return true;
+      if (req.op === 'rmdirIfEmpty') return true;
+      return null;
+    },
+  } as unknown as FsHelperPool;
+  const issues = new Map<string, HealthIssue[]>();
+  const health: NodeHealthView = {
+    register: () => undefined,
+    unregister: () => undefined,
+    issuesOf: (p) => issues.get(p) ?? [],
+    lastStatfs: () => undefined,
+    recordStatfs: () => undefined,
+    storageIssues: () => [],
+  };
+  const state = new NodeStateStore(mkdtempSync(path.join(os.tmpdir(), 'node-ops-')));
+  const ops = new NodeMountOps({ mounter, pool, state, health, logger: pino({ level: 'silent' }) });
+  return { ops, mounter, state, issues, setStat: (f: () => unknown) => (statAnswer = f) };
+}
+
+describe('NodeMountOps', () => {
+  it('stages once and treats a repeat as done', async () => {
+    const { ops, mounter } = setup();
+    await ops.stage('v1', '/stage/v1', nfs);
+    await ops.stage('v1', '/stage/v1', nfs);
+    assert.deepEqual(mounter.log, ['mount nfs4 server:/export/volumes/v1/data /stage/v1']);
+  });
+
+  it('mounts a staging path again when the monitor calls it stale', async () => {
+    const { ops, mounter, issues } = setup();
+    await ops.stage('v1', '/stage/v1', nfs);
+    issues.set('/stage/v1', [{ status: 'INACCESSIBLE', reason: 'StaleFileHandle', message: 'ESTALE' }]);
+    await ops.stage('v1', '/stage/v1', nfs);
+    assert.deepEqual(mounter.log.slice(1), ['umount /stage/v1', 'mount nfs4 server:/export/volumes/v1/data /stage/v1']);
+  });
+
+  it('mounts a staging path again when a quick look answers ESTALE, but not when it times out', async () => {
+    const { ops, mounter, setStat } = setup();
+    await ops.stage('v1', '/stage/v1', nfs);
+    setStat(() => {
+      throw new IsolationTimeoutError('stat', '/stage/v1', 3000);
+    });
+    await ops.stage('v1', '/stage/v1', nfs);
+    assert.equal(mounter.log.length, 1, 'a hung server is not cured by mounting again');
+    setStat(() => {
+      throw new IsolatedFsError('stat', '/stage/v1', 'ESTALE', 'Stale file handle');
+    });
+    await ops.stage('v1', '/stage/v1', nfs);
+    assert.deepEqual(mounter.log.slice(1), ['umount /stage/v1', 'mount nfs4 server:/export/volumes/v1/data /stage/v1']);
+  });
+
+  it('makes a vanished staging mount again on publish, then binds the target', async () => {
+    const { ops, mounter } = setup();
+    await ops.stage('v1', '/stage/v1', nfs);
+    mounter.mounts.delete('/stage/v1');
+    await ops.publish('v1', '/stage/v1', '/pods/p1/mount', false);
+    assert.deepEqual(mounter.log.slice(1), ['mount nfs4 server:/export/volumes/v1/data /stage/v1', 'bind /stage/v1 /pods/p1/mount']);
+  });
+
+  it('refuses to publish a volume that was never staged with FAILED_PRECONDITION', async () => {
+    const { ops } = setup();
+    await assert.rejects(ops.publish('v9', '/stage/v9', '/pods/p9/mount', false), (e) => e instanceof CsiError && e.code === grpc.status.FAILED_PRECONDITION);
+  });
+
+  it('keeps the source of a staging mount in the node state, so a restarted plugin can mount it again', async () => {
+    const { ops, state } = setup();
+    await ops.stage('v1', '/stage/v1', nfs);
+    assert.deepEqual(state.get('/stage/v1')?.source, nfs);
+  });
+});
