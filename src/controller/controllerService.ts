@@ -1,7 +1,9 @@
 import type { HealthApi } from '../config';
 import type { ShareStore } from '../backend/shareStore';
 import { checkIdentifier } from '../backend/ids';
-import { invalidArgument, notFound, outOfRange, unimplemented } from '../grpc/csiError';
+import { status } from '@grpc/grpc-js';
+import { HelpersExhaustedError, IsolationTimeoutError } from '../backend/isolationErrors';
+import { CsiError, invalidArgument, notFound, outOfRange, unimplemented } from '../grpc/csiError';
 import type { ControllerHandlers } from '../grpc/csiTypes';
 import type { AsyncService } from '../grpc/unary';
 import { paginate } from '../grpc/pageToken';
@@ -19,6 +21,17 @@ export interface ControllerDeps {
   context: VolumeContextSource;
   healthApi: HealthApi;
   advertiseGetSnapshot?: boolean;
+}
+
+/**
+ * When the share cannot be reached, the volume's own state is unknown, and that is the
+ * condition health consumers need to see (rather than a failed call they may not report).
+ */
+function shareUnreachable(err: unknown): HealthIssue | undefined {
+  const unreachable =
+    (err instanceof CsiError && err.code === status.UNAVAILABLE) || err instanceof IsolationTimeoutError || err instanceof HelpersExhaustedError;
+  if (!unreachable) return undefined;
+  return { status: 'INACCESSIBLE', reason: 'ShareUnreachable', message: `the share does not answer, so the volume's state is unknown: ${(err as Error).message}` };
 }
 
 function volumeHealth(volumeId: string, issues: HealthIssue[]) {
@@ -103,7 +116,15 @@ export function createControllerService(deps: ControllerDeps): AsyncService<Cont
     },
 
     async ControllerGetVolumeHealth(req) {
-      const rec = await requireVolume(req.volume_id);
+      checkIdentifier('volume_id', req.volume_id);
+      let rec;
+      try {
+        rec = await requireVolume(req.volume_id);
+      } catch (err) {
+        const issue = shareUnreachable(err);
+        if (!issue) throw err;
+        return { volume_health: volumeHealth(req.volume_id, [issue]) };
+      }
       return { volume_health: volumeHealth(rec.id, await health.issuesOf(rec.id)) };
     },
 
@@ -149,7 +170,19 @@ export function createControllerService(deps: ControllerDeps): AsyncService<Cont
     },
 
     async ControllerGetVolume(req) {
-      const rec = await requireVolume(req.volume_id);
+      checkIdentifier('volume_id', req.volume_id);
+      let rec;
+      try {
+        rec = await requireVolume(req.volume_id);
+      } catch (err) {
+        const issue = shareUnreachable(err);
+        // v1.13 has no condition field here: there the failure itself must speak.
+        if (!issue || !withCondition) throw err;
+        return {
+          volume: { volume_id: req.volume_id, capacity_bytes: '0', volume_context: {} },
+          status: { published_node_ids: [], volume_condition: toVolumeCondition([issue]) },
+        };
+      }
       const issues = withCondition ? await health.issuesOf(rec.id) : undefined;
       return {
         volume: toCsiVolume(rec, context),

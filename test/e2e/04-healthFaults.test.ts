@@ -59,10 +59,17 @@ describeInGuest('e2e health under server faults (ganesha frozen, killed, restart
     const st = await waitFor('storage unreachable', intervalMs + timeoutMs + slackMs + 5_000, async () => (await storageIssues()).includes('ServerUnresponsive'), 100);
     recordTiming('SIGSTOP -> storage ServerUnresponsive', Date.now() - t0);
     assert.ok(st >= 0);
-    // A controller call that needs the frozen share answers UNAVAILABLE instead of hanging.
+    // The controller cannot read the frozen share: it answers promptly that the volume is
+    // abnormal because the share does not answer, instead of hanging or failing the call.
     const c0 = Date.now();
-    await expectCode(d.client.controller.ControllerGetVolume({ volume_id: id }), grpc.status.UNAVAILABLE);
-    recordTiming('ControllerGetVolume on a frozen share -> UNAVAILABLE', Date.now() - c0);
+    const got = await d.client.controller.ControllerGetVolume({ volume_id: id });
+    assert.equal(got.status?.volume_condition?.abnormal, true);
+    assert.match(got.status!.volume_condition!.message, /ShareUnreachable/);
+    const gh = await d.client.controller.ControllerGetVolumeHealth({ volume_id: id });
+    assert.deepEqual(gh.volume_health?.health_statuses.map((x) => [x.status, x.reason]), [['INACCESSIBLE', 'ShareUnreachable']]);
+    recordTiming('ControllerGetVolume on a frozen share -> ShareUnreachable', Date.now() - c0);
+    // Calls that must change the share fail with UNAVAILABLE rather than hang.
+    await expectCode(d.client.controller.CreateVolume({ name: 'pvc-while-frozen', volume_capabilities: [mountCap] }), grpc.status.UNAVAILABLE);
   });
 
   it('is healthy again after SIGCONT, with the data intact', async () => {

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { driverDirs, startDriverProcess, type DriverProcess } from '../helpers/driverProcess';
 import { getJson, waitFor } from '../helpers/bindfs';
 import { createAndPublish } from '../helpers/publish';
+import { expectCode, grpc } from '../helpers/csiClient';
 
 const fastChecks = ['--health-check-interval', '1s', '--health-check-timeout', '500ms'];
 const bound = 15_000;
@@ -102,5 +103,44 @@ describe('health conditions seen by the controller and the node', function () {
       assert.equal(ro.status, 'DEGRADED');
       execFileSync('mount', ['-o', 'remount,rw', tmpfs]);
     });
+  });
+});
+
+describe('a share that stops answering (bindfs under --local-dir, frozen)', function () {
+  this.timeout(120_000);
+  let d: DriverProcess;
+  let fuse: import('../helpers/bindfs').BindfsMount;
+
+  before(async () => {
+    const dirs = driverDirs();
+    const { mountBindfs } = await import('../helpers/bindfs');
+    fuse = await mountBindfs(path.join(dirs.root, 'backing'), dirs.share);
+    d = await startDriverProcess(fastChecks, dirs, { health: true });
+  });
+  after(async () => {
+    await d?.stop();
+    await fuse?.dispose();
+  });
+
+  it('answers ControllerGetVolume and ControllerGetVolumeHealth with ShareUnreachable instead of hanging, and refuses changes with UNAVAILABLE', async () => {
+    const { volume } = await d.client.controller.CreateVolume({ name: 'pvc-on-frozen-share', volume_capabilities: [{ access_mode: { mode: 'MULTI_NODE_MULTI_WRITER' }, mount: {} }] });
+    const id = volume!.volume_id!;
+    fuse.freeze();
+    try {
+      const got = await d.client.controller.ControllerGetVolume({ volume_id: id }, 30_000);
+      assert.equal(got.status?.volume_condition?.abnormal, true);
+      assert.match(got.status!.volume_condition!.message, /ShareUnreachable/);
+      const h = await d.client.controller.ControllerGetVolumeHealth({ volume_id: id }, 30_000);
+      assert.deepEqual(h.volume_health?.health_statuses.map((x) => [x.status, x.reason]), [['INACCESSIBLE', 'ShareUnreachable']]);
+      await expectCode(d.client.controller.CreateVolume({ name: 'pvc-not-now', volume_capabilities: [{ access_mode: { mode: 'MULTI_NODE_MULTI_WRITER' }, mount: {} }] }, 30_000), grpc.status.UNAVAILABLE);
+      const storage = await waitFor('share unreachable from the node', async () => {
+        const s = await d.client.node.NodeGetStorageHealth({}, 5000);
+        return s.backend_health.find((b) => b.status === 'STORAGE_UNREACHABLE');
+      }, bound);
+      assert.equal(storage.reason, 'ShareUnresponsive');
+      assert.equal((await d.client.identity.Probe({}, 5000)).ready?.value, true, 'Probe stays ready: a restart cures no storage outage');
+    } finally {
+      fuse.thaw();
+    }
   });
 });
