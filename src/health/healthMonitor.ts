@@ -267,6 +267,12 @@ export class HealthMonitor implements NodeHealthView {
     single.sort((a, b) => a.nextDueAt - b.nextDueAt);
     batchable.sort((a, b) => a.nextDueAt - b.nextDueAt);
     const schedule = (m: MountHealth, period: number): void => {
+      if (m.lastCheckTime === 0) {
+        // After the prompt first check, each mount takes a random phase of the interval, so
+        // that mounts made (or found at start) together are not all checked together again.
+        m.nextDueAt = now + Math.max(this.tickMs, Math.floor(this.o.clock.random() * period));
+        return;
+      }
       const next = m.nextDueAt + period;
       m.nextDueAt = next > now ? next : now + period;
     };

@@ -46,14 +46,14 @@ class FakePool implements Pick<FileRunner, 'run' | 'runTracked'> {
 const reg = (p: string, extra: Partial<MountRegistration> = {}): MountRegistration => ({ volumeId: `vol-${p}`, path: p, kind: 'publish', readOnly: false, expectedSource: '', ...extra });
 const entry = (p: string, source = 'dev'): MountEntry => ({ mountId: 1, parentId: 0, device: '0:1', root: '/', mountPoint: p, options: [], fsType: 'tmpfs', source, superOptions: [] });
 
-function setup(opts: { failureThreshold?: number; successThreshold?: number; table?: MountEntry[] } = {}) {
+function setup(opts: { failureThreshold?: number; successThreshold?: number; table?: MountEntry[]; random?: () => number } = {}) {
   let now = 1_000_000;
   const pool = new FakePool();
   const table = opts.table ?? [entry('/a'), entry('/b')];
   const monitor = new HealthMonitor({
     pool,
     readTable: async () => table,
-    clock: { now: () => now, random: () => 0 },
+    clock: { now: () => now, random: opts.random ?? (() => 0) },
     logger: pino({ level: 'silent' }),
     intervalMs: 10_000,
     timeoutMs: 1_000,
@@ -154,6 +154,24 @@ describe('HealthMonitor', () => {
     assert.equal(monitor.issuesOf('/a')[0]?.reason, 'MountUnresponsive');
     assert.deepEqual(monitor.issuesOf('/b'), []);
     assert.ok(pool.calls.some((c) => c.op === 'probe' && c.path === '/a'), 'the hung mount was probed on its own');
+  });
+
+  it('checks new mounts promptly, then spreads their checks over the interval', async () => {
+    let i = 0;
+    const table = Array.from({ length: 100 }, (_, k) => entry(`/m${k}`));
+    const { monitor, advance, flush } = setup({ table, random: () => (i++ % 100) / 100 });
+    for (let k = 0; k < 100; k++) monitor.register(reg(`/m${k}`));
+    // All first checks fall within two seconds of registration.
+    for (let t = 0; t < 40; t++) {
+      advance(100);
+      monitor.tick();
+      for (let f = 0; f < 5; f++) await flush();
+    }
+    const all = monitor.all();
+    assert.ok(all.every((m) => m.lastCheckTime > 0), 'every mount had its first check');
+    const due = all.map((m) => m.nextDueAt);
+    const spread = Math.max(...due) - Math.min(...due);
+    assert.ok(spread > 5_000, `next checks spread over the 10 s interval (spread ${spread} ms)`);
   });
 
   it('forgets an unregistered mount', async () => {
