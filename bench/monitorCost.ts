@@ -49,10 +49,14 @@ export async function heapPerMount(count: number): Promise<number> {
 }
 
 /**
- * CPU of the monitor (this process plus its probe helpers) over one steady interval with
+ * CPU of the monitor (this process plus its probe helpers) over `intervals` steady intervals with
  * `count` real bind mounts on a tmpfs, every one probed with write/fsync/read/delete + statfs.
  */
-export async function cpuPerInterval(count: number, intervalMs: number): Promise<{ fraction: number; probes: number; cpuSeconds: number; selfSeconds: number; helperSeconds: number }> {
+export async function cpuPerInterval(
+  count: number,
+  intervalMs: number,
+  intervals: number,
+): Promise<{ fraction: number; windows: number[]; probes: number; cpuSeconds: number; selfSeconds: number; helperSeconds: number }> {
   const root = mkdtempSync('/tmp/csi-bench-');
   execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256m', 'csi-bench', root]);
   const targets: string[] = [];
@@ -73,20 +77,28 @@ export async function cpuPerInterval(count: number, intervalMs: number): Promise
     monitor.start();
     // The first interval carries the start-up burst; measure the next one.
     await sleep(intervalMs + 2000);
-    const countProbes = (): number => monitor.all().reduce((n, m) => n + m.errorCount + (m.lastCheckTime ? 1 : 0), 0);
-    const helpersBefore = new Map(childPids(process.pid).map((p) => [p, procCpuSeconds(p)]));
-    const selfBefore = process.cpuUsage();
-    const checkedBefore = monitor.all().map((m) => m.lastCheckTime);
-    await sleep(intervalMs);
-    const self = process.cpuUsage(selfBefore);
-    let helperCpu = 0;
-    for (const p of childPids(process.pid)) helperCpu += procCpuSeconds(p) - (helpersBefore.get(p) ?? 0);
-    probes = monitor.all().filter((m, i) => m.lastCheckTime !== checkedBefore[i]).length;
-    void countProbes;
+    const windows: number[] = [];
+    let cpuSeconds = 0;
+    let selfSeconds = 0;
+    let helperSeconds = 0;
+    for (let w = 0; w < intervals; w++) {
+      const helpersBefore = new Map(childPids(process.pid).map((p) => [p, procCpuSeconds(p)]));
+      const selfBefore = process.cpuUsage();
+      const checkedBefore = monitor.all().map((m) => m.lastCheckTime);
+      await sleep(intervalMs);
+      const self = process.cpuUsage(selfBefore);
+      let helperCpu = 0;
+      for (const p of childPids(process.pid)) helperCpu += procCpuSeconds(p) - (helpersBefore.get(p) ?? 0);
+      probes += monitor.all().filter((m, i) => m.lastCheckTime !== checkedBefore[i]).length;
+      const selfS = (self.user + self.system) / 1e6;
+      windows.push((selfS + helperCpu) / (intervalMs / 1000));
+      cpuSeconds += selfS + helperCpu;
+      selfSeconds += selfS;
+      helperSeconds += helperCpu;
+    }
     monitor.stop();
     pool.close();
-    const cpuSeconds = (self.user + self.system) / 1e6 + helperCpu;
-    return { fraction: cpuSeconds / (intervalMs / 1000), probes, cpuSeconds, selfSeconds: (self.user + self.system) / 1e6, helperSeconds: helperCpu };
+    return { fraction: cpuSeconds / ((intervals * intervalMs) / 1000), windows, probes, cpuSeconds, selfSeconds, helperSeconds };
   } finally {
     for (const t of targets) execFileSync('umount', [t]);
     execFileSync('umount', ['-l', root]);

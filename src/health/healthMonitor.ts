@@ -63,7 +63,7 @@ export class HealthMonitor implements NodeHealthView {
 
   constructor(private readonly o: HealthMonitorOptions) {
     this.tickMs = Math.max(50, Math.min(1000, Math.floor(o.intervalMs / 10)));
-    this.batchWindowMs = Math.min(this.tickMs, Math.floor(o.timeoutMs / 2));
+    this.batchWindowMs = Math.min(Math.floor(o.intervalMs / 10), Math.floor(o.timeoutMs / 2));
     this.table = new MountTableCache(o.readTable, o.clock, Math.min(o.intervalMs, 10_000));
     this.storage = new StorageWatch(o.checkStorage, o.clock, o.intervalMs);
   }
@@ -220,13 +220,11 @@ export class HealthMonitor implements NodeHealthView {
       });
     }
     for (const m of batch) {
-      if (results || !ready.includes(m)) {
-        this.release(m);
-      } else {
-        m.inFlight = false;
-        void this.probe(m);
-      }
+      m.inFlight = false;
+      if (!results && ready.includes(m)) void this.probe(m);
+      else this.earliestDue = Math.min(this.earliestDue, m.nextDueAt);
     }
+    this.pump();
   }
 
   private finishProbe(m: MountHealth, result: ProbeResult, elapsedMs: number): void {
@@ -256,13 +254,21 @@ export class HealthMonitor implements NodeHealthView {
     if (now < this.earliestDue) return;
     const windowMs = this.batchWindowMs;
     const single: MountHealth[] = [];
-    const batchable: MountHealth[] = [];
+    let batchable: MountHealth[] = [];
     let earliest = Infinity;
+    let batchDue = false;
     for (const m of this.mounts.values()) {
       if (m.inFlight) continue;
-      if (this.canBatch(m) && m.nextDueAt <= now + windowMs) batchable.push(m);
-      else if (m.nextDueAt <= now) single.push(m);
-      else earliest = Math.min(earliest, this.canBatch(m) ? m.nextDueAt - windowMs : m.nextDueAt);
+      if (this.canBatch(m) && m.nextDueAt <= now + windowMs) {
+        batchable.push(m);
+        if (m.nextDueAt <= now) batchDue = true;
+      } else if (m.nextDueAt <= now) single.push(m);
+      else earliest = Math.min(earliest, m.nextDueAt);
+    }
+    // A batch starts when one of its mounts is due, and takes along those due within the window.
+    if (!batchDue) {
+      for (const m of batchable) earliest = Math.min(earliest, m.nextDueAt);
+      batchable = [];
     }
     single.sort((a, b) => a.nextDueAt - b.nextDueAt);
     batchable.sort((a, b) => a.nextDueAt - b.nextDueAt);
