@@ -1,6 +1,7 @@
 import { startDriverProcess, type DriverProcess } from '../test/helpers/driverProcess';
 import { createAndPublish, type PublishedVolume } from '../test/helpers/publish';
 import { waitFor } from '../test/helpers/bindfs';
+import { stopAndClean } from '../test/helpers/cleanup';
 import { percentile, sleep } from './benchKit';
 
 const intervalMs = 2000;
@@ -75,7 +76,7 @@ export async function hungMountBench(rounds: number, calls: number): Promise<Hun
     return { detectionMs, boundMs: intervalMs + timeoutMs, probeMs, statsHealthyMs, statsHungMs, lagP99Ms };
   } finally {
     for (const v of published) await v.fuse?.dispose();
-    await d.stop();
+    await stopAndClean(d);
   }
 }
 

@@ -5,6 +5,7 @@ import type { VolumeCapability } from '../../src/gen/csi/v1/VolumeCapability';
 import type { CreateVolumeRequest } from '../../src/gen/csi/v1/CreateVolumeRequest';
 import type { CsiClient } from '../helpers/csiClient';
 import type { DriverProcess } from '../helpers/driverProcess';
+export { mountPoints, mountsUnder, unmountLeftovers, stopAndClean } from '../helpers/cleanup';
 
 /** What the conformance suite shares: capabilities, request builders, and views of disk and mount table. */
 
@@ -68,16 +69,6 @@ export function listTree(root: string, skip: readonly string[] = []): string[] {
   return out.sort();
 }
 
-/** The mount points in the kernel's mount table, sorted (duplicates kept: stacked mounts count). */
-export async function mountPoints(): Promise<string[]> {
-  return (await readMountTable()).map((e) => e.mountPoint).sort();
-}
-
-/** The mount points at or under `dir`. */
-export async function mountsUnder(dir: string): Promise<string[]> {
-  return (await mountPoints()).filter((p) => p === dir || p.startsWith(dir + '/'));
-}
-
 /** Collects every page of ListVolumes with the given page size. */
 export async function listAllVolumeIds(client: CsiClient, maxEntries = 0): Promise<string[]> {
   const ids: string[] = [];
@@ -91,26 +82,3 @@ export async function listAllVolumeIds(client: CsiClient, maxEntries = 0): Promi
   throw new Error('ListVolumes never ended');
 }
 
-/** Lazily unmounts whatever a failed test left mounted under `dir`, deepest first; a no-op when all went well. */
-export async function unmountLeftovers(dir: string): Promise<void> {
-  const { execFileSync } = await import('node:child_process');
-  for (const p of (await mountsUnder(dir)).reverse()) {
-    try {
-      execFileSync('umount', ['-l', p], { stdio: 'ignore' });
-    } catch {
-      // already gone
-    }
-  }
-}
-
-/**
- * Stops a driver and removes its temp directory, after taking off any mount a failed test left
- * there (so that no removal can reach through a mount). KEEP_TEST_DIRS=1 keeps the directory.
- */
-export async function stopAndClean(d: DriverProcess | undefined): Promise<void> {
-  if (!d) return;
-  await d.stop();
-  await unmountLeftovers(d.dirs.root);
-  if (process.env.KEEP_TEST_DIRS === '1' || (await mountsUnder(d.dirs.root)).length > 0) return;
-  rmSync(d.dirs.root, { recursive: true, force: true });
-}

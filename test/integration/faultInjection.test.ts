@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { stopAndClean } from '../helpers/cleanup';
 import { startDriverProcess, type DriverProcess } from '../helpers/driverProcess';
 import { expectCode, grpc } from '../helpers/csiClient';
 import { getJson, waitFor } from '../helpers/bindfs';
@@ -15,7 +16,7 @@ describe('fault injection (the reference-driver role)', function () {
   before(async () => {
     d = await startDriverProcess(['--health-check-interval', '1s', '--health-check-timeout', '500ms'], undefined, { health: true, faults: true });
   });
-  after(async () => d?.stop());
+  after(async () => stopAndClean(d));
 
   it('sets a v1.13 condition that every surface shows as injected, and clears it', async () => {
     const v = await createAndPublish(d.client, d.dirs.root, d.dirs.share, 'pvc-injected');

@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { stopAndClean } from '../helpers/cleanup';
 import { driverDirs, startDriverProcess, type DriverProcess } from '../helpers/driverProcess';
 import { getJson, waitFor } from '../helpers/bindfs';
 import { createAndPublish } from '../helpers/publish';
@@ -18,7 +19,7 @@ describe('health conditions seen by the controller and the node', function () {
     before(async () => {
       d = await startDriverProcess(fastChecks, undefined, { health: true });
     });
-    after(async () => d?.stop());
+    after(async () => stopAndClean(d));
 
     it('reports a volume whose directory was removed behind its back as VolumeNotFound (ControllerGetVolume, ListVolumes, ControllerGetVolumeHealth)', async () => {
       const { volume } = await d.client.controller.CreateVolume({ name: 'pvc-vanishing', volume_capabilities: [{ access_mode: { mode: 'MULTI_NODE_MULTI_WRITER' }, mount: {} }] });
@@ -65,9 +66,8 @@ describe('health conditions seen by the controller and the node', function () {
       d = await startDriverProcess(fastChecks, dirs, { health: true });
     });
     after(async () => {
-      await d?.stop();
       execFileSync('mount', ['-o', 'remount,rw', tmpfs]);
-      execFileSync('umount', ['-l', tmpfs]);
+      await stopAndClean(d);
     });
 
     it('reports a full share as NoSpace (DEGRADED) on the node and the controller, and a read-only share as ReadOnlyFilesystem', async () => {
@@ -118,8 +118,8 @@ describe('a share that stops answering (bindfs under --local-dir, frozen)', func
     d = await startDriverProcess(fastChecks, dirs, { health: true });
   });
   after(async () => {
-    await d?.stop();
     await fuse?.dispose();
+    await stopAndClean(d);
   });
 
   it('answers ControllerGetVolume and ControllerGetVolumeHealth with ShareUnreachable instead of hanging, and refuses changes with UNAVAILABLE', async () => {

@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { readMountTable, findMount } from '../../src/backend/mountTable';
+import { stopAndClean } from '../helpers/cleanup';
 import { startDriverProcess, type DriverProcess } from '../helpers/driverProcess';
 import { getJson, waitFor } from '../helpers/bindfs';
 import { createAndPublish, type PublishedVolume } from '../helpers/publish';
@@ -24,7 +25,7 @@ describe('health monitor against hung and broken FUSE mounts (bindfs)', function
 
   after(async () => {
     for (const v of volumes) await v.fuse?.dispose();
-    await d?.stop();
+    await stopAndClean(d);
   });
 
   const health = (v: PublishedVolume) => d.client.node.NodeGetVolumeHealth({ volume_id: v.volumeId, volume_publish_path: v.target, staging_target_path: '' }, 5000);

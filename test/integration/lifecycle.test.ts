@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { readMountTable, findMount } from '../../src/backend/mountTable';
+import { stopAndClean } from '../helpers/cleanup';
 import { startDriverProcess, type DriverProcess } from '../helpers/driverProcess';
 import { expectCode, grpc } from '../helpers/csiClient';
 
@@ -12,9 +13,7 @@ describe('volume lifecycle on the local backend (real server, real bind mounts)'
   before(async () => {
     d = await startDriverProcess(['--health-api', 'both']);
   });
-  after(async () => {
-    await d?.stop();
-  });
+  after(async () => stopAndClean(d));
 
   it('creates, stages, publishes, reports stats, and takes everything down again', async () => {
     const { controller, node } = d.client;
