@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import pino from 'pino';
 import { FsHelperPool } from '../src/backend/fsHelperPool';
@@ -102,5 +102,6 @@ export async function cpuPerInterval(
   } finally {
     for (const t of targets) execFileSync('umount', [t]);
     execFileSync('umount', ['-l', root]);
+    rmSync(root, { recursive: true, force: true });
   }
 }
