@@ -36,7 +36,7 @@ export interface MonitorObserver {
 }
 
 /** Most mounts in one probe batch. */
-const maxBatch = 64;
+const maxBatch = 128;
 /** A mount whose last probe took this long (ms) is probed on its own. */
 const slowProbeMs = 50;
 
