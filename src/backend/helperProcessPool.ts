@@ -177,6 +177,9 @@ export class HelperProcessPool {
       this.stuck++;
       this.killedTotal++;
       helper.child.kill('SIGKILL');
+      // Boot a replacement now, so that the next request (often the follow-up check of the
+      // same mount) does not wait for a helper to start.
+      if (!this.closed && this.idle.length < this.maxIdle) this.idle.push(this.startHelper());
       void helper.exited.then(() => {
         this.stuck--;
         markGone();

@@ -50,6 +50,7 @@ export class HealthMonitor implements NodeHealthView {
   private readonly mounts = new Map<string, MountHealth>();
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private wake: { at: number; timer: NodeJS.Timeout } | undefined;
   /** No mount is due before this time (ms), unless registered or freed since. */
   private earliestDue = 0;
   private running = 0;
@@ -63,7 +64,8 @@ export class HealthMonitor implements NodeHealthView {
 
   constructor(private readonly o: HealthMonitorOptions) {
     this.tickMs = Math.max(50, Math.min(1000, Math.floor(o.intervalMs / 10)));
-    this.batchWindowMs = Math.min(Math.floor(o.intervalMs / 10), Math.floor(o.timeoutMs / 2));
+    // A healthy batch answers in milliseconds; a second is a generous deadline for it.
+    this.batchWindowMs = Math.min(Math.floor(o.intervalMs / 10), Math.floor(o.timeoutMs / 2), 1000);
     this.table = new MountTableCache(o.readTable, o.clock, Math.min(o.intervalMs, 10_000));
     this.storage = new StorageWatch(o.checkStorage, o.clock, o.intervalMs);
   }
@@ -76,7 +78,9 @@ export class HealthMonitor implements NodeHealthView {
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);
+    if (this.wake) clearTimeout(this.wake.timer);
     this.timer = undefined;
+    this.wake = undefined;
     this.stopped = true;
   }
 
@@ -242,9 +246,10 @@ export class HealthMonitor implements NodeHealthView {
   /**
    * Starts due probes while slots are free, longest-waiting first so that hung mounts cannot
    * starve the others. Mounts that were healthy and fast last time go in batches, formed from
-   * those due within the next batch window; they are scheduled one window early, so that a
-   * batch that overstays and the single probe after it still detect a fault within
-   * interval + timeout.
+   * those due within the next batch window; they are scheduled two windows early (one for the
+   * batch's own deadline, one for the hand-over to a single probe), so that a batch that
+   * overstays and the single probe after it still detect a fault within interval + timeout.
+   * Single probes come one window early too, to cover the hand-over to a helper.
    */
   private pump(): void {
     if (this.stopped) return;
@@ -284,17 +289,31 @@ export class HealthMonitor implements NodeHealthView {
     };
     while (free > 0 && batchable.length > 0) {
       const batch = batchable.splice(0, maxBatch);
-      for (const m of batch) schedule(m, this.o.intervalMs - windowMs);
+      for (const m of batch) schedule(m, this.o.intervalMs - 2 * windowMs);
       void this.probeBatch(batch, windowMs);
       free--;
     }
     while (free > 0 && single.length > 0) {
       const m = single.shift() as MountHealth;
-      schedule(m, this.o.intervalMs);
+      schedule(m, this.o.intervalMs - windowMs);
       void this.probe(m);
       free--;
     }
     this.earliestDue = single.length > 0 || batchable.length > 0 ? now : earliest;
+    this.wakeAt(this.earliestDue);
+  }
+
+  /** Wakes the scheduler exactly when the next mount is due, rather than at the next tick. */
+  private wakeAt(due: number): void {
+    if (this.stopped || !this.timer || !Number.isFinite(due)) return;
+    if (this.wake && this.wake.at <= due) return;
+    if (this.wake) clearTimeout(this.wake.timer);
+    const timer = setTimeout(() => {
+      this.wake = undefined;
+      this.pump();
+    }, Math.max(0, due - this.o.clock.now()));
+    timer.unref();
+    this.wake = { at: due, timer };
   }
 
   /** Healthy, fast, and no injected latency (which must act on a single probe's deadline). */
