@@ -1,5 +1,6 @@
 import type { HealthApi } from '../config';
 import type { ShareStore } from '../backend/shareStore';
+import type { VolumeRecord } from '../backend/records';
 import { checkIdentifier } from '../backend/ids';
 import { status } from '@grpc/grpc-js';
 import { HelpersExhaustedError, IsolationTimeoutError } from '../backend/isolationErrors';
@@ -51,6 +52,18 @@ export function createControllerService(deps: ControllerDeps): AsyncService<Cont
     const rec = await store.getVolume(id);
     if (!rec) throw notFound(`volume ${id} does not exist`);
     return rec;
+  };
+
+  /** The volume's record, or the ShareUnreachable issue when the share does not answer. */
+  const volumeOrUnreachable = async (id: string): Promise<{ rec: VolumeRecord } | { issue: HealthIssue; err: unknown }> => {
+    checkIdentifier('volume_id', id);
+    try {
+      return { rec: await requireVolume(id) };
+    } catch (err) {
+      const issue = shareUnreachable(err);
+      if (!issue) throw err;
+      return { issue, err };
+    }
   };
 
   return {
@@ -116,16 +129,9 @@ export function createControllerService(deps: ControllerDeps): AsyncService<Cont
     },
 
     async ControllerGetVolumeHealth(req) {
-      checkIdentifier('volume_id', req.volume_id);
-      let rec;
-      try {
-        rec = await requireVolume(req.volume_id);
-      } catch (err) {
-        const issue = shareUnreachable(err);
-        if (!issue) throw err;
-        return { volume_health: volumeHealth(req.volume_id, [issue]) };
-      }
-      return { volume_health: volumeHealth(rec.id, await health.issuesOf(rec.id)) };
+      const found = await volumeOrUnreachable(req.volume_id);
+      if ('issue' in found) return { volume_health: volumeHealth(req.volume_id, [found.issue]) };
+      return { volume_health: volumeHealth(found.rec.id, await health.issuesOf(found.rec.id)) };
     },
 
     async GetCapacity(req) {
@@ -170,19 +176,16 @@ export function createControllerService(deps: ControllerDeps): AsyncService<Cont
     },
 
     async ControllerGetVolume(req) {
-      checkIdentifier('volume_id', req.volume_id);
-      let rec;
-      try {
-        rec = await requireVolume(req.volume_id);
-      } catch (err) {
-        const issue = shareUnreachable(err);
+      const found = await volumeOrUnreachable(req.volume_id);
+      if ('issue' in found) {
         // v1.13 has no condition field here: there the failure itself must speak.
-        if (!issue || !withCondition) throw err;
+        if (!withCondition) throw found.err;
         return {
           volume: { volume_id: req.volume_id, capacity_bytes: '0', volume_context: {} },
-          status: { published_node_ids: [], volume_condition: toVolumeCondition([issue]) },
+          status: { published_node_ids: [], volume_condition: toVolumeCondition([found.issue]) },
         };
       }
+      const rec = found.rec;
       const issues = withCondition ? await health.issuesOf(rec.id) : undefined;
       return {
         volume: toCsiVolume(rec, context),
