@@ -1,33 +1,12 @@
 import { strict as assert } from 'node:assert';
 import pino from 'pino';
+import { RecordingMounter } from '../../helpers/recordingMounter';
 import type { FsHelperPool } from '../../../src/backend/fsHelperPool';
 import type { FsRequest } from '../../../src/backend/fsOps';
-import type { MountEntry } from '../../../src/backend/mountTable';
-import type { Mounter } from '../../../src/backend/mounter';
 import { createNfsBackend, shareWorkDir } from '../../../src/backend/nfsBackend';
 import type { ServerPing } from '../../../src/backend/nfsServerPing';
 import type { DriverMode } from '../../../src/config';
 
-class RecordingMounter implements Mounter {
-  calls: string[] = [];
-  mounted = new Map<string, string>();
-  async bindMount(): Promise<void> {}
-  async mount(fsType: string, source: string, target: string, options: string[]): Promise<void> {
-    this.calls.push(['mount', '-t', fsType, '-o', options.join(','), source, target].join(' '));
-    this.mounted.set(target, source);
-  }
-  async unmount(target: string): Promise<void> {
-    this.calls.push(`umount ${target}`);
-    this.mounted.delete(target);
-  }
-  async mountAt(target: string): Promise<MountEntry | undefined> {
-    const source = this.mounted.get(target);
-    return source === undefined ? undefined : { mountId: 1, parentId: 0, device: '0:1', root: '/', mountPoint: target, options: [], fsType: 'nfs4', source, superOptions: [] };
-  }
-  async table(): Promise<MountEntry[]> {
-    return [];
-  }
-}
 
 const pool = {
   run: async (req: FsRequest) => (req.op === 'statfs' ? { bsize: 4096, blocks: 100, bfree: 50, bavail: 50, files: 10, ffree: 5 } : req.op === 'readdir' ? [] : null),

@@ -1,41 +1,15 @@
 import { strict as assert } from 'node:assert';
 import pino from 'pino';
+import { RecordingMounter } from '../../helpers/recordingMounter';
 import type { FsHelperPool } from '../../../src/backend/fsHelperPool';
 import type { FsRequest } from '../../../src/backend/fsOps';
 import { IsolationTimeoutError } from '../../../src/backend/isolationErrors';
-import type { MountEntry } from '../../../src/backend/mountTable';
-import type { Mounter } from '../../../src/backend/mounter';
 import { NfsShareMount } from '../../../src/backend/nfsShareMount';
 import { CsiError } from '../../../src/grpc/csiError';
 
 const device = '10.0.2.2:/export';
 const workDir = '/state/nfs-share-root';
 
-/** A mounter that keeps its own mount table and records what it was asked. */
-class FakeMounter implements Mounter {
-  mounted = new Map<string, string>();
-  calls: string[] = [];
-  failMount: Error | undefined;
-  async bindMount(): Promise<void> {
-    throw new Error('not used');
-  }
-  async mount(fsType: string, source: string, target: string, options: string[]): Promise<void> {
-    this.calls.push(`mount -t ${fsType} -o ${options.join(',')} ${source} ${target}`);
-    if (this.failMount) throw this.failMount;
-    this.mounted.set(target, source);
-  }
-  async unmount(target: string): Promise<void> {
-    this.calls.push(`umount ${target}`);
-    this.mounted.delete(target);
-  }
-  async mountAt(target: string): Promise<MountEntry | undefined> {
-    const source = this.mounted.get(target);
-    return source === undefined ? undefined : { mountId: 1, parentId: 0, device: '0:1', root: '/', mountPoint: target, options: [], fsType: 'nfs4', source, superOptions: [] };
-  }
-  async table(): Promise<MountEntry[]> {
-    return [];
-  }
-}
 
 function fakePool(onStat: () => Promise<unknown> = async () => ({})): { pool: FsHelperPool; ops: string[] } {
   const ops: string[] = [];
@@ -49,7 +23,7 @@ function fakePool(onStat: () => Promise<unknown> = async () => ({})): { pool: Fs
   return { pool, ops };
 }
 
-function share(mounter: FakeMounter, pool: FsHelperPool, now = () => 0, serverAnswers = async () => true): NfsShareMount {
+function share(mounter: RecordingMounter, pool: FsHelperPool, now = () => 0, serverAnswers = async () => true): NfsShareMount {
   return new NfsShareMount({
     serverAnswers,
     workDir,
@@ -67,7 +41,7 @@ function share(mounter: FakeMounter, pool: FsHelperPool, now = () => 0, serverAn
 
 describe('NfsShareMount (the controller work mount)', () => {
   it('mounts the share root on first use, once for concurrent callers, and makes the layout', async () => {
-    const m = new FakeMounter();
+    const m = new RecordingMounter();
     const { pool, ops } = fakePool();
     const s = share(m, pool);
     assert.equal(await s.mountedPath(), undefined, 'nothing mounted before first use');
@@ -79,7 +53,7 @@ describe('NfsShareMount (the controller work mount)', () => {
   });
 
   it('keeps a healthy mount, and mounts again when it vanished from the mount table', async () => {
-    const m = new FakeMounter();
+    const m = new RecordingMounter();
     const { pool } = fakePool();
     let t = 0;
     const s = share(m, pool, () => t);
@@ -94,7 +68,7 @@ describe('NfsShareMount (the controller work mount)', () => {
   });
 
   it('verifies a mount marked stale and keeps it when the root answers', async () => {
-    const m = new FakeMounter();
+    const m = new RecordingMounter();
     const { pool, ops } = fakePool();
     const s = share(m, pool);
     await s.root();
@@ -105,7 +79,7 @@ describe('NfsShareMount (the controller work mount)', () => {
   });
 
   it('unmounts and mounts again when a root marked stale does not answer but its server does', async () => {
-    const m = new FakeMounter();
+    const m = new RecordingMounter();
     const { pool } = fakePool(async () => {
       throw new IsolationTimeoutError('statfs', workDir, 100);
     });
@@ -117,7 +91,7 @@ describe('NfsShareMount (the controller work mount)', () => {
   });
 
   it('does not mount again while neither the root nor the server answers: UNAVAILABLE at once', async () => {
-    const m = new FakeMounter();
+    const m = new RecordingMounter();
     const { pool } = fakePool(async () => {
       throw new IsolationTimeoutError('statfs', workDir, 100);
     });
@@ -129,7 +103,7 @@ describe('NfsShareMount (the controller work mount)', () => {
   });
 
   it('ignores codes that a new mount would not cure', async () => {
-    const m = new FakeMounter();
+    const m = new RecordingMounter();
     const { pool, ops } = fakePool();
     const s = share(m, pool);
     await s.root();
@@ -139,7 +113,7 @@ describe('NfsShareMount (the controller work mount)', () => {
   });
 
   it('replaces a mount of another source at the work dir', async () => {
-    const m = new FakeMounter();
+    const m = new RecordingMounter();
     m.mounted.set(workDir, 'old-server:/export');
     const { pool } = fakePool();
     await share(m, pool).root();
@@ -147,7 +121,7 @@ describe('NfsShareMount (the controller work mount)', () => {
   });
 
   it('fails with UNAVAILABLE when the share cannot be mounted, and tries again on the next call', async () => {
-    const m = new FakeMounter();
+    const m = new RecordingMounter();
     m.failMount = new Error('mount.nfs4: Connection refused');
     const { pool } = fakePool();
     const s = share(m, pool);
@@ -157,7 +131,7 @@ describe('NfsShareMount (the controller work mount)', () => {
   });
 
   it('unmounts on close', async () => {
-    const m = new FakeMounter();
+    const m = new RecordingMounter();
     const { pool } = fakePool();
     const s = share(m, pool);
     await s.root();
