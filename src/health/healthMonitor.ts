@@ -11,6 +11,7 @@ import type { MountHealth, MountState } from './mountHealth';
 import type { MountRegistration } from './mountRegistration';
 import type { NodeHealthView, StorageIssue } from './nodeHealthView';
 import { mountTableProblem, probeBatch, probeOne, type TimedProbe } from './probeMount';
+import { nextDueTime, selectDue } from './probePlan';
 
 export interface HealthMonitorOptions {
   pool: FileRunner;
@@ -258,34 +259,9 @@ export class HealthMonitor implements NodeHealthView {
     const now = this.o.clock.now();
     if (now < this.earliestDue) return;
     const windowMs = this.batchWindowMs;
-    const single: MountHealth[] = [];
-    let batchable: MountHealth[] = [];
-    let earliest = Infinity;
-    let batchDue = false;
-    for (const m of this.mounts.values()) {
-      if (m.inFlight) continue;
-      if (this.canBatch(m) && m.nextDueAt <= now + windowMs) {
-        batchable.push(m);
-        if (m.nextDueAt <= now) batchDue = true;
-      } else if (m.nextDueAt <= now) single.push(m);
-      else earliest = Math.min(earliest, m.nextDueAt);
-    }
-    // A batch starts when one of its mounts is due, and takes along those due within the window.
-    if (!batchDue) {
-      for (const m of batchable) earliest = Math.min(earliest, m.nextDueAt);
-      batchable = [];
-    }
-    single.sort((a, b) => a.nextDueAt - b.nextDueAt);
-    batchable.sort((a, b) => a.nextDueAt - b.nextDueAt);
+    const { single, batchable, earliest } = selectDue(this.mounts.values(), now, windowMs, (m) => this.canBatch(m));
     const schedule = (m: MountHealth, period: number): void => {
-      if (m.lastCheckTime === 0) {
-        // After the prompt first check, each mount takes a random phase of the interval, so
-        // that mounts made (or found at start) together are not all checked together again.
-        m.nextDueAt = now + Math.max(this.tickMs, Math.floor(this.o.clock.random() * period));
-        return;
-      }
-      const next = m.nextDueAt + period;
-      m.nextDueAt = next > now ? next : now + period;
+      m.nextDueAt = nextDueTime(m, now, period, () => this.o.clock.random(), this.tickMs);
     };
     while (free > 0 && batchable.length > 0) {
       const batch = batchable.splice(0, maxBatch);

@@ -1,0 +1,49 @@
+import type { MountHealth } from './mountHealth';
+
+/** The mounts to check now: single probes, and batch candidates in due order. */
+export interface DuePlan {
+  single: MountHealth[];
+  batchable: MountHealth[];
+  /** When the next mount not chosen now is due (Infinity: none). */
+  earliest: number;
+}
+
+/**
+ * Picks what is due. Single probes are the mounts due now that cannot be batched. A batch
+ * starts only when one of its mounts is due, and then takes along the batchable mounts due
+ * within the window, so that no tiny batches form as mounts come due one by one. Both lists
+ * are longest-waiting first.
+ */
+export function selectDue(mounts: Iterable<MountHealth>, now: number, windowMs: number, canBatch: (m: MountHealth) => boolean): DuePlan {
+  const single: MountHealth[] = [];
+  let batchable: MountHealth[] = [];
+  let earliest = Infinity;
+  let batchDue = false;
+  for (const m of mounts) {
+    if (m.inFlight) continue;
+    if (canBatch(m) && m.nextDueAt <= now + windowMs) {
+      batchable.push(m);
+      if (m.nextDueAt <= now) batchDue = true;
+    } else if (m.nextDueAt <= now) single.push(m);
+    else earliest = Math.min(earliest, m.nextDueAt);
+  }
+  if (!batchDue) {
+    for (const m of batchable) earliest = Math.min(earliest, m.nextDueAt);
+    batchable = [];
+  }
+  single.sort((a, b) => a.nextDueAt - b.nextDueAt);
+  batchable.sort((a, b) => a.nextDueAt - b.nextDueAt);
+  return { single, batchable, earliest };
+}
+
+/**
+ * The next due time of a mount being checked now. After the prompt first check each mount
+ * takes a random phase of the period, so that mounts made (or found at start) together are not
+ * all checked together again; later checks keep that phase, and a mount that fell behind starts
+ * a fresh period.
+ */
+export function nextDueTime(m: MountHealth, now: number, period: number, random: () => number, minDelayMs: number): number {
+  if (m.lastCheckTime === 0) return now + Math.max(minDelayMs, Math.floor(random() * period));
+  const next = m.nextDueAt + period;
+  return next > now ? next : now + period;
+}
