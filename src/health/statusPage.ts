@@ -29,7 +29,9 @@ th{background:#f0f0f3;font-weight:600}
 function cell(text, cls){var td=document.createElement('td');if(cls)td.className=cls;td.textContent=text;return td;}
 async function refresh(){
   try{
-    var r=await fetch('/healthz/mounts',{cache:'no-store'});var mounts=await r.json();
+    // Both answers first, then one update of the page, so it never shows half a refresh.
+    var answers=await Promise.all([fetch('/healthz/mounts',{cache:'no-store'}).then(function(r){return r.json();}),fetch('/healthz',{cache:'no-store'}).then(function(r){return r.json();})]);
+    var mounts=answers[0];var h=answers[1];
     var rows=document.getElementById('rows');rows.textContent='';
     var paths=Object.keys(mounts).sort();var bad=0;
     paths.forEach(function(p){
@@ -47,7 +49,6 @@ async function refresh(){
       rows.appendChild(tr);
     });
     document.getElementById('summary').textContent=paths.length+' mounts, '+bad+' not healthy, updated '+new Date().toLocaleTimeString();
-    var h=await (await fetch('/healthz',{cache:'no-store'})).json();
     var storage=(h.problems||[]).filter(function(x){return x.indexOf('storage: ')===0;}).map(function(x){return x.slice(9);});
     var st=document.getElementById('storage');st.className=storage.length?'bad':'ok';
     st.textContent='Driver: '+h.status+' \u00b7 share: '+(storage.length?storage.join('; '):'reachable');
