@@ -14,6 +14,11 @@ export interface HelperProcessPoolOptions {
   maxHelpers?: number;
   /** Idle helpers kept warm. */
   maxIdle?: number;
+  /**
+   * How long helpers beyond maxIdle stay warm after a burst of work (ms): a burst that comes back
+   * within this time does not pay for starting helpers again.
+   */
+  idleLingerMs?: number;
   /** Killed helpers that have not exited yet; past this the pool refuses work. */
   maxStuck?: number;
   spawn?: HelperSpawner;
@@ -31,6 +36,8 @@ interface Helper {
   exited: Promise<void>;
   /** True once the helper said it is ready; false if it exited or did not start in time. */
   ready: Promise<boolean>;
+  /** When it last went idle (ms since the epoch). */
+  idleSince: number;
 }
 
 /** How long a new helper may take to start (Node.js boots slowly on a loaded machine). */
@@ -77,12 +84,15 @@ export class HelperProcessPool {
   private readonly maxHelpers: number;
   private readonly maxIdle: number;
   private readonly maxStuck: number;
+  private readonly idleLingerMs: number;
   private readonly spawn: HelperSpawner;
+  private reaper: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: HelperProcessPoolOptions = {}) {
     this.maxHelpers = opts.maxHelpers ?? 16;
     this.maxIdle = opts.maxIdle ?? 2;
     this.maxStuck = opts.maxStuck ?? 64;
+    this.idleLingerMs = opts.idleLingerMs ?? 30_000;
     this.spawn = opts.spawn ?? defaultSpawner;
   }
 
@@ -125,6 +135,7 @@ export class HelperProcessPool {
   /** Stops idle helpers and refuses new work; busy helpers are killed. */
   close(): void {
     this.closed = true;
+    clearTimeout(this.reaper);
     for (const w of this.queue.splice(0)) w.reject(new Error('file helper pool is closed'));
     for (const h of this.idle.splice(0)) h.child.kill('SIGKILL');
   }
@@ -210,7 +221,7 @@ export class HelperProcessPool {
         resolve(false);
       });
     });
-    const helper: Helper = { child, exited, ready };
+    const helper: Helper = { child, exited, ready, idleSince: Date.now() };
     void exited.then(() => {
       const i = this.idle.indexOf(helper);
       if (i >= 0) this.idle.splice(i, 1);
@@ -219,10 +230,29 @@ export class HelperProcessPool {
     return helper;
   }
 
+  /** Keeps a free helper warm (the most recently used are reused first, so extras age out). */
   private giveBack(helper: Helper): void {
-    if (!this.closed && this.idle.length < this.maxIdle && helper.child.connected) this.idle.push(helper);
-    else helper.child.kill('SIGKILL');
+    if (!this.closed && helper.child.connected && this.idle.length < this.maxHelpers) {
+      helper.idleSince = Date.now();
+      this.idle.push(helper);
+      if (this.idle.length > this.maxIdle) this.scheduleReap();
+    } else {
+      helper.child.kill('SIGKILL');
+    }
     this.release();
+  }
+
+  /** Stops helpers beyond maxIdle once they have been idle for idleLingerMs. */
+  private scheduleReap(): void {
+    if (this.reaper) return;
+    this.reaper = setTimeout(() => {
+      this.reaper = undefined;
+      const now = Date.now();
+      // idle is ordered by idleSince: the oldest are first.
+      while (this.idle.length > this.maxIdle && now - this.idle[0]!.idleSince >= this.idleLingerMs) this.idle.shift()!.child.kill('SIGKILL');
+      if (this.idle.length > this.maxIdle) this.scheduleReap();
+    }, Math.max(50, Math.min(this.idleLingerMs, 5000)));
+    this.reaper.unref();
   }
 
   /** Frees a busy slot and starts the next queued request. */

@@ -77,3 +77,24 @@ describe('FsHelperPool (helpers owned by a worker thread)', () => {
     }
   });
 });
+
+/** A helper that answers every request at once, for counting how many the pool starts. */
+const echoHelper = () =>
+  spawn(process.execPath, ['-e', "process.on('message',(m)=>process.send({id:m.id,ok:true,result:{}}));process.send({ready:true})"], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+
+describe('HelperProcessPool idle helpers', () => {
+  it('keeps the helpers of a burst warm for the linger time, then stops those beyond maxIdle', async () => {
+    const started: ReturnType<typeof echoHelper>[] = [];
+    const pool = new HelperProcessPool({ spawn: () => started[started.push(echoHelper()) - 1]!, maxIdle: 1, idleLingerMs: 300 });
+    const burst = () => Promise.all(Array.from({ length: 6 }, (_, i) => pool.run({ op: 'stat', path: `/p${i}` }, 10_000)));
+    await burst();
+    assert.equal(started.length, 6, 'a burst of 6 needs 6 helpers');
+    assert.equal(pool.snapshot().idle, 6, 'all stay warm after the burst');
+    await burst();
+    assert.equal(started.length, 6, 'a second burst within the linger time starts no helper');
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(pool.snapshot().idle, 1, 'past the linger time only maxIdle stay');
+    assert.equal(started.filter((c) => c.exitCode === null && c.signalCode === null).length, 1, 'the others were stopped');
+    pool.close();
+  });
+});
