@@ -2,10 +2,9 @@ import { startDriverProcess, type DriverProcess } from '../test/helpers/driverPr
 import { createAndPublish, type PublishedVolume } from '../test/helpers/publish';
 import { waitFor } from '../test/helpers/bindfs';
 import { stopAndClean } from '../test/helpers/cleanup';
-import { percentile, sleep } from './benchKit';
-
-const intervalMs = 2000;
-const timeoutMs = 1000;
+import { sleep } from './benchKit';
+import { detectionIntervalMs, detectionTimeoutMs } from './detection';
+import { latencyStats, type LatencyStats } from './latencyStats';
 
 async function scrapeLagP99(d: DriverProcess): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${d.healthPort}/metrics`)).text();
@@ -19,38 +18,28 @@ const unresponsive = async (d: DriverProcess, v: PublishedVolume): Promise<boole
 };
 
 export interface HungMountResults {
-  detectionMs: number[];
-  boundMs: number;
-  probeMs: number[];
-  statsHealthyMs: number[];
-  statsHungMs: number[];
+  probe: LatencyStats;
+  statsHealthy: LatencyStats;
+  statsHung: LatencyStats;
+  /** The driver's own event-loop lag p99 (prom-client's monitor) while the calls ran. */
   lagP99Ms: number;
 }
 
-/** Time from SIGSTOP of a FUSE daemon to MountUnresponsive, and RPC latency with 10 hung mounts. */
-export async function hungMountBench(rounds: number, calls: number): Promise<HungMountResults> {
-  const d = await startDriverProcess(['--health-check-interval', `${intervalMs}ms`, '--health-check-timeout', `${timeoutMs}ms`, '--log-level', 'warn'], undefined, { health: true });
+/**
+ * RPC latency while 10 mounts are hung (their FUSE daemons stopped) and the monitor keeps
+ * probing them every 2 s with a 1 s deadline: Probe, and NodeGetVolumeStats of a healthy and of
+ * a hung volume, called in turn one at a time.
+ */
+export async function hungMountBench(calls: number): Promise<HungMountResults> {
+  const d = await startDriverProcess(['--health-check-interval', `${detectionIntervalMs}ms`, '--health-check-timeout', `${detectionTimeoutMs}ms`, '--log-level', 'warn'], undefined, { health: true });
   const published: PublishedVolume[] = [];
   try {
-    const probeVol = await createAndPublish(d.client, d.dirs.root, d.dirs.share, 'bench-detect', { fuse: true });
-    published.push(probeVol);
-    const detectionMs: number[] = [];
-    for (let r = 0; r < rounds; r++) {
-      await waitFor('healthy', async () => !(await unresponsive(d, probeVol)) && (await d.client.node.NodeGetVolumeHealth({ volume_id: probeVol.volumeId, volume_publish_path: probeVol.target, staging_target_path: '' })).volume_health?.health_statuses.length === 0, 30_000, 50);
-      // Start at a random phase of the check cycle.
-      await sleep(Math.random() * intervalMs);
-      const t0 = performance.now();
-      probeVol.fuse!.freeze();
-      await waitFor('detection', () => unresponsive(d, probeVol), 30_000, 20);
-      detectionMs.push(performance.now() - t0);
-      probeVol.fuse!.thaw();
-    }
     const healthy = await createAndPublish(d.client, d.dirs.root, d.dirs.share, 'bench-healthy');
     published.push(healthy);
     const hung: PublishedVolume[] = [];
     for (let i = 0; i < 10; i++) hung.push(await createAndPublish(d.client, d.dirs.root, d.dirs.share, `bench-hung-${i}`, { fuse: true }));
     published.push(...hung);
-    await sleep(intervalMs);
+    await sleep(detectionIntervalMs);
     for (const v of hung) v.fuse!.freeze();
     await waitFor('all hung detected', async () => {
       for (const v of hung) if (!(await unresponsive(d, v))) return false;
@@ -73,11 +62,9 @@ export async function hungMountBench(rounds: number, calls: number): Promise<Hun
       statsHungMs.push(performance.now() - t);
     }
     const lagP99Ms = await scrapeLagP99(d);
-    return { detectionMs, boundMs: intervalMs + timeoutMs, probeMs, statsHealthyMs, statsHungMs, lagP99Ms };
+    return { probe: latencyStats(probeMs), statsHealthy: latencyStats(statsHealthyMs), statsHung: latencyStats(statsHungMs), lagP99Ms };
   } finally {
     for (const v of published) await v.fuse?.dispose();
     await stopAndClean(d);
   }
 }
-
-export { percentile };

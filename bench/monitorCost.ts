@@ -24,7 +24,7 @@ function monitorFor(pool: FsHelperPool, intervalMs: number): HealthMonitor {
   });
 }
 
-/** Heap held per registered mount, measured with 1,000 registrations and forced GC. */
+/** Heap held per registered mount, measured with `count` registrations and forced GC. */
 export async function heapPerMount(count: number): Promise<number> {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (!gc) throw new Error('run with node --expose-gc');
@@ -48,6 +48,34 @@ export async function heapPerMount(count: number): Promise<number> {
   return (after - before) / count;
 }
 
+export interface CpuResult {
+  /** CPU seconds per second over all windows: 0.005 is half a percent of one core. */
+  fraction: number;
+  windows: number[];
+  probes: number;
+  cpuSeconds: number;
+  selfSeconds: number;
+  helperSeconds: number;
+  /** Probe helper processes alive, sampled every second during the windows. */
+  helpersMean: number;
+  helpersMax: number;
+}
+
+/** Samples the number of this process's children every second until stopped. */
+function sampleHelpers(): { stop(): { mean: number; max: number } } {
+  const counts: number[] = [];
+  const take = (): void => void counts.push(childPids(process.pid).length);
+  take();
+  const timer = setInterval(take, 1000);
+  return {
+    stop() {
+      clearInterval(timer);
+      take();
+      return { mean: counts.reduce((a, b) => a + b, 0) / counts.length, max: Math.max(...counts) };
+    },
+  };
+}
+
 /**
  * CPU of the monitor (this process plus its probe helpers) over `intervals` steady intervals with
  * `count` real bind mounts on a tmpfs, every one probed with write/fsync/read/delete + statfs.
@@ -56,7 +84,7 @@ export async function cpuPerInterval(
   count: number,
   intervalMs: number,
   intervals: number,
-): Promise<{ fraction: number; windows: number[]; probes: number; cpuSeconds: number; selfSeconds: number; helperSeconds: number }> {
+): Promise<CpuResult> {
   const root = mkdtempSync('/tmp/csi-bench-');
   execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256m', 'csi-bench', root]);
   const targets: string[] = [];
@@ -77,6 +105,7 @@ export async function cpuPerInterval(
     monitor.start();
     // The first interval carries the start-up burst; measure the next one.
     await sleep(intervalMs + 2000);
+    const helpers = sampleHelpers();
     const windows: number[] = [];
     let cpuSeconds = 0;
     let selfSeconds = 0;
@@ -96,9 +125,19 @@ export async function cpuPerInterval(
       selfSeconds += selfS;
       helperSeconds += helperCpu;
     }
+    const alive = helpers.stop();
     monitor.stop();
     pool.close();
-    return { fraction: cpuSeconds / ((intervals * intervalMs) / 1000), windows, probes, cpuSeconds, selfSeconds, helperSeconds };
+    return {
+      fraction: cpuSeconds / ((intervals * intervalMs) / 1000),
+      windows,
+      probes,
+      cpuSeconds,
+      selfSeconds,
+      helperSeconds,
+      helpersMean: alive.mean,
+      helpersMax: alive.max,
+    };
   } finally {
     for (const t of targets) execFileSync('umount', [t]);
     execFileSync('umount', ['-l', root]);

@@ -1,41 +1,103 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { fmtMs, percentile } from './benchKit';
+import { parseBenchArgs, wants } from './benchArgs';
+import { formatTable, type BenchRow } from './benchTable';
 import { cpuPerInterval, heapPerMount } from './monitorCost';
+import { detectionBench } from './detection';
 import { hungMountBench } from './hungMounts';
+import { rpcLatencyBench } from './rpcLatency';
+import { startupBench } from './startup';
+
+const num = (name: string, dflt: number): number => Number(process.env[name] ?? dflt);
+const say = (s: string): void => void process.stdout.write(`${s}\n`);
 
 /**
- * `npm run bench`: the health monitor's costs and the driver's responsiveness with hung mounts.
- * Timings here are measurements, not pass/fail checks; each line says its target.
+ * `npm run bench [-- --json FILE] [-- --only rpc,monitor,detection,hung,startup]`: RPC latency,
+ * the health monitor's cost at 100, 1,000 and 5,000 mounts, fault-to-detection time, RPC latency
+ * with hung mounts, start-up time and idle memory. Prints each figure as it is measured, then a
+ * table, and writes everything as JSON. These are measurements, not pass/fail checks.
  */
 async function main(): Promise<void> {
-  const mounts = Number(process.env.BENCH_MOUNTS ?? 1000);
-  const intervalMs = Number(process.env.BENCH_INTERVAL_MS ?? 30_000);
-  const line = (s: string): void => void process.stdout.write(`${s}\n`);
-  line(`bench: ${new Date().toISOString()} node ${process.version}`);
+  const args = parseBenchArgs(process.argv.slice(2), process.env);
+  const machine = {
+    date: new Date().toISOString(),
+    host: os.hostname(),
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.cpus().length,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    kernel: `${os.type()} ${os.release()}`,
+    node: process.version,
+    loadAverage: os.loadavg().map((x) => Number(x.toFixed(2))),
+  };
+  say(`bench: ${machine.date} on ${machine.cores} x ${machine.cpu}, ${machine.memoryGiB} GiB, ${machine.kernel}, node ${machine.node}, load ${machine.loadAverage.join(' ')}`);
+  const rows: BenchRow[] = [];
+  const results: Record<string, unknown> = {};
+  const row = (r: BenchRow): void => {
+    rows.push(r);
+    say(`${r.section}: ${r.measure}: ${r.value}${r.target ? ` (target ${r.target})` : ''}`);
+  };
 
-  const only = process.env.BENCH_ONLY ?? '';
-  if (only !== 'hung') {
-  const heap = await heapPerMount(mounts);
-  line(`heap per registered mount at ${mounts} mounts: ${(heap / 1024).toFixed(2)} KB (target <= 2 KB)`);
-
-  const intervals = Number(process.env.BENCH_CPU_INTERVALS ?? 3);
-  const cpu = await cpuPerInterval(mounts, intervalMs, intervals);
-  line(
-    `cpu per interval at ${mounts} mounts: ${(cpu.fraction * 100).toFixed(3)}% of a core, mean of ${intervals} intervals of ${intervalMs / 1000}s ` +
-      `(each: ${cpu.windows.map((w) => `${(w * 100).toFixed(3)}%`).join(', ')}; ${cpu.probes} probes; driver ${cpu.selfSeconds.toFixed(3)} s + probe helpers ${cpu.helperSeconds.toFixed(3)} s CPU; target <= 0.5%)`,
-  );
+  if (wants(args, 'rpc')) {
+    const rpc = await rpcLatencyBench(num('BENCH_CALLS', 2000), num('BENCH_CREATE_CALLS', 300));
+    results.rpcLatency = rpc;
+    for (const r of rpc) row({ section: 'rpc', measure: `${r.rpc}, concurrency ${r.concurrency}`, value: `p50 ${fmtMs(r.stats.p50Ms)} ms, p99 ${fmtMs(r.stats.p99Ms)} ms (${r.stats.calls} calls)` });
   }
-  if (only === 'cpu') return;
-  const h = await hungMountBench(Number(process.env.BENCH_ROUNDS ?? 5), Number(process.env.BENCH_CALLS ?? 300));
-  line(
-    `fault to detection (SIGSTOP of the FUSE daemon, interval 2s + timeout 1s): median ${fmtMs(percentile(h.detectionMs, 50))} ms, ` +
-      `max ${fmtMs(Math.max(...h.detectionMs))} ms over ${h.detectionMs.length} rounds (bound interval + timeout = ${h.boundMs} ms)`,
-  );
-  line(`with 10 hung mounts, Probe: p50 ${fmtMs(percentile(h.probeMs, 50))} ms, p99 ${fmtMs(percentile(h.probeMs, 99))} ms (target p99 < 10 ms)`);
-  line(
-    `with 10 hung mounts, NodeGetVolumeStats healthy volume: p50 ${fmtMs(percentile(h.statsHealthyMs, 50))} ms, p99 ${fmtMs(percentile(h.statsHealthyMs, 99))} ms; ` +
-      `hung volume: p50 ${fmtMs(percentile(h.statsHungMs, 50))} ms, p99 ${fmtMs(percentile(h.statsHungMs, 99))} ms (target p99 < 10 ms)`,
-  );
-  line(`with 10 hung mounts, driver event-loop lag p99: ${fmtMs(h.lagP99Ms)} ms (target < 20 ms)`);
+
+  if (wants(args, 'monitor')) {
+    const sizes = (process.env.BENCH_MOUNTS ?? '100,1000,5000').split(',').map(Number);
+    const intervalMs = num('BENCH_INTERVAL_MS', 30_000);
+    const intervals = num('BENCH_CPU_INTERVALS', 3);
+    const monitor: unknown[] = [];
+    for (const n of sizes) {
+      const heap = await heapPerMount(n);
+      const cpu = await cpuPerInterval(n, intervalMs, intervals);
+      monitor.push({ mounts: n, heapBytesPerMount: heap, intervalMs, ...cpu });
+      const at1000 = n === 1000;
+      row({ section: 'monitor', measure: `heap per mount, ${n} mounts`, value: `${(heap / 1024).toFixed(2)} KB`, ...(at1000 ? { target: '<= 2 KB', meets: heap <= 2048 } : {}) });
+      row({
+        section: 'monitor',
+        measure: `CPU per interval, ${n} mounts`,
+        value: `${(cpu.fraction * 100).toFixed(3)}% of a core (${intervals} x ${intervalMs / 1000} s: ${cpu.windows.map((w) => `${(w * 100).toFixed(3)}%`).join(', ')}; ${cpu.probes} probes)`,
+        ...(at1000 ? { target: '<= 0.5%', meets: cpu.fraction <= 0.005 } : {}),
+      });
+      row({ section: 'monitor', measure: `probe helpers alive, ${n} mounts`, value: `mean ${cpu.helpersMean.toFixed(1)}, max ${cpu.helpersMax}` });
+    }
+    results.monitor = monitor;
+  }
+
+  if (wants(args, 'detection')) {
+    const det = await detectionBench(num('BENCH_ROUNDS', 5));
+    results.detection = det;
+    const bound = `<= ${det.boundMs} ms (interval + timeout)`;
+    row({ section: 'detection', measure: `hung mount (SIGSTOP) to MountUnresponsive, ${det.hungMs.length} rounds`, value: `median ${fmtMs(percentile(det.hungMs, 50))} ms, max ${fmtMs(Math.max(...det.hungMs))} ms`, target: bound, meets: Math.max(...det.hungMs) <= det.boundMs });
+    row({ section: 'detection', measure: `dead mount (SIGKILL) to ${det.deadReasons.join('/')}, ${det.deadMs.length} rounds`, value: `median ${fmtMs(percentile(det.deadMs, 50))} ms, max ${fmtMs(Math.max(...det.deadMs))} ms`, target: bound, meets: Math.max(...det.deadMs) <= det.boundMs });
+  }
+
+  if (wants(args, 'hung')) {
+    const h = await hungMountBench(num('BENCH_HUNG_CALLS', 300));
+    results.hungMounts = h;
+    const under10 = (p99: number): { target: string; meets: boolean } => ({ target: 'p99 < 10 ms', meets: p99 < 10 });
+    const lat = (s: { p50Ms: number; p99Ms: number }): string => `p50 ${fmtMs(s.p50Ms)} ms, p99 ${fmtMs(s.p99Ms)} ms`;
+    row({ section: '10 hung mounts', measure: 'Probe', value: lat(h.probe), ...under10(h.probe.p99Ms) });
+    row({ section: '10 hung mounts', measure: 'NodeGetVolumeStats, healthy volume', value: lat(h.statsHealthy), ...under10(h.statsHealthy.p99Ms) });
+    row({ section: '10 hung mounts', measure: 'NodeGetVolumeStats, hung volume', value: lat(h.statsHung), ...under10(h.statsHung.p99Ms) });
+    row({ section: '10 hung mounts', measure: 'driver event-loop lag p99', value: `${fmtMs(h.lagP99Ms)} ms`, target: '< 20 ms', meets: h.lagP99Ms < 20 });
+  }
+
+  if (wants(args, 'startup')) {
+    const s = await startupBench(num('BENCH_STARTS', 5), num('BENCH_IDLE_MS', 10_000));
+    results.startup = s;
+    row({ section: 'startup', measure: `spawn to first served Probe, ${s.toProbeMs.length} starts`, value: `median ${fmtMs(s.medianToProbeMs)} ms, max ${fmtMs(Math.max(...s.toProbeMs))} ms` });
+    row({ section: 'startup', measure: `idle RSS after ${s.idleMs / 1000} s`, value: `driver ${s.idleRssMiB.toFixed(1)} MiB; ${s.idleHelpers} probe helpers ${s.idleHelpersRssMiB.toFixed(1)} MiB` });
+  }
+
+  say('');
+  say(formatTable(rows));
+  mkdirSync(path.dirname(path.resolve(args.jsonFile)), { recursive: true });
+  writeFileSync(args.jsonFile, `${JSON.stringify({ machine, rows, results }, null, 2)}\n`);
+  say(`\nwrote ${args.jsonFile}`);
 }
 
 main().catch((err: Error) => {

@@ -1,0 +1,49 @@
+import { startDriverProcess } from '../test/helpers/driverProcess';
+import { createAndPublish, mountCap } from '../test/helpers/publish';
+import { stopAndClean } from '../test/helpers/cleanup';
+import { latencyStats, timedCalls, type LatencyStats } from './latencyStats';
+
+export interface RpcLatencyRow {
+  rpc: string;
+  concurrency: number;
+  stats: LatencyStats;
+}
+
+/**
+ * Unary RPC latency over the unix socket against a driver process on the local backend, with
+ * one published volume that the health monitor checks meanwhile (default interval). The driver
+ * logs at its default level (info), as in production.
+ */
+export async function rpcLatencyBench(calls: number, createCalls: number): Promise<RpcLatencyRow[]> {
+  const d = await startDriverProcess(['--log-level', 'info'], undefined, { health: true });
+  try {
+    const v = await createAndPublish(d.client, d.dirs.root, d.dirs.share, 'bench-rpc');
+    const { identity, controller, node } = d.client;
+    const ops: Array<{ rpc: string; calls: number; op: (i: number, c: number) => Promise<unknown> }> = [
+      { rpc: 'Probe', calls, op: () => identity.Probe({}) },
+      { rpc: 'NodeGetVolumeStats', calls, op: () => node.NodeGetVolumeStats({ volume_id: v.volumeId, volume_path: v.target, staging_target_path: '' }) },
+      { rpc: 'ControllerGetVolume', calls, op: () => controller.ControllerGetVolume({ volume_id: v.volumeId }) },
+      {
+        rpc: 'CreateVolume+DeleteVolume',
+        calls: createCalls,
+        op: async (i, c) => {
+          const { volume } = await controller.CreateVolume({ name: `bench-cd-${c}-${i}`, volume_capabilities: [mountCap], capacity_range: { required_bytes: '1073741824', limit_bytes: '0' } });
+          await controller.DeleteVolume({ volume_id: volume!.volume_id });
+        },
+      },
+    ];
+    const rows: RpcLatencyRow[] = [];
+    for (const { rpc, calls: n, op } of ops) {
+      for (const concurrency of [1, 16]) {
+        await timedCalls(Math.min(50, n), concurrency, (i) => op(i, -concurrency)); // warm-up
+        rows.push({ rpc, concurrency, stats: latencyStats(await timedCalls(n, concurrency, (i) => op(i, concurrency))) });
+      }
+    }
+    await node.NodeUnpublishVolume({ volume_id: v.volumeId, target_path: v.target });
+    await node.NodeUnstageVolume({ volume_id: v.volumeId, staging_target_path: v.staging });
+    await controller.DeleteVolume({ volume_id: v.volumeId });
+    return rows;
+  } finally {
+    await stopAndClean(d);
+  }
+}
