@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { lstat, mkdir, unlink } from 'node:fs/promises';
+import { chmod, lstat, mkdir, unlink } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Logger } from 'pino';
 import type { Endpoint } from '../config';
@@ -39,6 +39,11 @@ export class CsiServer {
     this.boundPort = await new Promise<number>((resolve, reject) =>
       this.server.bindAsync(target, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
     );
+    // The socket grants every CSI call, mounts included: owner and group only, whatever the umask.
+    if (this.endpoint.kind === 'unix') await chmod(this.endpoint.path, socketMode);
+    else if (!isLoopback(this.endpoint.host)) {
+      this.logger.warn({ endpoint: this.address }, 'CSI served on a TCP address other than loopback: gRPC here has no authentication, anyone who reaches it can mount and delete volumes');
+    }
     this.logger.info({ endpoint: this.address }, 'CSI server listening');
   }
 
@@ -57,6 +62,13 @@ export class CsiServer {
     });
     if (this.endpoint.kind === 'unix') await unlink(this.endpoint.path).catch(() => undefined);
   }
+}
+
+/** rw for the owner (root in the manifests) and its group, nothing for others. */
+export const socketMode = 0o660;
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || host.startsWith('127.');
 }
 
 /** A socket file left by a process that died is replaced; any other kind of file is not touched. */

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
-import { existsSync, writeFileSync, readFileSync } from 'node:fs';
+import { existsSync, writeFileSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { driverBin, driverDirs, freePort, startDriverProcess } from '../helpers/driverProcess';
 import { connectCsi } from '../helpers/csiClient';
@@ -16,6 +16,15 @@ describe('the CSI server process', function () {
     assert.equal(code, 0);
     assert.equal(existsSync(d.dirs.socket), false);
     assert.match(d.logText(), /draining in-flight calls/);
+  });
+
+  it('makes its socket readable and writable by owner and group only, whatever the umask', async () => {
+    const d = await startDriverProcess();
+    try {
+      assert.equal(statSync(d.dirs.socket).mode & 0o777, 0o660);
+    } finally {
+      await d.stop();
+    }
   });
 
   it('replaces a socket file left by a killed driver', async () => {
