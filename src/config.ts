@@ -71,6 +71,11 @@ export interface RawOptions {
 
 export const defaultDriverName = 'nfs-health.csi.dev';
 
+/** True for addresses only this machine can reach. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
 /** Parses `unix:///abs/path.sock`, `unix://rel.sock` or `tcp://host:port`. */
 export function parseEndpoint(text: string, cwd = process.cwd()): Endpoint {
   if (text.startsWith('unix://')) {

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Logger } from 'pino';
-import type { Config } from './config';
+import { isLoopbackHost, type Config } from './config';
 import { FsHelperPool } from './backend/fsHelperPool';
 import { SystemMounter } from './backend/mounter';
 import { readMountTable, findMount } from './backend/mountTable';
@@ -166,6 +166,9 @@ export async function startDriver(cfg: Config, logger: Logger, clock: Clock = sy
         )
       : undefined;
   const faultServer = faults ? await startFaultApi(cfg.faultInjectionPort, cfg.faultInjectionAddress, faults, logger) : undefined;
+  if (faults && !isLoopbackHost(cfg.faultInjectionAddress)) {
+    logger.warn({ address: cfg.faultInjectionAddress }, 'fault injection is reachable from other machines: anyone who reaches it can fake volume health and fail mounts');
+  }
   // The CSI socket comes last: once it answers, everything else is up.
   const server = new CsiServer(cfg.endpoint, services, logger);
   await server.start();

@@ -2,7 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import { chmod, lstat, mkdir, unlink } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Logger } from 'pino';
-import type { Endpoint } from '../config';
+import { isLoopbackHost, type Endpoint } from '../config';
 
 export interface ServiceBinding {
   definition: grpc.ServiceDefinition;
@@ -41,7 +41,7 @@ export class CsiServer {
     );
     // The socket grants every CSI call, mounts included: owner and group only, whatever the umask.
     if (this.endpoint.kind === 'unix') await chmod(this.endpoint.path, socketMode);
-    else if (!isLoopback(this.endpoint.host)) {
+    else if (!isLoopbackHost(this.endpoint.host)) {
       this.logger.warn({ endpoint: this.address }, 'CSI served on a TCP address other than loopback: gRPC here has no authentication, anyone who reaches it can mount and delete volumes');
     }
     this.logger.info({ endpoint: this.address }, 'CSI server listening');
@@ -66,10 +66,6 @@ export class CsiServer {
 
 /** rw for the owner (root in the manifests) and its group, nothing for others. */
 export const socketMode = 0o660;
-
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host === '[::1]' || host.startsWith('127.');
-}
 
 /** A socket file left by a process that died is replaced; any other kind of file is not touched. */
 async function removeStaleSocket(socketPath: string): Promise<void> {

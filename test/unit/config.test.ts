@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { buildConfig, parseEndpoint, parseMountOptions, type RawOptions } from '../../src/config';
+import { buildConfig, isLoopbackHost, parseEndpoint, parseMountOptions, type RawOptions } from '../../src/config';
 
 const cwd = '/srv/csi';
 const build = (raw: RawOptions) => buildConfig({ nodeId: 'node-1', ...raw }, cwd);
@@ -104,5 +104,12 @@ describe('parseMountOptions', () => {
 
   it('refuses words that could smuggle another argument', () => {
     for (const bad of ['a b', 'x=$(id)', 'a;b', 'nfsvers=4.1,,hard', 'a=b=c']) assert.throws(() => parseMountOptions(bad), /invalid mount option/, bad);
+  });
+});
+
+describe('isLoopbackHost', () => {
+  it('knows loopback addresses and nothing else', () => {
+    for (const h of ['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]']) assert.equal(isLoopbackHost(h), true, h);
+    for (const h of ['0.0.0.0', '10.0.0.1', '127.example.com', '::', '', '1270.0.0.1']) assert.equal(isLoopbackHost(h), false, h);
   });
 });
