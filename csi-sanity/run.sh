@@ -58,6 +58,7 @@ trap 'exit 130' INT TERM
   --backend local \
   --local-dir "$work/share" \
   --state-dir "$work/state" \
+  --kubelet-dir "$work" \
   --health-port 0 \
   --health-api v1.12 \
   >"$log" 2>&1 &

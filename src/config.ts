@@ -14,6 +14,8 @@ export interface Config {
   readonly backend: BackendKind;
   readonly localDir: string;
   readonly stateDir: string;
+  /** Staging and target paths must be under it. */
+  readonly kubeletDir: string;
   readonly nfs: NfsConfig;
   readonly healthApi: HealthApi;
   readonly healthPort: number;
@@ -49,6 +51,7 @@ export interface RawOptions {
   backend?: string;
   localDir?: string;
   stateDir?: string;
+  kubeletDir?: string;
   nfsServer?: string;
   nfsShare?: string;
   nfsMountOptions?: string;
@@ -159,6 +162,7 @@ export function buildConfig(raw: RawOptions, cwd = process.cwd()): Config {
     backend,
     localDir: path.resolve(cwd, raw.localDir ?? path.join(runDir, 'share')),
     stateDir: path.resolve(cwd, raw.stateDir ?? path.join(runDir, 'state')),
+    kubeletDir: path.resolve(cwd, raw.kubeletDir ?? '/var/lib/kubelet'),
     nfs: Object.freeze({
       server: nfsServer,
       share: nfsShare,

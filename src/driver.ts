@@ -141,6 +141,7 @@ export async function startDriver(cfg: Config, logger: Logger, clock: Clock = sy
           pool,
           resolveSource: backend.resolveSource,
           logger,
+          paths: { kubeletDir: cfg.kubeletDir, forbidden: cfg.backend === 'local' ? [cfg.localDir, cfg.stateDir] : [cfg.stateDir] },
         }),
         unaryDeps,
       ),

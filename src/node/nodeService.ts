@@ -15,6 +15,7 @@ import type { NodeMountOps } from './nodeMountOps';
 import type { NodeStateStore } from './nodeStateStore';
 import { NodeFailures } from './nodeFailures';
 import type { VolumeSourceResolver } from './volumeSourceResolver';
+import { requireNodePath, type NodePathPolicy } from './nodePathPolicy';
 
 export interface NodeDeps {
   nodeId: string;
@@ -26,6 +27,7 @@ export interface NodeDeps {
   pool: FsHelperPool;
   resolveSource: VolumeSourceResolver;
   logger: Logger;
+  paths: NodePathPolicy;
   /** Deadline of the statfs behind NodeGetVolumeStats when no probe result is cached. */
   statsTimeoutMs?: number;
 }
@@ -67,10 +69,18 @@ export function createNodeService(deps: NodeDeps): AsyncService<NodeHandlers> {
     return p;
   };
 
+  /** A path to mount on must be allowed by the policy. */
+  const mountPath = (field: string, value: string): string => requireNodePath(deps.paths, field, value);
+  /** A path to unmount: one this node recorded (whatever the policy says today), or an allowed one. */
+  const unmountPath = (field: string, value: string): string => {
+    const p = requireAbsolutePath(field, value);
+    return state.get(p) ? p : requireNodePath(deps.paths, field, p);
+  };
+
   return {
     async NodeStageVolume(req) {
       checkVolumeId(req.volume_id);
-      const staging = requireAbsolutePath('staging_target_path', req.staging_target_path);
+      const staging = mountPath('staging_target_path', req.staging_target_path);
       const cap = requireCapability('volume_capability', req.volume_capability);
       const source = deps.resolveSource(req.volume_id, req.volume_context, cap.mount?.mount_flags ?? []);
       await tracked(req.volume_id, 'stage', () => ops.stage(req.volume_id, staging, source));
@@ -79,7 +89,7 @@ export function createNodeService(deps: NodeDeps): AsyncService<NodeHandlers> {
 
     async NodeUnstageVolume(req) {
       checkVolumeId(req.volume_id);
-      const staging = requireAbsolutePath('staging_target_path', req.staging_target_path);
+      const staging = unmountPath('staging_target_path', req.staging_target_path);
       await ops.unstage(req.volume_id, staging);
       failures.clear(req.volume_id, 'stage');
       return {};
@@ -87,8 +97,8 @@ export function createNodeService(deps: NodeDeps): AsyncService<NodeHandlers> {
 
     async NodePublishVolume(req) {
       checkVolumeId(req.volume_id);
-      const target = requireAbsolutePath('target_path', req.target_path);
-      const staging = requireAbsolutePath('staging_target_path', req.staging_target_path);
+      const target = mountPath('target_path', req.target_path);
+      const staging = mountPath('staging_target_path', req.staging_target_path);
       const cap = requireCapability('volume_capability', req.volume_capability);
       const readOnly = req.readonly || isReadOnlyMode(cap);
       await tracked(req.volume_id, 'publish', () => ops.publish(req.volume_id, staging, target, readOnly));
@@ -97,7 +107,7 @@ export function createNodeService(deps: NodeDeps): AsyncService<NodeHandlers> {
 
     async NodeUnpublishVolume(req) {
       checkVolumeId(req.volume_id);
-      const target = requireAbsolutePath('target_path', req.target_path);
+      const target = unmountPath('target_path', req.target_path);
       await ops.unpublish(req.volume_id, target);
       failures.clear(req.volume_id, 'publish');
       return {};

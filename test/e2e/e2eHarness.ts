@@ -61,6 +61,7 @@ async function startNfsDriver(): Promise<E2eDriver> {
     '--nfs-share', nfsShare,
     '--nfs-mount-options', `nfsvers=4.1,port=${nfsPort}`,
     '--state-dir', path.join(workRoot, 'state'),
+    '--kubelet-dir', workRoot,
     '--health-port', '0',
     '--health-check-interval', `${intervalMs / 1000}s`,
     '--health-check-timeout', `${timeoutMs / 1000}s`,

@@ -60,6 +60,8 @@ export async function startDriverProcess(extraArgs: string[] = [], dirs: DriverD
     '--backend', 'local',
     '--local-dir', dirs.share,
     '--state-dir', dirs.state,
+    // The tests' staging and target paths live in the temp root, as the kubelet's do in its directory.
+    '--kubelet-dir', dirs.root,
     '--health-port', String(healthPort ?? 0),
     '--health-address', '127.0.0.1',
     '--log-level', 'debug',

@@ -107,6 +107,13 @@ describe('parseMountOptions', () => {
   });
 });
 
+describe('kubeletDir', () => {
+  it('defaults to /var/lib/kubelet and resolves a given directory', () => {
+    assert.equal(build({}).kubeletDir, '/var/lib/kubelet');
+    assert.equal(build({ kubeletDir: 'k/' }).kubeletDir, '/srv/csi/k');
+  });
+});
+
 describe('isLoopbackHost', () => {
   it('knows loopback addresses and nothing else', () => {
     for (const h of ['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]']) assert.equal(isLoopbackHost(h), true, h);
