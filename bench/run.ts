@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { fmtMs, percentile } from './benchKit';
 import { parseBenchArgs, wants } from './benchArgs';
 import { formatTable, type BenchRow } from './benchTable';
-import { cpuPerInterval, heapPerMount } from './monitorCost';
+import { cpuPerInterval, heapPerMountIsolated } from './monitorCost';
 import { detectionBench } from './detection';
 import { hungMountBench } from './hungMounts';
 import { rpcLatencyBench } from './rpcLatency';
@@ -51,7 +51,7 @@ async function main(): Promise<void> {
     const intervals = num('BENCH_CPU_INTERVALS', 3);
     const monitor: unknown[] = [];
     for (const n of sizes) {
-      const heap = await heapPerMount(n);
+      const heap = heapPerMountIsolated(n);
       const cpu = await cpuPerInterval(n, intervalMs, intervals);
       monitor.push({ mounts: n, heapBytesPerMount: heap, intervalMs, ...cpu });
       const at1000 = n === 1000;
