@@ -66,10 +66,16 @@ export interface CpuResult {
   helpersMax: number;
 }
 
-/** Samples the number of this process's children every second until stopped. */
-function sampleHelpers(): { stop(): { mean: number; max: number } } {
+/**
+ * Samples the pool's own count of helper processes (busy, idle and killed-but-not-exited) every
+ * second: free, unlike scanning /proc, whose cost would land in the figure being measured.
+ */
+function sampleHelpers(pool: FsHelperPool): { stop(): { mean: number; max: number } } {
   const counts: number[] = [];
-  const take = (): void => void counts.push(childPids(process.pid).length);
+  const take = (): void => {
+    const s = pool.snapshot();
+    counts.push(s.busy + s.idle + s.stuck);
+  };
   take();
   const timer = setInterval(take, 1000);
   return {
@@ -116,7 +122,7 @@ export async function cpuPerInterval(
     monitor.start();
     // The first interval carries the start-up burst; measure the next one.
     await sleep(intervalMs + 2000);
-    const helpers = sampleHelpers();
+    const helpers = sampleHelpers(pool);
     const windows: number[] = [];
     let cpuSeconds = 0;
     let selfSeconds = 0;
