@@ -233,6 +233,9 @@ export class HealthMonitor implements NodeHealthView {
   }
 
   private finishProbe(m: MountHealth, result: ProbeResult, elapsedMs: number): void {
+    // Unregistered while its probe ran (an unpublish takes the mount down under it): what the
+    // probe saw is that unpublish, not a fault, and no error to count or state to log.
+    if (this.mounts.get(m.reg.path) !== m) return;
     const issue = this.record(m, result, elapsedMs / 1000);
     this.o.observer?.probeDone(m, elapsedMs / 1000, issue);
   }
