@@ -30,6 +30,8 @@ export class DriverMetrics {
   private readonly grpcDuration: Histogram<'method'>;
   private readonly mountOps: Counter<'operation' | 'result'>;
   private readonly mountDuration: Histogram<'operation'>;
+  /** Reasons with a probe-error series, per volume, so that the series can go with the volume. */
+  private readonly errorReasons = new Map<string, Set<string>>();
 
   constructor(private readonly src: MetricsSources) {
     const r = this.registry;
@@ -104,6 +106,9 @@ export class DriverMetrics {
       help: 'Failed health probes by volume and reason (MountUnresponsive, StaleFileHandle, TransportError, ...).',
       labelNames: ['volume_id', 'reason'],
       registers: [r],
+      collect() {
+        self.dropUnmountedVolumes();
+      },
     });
     this.probeTimeouts = new Counter({
       name: 'csi_driver_probe_timeouts_total',
@@ -153,12 +158,28 @@ export class DriverMetrics {
     this.probeDuration.observe({ kind: m.reg.kind, result: failed ? 'error' : 'ok' }, seconds);
     if (failed && issue) {
       this.probeErrors.inc({ volume_id: m.reg.volumeId, reason: issue.reason });
+      const reasons = this.errorReasons.get(m.reg.volumeId) ?? new Set<string>();
+      this.errorReasons.set(m.reg.volumeId, reasons.add(issue.reason));
       if (issue.reason === 'MountUnresponsive') this.probeTimeouts.inc();
     }
   }
 
   async text(): Promise<string> {
     return this.registry.metrics();
+  }
+
+  /**
+   * Probe-error series of volumes with no mount left here go, as the health-state series do:
+   * kept, they would pile up with every volume that ever had a failed check on this node.
+   */
+  private dropUnmountedVolumes(): void {
+    if (this.errorReasons.size === 0) return;
+    const mounted = new Set(this.src.mounts().map((m) => m.reg.volumeId));
+    for (const [volumeId, reasons] of this.errorReasons) {
+      if (mounted.has(volumeId)) continue;
+      for (const reason of reasons) this.probeErrors.remove({ volume_id: volumeId, reason });
+      this.errorReasons.delete(volumeId);
+    }
   }
 
   private worstStates(): Map<string, MountState> {
