@@ -132,7 +132,10 @@ describe('soak: mixed operations under injected health faults', function () {
     assert.deepEqual(await mountsUnder(root), []);
     assert.deepEqual((await controller.ListVolumes({ max_entries: 0, starting_token: '' })).entries, []);
     assert.deepEqual((await controller.ListSnapshots({ max_entries: 0, starting_token: '', source_volume_id: '', snapshot_id: '', secrets: {} })).entries, []);
-    assert.equal(metricValue(await fetchMetrics(healthPort), 'csi_driver_monitored_mounts'), 0);
+    const finalMetrics = await fetchMetrics(healthPort);
+    assert.equal(metricValue(finalMetrics, 'csi_driver_monitored_mounts'), 0);
+    // Per-volume series go with their volumes: otherwise every volume ever probed here stays in memory and in each scrape.
+    assert.deepEqual(finalMetrics.split('\n').filter((l) => /^csi_driver_(probe_errors_total|volume_health_state|volume_injected_fault)\{/.test(l)), []);
     assert.equal(await drv.stop(), 0, 'the driver did not stop cleanly after the soak');
   });
 });
