@@ -4,7 +4,7 @@ import { mountCap, type PublishedVolume } from '../../helpers/publish';
 import { clearFaults, postFault } from './healthEndpoints';
 import type { RpcTally } from './rpcTally';
 import type { SeededRandom } from './seededRandom';
-import { callDeadlineMs, retry } from './soakWorker';
+import { callDeadlineMs, retryTransient } from './retryTransient';
 
 /** A long-lived published volume; with `fuse`, its storage is a bindfs daemon we can freeze or crash. */
 export interface LongLivedVolume extends PublishedVolume {
@@ -184,16 +184,16 @@ export class HealthFaultLoop {
       this.violations.push(`crashed storage of ${v.volumeId}: ${(err as Error).message}`);
     }
     const down =
-      (await retry(() => tally.call('NodeUnpublishVolume', () => client.node.NodeUnpublishVolume({ volume_id: v.volumeId, target_path: v.target }, callDeadlineMs)))) &&
-      (await retry(() => tally.call('NodeUnstageVolume', () => client.node.NodeUnstageVolume({ volume_id: v.volumeId, staging_target_path: v.staging }, callDeadlineMs))));
+      (await retryTransient(() => tally.call('NodeUnpublishVolume', () => client.node.NodeUnpublishVolume({ volume_id: v.volumeId, target_path: v.target }, callDeadlineMs)))) &&
+      (await retryTransient(() => tally.call('NodeUnstageVolume', () => client.node.NodeUnstageVolume({ volume_id: v.volumeId, staging_target_path: v.staging }, callDeadlineMs))));
     if (!down) this.violations.push(`could not take down ${v.volumeId} after its storage crashed`);
     await fuse.dispose();
     v.fuse = await mountBindfs(fuse.source, fuse.mountPoint);
     const up =
-      (await retry(() =>
+      (await retryTransient(() =>
         tally.call('NodeStageVolume', () => client.node.NodeStageVolume({ volume_id: v.volumeId, staging_target_path: v.staging, volume_capability: mountCap, volume_context: {} }, callDeadlineMs)),
       )) &&
-      (await retry(() =>
+      (await retryTransient(() =>
         tally.call('NodePublishVolume', () =>
           client.node.NodePublishVolume(
             { volume_id: v.volumeId, staging_target_path: v.staging, target_path: v.target, volume_capability: mountCap, readonly: false, volume_context: {} },

@@ -13,7 +13,8 @@ import { ResourceSampler } from './resourceSampler';
 import { RpcTally } from './rpcTally';
 import { SeededRandom } from './seededRandom';
 import { formatSummary } from './soakSummary';
-import { callDeadlineMs, retry, SoakWorker } from './soakWorker';
+import { callDeadlineMs, retryTransient } from './retryTransient';
+import { SoakWorker } from './soakWorker';
 
 const soakSeconds = Number(process.env.SOAK_SECONDS ?? scaled(60, 600));
 const seed = Number(process.env.SOAK_SEED ?? 20240611);
@@ -73,10 +74,23 @@ describe('soak: mixed operations under injected health faults', function () {
 
     const started = Date.now();
     const endAt = started + soakSeconds * 1000;
-    const stop = (): boolean => Date.now() >= endAt || drv.child.exitCode !== null || drv.child.signalCode !== null;
+    // One loop that throws stops the others, so that a failed run does not go on calling a driver being torn down.
+    let failed = false;
+    const stop = (): boolean => failed || Date.now() >= endAt || drv.child.exitCode !== null || drv.child.signalCode !== null;
+    const loop = async (p: Promise<void>): Promise<void> => {
+      try {
+        await p;
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
+    };
     sampler.start(scaled(2000, 3000));
-    await Promise.all([...pool.map((w) => w.run(stop)), faults.run(stop)]);
-    await sampler.stop();
+    try {
+      await Promise.all([...pool.map((w) => loop(w.run(stop))), loop(faults.run(stop))]);
+    } finally {
+      await sampler.stop();
+    }
     const seconds = Math.round((Date.now() - started) / 1000);
     assert.equal(drv.child.exitCode, null, `the driver exited during the soak: ${drv.logText().slice(-3000)}`);
     assert.equal(drv.child.signalCode, null, 'the driver was killed during the soak');
@@ -122,11 +136,11 @@ describe('soak: mixed operations under injected health faults', function () {
     const left = (await Promise.all(pool.map((w) => w.cleanup()))).flat();
     for (const v of longLived) {
       const down =
-        (await retry(() => tally.call('NodeUnpublishVolume', () => node.NodeUnpublishVolume({ volume_id: v.volumeId, target_path: v.target }, callDeadlineMs)))) &&
-        (await retry(() => tally.call('NodeUnstageVolume', () => node.NodeUnstageVolume({ volume_id: v.volumeId, staging_target_path: v.staging }, callDeadlineMs))));
+        (await retryTransient(() => tally.call('NodeUnpublishVolume', () => node.NodeUnpublishVolume({ volume_id: v.volumeId, target_path: v.target }, callDeadlineMs)))) &&
+        (await retryTransient(() => tally.call('NodeUnstageVolume', () => node.NodeUnstageVolume({ volume_id: v.volumeId, staging_target_path: v.staging }, callDeadlineMs))));
       await v.fuse?.dispose();
       delete v.fuse;
-      if (!down || !(await retry(() => tally.call('DeleteVolume', () => controller.DeleteVolume({ volume_id: v.volumeId }, callDeadlineMs))))) left.push(v.volumeId);
+      if (!down || !(await retryTransient(() => tally.call('DeleteVolume', () => controller.DeleteVolume({ volume_id: v.volumeId }, callDeadlineMs))))) left.push(v.volumeId);
     }
     assert.deepEqual(left, [], 'volumes or snapshots that could not be removed through the driver');
     assert.deepEqual(await mountsUnder(root), []);

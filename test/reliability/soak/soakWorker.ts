@@ -1,14 +1,11 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import * as grpc from '@grpc/grpc-js';
 import { findMount, readMountTable } from '../../../src/backend/mountTable';
 import type { CsiClient } from '../../helpers/csiClient';
 import { mountCap } from '../../helpers/publish';
+import { callDeadlineMs, retryTransient } from './retryTransient';
 import type { RpcTally } from './rpcTally';
 import type { SeededRandom } from './seededRandom';
-
-/** Deadline of one call: far above any healthy answer, so that only a hang reaches it. */
-export const callDeadlineMs = 30_000;
 
 interface OwnVolume {
   id: string;
@@ -60,13 +57,13 @@ export class SoakWorker {
     const left: string[] = [];
     for (const v of this.volumes.splice(0)) {
       const ok =
-        (await retry(() => tally.call('NodeUnpublishVolume', () => client.node.NodeUnpublishVolume({ volume_id: v.id, target_path: v.target }, callDeadlineMs)))) &&
-        (await retry(() => tally.call('NodeUnstageVolume', () => client.node.NodeUnstageVolume({ volume_id: v.id, staging_target_path: v.staging }, callDeadlineMs)))) &&
-        (await retry(() => tally.call('DeleteVolume', () => client.controller.DeleteVolume({ volume_id: v.id }, callDeadlineMs))));
+        (await retryTransient(() => tally.call('NodeUnpublishVolume', () => client.node.NodeUnpublishVolume({ volume_id: v.id, target_path: v.target }, callDeadlineMs)))) &&
+        (await retryTransient(() => tally.call('NodeUnstageVolume', () => client.node.NodeUnstageVolume({ volume_id: v.id, staging_target_path: v.staging }, callDeadlineMs)))) &&
+        (await retryTransient(() => tally.call('DeleteVolume', () => client.controller.DeleteVolume({ volume_id: v.id }, callDeadlineMs))));
       if (!ok) left.push(v.id);
     }
     for (const s of this.snapshots.splice(0)) {
-      if (!(await retry(() => tally.call('DeleteSnapshot', () => client.controller.DeleteSnapshot({ snapshot_id: s }, callDeadlineMs))))) left.push(s);
+      if (!(await retryTransient(() => tally.call('DeleteSnapshot', () => client.controller.DeleteSnapshot({ snapshot_id: s }, callDeadlineMs))))) left.push(s);
     }
     return left;
   }
@@ -251,15 +248,4 @@ export class SoakWorker {
     const res = await this.o.tally.call('Probe', () => this.o.client.identity.Probe({}, callDeadlineMs));
     if (res.ok && res.value.ready?.value !== true) this.violations.push('Probe answered not ready');
   }
-}
-
-/** Repeats a call while it fails with an expected, transient code (injected faults are cleared by then, but a last one may be armed). */
-export async function retry(fn: () => Promise<{ ok: boolean; code?: grpc.status }>, attempts = 20): Promise<boolean> {
-  for (let i = 0; i < attempts; i++) {
-    const r = await fn();
-    if (r.ok) return true;
-    if (r.code !== grpc.status.UNAVAILABLE && r.code !== grpc.status.ABORTED) return false;
-    await new Promise((res) => setTimeout(res, 250));
-  }
-  return false;
 }
