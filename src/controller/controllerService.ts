@@ -3,8 +3,8 @@ import type { ShareStore } from '../backend/shareStore';
 import type { VolumeRecord } from '../backend/records';
 import { checkIdentifier } from '../backend/ids';
 import { status } from '@grpc/grpc-js';
-import { HelpersExhaustedError, IsolationTimeoutError } from '../backend/isolationErrors';
-import { CsiError, invalidArgument, notFound, outOfRange, unimplemented } from '../grpc/csiError';
+import { HelpersExhaustedError, IsolatedFsError, IsolationTimeoutError } from '../backend/isolationErrors';
+import { CsiError, failedPrecondition, invalidArgument, notFound, outOfRange, unimplemented } from '../grpc/csiError';
 import type { ControllerHandlers } from '../grpc/csiTypes';
 import type { AsyncService } from '../grpc/unary';
 import { paginate } from '../grpc/pageToken';
@@ -72,7 +72,15 @@ export function createControllerService(deps: ControllerDeps): AsyncService<Cont
     async DeleteVolume(req) {
       checkIdentifier('volume_id', req.volume_id);
       // CSI: deleting a volume that does not exist succeeds.
-      await store.deleteVolume(req.volume_id);
+      try {
+        await store.deleteVolume(req.volume_id);
+      } catch (err) {
+        // Something wrote into the volume or is mounted in it while it was removed: CSI's "volume in use".
+        if (err instanceof IsolatedFsError && (err.code === 'ENOTEMPTY' || err.code === 'EBUSY')) {
+          throw failedPrecondition(`volume ${req.volume_id} is in use (${err.code} while removing it); retry once it is unpublished`);
+        }
+        throw err;
+      }
       return {};
     },
 
@@ -170,8 +178,13 @@ export function createControllerService(deps: ControllerDeps): AsyncService<Cont
       const rec = await requireVolume(req.volume_id);
       const { bytes, limit } = capacityFor(req.capacity_range, defaultCapacityBytes);
       if (limit > 0 && rec.capacityBytes > limit) throw outOfRange(`volume is ${rec.capacityBytes} bytes; volumes cannot shrink below that`);
-      // NFS has no quota to grow: the new size is recorded, never shrunk.
-      if (bytes > rec.capacityBytes) await store.updateVolume({ ...rec, capacityBytes: bytes });
+      if (bytes > rec.capacityBytes) {
+        // As CreateVolume: no volume may be larger than the whole share.
+        const total = (await store.capacity()).totalBytes;
+        if (bytes > total) throw outOfRange(`requested ${bytes} bytes, more than the whole share (${total})`);
+        // NFS has no quota to grow: the new size is recorded, never shrunk.
+        await store.updateVolume({ ...rec, capacityBytes: bytes });
+      }
       return { capacity_bytes: String(Math.max(bytes, rec.capacityBytes)), node_expansion_required: false };
     },
 

@@ -25,6 +25,9 @@ export function toCsiSnapshot(rec: SnapshotRecord): Snapshot {
 export async function createSnapshot(store: ShareStore, req: CreateSnapshotRequest__Output): Promise<CreateSnapshotResponse> {
   checkIdentifier('name', req.name);
   checkIdentifier('source_volume_id', req.source_volume_id);
+  for (const k of Object.keys(req.parameters)) {
+    if (!k.startsWith('csi.storage.k8s.io/')) throw invalidArgument(`unknown snapshot parameter "${k}"`);
+  }
   const id = idFromName(req.name);
   const existing = await store.getSnapshot(id);
   if (existing) {
@@ -34,9 +37,6 @@ export async function createSnapshot(store: ShareStore, req: CreateSnapshotReque
     return { snapshot: toCsiSnapshot(existing) };
   }
   if (!(await store.getVolume(req.source_volume_id))) throw notFound(`source volume ${req.source_volume_id} does not exist`);
-  for (const k of Object.keys(req.parameters)) {
-    if (!k.startsWith('csi.storage.k8s.io/')) throw invalidArgument(`unknown snapshot parameter "${k}"`);
-  }
   const rec = await store.createSnapshot({
     id,
     name: req.name,
