@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { aborted } from './csiError';
 import { toGrpcStatus } from './toGrpcStatus';
 import { redactSecrets } from './redact';
+import { statusDetails } from './statusDetails';
 import type { VolumeLocks } from './volumeLocks';
 
 /** What a handler learns about its call besides the request. */
@@ -77,7 +78,8 @@ export function unary<Req, Res>(
     const req = call.request as unknown as AnyRequest;
     const logger = deps.logger.child({ rpc, volumeId: volumeIdOf(req) });
     logger.debug({ request: redactSecrets(req) }, 'request');
-    const finish = (code: grpc.status, err?: unknown, res?: Res, details?: string): void => {
+    const finish = (code: grpc.status, err?: unknown, res?: Res, message?: string): void => {
+      const details = statusDetails(message ?? '');
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
       deps.observe?.(rpc, code, seconds);
       const fields = { code: grpc.status[code], durationMs: Math.round(seconds * 1e4) / 10 };
@@ -87,7 +89,7 @@ export function unary<Req, Res>(
       } else {
         if (code === grpc.status.INTERNAL) logger.error({ ...fields, err }, 'failed');
         else logger.warn({ ...fields, details }, 'failed');
-        callback({ code, details, metadata: new grpc.Metadata(), name: 'CsiError', message: details ?? '' });
+        callback({ code, details, metadata: new grpc.Metadata(), name: 'CsiError', message: details });
       }
     };
     const key = lockKeyFor(rpc, req);
