@@ -13,7 +13,7 @@ export function buildCli(version: string): Command {
     .addOption(env(new Option('--mode <mode>', 'services to serve').choices(['controller', 'node', 'all']), 'CSI_MODE'))
     .addOption(env(new Option('--backend <kind>', 'storage backend').choices(['local', 'nfs']), 'CSI_BACKEND'))
     .addOption(env(new Option('--local-dir <dir>', 'share directory of the local backend (default ./.run/share)'), 'LOCAL_DIR'))
-    .addOption(env(new Option('--kubelet-dir <dir>', 'staging and target paths must be under it (default /var/lib/kubelet)'), 'KUBELET_DIR'))
+    .addOption(env(new Option('--kubelet-dir <dir>', 'staging and target paths must be under it, as real paths without symlinks (default /var/lib/kubelet)'), 'KUBELET_DIR'))
     .addOption(env(new Option('--state-dir <dir>', 'private state: node mount records, controller work mounts (default ./.run/state)'), 'STATE_DIR'))
     .addOption(env(new Option('--nfs-server <host>', 'NFS server name or address'), 'NFS_SERVER'))
     .addOption(env(new Option('--nfs-share <path>', 'exported path on the NFS server (default /)'), 'NFS_SHARE'))

@@ -142,6 +142,7 @@ export async function startDriver(cfg: Config, logger: Logger, clock: Clock = sy
           resolveSource: backend.resolveSource,
           logger,
           paths: { kubeletDir: cfg.kubeletDir, forbidden: cfg.backend === 'local' ? [cfg.localDir, cfg.stateDir] : [cfg.stateDir] },
+          mountTable: () => mounter.table(),
         }),
         unaryDeps,
       ),

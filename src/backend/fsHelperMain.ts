@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { FsRequest, HelperReply, HelperRequest, ProbeResult, StatfsResult, StatResult } from './fsOps';
+import { parseMountInfo } from './mountTable';
 
 function toStat(s: fs.Stats): StatResult {
   return {
@@ -53,7 +54,7 @@ function errCode(err: unknown): string {
  */
 const readBuf = Buffer.alloc(256);
 
-function probe(root: string, write: boolean, hiddenDir: string, delayMs: number): ProbeResult {
+function probe(root: string, write: boolean, hiddenDir: string, delayMs: number, requireMount = false): ProbeResult {
   // Injected latency blocks this helper as slow storage would, so deadlines act for real.
   if (delayMs > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, delayMs);
   const token = randomBytes(12).toString('hex');
@@ -73,6 +74,11 @@ function probe(root: string, write: boolean, hiddenDir: string, delayMs: number)
         fd = fs.openSync(file, 'w', 0o600);
       } catch (err) {
         if (errCode(err) !== 'ENOENT') throw err;
+        // A probe sent before an unmount may run after it: it must not leave its directory in the
+        // bare mount point (the kubelet could not remove it). Rare, so the mount table is read here only.
+        if (requireMount && !parseMountInfo(fs.readFileSync('/proc/self/mountinfo', 'utf8')).some((e) => e.mountPoint === root)) {
+          return { ok: false, failedStep: step, code: 'ENOTMOUNTED', message: `${root} is no longer a mount point` };
+        }
         // One level, not recursive: a recursive mkdir reports ENOENT where the truth is EROFS.
         try {
           fs.mkdirSync(dir, { mode: 0o700 });
@@ -116,6 +122,30 @@ function probe(root: string, write: boolean, hiddenDir: string, delayMs: number)
   }
 }
 
+/**
+ * The real path of `p`, or of its longest existing prefix with the rest appended: where the
+ * path lands once made. A dangling symlink on the way is followed to where it points, as a
+ * recursive mkdir would follow it.
+ */
+function realpathOfPrefix(p: string): string {
+  const rest: string[] = [];
+  let cur = p;
+  for (let hops = 0; ; ) {
+    try {
+      return path.join(fs.realpathSync(cur), ...rest);
+    } catch (err) {
+      if (errCode(err) !== 'ENOENT' || cur === '/') throw err;
+    }
+    if (fs.lstatSync(cur, { throwIfNoEntry: false })?.isSymbolicLink()) {
+      if (++hops > 40) throw Object.assign(new Error(`too many symbolic links in ${p}`), { code: 'ELOOP' });
+      cur = path.resolve(path.dirname(cur), fs.readlinkSync(cur));
+      continue;
+    }
+    rest.unshift(path.basename(cur));
+    cur = path.dirname(cur);
+  }
+}
+
 function run(req: FsRequest): unknown {
   switch (req.op) {
     case 'stat':
@@ -155,12 +185,14 @@ function run(req: FsRequest): unknown {
       }
     case 'readdir':
       return fs.readdirSync(req.path);
+    case 'realpath':
+      return realpathOfPrefix(req.path);
     case 'probe':
-      return probe(req.path, req.write, req.hiddenDir, req.delayMs ?? 0);
+      return probe(req.path, req.write, req.hiddenDir, req.delayMs ?? 0, req.requireMount);
     case 'probeBatch':
       return req.items.map((item) => {
         const t0 = process.hrtime.bigint();
-        const r = probe(item.path, item.write, item.hiddenDir, 0);
+        const r = probe(item.path, item.write, item.hiddenDir, 0, item.requireMount);
         return { ...r, elapsedMs: Number(process.hrtime.bigint() - t0) / 1e6 };
       });
   }

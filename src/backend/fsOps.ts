@@ -13,7 +13,9 @@ export type FsRequest =
   | { op: 'rm'; path: string }
   | { op: 'rmdirIfEmpty'; path: string }
   | { op: 'readdir'; path: string }
-  | { op: 'probe'; path: string; write: boolean; hiddenDir: string; delayMs?: number }
+  /** Where a path lands, symlinks resolved; for a path not (yet) there, where it would land once made. */
+  | { op: 'realpath'; path: string }
+  | { op: 'probe'; path: string; write: boolean; hiddenDir: string; delayMs?: number; requireMount?: boolean }
   | { op: 'probeBatch'; path: string; items: ProbeItem[] };
 
 /** One mount of a probe batch. */
@@ -21,6 +23,8 @@ export interface ProbeItem {
   path: string;
   write: boolean;
   hiddenDir: string;
+  /** Never create the hidden directory unless `path` is (still) a mount point. */
+  requireMount?: boolean;
 }
 
 export interface StatResult {
@@ -60,6 +64,7 @@ export interface FsResultMap {
   rm: null;
   rmdirIfEmpty: boolean;
   readdir: string[];
+  realpath: string;
   probe: ProbeResult;
   probeBatch: Array<ProbeResult & { elapsedMs: number }>;
 }

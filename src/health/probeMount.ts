@@ -29,7 +29,7 @@ export function timeoutResult(timeoutMs: number): ProbeResult {
 
 /** One mount, one helper, a hard deadline. `gone` settles when the helper is free or dead. */
 export function probeOne(pool: FileRunner, reg: MountRegistration, delayMs: number, timeoutMs: number): { done: Promise<ProbeResult>; gone: Promise<void> } {
-  const run = pool.runTracked({ op: 'probe', path: reg.path, write: !reg.readOnly, hiddenDir, delayMs }, timeoutMs);
+  const run = pool.runTracked({ op: 'probe', path: reg.path, write: !reg.readOnly, hiddenDir, delayMs, requireMount: true }, timeoutMs);
   const done = run.result.catch((err: unknown) =>
     err instanceof IsolationTimeoutError ? timeoutResult(timeoutMs) : { ok: false, code: 'EUNKNOWN', message: (err as Error).message },
   );
@@ -43,7 +43,7 @@ export function probeOne(pool: FileRunner, reg: MountRegistration, delayMs: numb
  */
 export async function probeBatch(pool: FileRunner, regs: MountRegistration[], deadlineMs: number): Promise<TimedProbe[] | undefined> {
   try {
-    const items = regs.map((r) => ({ path: r.path, write: !r.readOnly, hiddenDir }));
+    const items = regs.map((r) => ({ path: r.path, write: !r.readOnly, hiddenDir, requireMount: true }));
     const results = await pool.run({ op: 'probeBatch', path: regs[0]?.path ?? '', items }, deadlineMs);
     if (results.length !== regs.length) return undefined;
     return results.map(({ elapsedMs, ...result }) => ({ result, elapsedMs }));

@@ -1,4 +1,6 @@
 import * as path from 'node:path';
+import { IsolatedFsError } from '../backend/isolationErrors';
+import type { MountEntry } from '../backend/mountTable';
 import { invalidArgument } from '../grpc/csiError';
 import { requireAbsolutePath } from '../grpc/validateCommon';
 
@@ -26,4 +28,53 @@ export function requireNodePath(policy: NodePathPolicy, field: string, value: st
     if (inside(p, dir) || inside(dir, p)) throw invalidArgument(`${field} ${p} overlaps the driver's own directory ${dir}`);
   }
   return p;
+}
+
+/**
+ * The path must be its own real path. A symlink on the way would carry a mount, a new directory
+ * or the removal of one out of the kubelet directory, past the checks above; and the mount table
+ * lists mounts by real path, so the driver could never find such a mount again to unmount it.
+ * `realpath` resolves in a helper, as the path may sit on a hung mount.
+ */
+export async function requireRealPath(realpath: (p: string) => Promise<string>, field: string, p: string): Promise<void> {
+  const real = await realpath(p);
+  if (real !== p) throw invalidArgument(`${field} ${p} goes through a symbolic link (it leads to ${real}); give the real path`);
+}
+
+/** Errors that a path itself causes: too long a name, a file on the way or at the end, a symlink loop. */
+const callerPathCodes = new Set(['ENAMETOOLONG', 'ENOTDIR', 'EEXIST', 'ELOOP']);
+
+/**
+ * Runs `fn`; a helper error caused by one of the caller's own `paths` (a name too long, a file
+ * where a directory must be, a symlink loop) is the caller's mistake, INVALID_ARGUMENT, not ours.
+ */
+export async function callerPathErrors<T>(paths: readonly string[], fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof IsolatedFsError && callerPathCodes.has(err.code) && paths.includes(err.path)) {
+      throw invalidArgument(`${err.path} cannot be used (${err.code} during ${err.op})`);
+    }
+    throw err;
+  }
+}
+
+/**
+ * Why a new mount at `p` would clash with the mounts there are: it would lie inside another
+ * mount below the kubelet directory (its directory would be made in someone's volume, and a
+ * delete of that volume would reach through it into this one), or cover mounts below it.
+ */
+export function mountOverlap(p: string, table: readonly MountEntry[], kubeletDir: string): string | undefined {
+  for (const { mountPoint: m } of table) {
+    if (m === p) continue;
+    if (inside(m, p)) return `${p} would cover the mount at ${m}`;
+    if (m !== kubeletDir && inside(m, kubeletDir) && inside(p, m)) return `${p} lies inside the mount at ${m}`;
+  }
+  return undefined;
+}
+
+/** Is a mount one of this volume's: a bind of its data directory, or a mount of it from the NFS server? */
+export function isVolumeMount(e: MountEntry, volumeId: string): boolean {
+  const data = `/volumes/${volumeId}/data`;
+  return e.root.replace(/\/\/deleted$/, '').endsWith(data) || e.source.endsWith(data);
 }

@@ -2,9 +2,10 @@ import * as path from 'node:path';
 import type { Logger } from 'pino';
 import type { HealthApi } from '../config';
 import type { FsHelperPool } from '../backend/fsHelperPool';
+import { findMount, type MountEntry } from '../backend/mountTable';
 import { checkIdentifier } from '../backend/ids';
-import { checkNodeVolumeId } from '../backend/efsVolumeHandle';
-import { invalidArgument, notFound } from '../grpc/csiError';
+import { checkNodeVolumeId, EfsHandleError } from '../backend/efsVolumeHandle';
+import { failedPrecondition, invalidArgument, notFound } from '../grpc/csiError';
 import type { NodeHandlers } from '../grpc/csiTypes';
 import type { AsyncService } from '../grpc/unary';
 import { capacityFor, isReadOnlyMode, requireAbsolutePath, requireCapability } from '../grpc/validateCommon';
@@ -15,7 +16,7 @@ import type { NodeMountOps } from './nodeMountOps';
 import type { NodeStateStore } from './nodeStateStore';
 import { NodeFailures } from './nodeFailures';
 import type { VolumeSourceResolver } from './volumeSourceResolver';
-import { requireNodePath, type NodePathPolicy } from './nodePathPolicy';
+import { callerPathErrors, isVolumeMount, mountOverlap, requireNodePath, requireRealPath, type NodePathPolicy } from './nodePathPolicy';
 
 export interface NodeDeps {
   nodeId: string;
@@ -28,12 +29,21 @@ export interface NodeDeps {
   resolveSource: VolumeSourceResolver;
   logger: Logger;
   paths: NodePathPolicy;
+  /** The mount table, to keep new mounts clear of the ones there are. */
+  mountTable: () => Promise<MountEntry[]>;
   /** Deadline of the statfs behind NodeGetVolumeStats when no probe result is cached. */
   statsTimeoutMs?: number;
 }
 
 /** Volume ids: CSI names, or static EFS handles, whose path part may hold "/" (never used as a path here). */
-const checkVolumeId = (v: string): void => checkNodeVolumeId(v, (x) => checkIdentifier('volume_id', x));
+const checkVolumeId = (v: string): void => {
+  try {
+    checkNodeVolumeId(v, (x) => checkIdentifier('volume_id', x));
+  } catch (err) {
+    if (err instanceof EfsHandleError) throw invalidArgument(`volume_id: ${err.message}`);
+    throw err;
+  }
+};
 
 /** The CSI Node service. */
 export function createNodeService(deps: NodeDeps): AsyncService<NodeHandlers> {
@@ -76,6 +86,29 @@ export function createNodeService(deps: NodeDeps): AsyncService<NodeHandlers> {
     const p = requireAbsolutePath(field, value);
     return state.get(p) ? p : requireNodePath(deps.paths, field, p);
   };
+  const realpath = (p: string): Promise<string> => deps.pool.run({ op: 'realpath', path: p }, 10_000);
+  /**
+   * A path to mount on (`forNewMount`) must not clash with the mounts there are; and a mount
+   * point already at the path that this node did not record must be this volume's: another
+   * driver's or program's mount is never adopted, bound or taken down.
+   */
+  const requireMountSite = async (field: string, p: string, volumeId: string, forNewMount: boolean): Promise<void> => {
+    const table = await deps.mountTable();
+    const clash = forNewMount ? mountOverlap(p, table, deps.paths.kubeletDir) : undefined;
+    if (clash) throw invalidArgument(`${field}: ${clash}`);
+    const current = findMount(table, p);
+    if (current && !state.get(p) && !isVolumeMount(current, volumeId)) {
+      throw failedPrecondition(`${field} ${p} is the mount point of something else (${current.fsType} ${current.source}); this driver leaves it alone`);
+    }
+  };
+  /** The mount work on the caller's paths, once they are known to be real paths (recorded ones are taken as they are). */
+  const onRealPaths = async (fields: Record<string, string>, fn: () => Promise<void>): Promise<void> => {
+    const paths = Object.values(fields);
+    await callerPathErrors(paths, async () => {
+      for (const [field, p] of Object.entries(fields)) if (!state.get(p)) await requireRealPath(realpath, field, p);
+      await fn();
+    });
+  };
 
   return {
     async NodeStageVolume(req) {
@@ -83,14 +116,22 @@ export function createNodeService(deps: NodeDeps): AsyncService<NodeHandlers> {
       const staging = mountPath('staging_target_path', req.staging_target_path);
       const cap = requireCapability('volume_capability', req.volume_capability);
       const source = deps.resolveSource(req.volume_id, req.volume_context, cap.mount?.mount_flags ?? []);
-      await tracked(req.volume_id, 'stage', () => ops.stage(req.volume_id, staging, source));
+      await onRealPaths({ staging_target_path: staging }, () =>
+        tracked(req.volume_id, 'stage', async () => {
+          await requireMountSite('staging_target_path', staging, req.volume_id, true);
+          await ops.stage(req.volume_id, staging, source);
+        }),
+      );
       return {};
     },
 
     async NodeUnstageVolume(req) {
       checkVolumeId(req.volume_id);
       const staging = unmountPath('staging_target_path', req.staging_target_path);
-      await ops.unstage(req.volume_id, staging);
+      await onRealPaths({ staging_target_path: staging }, async () => {
+        await requireMountSite('staging_target_path', staging, req.volume_id, false);
+        await ops.unstage(req.volume_id, staging);
+      });
       failures.clear(req.volume_id, 'stage');
       return {};
     },
@@ -101,14 +142,25 @@ export function createNodeService(deps: NodeDeps): AsyncService<NodeHandlers> {
       const staging = mountPath('staging_target_path', req.staging_target_path);
       const cap = requireCapability('volume_capability', req.volume_capability);
       const readOnly = req.readonly || isReadOnlyMode(cap);
-      await tracked(req.volume_id, 'publish', () => ops.publish(req.volume_id, staging, target, readOnly));
+      await onRealPaths({ target_path: target }, () =>
+        tracked(req.volume_id, 'publish', async () => {
+          // CSI: the staging path is the one NodeStageVolume was given; nothing else (a publish target, a foreign mount) is bound into a pod.
+          const staged = state.get(staging);
+          if (!staged || staged.kind !== 'staging') throw failedPrecondition(`volume ${req.volume_id} is not staged at ${staging}`);
+          await requireMountSite('target_path', target, req.volume_id, true);
+          await ops.publish(req.volume_id, staging, target, readOnly);
+        }),
+      );
       return {};
     },
 
     async NodeUnpublishVolume(req) {
       checkVolumeId(req.volume_id);
       const target = unmountPath('target_path', req.target_path);
-      await ops.unpublish(req.volume_id, target);
+      await onRealPaths({ target_path: target }, async () => {
+        await requireMountSite('target_path', target, req.volume_id, false);
+        await ops.unpublish(req.volume_id, target);
+      });
       failures.clear(req.volume_id, 'publish');
       return {};
     },

@@ -1,0 +1,44 @@
+import { strict as assert } from 'node:assert';
+import { IsolatedFsError } from '../../../src/backend/isolationErrors';
+import type { MountEntry } from '../../../src/backend/mountTable';
+import { CsiError } from '../../../src/grpc/csiError';
+import { callerPathErrors, isVolumeMount, mountOverlap, requireRealPath } from '../../../src/node/nodePathPolicy';
+
+const mount = (mountPoint: string, root = '/', source = 'dev'): MountEntry => ({ mountId: 1, parentId: 0, device: '0:1', root, mountPoint, options: [], fsType: 'ext4', source, superOptions: [] });
+const invalid = (err: unknown) => err instanceof CsiError && err.code === 3;
+
+describe('node path policy: where mounts may go', () => {
+  const kubelet = '/var/lib/kubelet';
+  const table = [mount('/'), mount(kubelet), mount(`${kubelet}/plugins/staging/v1`), mount(`${kubelet}/pods/p1/volumes/mount`)];
+
+  it('lets a new mount go next to the others', () => {
+    assert.equal(mountOverlap(`${kubelet}/pods/p2/volumes/mount`, table, kubelet), undefined);
+    assert.equal(mountOverlap(`${kubelet}/plugins/staging/v1`, table, kubelet), undefined, 'the same place is a retry, not an overlap');
+  });
+
+  it('refuses a mount inside another mount below the kubelet dir, or over mounts', () => {
+    assert.match(mountOverlap(`${kubelet}/plugins/staging/v1/nested`, table, kubelet) ?? '', /inside the mount/);
+    assert.match(mountOverlap(`${kubelet}/pods`, table, kubelet) ?? '', /would cover/);
+  });
+
+  it('knows a volume\'s own mounts: a bind of its data directory (even deleted since) or its NFS export', () => {
+    assert.ok(isVolumeMount(mount('/k/s', '/srv/share/volumes/pvc-1/data'), 'pvc-1'));
+    assert.ok(isVolumeMount(mount('/k/s', '/srv/share/volumes/pvc-1/data//deleted'), 'pvc-1'));
+    assert.ok(isVolumeMount(mount('/k/s', '/', 'nfs.example:/export/volumes/pvc-1/data'), 'pvc-1'));
+    assert.equal(isVolumeMount(mount('/k/s', '/srv/share/volumes/pvc-2/data'), 'pvc-1'), false);
+    assert.equal(isVolumeMount(mount('/k/s', '/', 'tmpfs'), 'pvc-1'), false);
+  });
+
+  it('refuses a path that resolves elsewhere (a symlink on the way)', async () => {
+    await requireRealPath(async (p) => p, 'target_path', '/k/a');
+    await assert.rejects(requireRealPath(async () => '/elsewhere/a', 'target_path', '/k/a'), invalid);
+  });
+
+  it('turns errors caused by the caller\'s own path into INVALID_ARGUMENT, and leaves other errors alone', async () => {
+    const fail = (p: string, code: string) => () => Promise.reject(new IsolatedFsError('mkdir', p, code, code));
+    await assert.rejects(callerPathErrors(['/k/a'], fail('/k/a', 'ENAMETOOLONG')), invalid);
+    await assert.rejects(callerPathErrors(['/k/a'], fail('/k/a', 'ENOTDIR')), invalid);
+    await assert.rejects(callerPathErrors(['/k/a'], fail('/k/a', 'EIO')), IsolatedFsError);
+    await assert.rejects(callerPathErrors(['/k/a'], fail('/share/x', 'ENOTDIR')), IsolatedFsError);
+  });
+});
