@@ -5,13 +5,13 @@ const mb = 1024;
 
 /*
  * Bounds of "flat" (see judgeFlat: floors of the second and last quarters, and the trend of the
- * floor after warm-up). Bounded runs on this 2-core machine did 68 to 126 operations per second,
- * 16 to 33 of them mount operations (stage, publish, unpublish, unstage); between the midpoints
- * of the second and last quarters (30 s of a 60 s run) that is 1,900 to 2,800 operations and
- * 490 to 760 mount operations. Measured noise without a leak: RSS floor +1 to +3 MB and a trend
- * of at most +6 MB; descriptors and helpers within ±2.
+ * floor after warm-up). Bounded runs on this 2-core machine (shared with other test runs) did
+ * 58 to 126 operations per second, 15 to 33 of them mount operations (stage, publish, unpublish,
+ * unstage); between the midpoints of the second and last quarters (30 s of a 60 s run) that is
+ * 1,750 to 2,800 operations and 440 to 760 mount operations. Measured noise without a leak: RSS
+ * floor -8 to +3 MB and a trend of at most +6 MB; descriptors and helpers within ±2.
  * - RSS: 16 MB, and at most 25% of the second quarter's floor. A leak of 50 KB per operation
- *   adds 95 MB or more there; one of 50 KB per mount operation only adds 24 MB or more.
+ *   adds 85 MB or more there; one of 50 KB per mount operation only adds 22 MB or more.
  * - descriptors: 8. One IPC descriptor per helper and three pipes per running mount, umount or
  *   tar come and go, which moves peaks, not floors. A leak of one descriptor per mount
  *   operation adds hundreds; one per 25 mount operations still adds about 20.
