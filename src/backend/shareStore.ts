@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { FsHelperPool } from './fsHelperPool';
 import { IsolatedFsError } from './isolationErrors';
 import type { SnapshotRecord, ShareCapacity, VolumeInspection, VolumeRecord } from './records';
-import { runChecked, type CommandRunner, runCommand } from './runCommand';
+import { CommandFailedError, runChecked, type CommandRunner, runCommand } from './runCommand';
 
 export interface ShareStoreOptions {
   pool: FsHelperPool;
@@ -34,6 +34,7 @@ export class ShareStore {
   private readonly opTimeoutMs: number;
   private readonly bulkTimeoutMs: number;
   private readonly run: CommandRunner;
+  private readonly logger: Logger | undefined;
 
   constructor(
     private readonly rootPath: () => Promise<string>,
@@ -43,6 +44,7 @@ export class ShareStore {
     this.opTimeoutMs = opts.opTimeoutMs ?? 10_000;
     this.bulkTimeoutMs = opts.bulkTimeoutMs ?? 600_000;
     this.run = opts.run ?? runCommand;
+    this.logger = opts.logger;
   }
 
   /** volumes/<id>/data relative to the share root: what a node mounts. */
@@ -119,9 +121,7 @@ export class ShareStore {
     await this.pool.run({ op: 'rm', path: dir }, this.opTimeoutMs);
     await this.pool.run({ op: 'mkdir', path: dir }, this.opTimeoutMs);
     try {
-      await runChecked(this.run, 'tar', ['-C', await this.dataDir(rec.sourceVolumeId), '--exclude=./.csi-health', '-czf', archive, '.'], {
-        timeoutMs: this.bulkTimeoutMs,
-      });
+      await this.archive(await this.dataDir(rec.sourceVolumeId), archive);
       const st = await this.pool.run({ op: 'stat', path: archive }, this.opTimeoutMs);
       const done = { ...rec, sizeBytes: st.size };
       await this.writeJson(path.join(dir, 'snapshot.json'), done);
@@ -130,6 +130,18 @@ export class ShareStore {
       await this.pool.run({ op: 'rm', path: dir }, this.opTimeoutMs).catch(() => undefined);
       throw err;
     }
+  }
+
+  /**
+   * tar -czf of a data directory. GNU tar exits 1 when files changed while it read them (a volume
+   * in use, or the first health probe making .csi-health): the archive is whole, each file as it
+   * was read, so that is a snapshot of a live volume, not a failure. 2 and up are failures.
+   */
+  private async archive(dataDir: string, archive: string): Promise<void> {
+    const args = ['-C', dataDir, '--exclude=./.csi-health', '-czf', archive, '.'];
+    const res = await this.run('tar', args, { timeoutMs: this.bulkTimeoutMs });
+    if (res.code !== 0 && res.code !== 1) throw new CommandFailedError(['tar', ...args].join(' '), res);
+    if (res.code === 1) this.logger?.warn({ archive, stderr: res.stderr.trim().slice(-300) }, 'files changed while being archived');
   }
 
   async deleteSnapshot(id: string): Promise<void> {

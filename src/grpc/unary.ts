@@ -5,6 +5,7 @@ import { toGrpcStatus } from './toGrpcStatus';
 import { redactSecrets } from './redact';
 import { statusDetails } from './statusDetails';
 import type { VolumeLocks } from './volumeLocks';
+import { idFromName } from '../backend/ids';
 
 /** What a handler learns about its call besides the request. */
 export interface CallContext {
@@ -35,17 +36,23 @@ type AnyRequest = Record<string, unknown>;
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 
 /**
- * Mutating RPCs take a per-volume lock. Keys are namespaced so that a volume id and a volume
- * name never collide; CreateVolume locks its name, as its id is not known before.
+ * Mutating RPCs lock every volume and snapshot they touch, by id. A create knows its id before it
+ * starts (the id is derived from the name), so a create and a delete of the same id never
+ * interleave, and neither do a snapshot or clone and a delete (or expansion, or mount) of its source.
  */
-export function lockKeyFor(rpc: string, req: AnyRequest): string | undefined {
+export function lockKeysFor(rpc: string, req: AnyRequest): string[] {
+  const volume = (id: string): string[] => (id ? [`volume:${id}`] : []);
+  const snapshot = (id: string): string[] => (id ? [`snapshot:${id}`] : []);
+  const named = (name: string): string => (name ? idFromName(name) : '');
   switch (rpc) {
-    case 'CreateVolume':
-      return str(req.name) && `volume-name:${str(req.name)}`;
+    case 'CreateVolume': {
+      const src = req.volume_content_source as { snapshot?: AnyRequest; volume?: AnyRequest } | null | undefined;
+      return [...volume(named(str(req.name))), ...snapshot(str(src?.snapshot?.snapshot_id)), ...volume(str(src?.volume?.volume_id))];
+    }
     case 'CreateSnapshot':
-      return str(req.name) && `snapshot-name:${str(req.name)}`;
+      return [...snapshot(named(str(req.name))), ...volume(str(req.source_volume_id))];
     case 'DeleteSnapshot':
-      return str(req.snapshot_id) && `snapshot:${str(req.snapshot_id)}`;
+      return snapshot(str(req.snapshot_id));
     case 'DeleteVolume':
     case 'ControllerExpandVolume':
     case 'NodeStageVolume':
@@ -53,9 +60,9 @@ export function lockKeyFor(rpc: string, req: AnyRequest): string | undefined {
     case 'NodePublishVolume':
     case 'NodeUnpublishVolume':
     case 'NodeExpandVolume':
-      return str(req.volume_id) && `volume:${str(req.volume_id)}`;
+      return volume(str(req.volume_id));
     default:
-      return undefined;
+      return [];
   }
 }
 
@@ -92,10 +99,10 @@ export function unary<Req, Res>(
         callback({ code, details, metadata: new grpc.Metadata(), name: 'CsiError', message: details });
       }
     };
-    const key = lockKeyFor(rpc, req);
-    const release = key ? deps.locks.tryAcquire(key) : () => undefined;
+    const keys = lockKeysFor(rpc, req);
+    const release = deps.locks.tryAcquire(...keys);
     if (!release) {
-      const err = aborted(`an operation on ${key} is already in progress`);
+      const err = aborted(`an operation on ${keys.join(' or ')} is already in progress`);
       finish(err.code, err, undefined, err.message);
       return;
     }

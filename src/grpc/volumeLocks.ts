@@ -6,15 +6,19 @@
 export class VolumeLocks {
   private readonly held = new Set<string>();
 
-  /** Takes the lock for `key`, or returns undefined when it is held; call the returned release once. */
-  tryAcquire(key: string): (() => void) | undefined {
-    if (this.held.has(key)) return undefined;
-    this.held.add(key);
+  /**
+   * Takes the locks for all `keys` at once, or none and returns undefined when any is held (so
+   * two callers can never each hold a part); call the returned release once.
+   */
+  tryAcquire(...keys: string[]): (() => void) | undefined {
+    const unique = [...new Set(keys)];
+    if (unique.some((k) => this.held.has(k))) return undefined;
+    for (const k of unique) this.held.add(k);
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      this.held.delete(key);
+      for (const k of unique) this.held.delete(k);
     };
   }
 

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { FsHelperPool } from '../backend/fsHelperPool';
 import type { Mounter } from '../backend/mounter';
+import type { MountEntry } from '../backend/mountTable';
 import { IsolatedFsError } from '../backend/isolationErrors';
 import type { VolumeSource } from '../backend/records';
 import { alreadyExists, failedPrecondition, notFound } from '../grpc/csiError';
@@ -50,15 +51,12 @@ export class NodeMountOps {
     const reg = this.stagingRegistration(volumeId, stagingPath, source);
     if (current) {
       if (rec && rec.volumeId !== volumeId) throw alreadyExists(`${stagingPath} is the staging path of volume ${rec.volumeId}`);
-      if (!(await this.isStale(stagingPath)) && (!rec || rec.expectedSource === reg.expectedSource)) {
+      if (!(await this.isStale(stagingPath, current)) && (!rec || rec.expectedSource === reg.expectedSource)) {
         await this.remember(reg);
         return;
       }
     }
-    // CSI: staging a volume that does not exist is NOT_FOUND; a bind source shows it before any effect.
-    if (source.kind === 'bind' && !(await this.deps.pool.run({ op: 'exists', path: source.path }, this.pathTimeoutMs))) {
-      throw notFound(`volume ${volumeId} does not exist`);
-    }
+    await this.requireSource(volumeId, source);
     await this.mountStaging(reg, source, current !== undefined);
   }
 
@@ -73,9 +71,11 @@ export class NodeMountOps {
     this.deps.faults?.consume('publish');
     const staged = state.get(stagingPath);
     if (staged && staged.volumeId !== volumeId) throw failedPrecondition(`${stagingPath} is the staging path of volume ${staged.volumeId}`);
-    const stagingMounted = (await mounter.mountAt(stagingPath)) !== undefined;
-    if (staged?.source && (!stagingMounted || (await this.isStale(stagingPath)))) {
+    const stagingMount = await mounter.mountAt(stagingPath);
+    const stagingMounted = stagingMount !== undefined;
+    if (staged?.source && (!stagingMounted || (await this.isStale(stagingPath, stagingMount)))) {
       // The staging mount went stale or vanished behind our back: make it again before binding.
+      await this.requireSource(volumeId, staged.source);
       await this.mountStaging(staged, staged.source, stagingMounted);
     } else if (!stagingMounted) {
       throw failedPrecondition(`volume ${volumeId} is not staged at ${stagingPath}`);
@@ -129,12 +129,21 @@ export class NodeMountOps {
     await this.remember(reg);
   }
 
+  /** CSI: staging or publishing a volume that does not exist is NOT_FOUND; a bind source shows it before any effect. */
+  private async requireSource(volumeId: string, source: VolumeSource): Promise<void> {
+    if (source.kind === 'bind' && !(await this.deps.pool.run({ op: 'exists', path: source.path }, this.pathTimeoutMs))) {
+      throw notFound(`volume ${volumeId} does not exist`);
+    }
+  }
+
   /**
-   * A staging mount is stale when the monitor says so, or when a quick look answers ESTALE,
-   * ENOTCONN or EIO. A look that times out is a hung server, not a stale mount: mounting again
-   * would not help, so that counts as not stale.
+   * A staging mount is stale when the monitor says so, when its source directory was deleted
+   * (the mount table marks the root `//deleted`: the volume was deleted, maybe made again, while
+   * staged), or when a quick look answers ESTALE, ENOTCONN or EIO. A look that times out is a
+   * hung server, not a stale mount: mounting again would not help, so that counts as not stale.
    */
-  private async isStale(stagingPath: string): Promise<boolean> {
+  private async isStale(stagingPath: string, mount: MountEntry): Promise<boolean> {
+    if (mount.root.endsWith('//deleted')) return true;
     if (this.deps.health.issuesOf(stagingPath).some((i) => remountReasons.has(i.reason))) return true;
     try {
       await this.deps.pool.run({ op: 'stat', path: stagingPath }, staleCheckMs);

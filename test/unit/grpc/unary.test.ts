@@ -3,7 +3,8 @@ import { Writable } from 'node:stream';
 import * as grpc from '@grpc/grpc-js';
 import pino from 'pino';
 import * as sinon from 'sinon';
-import { bindService, lockKeyFor, unary, type UnaryDeps } from '../../../src/grpc/unary';
+import { bindService, lockKeysFor, unary, type UnaryDeps } from '../../../src/grpc/unary';
+import { idFromName } from '../../../src/backend/ids';
 import { VolumeLocks } from '../../../src/grpc/volumeLocks';
 import { invalidArgument } from '../../../src/grpc/csiError';
 
@@ -166,20 +167,28 @@ describe('unary()', () => {
   });
 });
 
-describe('lockKeyFor', () => {
-  it('locks CreateVolume by name and other volume RPCs by id, in separate namespaces', () => {
-    assert.equal(lockKeyFor('CreateVolume', { name: 'pvc-1' }), 'volume-name:pvc-1');
-    assert.equal(lockKeyFor('DeleteVolume', { volume_id: 'pvc-1' }), 'volume:pvc-1');
-    assert.equal(lockKeyFor('NodeUnpublishVolume', { volume_id: 'pvc-1' }), 'volume:pvc-1');
-    assert.equal(lockKeyFor('CreateSnapshot', { name: 's' }), 'snapshot-name:s');
-    assert.equal(lockKeyFor('DeleteSnapshot', { snapshot_id: 's' }), 'snapshot:s');
+describe('lockKeysFor', () => {
+  it('locks every volume RPC by volume id, CreateVolume by the id its name gives', () => {
+    assert.deepEqual(lockKeysFor('CreateVolume', { name: 'pvc-1' }), ['volume:pvc-1']);
+    assert.deepEqual(lockKeysFor('CreateVolume', { name: 'My Claim' }), [`volume:${idFromName('My Claim')}`]);
+    assert.deepEqual(lockKeysFor('DeleteVolume', { volume_id: 'pvc-1' }), ['volume:pvc-1']);
+    assert.deepEqual(lockKeysFor('NodeUnpublishVolume', { volume_id: 'pvc-1' }), ['volume:pvc-1']);
+    assert.deepEqual(lockKeysFor('DeleteSnapshot', { snapshot_id: 's' }), ['snapshot:s']);
+  });
+
+  it('locks the source of a snapshot or clone as well, so that a delete of the source waits its turn', () => {
+    assert.deepEqual(lockKeysFor('CreateSnapshot', { name: 'snap-1', source_volume_id: 'pvc-1' }), ['snapshot:snap-1', 'volume:pvc-1']);
+    assert.deepEqual(lockKeysFor('CreateVolume', { name: 'pvc-2', volume_content_source: { volume: { volume_id: 'pvc-1' } } }), ['volume:pvc-2', 'volume:pvc-1']);
+    assert.deepEqual(lockKeysFor('CreateVolume', { name: 'pvc-2', volume_content_source: { snapshot: { snapshot_id: 'snap-1' } } }), ['volume:pvc-2', 'snapshot:snap-1']);
+    assert.deepEqual(lockKeysFor('CreateVolume', { name: 'pvc-2', volume_content_source: null }), ['volume:pvc-2']);
   });
 
   it('takes no lock for reads or for a request without the id', () => {
     for (const rpc of ['ControllerGetVolume', 'ListVolumes', 'NodeGetVolumeStats', 'GetCapacity', 'ValidateVolumeCapabilities']) {
-      assert.equal(lockKeyFor(rpc, { volume_id: 'v1' }), undefined, rpc);
+      assert.deepEqual(lockKeysFor(rpc, { volume_id: 'v1' }), [], rpc);
     }
-    assert.equal(lockKeyFor('DeleteVolume', {}), '');
+    assert.deepEqual(lockKeysFor('DeleteVolume', {}), []);
+    assert.deepEqual(lockKeysFor('CreateSnapshot', {}), []);
   });
 });
 

@@ -36,4 +36,25 @@ describe('VolumeLocks', () => {
     assert.equal(locks.tryAcquire('volume:a'), undefined, 'still held by the second holder');
     second();
   });
+
+  it('takes several keys all or none, so two callers never each hold a part', () => {
+    const locks = new VolumeLocks();
+    const snap = locks.tryAcquire('snapshot:s', 'volume:a')!;
+    assert.ok(snap);
+    assert.equal(locks.tryAcquire('volume:b', 'volume:a'), undefined);
+    assert.equal(locks.size, 2, 'the refused call took nothing');
+    const b = locks.tryAcquire('volume:b');
+    assert.ok(b);
+    snap();
+    assert.equal(locks.size, 1);
+    b();
+  });
+
+  it('treats a key named twice as one (a clone of itself must not lock itself out)', () => {
+    const locks = new VolumeLocks();
+    const release = locks.tryAcquire('volume:a', 'volume:a');
+    assert.ok(release);
+    release();
+    assert.equal(locks.size, 0);
+  });
 });

@@ -21,6 +21,8 @@ const nfs: VolumeSource = { kind: 'nfs', fsType: 'nfs4', device: 'server:/export
 /** An in-memory mount table and a log of mount commands. */
 class FakeMounter implements Mounter {
   mounts = new Map<string, string>();
+  /** The root column of mountinfo per mount point ("/" unless set). */
+  roots = new Map<string, string>();
   log: string[] = [];
   async bindMount(source: string, target: string, readOnly: boolean) {
     this.log.push(`bind ${source} ${target}${readOnly ? ' ro' : ''}`);
@@ -33,10 +35,11 @@ class FakeMounter implements Mounter {
   async unmount(target: string) {
     this.log.push(`umount ${target}`);
     this.mounts.delete(target);
+    this.roots.delete(target);
   }
   async mountAt(target: string): Promise<MountEntry | undefined> {
     const source = this.mounts.get(target);
-    return source === undefined ? undefined : { mountId: 1, parentId: 0, device: '0:1', root: '/', mountPoint: target, options: [], fsType: 'nfs4', source, superOptions: [] };
+    return source === undefined ? undefined : { mountId: 1, parentId: 0, device: '0:1', root: this.roots.get(target) ?? '/', mountPoint: target, options: [], fsType: 'nfs4', source, superOptions: [] };
   }
   async table() {
     return [];
@@ -46,10 +49,11 @@ class FakeMounter implements Mounter {
 function setup() {
   const mounter = new FakeMounter();
   let statAnswer: () => unknown = () => ({ isDirectory: true });
+  const missing = new Set<string>();
   const pool = {
     run: async (req: FsRequest) => {
       if (req.op === 'stat') return statAnswer();
-      if (req.op === 'exists') return true;
+      if (req.op === 'exists') return !missing.has(req.path);
       if (req.op === 'rmdirIfEmpty') return true;
       return null;
     },
@@ -65,7 +69,7 @@ function setup() {
   };
   const state = new NodeStateStore(mkdtempSync(path.join(os.tmpdir(), 'node-ops-')));
   const ops = new NodeMountOps({ mounter, pool, state, health, logger: pino({ level: 'silent' }) });
-  return { ops, mounter, state, issues, setStat: (f: () => unknown) => (statAnswer = f) };
+  return { ops, mounter, state, issues, missing, setStat: (f: () => unknown) => (statAnswer = f) };
 }
 
 describe('NodeMountOps', () => {
@@ -97,6 +101,28 @@ describe('NodeMountOps', () => {
     });
     await ops.stage('v1', '/stage/v1', nfs);
     assert.deepEqual(mounter.log.slice(1), ['umount /stage/v1', 'mount nfs4 server:/export/volumes/v1/data /stage/v1']);
+  });
+
+  it('mounts a bind staging path again when its directory was deleted under it (mountinfo root ends in //deleted)', async () => {
+    const { ops, mounter } = setup();
+    const bind: VolumeSource = { kind: 'bind', path: '/share/volumes/v1/data' };
+    await ops.stage('v1', '/stage/v1', bind);
+    // The volume was deleted while staged and made again: the old mount shows a deleted directory.
+    mounter.roots.set('/stage/v1', '/share/volumes/v1/data//deleted');
+    await ops.stage('v1', '/stage/v1', bind);
+    assert.deepEqual(mounter.log, ['bind /share/volumes/v1/data /stage/v1', 'umount /stage/v1', 'bind /share/volumes/v1/data /stage/v1']);
+  });
+
+  it('answers NOT_FOUND to stage or publish once the staged volume was deleted, and binds nothing', async () => {
+    const { ops, mounter, missing } = setup();
+    const bind: VolumeSource = { kind: 'bind', path: '/share/volumes/v1/data' };
+    await ops.stage('v1', '/stage/v1', bind);
+    mounter.roots.set('/stage/v1', '/share/volumes/v1/data//deleted');
+    missing.add('/share/volumes/v1/data');
+    for (const call of [() => ops.publish('v1', '/stage/v1', '/pods/p1/mount', false), () => ops.stage('v1', '/stage/v1', bind)]) {
+      await assert.rejects(call(), (err: unknown) => err instanceof CsiError && err.code === grpc.status.NOT_FOUND);
+    }
+    assert.deepEqual(mounter.log, ['bind /share/volumes/v1/data /stage/v1']);
   });
 
   it('makes a vanished staging mount again on publish, then binds the target', async () => {
