@@ -1,4 +1,5 @@
 import type { ShareStore } from '../backend/shareStore';
+import type { VolumeInspection } from '../backend/records';
 import type { HealthIssue } from '../health/healthIssue';
 import { inspectionIssues } from './inspectionIssues';
 
@@ -11,15 +12,43 @@ export type InjectedIssues = (volumeId: string) => HealthIssue[];
  * store's isolated helpers with a short deadline.
  */
 export class ControllerHealth {
+  /** Volumes whose last look timed out, and until when that answer stands. */
+  private readonly unresponsive = new Map<string, { insp: VolumeInspection; until: number }>();
+
   constructor(
-    private readonly store: ShareStore,
+    private readonly store: Pick<ShareStore, 'inspectVolume' | 'capacity'>,
     private readonly injected: InjectedIssues = () => [],
     private readonly timeoutMs = 3_000,
+    /**
+     * How long a timed-out look stands before the volume is looked at again: a listing of many
+     * volumes on frozen storage would otherwise wait the full deadline for each of them, every time.
+     */
+    private readonly holdMs = 10_000,
+    private readonly now: () => number = Date.now,
   ) {}
+
+  private async inspect(volumeId: string): Promise<VolumeInspection> {
+    const held = this.unresponsive.get(volumeId);
+    if (held && this.now() < held.until) return held.insp;
+    this.unresponsive.delete(volumeId);
+    const insp = await this.store.inspectVolume(volumeId, this.timeoutMs);
+    if (insp.code === 'ETIMEDOUT') {
+      if (this.unresponsive.size >= 4096) this.dropExpired();
+      this.unresponsive.set(volumeId, { insp, until: this.now() + this.holdMs });
+    }
+    return insp;
+  }
+
+  private dropExpired(): void {
+    const now = this.now();
+    for (const [id, h] of this.unresponsive) if (now >= h.until) this.unresponsive.delete(id);
+    // Still full: the oldest answers go first.
+    while (this.unresponsive.size >= 4096) this.unresponsive.delete(this.unresponsive.keys().next().value as string);
+  }
 
   async issuesOf(volumeId: string): Promise<HealthIssue[]> {
     const [insp, capacity] = await Promise.all([
-      this.store.inspectVolume(volumeId, this.timeoutMs),
+      this.inspect(volumeId),
       this.store.capacity().catch(() => undefined),
     ]);
     return [...this.injected(volumeId), ...inspectionIssues(volumeId, insp, capacity)];
@@ -32,7 +61,7 @@ export class ControllerHealth {
     const queue = [...volumeIds];
     const worker = async (): Promise<void> => {
       for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
-        const insp = await this.store.inspectVolume(id, this.timeoutMs);
+        const insp = await this.inspect(id);
         out.set(id, [...this.injected(id), ...inspectionIssues(id, insp, capacity)]);
       }
     };
