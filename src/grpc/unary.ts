@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { aborted } from './csiError';
@@ -39,11 +40,16 @@ const str = (v: unknown): string => (typeof v === 'string' ? v : '');
  * Mutating RPCs lock every volume and snapshot they touch, by id. A create knows its id before it
  * starts (the id is derived from the name), so a create and a delete of the same id never
  * interleave, and neither do a snapshot or clone and a delete (or expansion, or mount) of its source.
+ * Node calls also lock the paths they mount on, bind from or unmount: calls of two volumes on one
+ * path would otherwise stack mounts there, and on a shared mount tree a mount stacked on a
+ * staging mount propagates onto the volume's directory in the share.
  */
 export function lockKeysFor(rpc: string, req: AnyRequest): string[] {
   const volume = (id: string): string[] => (id ? [`volume:${id}`] : []);
   const snapshot = (id: string): string[] => (id ? [`snapshot:${id}`] : []);
   const named = (name: string): string => (name ? idFromName(name) : '');
+  // Normalised as the node service normalises its paths, so that "/a//b/" and "/a/b" meet.
+  const mountPath = (p: string): string[] => (p ? [`path:${path.posix.normalize(p).replace(/(.)\/+$/, '$1')}`] : []);
   switch (rpc) {
     case 'CreateVolume': {
       const src = req.volume_content_source as { snapshot?: AnyRequest; volume?: AnyRequest } | null | undefined;
@@ -53,12 +59,15 @@ export function lockKeysFor(rpc: string, req: AnyRequest): string[] {
       return [...snapshot(named(str(req.name))), ...volume(str(req.source_volume_id))];
     case 'DeleteSnapshot':
       return snapshot(str(req.snapshot_id));
-    case 'DeleteVolume':
-    case 'ControllerExpandVolume':
     case 'NodeStageVolume':
     case 'NodeUnstageVolume':
+      return [...volume(str(req.volume_id)), ...mountPath(str(req.staging_target_path))];
     case 'NodePublishVolume':
+      return [...volume(str(req.volume_id)), ...mountPath(str(req.target_path)), ...mountPath(str(req.staging_target_path))];
     case 'NodeUnpublishVolume':
+      return [...volume(str(req.volume_id)), ...mountPath(str(req.target_path))];
+    case 'DeleteVolume':
+    case 'ControllerExpandVolume':
     case 'NodeExpandVolume':
       return volume(str(req.volume_id));
     default:

@@ -106,6 +106,23 @@ describe('conformance: findings of the fuzzer stay fixed', () => {
     execFileSync('umount', [foreign]);
   });
 
+  it('never lets calls of two volumes on one staging path interleave: no mount stacks there, none lands in the share', async () => {
+    const other = await createVolume(d.client, 'pvc-fuzz-other');
+    const shared = staging('contended');
+    const calls = (id: string) => [
+      n().NodeStageVolume({ volume_id: id, staging_target_path: shared, volume_capability: cap }),
+      n().NodeUnstageVolume({ volume_id: id, staging_target_path: shared }),
+    ];
+    for (let round = 0; round < 20; round++) {
+      await Promise.allSettled([...calls(volumeId), ...calls(other)]);
+      const mounts = await mountPoints();
+      assert.ok(mounts.filter((p) => p === shared).length <= 1, `round ${round}: mounts stacked at the staging path`);
+      assert.deepEqual(mounts.filter((p) => p.startsWith(d.dirs.share)), [], `round ${round}: a mount in the share`);
+    }
+    for (const id of [volumeId, other]) await n().NodeUnstageVolume({ volume_id: id, staging_target_path: shared }).catch(() => undefined);
+    assert.equal((await mountPoints()).filter((p) => p.startsWith(kubelet)).length, 0);
+  });
+
   it('publishes only from a staging path, and never into or over another mount', async () => {
     await n().NodeStageVolume({ volume_id: volumeId, staging_target_path: staging(), volume_capability: cap });
     await n().NodePublishVolume({ volume_id: volumeId, staging_target_path: staging(), target_path: target('a'), volume_capability: cap });

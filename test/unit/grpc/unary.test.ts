@@ -183,6 +183,13 @@ describe('lockKeysFor', () => {
     assert.deepEqual(lockKeysFor('CreateVolume', { name: 'pvc-2', volume_content_source: null }), ['volume:pvc-2']);
   });
 
+  it('locks the paths a node call mounts on, binds from or unmounts, so that calls of two volumes on one path never interleave', () => {
+    assert.deepEqual(lockKeysFor('NodeStageVolume', { volume_id: 'v1', staging_target_path: '/k/s//v1/' }), ['volume:v1', 'path:/k/s/v1']);
+    assert.deepEqual(lockKeysFor('NodeUnstageVolume', { volume_id: 'v2', staging_target_path: '/k/s/v1' }), ['volume:v2', 'path:/k/s/v1']);
+    assert.deepEqual(lockKeysFor('NodePublishVolume', { volume_id: 'v1', staging_target_path: '/k/s/v1', target_path: '/k/p/t' }), ['volume:v1', 'path:/k/p/t', 'path:/k/s/v1']);
+    assert.deepEqual(lockKeysFor('NodeUnpublishVolume', { volume_id: 'v1', target_path: '/k/p/t' }), ['volume:v1', 'path:/k/p/t']);
+  });
+
   it('takes no lock for reads or for a request without the id', () => {
     for (const rpc of ['ControllerGetVolume', 'ListVolumes', 'NodeGetVolumeStats', 'GetCapacity', 'ValidateVolumeCapabilities']) {
       assert.deepEqual(lockKeysFor(rpc, { volume_id: 'v1' }), [], rpc);
