@@ -71,6 +71,7 @@ describe('concurrency regressions (real driver process)', function () {
       writing = false;
       await writer;
     }
+    assert.match(d.logText(), /files changed while being archived/, 'tar did see the file change');
     assert.deepEqual(archiveListing(d.dirs.share, 'snap-reg-busy'), ['./big.bin']);
     assert.deepEqual(auditShare(d.dirs.share).problems, []);
     await d.client.controller.DeleteSnapshot({ snapshot_id: 'snap-reg-busy', secrets: {} });
