@@ -60,15 +60,16 @@ export async function callerPathErrors<T>(paths: readonly string[], fn: () => Pr
 }
 
 /**
- * Why a new mount at `p` would clash with the mounts there are: it would lie inside another
- * mount below the kubelet directory (its directory would be made in someone's volume, and a
- * delete of that volume would reach through it into this one), or cover mounts below it.
+ * Why a new mount at `p` would clash with the mounts there are: it would lie inside one of this
+ * node's own mounts (its directory would be made in that volume, and a delete of that volume
+ * would reach through it into this one), or cover mounts below it. Mounts of others are not
+ * "inside" clashes: a node may keep, say, its pods directory on a disk of its own.
  */
-export function mountOverlap(p: string, table: readonly MountEntry[], kubeletDir: string): string | undefined {
+export function mountOverlap(p: string, table: readonly MountEntry[], isOwn: (mountPoint: string) => boolean): string | undefined {
   for (const { mountPoint: m } of table) {
     if (m === p) continue;
     if (inside(m, p)) return `${p} would cover the mount at ${m}`;
-    if (m !== kubeletDir && inside(m, kubeletDir) && inside(p, m)) return `${p} lies inside the mount at ${m}`;
+    if (inside(p, m) && isOwn(m)) return `${p} lies inside the mount at ${m}`;
   }
   return undefined;
 }

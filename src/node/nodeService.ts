@@ -94,7 +94,7 @@ export function createNodeService(deps: NodeDeps): AsyncService<NodeHandlers> {
    */
   const requireMountSite = async (field: string, p: string, volumeId: string, forNewMount: boolean): Promise<void> => {
     const table = await deps.mountTable();
-    const clash = forNewMount ? mountOverlap(p, table, deps.paths.kubeletDir) : undefined;
+    const clash = forNewMount ? mountOverlap(p, table, (m) => state.get(m) !== undefined) : undefined;
     if (clash) throw invalidArgument(`${field}: ${clash}`);
     const current = findMount(table, p);
     if (current && !state.get(p) && !isVolumeMount(current, volumeId)) {

@@ -170,7 +170,8 @@ const mountPath = (field: string, codes: status[] = [IA]): Check => (req, add, p
   const v = str(req[field]);
   const why = pathProblem(v) ?? policyProblem(v, policy);
   if (why) add(`${field}: ${why}`, codes);
-  else if (policy.foreignMounts.includes(path.normalize(v).replace(/(.)\/+$/, '$1'))) add(`${field}: another driver's mount`, [S.FAILED_PRECONDITION]);
+  // INVALID_ARGUMENT when a mount lies below it: a stage there would cover that mount.
+  else if (policy.foreignMounts.includes(path.normalize(v).replace(/(.)\/+$/, '$1'))) add(`${field}: another driver's mount`, [S.FAILED_PRECONDITION, IA]);
 };
 const optionalPath = (field: string, codes: status[]): Check => (req, add) => {
   if (str(req[field])) add(prefixed(field, pathProblem(str(req[field]))), codes);

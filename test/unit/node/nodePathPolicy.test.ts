@@ -9,16 +9,18 @@ const invalid = (err: unknown) => err instanceof CsiError && err.code === 3;
 
 describe('node path policy: where mounts may go', () => {
   const kubelet = '/var/lib/kubelet';
-  const table = [mount('/'), mount(kubelet), mount(`${kubelet}/plugins/staging/v1`), mount(`${kubelet}/pods/p1/volumes/mount`)];
+  const own = new Set([`${kubelet}/plugins/staging/v1`, `${kubelet}/pods/p1/volumes/mount`]);
+  const table = [mount('/'), mount(kubelet), mount(`${kubelet}/pods`), ...[...own].map((m) => mount(m))];
+  const isOwn = (m: string) => own.has(m);
 
-  it('lets a new mount go next to the others', () => {
-    assert.equal(mountOverlap(`${kubelet}/pods/p2/volumes/mount`, table, kubelet), undefined);
-    assert.equal(mountOverlap(`${kubelet}/plugins/staging/v1`, table, kubelet), undefined, 'the same place is a retry, not an overlap');
+  it('lets a new mount go next to the others, and inside mounts that are not the driver\'s (a pods directory on a disk of its own)', () => {
+    assert.equal(mountOverlap(`${kubelet}/pods/p2/volumes/mount`, table, isOwn), undefined);
+    assert.equal(mountOverlap(`${kubelet}/plugins/staging/v1`, table, isOwn), undefined, 'the same place is a retry, not an overlap');
   });
 
-  it('refuses a mount inside another mount below the kubelet dir, or over mounts', () => {
-    assert.match(mountOverlap(`${kubelet}/plugins/staging/v1/nested`, table, kubelet) ?? '', /inside the mount/);
-    assert.match(mountOverlap(`${kubelet}/pods`, table, kubelet) ?? '', /would cover/);
+  it('refuses a mount inside one of its own mounts, or over mounts', () => {
+    assert.match(mountOverlap(`${kubelet}/plugins/staging/v1/nested`, table, isOwn) ?? '', /inside the mount/);
+    assert.match(mountOverlap(`${kubelet}/plugins`, table, isOwn) ?? '', /would cover/);
   });
 
   it('knows a volume\'s own mounts: a bind of its data directory (even deleted since) or its NFS export', () => {
