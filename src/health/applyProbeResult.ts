@@ -17,7 +17,7 @@ export function classifyProbe(r: ProbeResult, readOnly: boolean): HealthIssue {
   const where = r.failedStep ? ` (${r.failedStep})` : '';
   const message = `${r.message ?? 'probe failed'}${where}`;
   if (r.code === 'ENOTMOUNTED' || r.code === 'EWRONGSOURCE') return { status: 'INACCESSIBLE', reason: 'NotMounted', message };
-  if (r.code === 'ENOENT' && r.failedStep === 'stat') return { status: 'INACCESSIBLE', reason: 'VolumeNotFound', message };
+  if ((r.code === 'ENOENT' && r.failedStep === 'stat') || r.code === 'ESOURCEDELETED') return { status: 'INACCESSIBLE', reason: 'VolumeNotFound', message };
   return issueFromErrorCode(r.code, message, !readOnly);
 }
 

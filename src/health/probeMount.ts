@@ -14,11 +14,17 @@ export interface TimedProbe {
 }
 
 /** Checks the mount table entry of a registration; a result when it is wrong, undefined when fine. */
+const deletedMark = '//deleted';
+
 export function mountTableProblem(reg: MountRegistration, table: Map<string, MountEntry>): ProbeResult | undefined {
   const entry = table.get(reg.path);
   if (!entry) return { ok: false, code: 'ENOTMOUNTED', message: `${reg.path} is not in the mount table` };
   if (reg.expectedSource && entry.source !== reg.expectedSource) {
     return { ok: false, code: 'EWRONGSOURCE', message: `${reg.path} is mounted from ${entry.source}, expected ${reg.expectedSource}` };
+  }
+  // A bind mount keeps working on a directory that was deleted; the kernel marks its root so.
+  if (entry.root.endsWith(deletedMark)) {
+    return { ok: false, code: 'ESOURCEDELETED', message: `${reg.path} is bound to ${entry.root.slice(0, -deletedMark.length)}, which was deleted` };
   }
   return undefined;
 }

@@ -39,6 +39,19 @@ describe('health conditions seen by the controller and the node', function () {
       assert.deepEqual(sick.entries.map((e) => e.volume_id), [id], 'only volumes with a condition are listed');
     });
 
+    it('reports a published volume whose directory was deleted on the share as VolumeNotFound on the node too', async () => {
+      const v = await createAndPublish(d.client, d.dirs.root, d.dirs.share, 'pvc-deleted-under-mount');
+      rmSync(path.join(d.dirs.share, 'volumes', v.volumeId), { recursive: true });
+      const reasons = async (): Promise<string[]> =>
+        ((await d.client.node.NodeGetVolumeHealth({ volume_id: v.volumeId, volume_publish_path: v.target, staging_target_path: '' })).volume_health?.health_statuses ?? []).map((x) => `${x.status}/${x.reason}`);
+      await waitFor('VolumeNotFound on the node', async () => (await reasons()).includes('INACCESSIBLE/VolumeNotFound'), bound);
+      const stats = await d.client.node.NodeGetVolumeStats({ volume_id: v.volumeId, volume_path: v.target, staging_target_path: '' });
+      assert.equal(stats.volume_condition?.abnormal, true);
+      assert.match(stats.volume_condition!.message, /VolumeNotFound/);
+      await d.client.node.NodeUnpublishVolume({ volume_id: v.volumeId, target_path: v.target });
+      await d.client.node.NodeUnstageVolume({ volume_id: v.volumeId, staging_target_path: v.staging });
+    });
+
     it('watches published volumes again after a restart, without any new publish call', async () => {
       const v = await createAndPublish(d.client, d.dirs.root, d.dirs.share, 'pvc-survivor');
       await d.kill();
