@@ -54,6 +54,13 @@ function errCode(err: unknown): string {
  */
 const readBuf = Buffer.alloc(256);
 
+/** The mount points, read at most once per request: a batch's first checks of fresh mounts all ask. */
+let mountPoints: Set<string> | undefined;
+function mountPointsNow(): Set<string> {
+  mountPoints ??= new Set(parseMountInfo(fs.readFileSync('/proc/self/mountinfo', 'utf8')).map((e) => e.mountPoint));
+  return mountPoints;
+}
+
 function probe(root: string, write: boolean, hiddenDir: string, delayMs: number, requireMount = false): ProbeResult {
   // Injected latency blocks this helper as slow storage would, so deadlines act for real.
   if (delayMs > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, delayMs);
@@ -76,7 +83,7 @@ function probe(root: string, write: boolean, hiddenDir: string, delayMs: number,
         if (errCode(err) !== 'ENOENT') throw err;
         // A probe sent before an unmount may run after it: it must not leave its directory in the
         // bare mount point (the kubelet could not remove it). Rare, so the mount table is read here only.
-        if (requireMount && !parseMountInfo(fs.readFileSync('/proc/self/mountinfo', 'utf8')).some((e) => e.mountPoint === root)) {
+        if (requireMount && !mountPointsNow().has(root)) {
           return { ok: false, failedStep: step, code: 'ENOTMOUNTED', message: `${root} is no longer a mount point` };
         }
         // One level, not recursive: a recursive mkdir reports ENOENT where the truth is EROFS.
@@ -200,6 +207,7 @@ function run(req: FsRequest): unknown {
 
 process.on('message', (msg: HelperRequest) => {
   let reply: HelperReply;
+  mountPoints = undefined;
   try {
     reply = { id: msg.id, ok: true, result: run(msg.req) };
   } catch (err) {

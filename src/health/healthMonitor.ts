@@ -262,7 +262,7 @@ export class HealthMonitor implements NodeHealthView {
     const now = this.o.clock.now();
     if (now < this.earliestDue) return;
     const windowMs = this.batchWindowMs;
-    const { single, batchable, earliest } = selectDue(this.mounts.values(), now, windowMs, (m) => this.canBatch(m));
+    const { single, moreSingles, batchable, earliest } = selectDue(this.mounts.values(), now, windowMs, (m) => this.canBatch(m), free);
     const schedule = (m: MountHealth, period: number): void => {
       m.nextDueAt = nextDueTime(m, now, period, () => this.o.clock.random(), this.tickMs);
     };
@@ -278,7 +278,7 @@ export class HealthMonitor implements NodeHealthView {
       void this.probe(m);
       free--;
     }
-    this.earliestDue = single.length > 0 || batchable.length > 0 ? now : earliest;
+    this.earliestDue = moreSingles || single.length > 0 || batchable.length > 0 ? now : earliest;
     this.wakeAt(this.earliestDue);
   }
 
@@ -295,9 +295,14 @@ export class HealthMonitor implements NodeHealthView {
     this.wake = { at: due, timer };
   }
 
-  /** Healthy, fast, and no injected latency (which must act on a single probe's deadline). */
+  /**
+   * Healthy and fast, or never checked yet (so that the first round after a start with many
+   * mounts goes in batches too; a hung one makes its batch overstay, and then each is probed on
+   * its own), and no injected latency (which must act on a single probe's deadline).
+   */
   private canBatch(m: MountHealth): boolean {
-    return m.state === 'healthy' && m.responseTimeMs < slowProbeMs && !(this.o.faults && this.o.faults.probeDelayMs(m.reg.volumeId) > 0);
+    const known = m.state === 'healthy' || (m.state === 'unknown' && m.lastCheckTime === 0);
+    return known && m.responseTimeMs < slowProbeMs && !(this.o.faults && this.o.faults.probeDelayMs(m.reg.volumeId) > 0);
   }
 
   private record(m: MountHealth, r: ProbeResult, seconds: number): HealthIssue | undefined {

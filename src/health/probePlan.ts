@@ -2,20 +2,38 @@ import type { MountHealth } from './mountHealth';
 
 /** The mounts to check now: single probes, and batch candidates in due order. */
 export interface DuePlan {
+  /** At most the number asked for, longest-waiting first. */
   single: MountHealth[];
+  /** Single probes due now beyond those returned. */
+  moreSingles: boolean;
   batchable: MountHealth[];
   /** When the next mount not chosen now is due (Infinity: none). */
   earliest: number;
 }
 
+/** The `k` mounts due earliest, in due order, without sorting them all (k is small, the list may not be). */
+function earliestK(list: MountHealth[], k: number): MountHealth[] {
+  if (list.length <= k) return list.sort((a, b) => a.nextDueAt - b.nextDueAt);
+  const out: MountHealth[] = [];
+  for (const m of list) {
+    if (out.length === k && m.nextDueAt >= out[k - 1]!.nextDueAt) continue;
+    let i = out.length;
+    while (i > 0 && out[i - 1]!.nextDueAt > m.nextDueAt) i--;
+    out.splice(i, 0, m);
+    if (out.length > k) out.pop();
+  }
+  return out;
+}
+
 /**
- * Picks what is due. Single probes are the mounts due now that cannot be batched. A batch
- * starts only when one of its mounts is due, and then takes along the batchable mounts due
- * within the window, so that no tiny batches form as mounts come due one by one. Both lists
- * are longest-waiting first.
+ * Picks what is due. Single probes are the mounts due now that cannot be batched, at most
+ * `maxSingles` of them. A batch starts only when one of its mounts is due, and then takes along
+ * the batchable mounts due within the window, so that no tiny batches form as mounts come due
+ * one by one. Both lists are longest-waiting first. Called after every finished probe, so it
+ * stays linear in the number of mounts.
  */
-export function selectDue(mounts: Iterable<MountHealth>, now: number, windowMs: number, canBatch: (m: MountHealth) => boolean): DuePlan {
-  const single: MountHealth[] = [];
+export function selectDue(mounts: Iterable<MountHealth>, now: number, windowMs: number, canBatch: (m: MountHealth) => boolean, maxSingles = Infinity): DuePlan {
+  const dueSingles: MountHealth[] = [];
   let batchable: MountHealth[] = [];
   let earliest = Infinity;
   let batchDue = false;
@@ -24,16 +42,16 @@ export function selectDue(mounts: Iterable<MountHealth>, now: number, windowMs: 
     if (canBatch(m) && m.nextDueAt <= now + windowMs) {
       batchable.push(m);
       if (m.nextDueAt <= now) batchDue = true;
-    } else if (m.nextDueAt <= now) single.push(m);
+    } else if (m.nextDueAt <= now) dueSingles.push(m);
     else earliest = Math.min(earliest, m.nextDueAt);
   }
   if (!batchDue) {
     for (const m of batchable) earliest = Math.min(earliest, m.nextDueAt);
     batchable = [];
   }
-  single.sort((a, b) => a.nextDueAt - b.nextDueAt);
+  const single = earliestK(dueSingles, maxSingles);
   batchable.sort((a, b) => a.nextDueAt - b.nextDueAt);
-  return { single, batchable, earliest };
+  return { single, moreSingles: dueSingles.length > single.length, batchable, earliest };
 }
 
 /**

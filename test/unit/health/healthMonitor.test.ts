@@ -156,6 +156,22 @@ describe('HealthMonitor', () => {
     assert.ok(pool.calls.some((c) => c.op === 'probe' && c.path === '/a'), 'the hung mount was probed on its own');
   });
 
+  it('checks many mounts found at once in batches from the first round, and a hung one among them on its own', async () => {
+    const table = Array.from({ length: 300 }, (_, k) => entry(`/n${k}`));
+    const { monitor, pool, cycle } = setup({ table });
+    pool.answer = (p) => (p === '/n7' ? 'timeout' : { ok: true, statfs });
+    for (let k = 0; k < 300; k++) monitor.register(reg(`/n${k}`));
+    await cycle();
+    const batches = pool.calls.filter((c) => c.op === 'probeBatch');
+    assert.ok(batches.length >= 3 && batches.length <= 6, `300 first checks went in ${batches.length} batches`);
+    assert.equal(monitor.all().filter((m) => m.lastCheckTime > 0).length, 300, 'every mount was checked in the first round');
+    const alone = new Set(pool.calls.filter((c) => c.op === 'probe').map((c) => c.path));
+    assert.ok(alone.has('/n7'), 'the hung mount was probed alone');
+    assert.ok(alone.size <= 128, `only the mounts of the batch that overstayed were probed alone (${alone.size})`);
+    assert.equal(monitor.issuesOf('/n7')[0]?.reason, 'MountUnresponsive');
+    assert.equal(monitor.all().filter((m) => m.state === 'healthy').length, 299);
+  });
+
   it('checks new mounts promptly, then spreads their checks over the interval', async () => {
     let i = 0;
     const table = Array.from({ length: 100 }, (_, k) => entry(`/m${k}`));
