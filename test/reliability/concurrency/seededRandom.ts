@@ -1,4 +1,6 @@
-/** A small seeded PRNG (mulberry32): the same seed gives the same run. */
+import { mulberry32 } from '../mulberry32';
+
+/** Seeded choices: the same seed gives the same run. */
 export interface SeededRandom {
   readonly seed: number;
   /** Uniform in [0, 1). */
@@ -14,14 +16,7 @@ export interface SeededRandom {
 }
 
 export function seededRandom(seed: number): SeededRandom {
-  let a = seed >>> 0;
-  const next = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
   const int = (n: number): number => Math.floor(next() * n);
   return {
     seed: seed >>> 0,

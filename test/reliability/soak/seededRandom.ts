@@ -1,21 +1,15 @@
+import { mulberry32 } from '../mulberry32';
+
 /**
- * A small seeded generator (mulberry32), so that a failing soak run can be replayed with the
+ * A small seeded generator, so that a failing soak run can be replayed with the
  * same sequence of operations by setting SOAK_SEED.
  */
 export class SeededRandom {
-  private state: number;
+  /** A float in [0, 1). */
+  readonly next: () => number;
 
   constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-
-  /** A float in [0, 1). */
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    this.next = mulberry32(seed);
   }
 
   /** A whole number in [min, max]. */
