@@ -7,11 +7,11 @@ import { StorageWatch } from './storageWatch';
 import type { Clock } from './clock';
 import { uniqueIssues, type HealthIssue } from './healthIssue';
 import { applyProbeResult } from './applyProbeResult';
-import type { MountHealth, MountState } from './mountHealth';
+import { newMountHealth, type MountHealth, type MountState } from './mountHealth';
 import type { MountRegistration } from './mountRegistration';
 import type { NodeHealthView, StorageIssue } from './nodeHealthView';
 import { mountTableProblem, probeBatch, probeOne, type TimedProbe } from './probeMount';
-import { nextDueTime, selectDue } from './probePlan';
+import { canBatch, nextDueTime, selectDue } from './probePlan';
 
 export interface HealthMonitorOptions {
   pool: FileRunner;
@@ -38,8 +38,6 @@ export interface MonitorObserver {
 
 /** Most mounts in one probe batch. */
 const maxBatch = 128;
-/** A mount whose last probe took this long (ms) is probed on its own. */
-const slowProbeMs = 50;
 
 /**
  * Checks every registered mount with real I/O on a schedule: each mount once per interval,
@@ -92,23 +90,8 @@ export class HealthMonitor implements NodeHealthView {
       old.reg = reg;
       return;
     }
-    this.mounts.set(reg.path, {
-      reg,
-      state: 'unknown',
-      issues: [],
-      lastCheckTime: 0,
-      responseTimeMs: 0,
-      errorCount: 0,
-      consecutiveErrors: 0,
-      consecutiveSuccesses: 0,
-      lastError: '',
-      since: now,
-      statfs: undefined,
-      // The first check comes soon; later ones are spread over the interval.
-      nextDueAt: now + Math.floor(this.o.clock.random() * Math.min(this.o.intervalMs, 2000)),
-      inFlight: false,
-      stuck: false,
-    });
+    // The first check comes soon; later ones are spread over the interval.
+    this.mounts.set(reg.path, newMountHealth(reg, now, now + Math.floor(this.o.clock.random() * Math.min(this.o.intervalMs, 2000))));
     this.earliestDue = 0;
     // The new mount is not in a table read before it was made.
     this.table.invalidate();
@@ -262,7 +245,7 @@ export class HealthMonitor implements NodeHealthView {
     const now = this.o.clock.now();
     if (now < this.earliestDue) return;
     const windowMs = this.batchWindowMs;
-    const { single, moreSingles, batchable, earliest } = selectDue(this.mounts.values(), now, windowMs, (m) => this.canBatch(m), free);
+    const { single, moreSingles, batchable, earliest } = selectDue(this.mounts.values(), now, windowMs, (m) => canBatch(m, this.o.faults?.probeDelayMs(m.reg.volumeId) ?? 0), free);
     const schedule = (m: MountHealth, period: number): void => {
       m.nextDueAt = nextDueTime(m, now, period, () => this.o.clock.random(), this.tickMs);
     };
@@ -293,16 +276,6 @@ export class HealthMonitor implements NodeHealthView {
     }, Math.max(0, due - this.o.clock.now()));
     timer.unref();
     this.wake = { at: due, timer };
-  }
-
-  /**
-   * Healthy and fast, or never checked yet (so that the first round after a start with many
-   * mounts goes in batches too; a hung one makes its batch overstay, and then each is probed on
-   * its own), and no injected latency (which must act on a single probe's deadline).
-   */
-  private canBatch(m: MountHealth): boolean {
-    const known = m.state === 'healthy' || (m.state === 'unknown' && m.lastCheckTime === 0);
-    return known && m.responseTimeMs < slowProbeMs && !(this.o.faults && this.o.faults.probeDelayMs(m.reg.volumeId) > 0);
   }
 
   private record(m: MountHealth, r: ProbeResult, seconds: number): HealthIssue | undefined {

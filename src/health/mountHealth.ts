@@ -27,6 +27,26 @@ export interface MountHealth {
 }
 
 /** The JSON shape of a mount in /healthz/mounts. */
+/** The record of a mount just registered: unknown until its first check at `firstDueAt`. */
+export function newMountHealth(reg: MountHealth['reg'], now: number, firstDueAt: number): MountHealth {
+  return {
+    reg,
+    state: 'unknown',
+    issues: [],
+    lastCheckTime: 0,
+    responseTimeMs: 0,
+    errorCount: 0,
+    consecutiveErrors: 0,
+    consecutiveSuccesses: 0,
+    lastError: '',
+    since: now,
+    statfs: undefined,
+    nextDueAt: firstDueAt,
+    inFlight: false,
+    stuck: false,
+  };
+}
+
 export interface MountHealthReport {
   volumeId: string;
   kind: 'staging' | 'publish';

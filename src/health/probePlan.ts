@@ -11,6 +11,20 @@ export interface DuePlan {
   earliest: number;
 }
 
+/** A mount whose last probe took this long (ms) is probed on its own. */
+const slowProbeMs = 50;
+
+/**
+ * Whether a mount may go in a batch: healthy and fast, or never checked yet (so that the first
+ * round after a start with many mounts goes in batches too; a hung one makes its batch overstay,
+ * and then each is probed on its own), and no injected latency (which must act on a single
+ * probe's deadline).
+ */
+export function canBatch(m: MountHealth, injectedDelayMs: number): boolean {
+  const known = m.state === 'healthy' || (m.state === 'unknown' && m.lastCheckTime === 0);
+  return known && m.responseTimeMs < slowProbeMs && injectedDelayMs <= 0;
+}
+
 /** The `k` mounts due earliest, in due order, without sorting them all (k is small, the list may not be). */
 function earliestK(list: MountHealth[], k: number): MountHealth[] {
   if (list.length <= k) return list.sort((a, b) => a.nextDueAt - b.nextDueAt);
