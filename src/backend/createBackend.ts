@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config';
 import type { Backend } from './backend';
-import type { FsHelperPool } from './fsHelperPool';
-import type { Mounter } from './mounter';
+import type { FsHelperPool } from '../isolation/fsHelperPool';
+import type { Mounter } from '../mount/mounter';
 import { createLocalBackend } from './localBackend';
 import { createNfsBackend } from './nfsBackend';
 

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { shareStorageCheck } from '../health/shareStorageCheck';
 import { localSourceResolver } from '../node/volumeSourceResolver';
 import type { Backend } from './backend';
-import type { FsHelperPool } from './fsHelperPool';
+import type { FsHelperPool } from '../isolation/fsHelperPool';
 import { ShareStore } from './shareStore';
 
 /** The embedded default: the share is a local directory; nodes bind-mount volume directories. */

@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
 import { unavailable } from '../grpc/csiError';
-import type { FsHelperPool } from './fsHelperPool';
-import { IsolationTimeoutError } from './isolationErrors';
-import type { MountEntry } from './mountTable';
-import type { Mounter } from './mounter';
+import type { FsHelperPool } from '../isolation/fsHelperPool';
+import { IsolationTimeoutError } from '../isolation/isolationErrors';
+import type { MountEntry } from '../mount/mountTable';
+import type { Mounter } from '../mount/mounter';
 import type { VolumeSource } from './records';
 
 export interface NfsShareMountOptions {

@@ -1,9 +1,9 @@
 import * as path from 'node:path';
 import type { Logger } from 'pino';
-import type { FsHelperPool } from './fsHelperPool';
-import { IsolatedFsError } from './isolationErrors';
+import type { FsHelperPool } from '../isolation/fsHelperPool';
+import { IsolatedFsError } from '../isolation/isolationErrors';
 import type { SnapshotRecord, ShareCapacity, VolumeInspection, VolumeRecord } from './records';
-import { CommandFailedError, runChecked, type CommandRunner, runCommand } from './runCommand';
+import { CommandFailedError, runChecked, type CommandRunner, runCommand } from '../mount/runCommand';
 
 export interface ShareStoreOptions {
   pool: FsHelperPool;

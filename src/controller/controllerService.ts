@@ -3,7 +3,7 @@ import type { ShareStore } from '../backend/shareStore';
 import type { VolumeRecord } from '../backend/records';
 import { checkIdentifier } from '../backend/ids';
 import { status } from '@grpc/grpc-js';
-import { HelpersExhaustedError, IsolatedFsError, IsolationTimeoutError } from '../backend/isolationErrors';
+import { HelpersExhaustedError, IsolatedFsError, IsolationTimeoutError } from '../isolation/isolationErrors';
 import { CsiError, failedPrecondition, invalidArgument, notFound, outOfRange, unimplemented } from '../grpc/csiError';
 import type { ControllerHandlers } from '../grpc/csiTypes';
 import type { AsyncService } from '../grpc/unary';

@@ -1,7 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import { CsiError } from './csiError';
-import { HelpersExhaustedError, IsolatedFsError, IsolationTimeoutError } from '../backend/isolationErrors';
-import { CommandFailedError, CommandTimeoutError } from '../backend/runCommand';
+import { HelpersExhaustedError, IsolatedFsError, IsolationTimeoutError } from '../isolation/isolationErrors';
+import { CommandFailedError, CommandTimeoutError } from '../mount/runCommand';
 import { InjectedFaultError } from '../health/faultInjector';
 
 /** The status a client sees for an error; `unexpected` marks our own bugs. */

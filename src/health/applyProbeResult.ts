@@ -1,4 +1,4 @@
-import type { ProbeResult } from '../backend/fsOps';
+import type { ProbeResult } from '../isolation/fsOps';
 import { issueFromErrorCode, type HealthIssue } from './healthIssue';
 import type { MountHealth, MountState } from './mountHealth';
 

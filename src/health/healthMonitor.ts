@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
-import type { FileRunner } from '../backend/fsHelperPool';
-import type { ProbeResult, StatfsResult } from '../backend/fsOps';
-import type { MountTableReader } from '../backend/mountTable';
+import type { FileRunner } from '../isolation/fsHelperPool';
+import type { ProbeResult, StatfsResult } from '../isolation/fsOps';
+import type { MountTableReader } from '../mount/mountTable';
 import { MountTableCache } from './mountTableCache';
 import { StorageWatch } from './storageWatch';
 import type { Clock } from './clock';

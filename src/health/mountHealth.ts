@@ -1,4 +1,4 @@
-import type { StatfsResult } from '../backend/fsOps';
+import type { StatfsResult } from '../isolation/fsOps';
 import type { HealthIssue } from './healthIssue';
 import type { MountRegistration } from './mountRegistration';
 

@@ -1,4 +1,4 @@
-import type { MountEntry, MountTableReader } from '../backend/mountTable';
+import type { MountEntry, MountTableReader } from '../mount/mountTable';
 import type { Clock } from './clock';
 
 /**

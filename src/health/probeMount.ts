@@ -1,7 +1,7 @@
-import type { FileRunner } from '../backend/fsHelperPool';
-import type { ProbeResult } from '../backend/fsOps';
-import { IsolationTimeoutError } from '../backend/isolationErrors';
-import type { MountEntry } from '../backend/mountTable';
+import type { FileRunner } from '../isolation/fsHelperPool';
+import type { ProbeResult } from '../isolation/fsOps';
+import { IsolationTimeoutError } from '../isolation/isolationErrors';
+import type { MountEntry } from '../mount/mountTable';
 import type { MountRegistration } from './mountRegistration';
 
 /** Where probes keep their scratch files inside a mount. */

@@ -1,5 +1,5 @@
-import type { FsHelperPool } from '../backend/fsHelperPool';
-import { IsolatedFsError, IsolationTimeoutError } from '../backend/isolationErrors';
+import type { FsHelperPool } from '../isolation/fsHelperPool';
+import { IsolatedFsError, IsolationTimeoutError } from '../isolation/isolationErrors';
 import type { StorageIssue } from './nodeHealthView';
 
 /**

@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
-import type { FsHelperPool } from '../backend/fsHelperPool';
-import type { Mounter } from '../backend/mounter';
-import type { MountEntry } from '../backend/mountTable';
-import { IsolatedFsError } from '../backend/isolationErrors';
+import type { FsHelperPool } from '../isolation/fsHelperPool';
+import type { Mounter } from '../mount/mounter';
+import type { MountEntry } from '../mount/mountTable';
+import { IsolatedFsError } from '../isolation/isolationErrors';
 import type { VolumeSource } from '../backend/records';
 import { alreadyExists, failedPrecondition, notFound } from '../grpc/csiError';
 import type { MountRegistration } from '../health/mountRegistration';

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
-import { IsolatedFsError } from '../backend/isolationErrors';
-import type { MountEntry } from '../backend/mountTable';
+import { IsolatedFsError } from '../isolation/isolationErrors';
+import type { MountEntry } from '../mount/mountTable';
 import { invalidArgument } from '../grpc/csiError';
 import { requireAbsolutePath } from '../grpc/validateCommon';
 

@@ -1,8 +1,8 @@
 import * as path from 'node:path';
 import type { Logger } from 'pino';
 import type { HealthApi } from '../config';
-import type { FsHelperPool } from '../backend/fsHelperPool';
-import { findMount, type MountEntry } from '../backend/mountTable';
+import type { FsHelperPool } from '../isolation/fsHelperPool';
+import { findMount, type MountEntry } from '../mount/mountTable';
 import { checkIdentifier } from '../backend/ids';
 import { checkNodeVolumeId, EfsHandleError } from '../backend/efsVolumeHandle';
 import { failedPrecondition, invalidArgument, notFound } from '../grpc/csiError';

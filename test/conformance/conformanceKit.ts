@@ -1,6 +1,6 @@
 import { lstatSync, readdirSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
-import { readMountTable } from '../../src/backend/mountTable';
+import { readMountTable } from '../../src/mount/mountTable';
 import type { VolumeCapability } from '../../src/gen/csi/v1/VolumeCapability';
 import type { CreateVolumeRequest } from '../../src/gen/csi/v1/CreateVolumeRequest';
 import type { CsiClient } from '../helpers/csiClient';

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { existsSync, mkdirSync, rmdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { findMount, readMountTable } from '../../src/backend/mountTable';
+import { findMount, readMountTable } from '../../src/mount/mountTable';
 import { startDriverProcess, type DriverProcess } from '../helpers/driverProcess';
 import { expectCode, grpc } from '../helpers/csiClient';
 import { GiB, mountCap, volumeRequest, stopAndClean } from './conformanceKit';

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { findMount, readMountTable } from '../../src/backend/mountTable';
+import { findMount, readMountTable } from '../../src/mount/mountTable';
 import type { NodeGetVolumeStatsResponse__Output } from '../../src/gen/csi/v1/NodeGetVolumeStatsResponse';
 import { startDriverProcess, type DriverProcess } from '../helpers/driverProcess';
 import { expectCode, grpc } from '../helpers/csiClient';

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { findMount, readMountTable } from '../../src/backend/mountTable';
+import { findMount, readMountTable } from '../../src/mount/mountTable';
 import { driverDirs, startDriverProcess, type DriverDirs, type DriverProcess } from '../helpers/driverProcess';
 import { expectCode, grpc } from '../helpers/csiClient';
 import { GiB, createVolume, listAllVolumeIds, mountCap, mountsUnder, stopAndClean } from './conformanceKit';

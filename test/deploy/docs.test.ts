@@ -35,7 +35,7 @@ describe('operator documentation (docs/)', () => {
   });
 
   it('documents every metric the driver registers', () => {
-    const source = read('src/health/driverMetrics.ts');
+    const source = read('src/metrics/driverMetrics.ts');
     const names = [...source.matchAll(/name: '(csi_driver_[a-z0-9_]+)'/g)].map((m) => m[1] as string);
     assert.ok(names.length >= 13, names.join(' '));
     const doc = read('docs/metrics.md');

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
-import { findMount, readMountTable } from '../../src/backend/mountTable';
+import { findMount, readMountTable } from '../../src/mount/mountTable';
 import { connectCsi, type CsiClient } from '../helpers/csiClient';
 import { driverBin } from '../helpers/driverProcess';
 

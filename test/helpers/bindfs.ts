@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { readMountTable, findMount } from '../../src/backend/mountTable';
+import { readMountTable, findMount } from '../../src/mount/mountTable';
 
 /** A bindfs FUSE mount whose daemon we hold: SIGSTOP hangs the mount like a frozen NFS server, SIGKILL breaks it (ENOTCONN). */
 export interface BindfsMount {

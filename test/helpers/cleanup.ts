@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { readMountTable } from '../../src/backend/mountTable';
+import { readMountTable } from '../../src/mount/mountTable';
 import type { DriverProcess } from './driverProcess';
 
 /** The mount points in the kernel's mount table, sorted (duplicates kept: stacked mounts count). */

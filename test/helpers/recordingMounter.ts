@@ -1,5 +1,5 @@
-import type { MountEntry } from '../../src/backend/mountTable';
-import type { Mounter } from '../../src/backend/mounter';
+import type { MountEntry } from '../../src/mount/mountTable';
+import type { Mounter } from '../../src/mount/mounter';
 
 /** A mounter that keeps its own mount table and records the mount commands it was asked for. */
 export class RecordingMounter implements Mounter {

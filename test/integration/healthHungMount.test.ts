@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { readMountTable, findMount } from '../../src/backend/mountTable';
+import { readMountTable, findMount } from '../../src/mount/mountTable';
 import { stopAndClean } from '../helpers/cleanup';
 import { startDriverProcess, type DriverProcess } from '../helpers/driverProcess';
 import { getJson, waitFor } from '../helpers/bindfs';

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { readMountTable, findMount } from '../../src/backend/mountTable';
+import { readMountTable, findMount } from '../../src/mount/mountTable';
 import { stopAndClean } from '../helpers/cleanup';
 import { startDriverProcess, type DriverProcess } from '../helpers/driverProcess';
 import { expectCode, grpc } from '../helpers/csiClient';

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { readMountTable, type MountEntry } from '../../../src/backend/mountTable';
+import { readMountTable, type MountEntry } from '../../../src/mount/mountTable';
 import type { SnapshotRecord, VolumeRecord } from '../../../src/backend/records';
 import type { MountRegistration } from '../../../src/health/mountRegistration';
 

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { readMountTable, type MountEntry } from '../../../src/backend/mountTable';
+import { readMountTable, type MountEntry } from '../../../src/mount/mountTable';
 import { listTree } from '../../conformance/conformanceKit';
 import type { FuzzWorld } from './fuzzWorld';
 import { isRunOutsidePath, isWithin } from './pathSafety';

@@ -1,6 +1,6 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { findMount, readMountTable } from '../../../src/backend/mountTable';
+import { findMount, readMountTable } from '../../../src/mount/mountTable';
 import type { CsiClient } from '../../helpers/csiClient';
 import { mountCap } from '../../helpers/publish';
 import { callDeadlineMs, retryTransient } from './retryTransient';

@@ -1,8 +1,8 @@
 import { strict as assert } from 'node:assert';
 import pino from 'pino';
 import { RecordingMounter } from '../../helpers/recordingMounter';
-import type { FsHelperPool } from '../../../src/backend/fsHelperPool';
-import type { FsRequest } from '../../../src/backend/fsOps';
+import type { FsHelperPool } from '../../../src/isolation/fsHelperPool';
+import type { FsRequest } from '../../../src/isolation/fsOps';
 import { createNfsBackend, shareWorkDir } from '../../../src/backend/nfsBackend';
 import type { ServerPing } from '../../../src/backend/nfsServerPing';
 import type { DriverMode } from '../../../src/config';

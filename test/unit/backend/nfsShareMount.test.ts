@@ -1,9 +1,9 @@
 import { strict as assert } from 'node:assert';
 import pino from 'pino';
 import { RecordingMounter } from '../../helpers/recordingMounter';
-import type { FsHelperPool } from '../../../src/backend/fsHelperPool';
-import type { FsRequest } from '../../../src/backend/fsOps';
-import { IsolationTimeoutError } from '../../../src/backend/isolationErrors';
+import type { FsHelperPool } from '../../../src/isolation/fsHelperPool';
+import type { FsRequest } from '../../../src/isolation/fsOps';
+import { IsolationTimeoutError } from '../../../src/isolation/isolationErrors';
 import { NfsShareMount } from '../../../src/backend/nfsShareMount';
 import { CsiError } from '../../../src/grpc/csiError';
 

@@ -1,8 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { status } from '@grpc/grpc-js';
-import { SystemMounter } from '../../../src/backend/mounter';
+import { SystemMounter } from '../../../src/mount/mounter';
 import { NfsMountPlanner, type NfsMountSettings } from '../../../src/backend/nfsMountPlan';
-import type { CommandRunner } from '../../../src/backend/runCommand';
+import type { CommandRunner } from '../../../src/mount/runCommand';
 import type { VolumeSource } from '../../../src/backend/records';
 import { CsiError } from '../../../src/grpc/csiError';
 import { nfsSourceResolver } from '../../../src/node/volumeSourceResolver';

@@ -1,9 +1,9 @@
 import { strict as assert } from 'node:assert';
-import type { FsHelperPool } from '../../../src/backend/fsHelperPool';
-import type { FsRequest } from '../../../src/backend/fsOps';
-import { IsolatedFsError, IsolationTimeoutError } from '../../../src/backend/isolationErrors';
+import type { FsHelperPool } from '../../../src/isolation/fsHelperPool';
+import type { FsRequest } from '../../../src/isolation/fsOps';
+import { IsolatedFsError, IsolationTimeoutError } from '../../../src/isolation/isolationErrors';
 import { ServerPingError, type ServerPing } from '../../../src/backend/nfsServerPing';
-import { nfsStorageCheck, type CheckedShareRoot } from '../../../src/health/nfsStorageCheck';
+import { nfsStorageCheck, type CheckedShareRoot } from '../../../src/backend/nfsStorageCheck';
 
 const statfs = { bsize: 4096, blocks: 1000, bfree: 500, bavail: 500, files: 100, ffree: 50 };
 

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import pino from 'pino';
-import { IsolatedFsError } from '../../../src/backend/isolationErrors';
+import { IsolatedFsError } from '../../../src/isolation/isolationErrors';
 import type { ShareStore } from '../../../src/backend/shareStore';
 import type { ControllerHealth } from '../../../src/controller/controllerHealth';
 import { createControllerService } from '../../../src/controller/controllerService';

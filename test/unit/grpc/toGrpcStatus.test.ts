@@ -2,8 +2,8 @@ import { strict as assert } from 'node:assert';
 import { status } from '@grpc/grpc-js';
 import { toGrpcStatus } from '../../../src/grpc/toGrpcStatus';
 import { CsiError, notFound } from '../../../src/grpc/csiError';
-import { HelpersExhaustedError, IsolatedFsError, IsolationTimeoutError } from '../../../src/backend/isolationErrors';
-import { CommandFailedError, CommandTimeoutError } from '../../../src/backend/runCommand';
+import { HelpersExhaustedError, IsolatedFsError, IsolationTimeoutError } from '../../../src/isolation/isolationErrors';
+import { CommandFailedError, CommandTimeoutError } from '../../../src/mount/runCommand';
 
 describe('toGrpcStatus', () => {
   it('keeps the code and message of a CsiError', () => {

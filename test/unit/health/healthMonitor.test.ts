@@ -1,9 +1,9 @@
 import { strict as assert } from 'node:assert';
 import pino from 'pino';
-import type { FileRunner } from '../../../src/backend/fsHelperPool';
-import type { FsRequest, ProbeResult } from '../../../src/backend/fsOps';
-import { IsolationTimeoutError } from '../../../src/backend/isolationErrors';
-import type { MountEntry } from '../../../src/backend/mountTable';
+import type { FileRunner } from '../../../src/isolation/fsHelperPool';
+import type { FsRequest, ProbeResult } from '../../../src/isolation/fsOps';
+import { IsolationTimeoutError } from '../../../src/isolation/isolationErrors';
+import type { MountEntry } from '../../../src/mount/mountTable';
 import { HealthMonitor } from '../../../src/health/healthMonitor';
 import type { MountRegistration } from '../../../src/health/mountRegistration';
 

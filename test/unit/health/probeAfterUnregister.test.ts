@@ -1,8 +1,8 @@
 import { strict as assert } from 'node:assert';
 import pino from 'pino';
-import type { FileRunner } from '../../../src/backend/fsHelperPool';
-import type { FsRequest, ProbeResult } from '../../../src/backend/fsOps';
-import type { MountEntry } from '../../../src/backend/mountTable';
+import type { FileRunner } from '../../../src/isolation/fsHelperPool';
+import type { FsRequest, ProbeResult } from '../../../src/isolation/fsOps';
+import type { MountEntry } from '../../../src/mount/mountTable';
 import { HealthMonitor } from '../../../src/health/healthMonitor';
 
 const entry = (p: string): MountEntry => ({ mountId: 1, parentId: 0, device: '0:1', root: '/', mountPoint: p, options: [], fsType: 'tmpfs', source: 'dev', superOptions: [] });

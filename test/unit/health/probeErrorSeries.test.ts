@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { DriverMetrics } from '../../../src/health/driverMetrics';
+import { DriverMetrics } from '../../../src/metrics/driverMetrics';
 import type { MountHealth } from '../../../src/health/mountHealth';
 
 function mount(volumeId: string, path: string): MountHealth {

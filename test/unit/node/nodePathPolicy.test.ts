@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
-import { IsolatedFsError } from '../../../src/backend/isolationErrors';
-import type { MountEntry } from '../../../src/backend/mountTable';
+import { IsolatedFsError } from '../../../src/isolation/isolationErrors';
+import type { MountEntry } from '../../../src/mount/mountTable';
 import { CsiError } from '../../../src/grpc/csiError';
 import { callerPathErrors, isVolumeMount, mountOverlap, requireRealPath } from '../../../src/node/nodePathPolicy';
 

@@ -1,8 +1,8 @@
 import { strict as assert } from 'node:assert';
 import * as sinon from 'sinon';
-import { SystemMounter, type MountOperation } from '../../../src/backend/mounter';
-import type { MountEntry } from '../../../src/backend/mountTable';
-import { CommandFailedError, CommandTimeoutError, type CommandResult, type CommandRunner, type RunOptions } from '../../../src/backend/runCommand';
+import { SystemMounter, type MountOperation } from '../../../src/mount/mounter';
+import type { MountEntry } from '../../../src/mount/mountTable';
+import { CommandFailedError, CommandTimeoutError, type CommandResult, type CommandRunner, type RunOptions } from '../../../src/mount/runCommand';
 
 const target = '/var/lib/kubelet/pods/p1/volumes/mount';
 

@@ -3,9 +3,9 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { FsHelperPool } from '../../../src/backend/fsHelperPool';
-import { HelperProcessPool } from '../../../src/backend/helperProcessPool';
-import { HelpersExhaustedError, IsolatedFsError, IsolationTimeoutError } from '../../../src/backend/isolationErrors';
+import { FsHelperPool } from '../../../src/isolation/fsHelperPool';
+import { HelperProcessPool } from '../../../src/isolation/helperProcessPool';
+import { HelpersExhaustedError, IsolatedFsError, IsolationTimeoutError } from '../../../src/isolation/isolationErrors';
 
 /** A helper that takes requests and never answers, like one stuck on a dead server; it ignores SIGTERM. */
 const silentHelper = () =>

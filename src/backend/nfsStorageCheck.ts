@@ -1,7 +1,7 @@
-import type { FsHelperPool } from '../backend/fsHelperPool';
-import { pingServer, type PingKind, type ServerPing } from '../backend/nfsServerPing';
-import type { StorageIssue } from './nodeHealthView';
-import { shareStorageCheck } from './shareStorageCheck';
+import type { FsHelperPool } from '../isolation/fsHelperPool';
+import { pingServer, type PingKind, type ServerPing } from './nfsServerPing';
+import type { StorageIssue } from '../health/nodeHealthView';
+import { shareStorageCheck } from '../health/shareStorageCheck';
 
 /** The controller's work mount, as the check needs it. */
 export interface CheckedShareRoot {

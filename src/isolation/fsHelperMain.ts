@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { FsRequest, HelperReply, HelperRequest, ProbeResult, StatfsResult, StatResult } from './fsOps';
-import { parseMountInfo } from './mountTable';
+import { parseMountInfo } from '../mount/mountTable';
 
 function toStat(s: fs.Stats): StatResult {
   return {

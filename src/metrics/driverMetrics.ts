@@ -1,9 +1,9 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { status } from '@grpc/grpc-js';
 import * as grpc from '@grpc/grpc-js';
-import type { MountOperation } from '../backend/mounter';
-import type { HealthIssue } from './healthIssue';
-import type { MountHealth, MountState } from './mountHealth';
+import type { MountOperation } from '../mount/mounter';
+import type { HealthIssue } from '../health/healthIssue';
+import type { MountHealth, MountState } from '../health/mountHealth';
 
 /** What the metrics read at scrape time. */
 export interface MetricsSources {

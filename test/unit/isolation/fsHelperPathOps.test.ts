@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { FsHelperPool } from '../../../src/backend/fsHelperPool';
+import { FsHelperPool } from '../../../src/isolation/fsHelperPool';
 
 describe('file helpers: realpath and probes that require a mount', () => {
   let pool: FsHelperPool;

@@ -1,8 +1,8 @@
 import type * as http from 'node:http';
 import type { Logger } from 'pino';
 import { parseDuration } from '../duration';
-import type { FaultInjector, FaultOperation } from './faultInjector';
-import type { HealthStatus } from './healthIssue';
+import type { FaultInjector, FaultOperation } from '../health/faultInjector';
+import type { HealthStatus } from '../health/healthIssue';
 import { listen } from './healthHttpServer';
 
 class BadRequest extends Error {}

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { findMount, parseMountInfo, readMountTable } from '../../../src/backend/mountTable';
+import { findMount, parseMountInfo, readMountTable } from '../../../src/mount/mountTable';
 
 const sample = [
   '22 1 253:0 / / rw,relatime shared:1 - ext4 /dev/vda rw,errors=remount-ro',
