@@ -12,7 +12,7 @@ const silent = pino({ level: 'silent' });
 
 function monitorFor(pool: FsHelperPool, intervalMs: number): HealthMonitor {
   return new HealthMonitor({
-    pool,
+    isolation: pool,
     readTable: readMountTable,
     clock: systemClock,
     logger: silent,
@@ -80,8 +80,8 @@ export interface CpuResult {
 function sampleHelpers(pool: FsHelperPool): { stop(): { mean: number; max: number } } {
   const counts: number[] = [];
   const take = (): void => {
-    const s = pool.snapshot();
-    counts.push(s.busy + s.idle + s.stuck);
+    const { csi, probe } = pool.snapshot();
+    counts.push(csi.busy + csi.idle + csi.stuck + probe.busy + probe.idle + probe.stuck);
   };
   take();
   const timer = setInterval(take, 1000);

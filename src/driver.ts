@@ -19,6 +19,7 @@ import { DriverMetrics } from './metrics/driverMetrics';
 import { FaultInjector } from './health/faultInjector';
 import { startFaultApi } from './http/faultApi';
 import { HealthMonitor } from './health/healthMonitor';
+import { liveness } from './health/liveness';
 import { startHealthServer } from './http/healthHttpServer';
 import { toReport } from './health/mountHealth';
 import { createIdentityService } from './identity/identityService';
@@ -47,7 +48,7 @@ function portOf(s: http.Server | undefined): number | undefined {
 
 /** Builds every part from the Config, restores node state from the mount table, and starts serving. */
 export async function startDriver(cfg: Config, logger: Logger, clock: Clock = systemClock): Promise<RunningDriver> {
-  const pool = new FsHelperPool({ logger: logger.child({ component: 'fs-helpers' }), maxIdle: cfg.healthConcurrency + 2 });
+  const pool = new FsHelperPool({ logger: logger.child({ component: 'fs-helpers' }), probeHelpers: cfg.healthConcurrency });
   const faults = cfg.enableFaultInjection ? new FaultInjector(clock) : undefined;
   let metrics: DriverMetrics | undefined;
   const mounter = new SystemMounter({ logger, observe: (op, s, ok) => metrics?.observeMount(op, s, ok) });
@@ -61,7 +62,7 @@ export async function startDriver(cfg: Config, logger: Logger, clock: Clock = sy
   );
 
   const monitor = new HealthMonitor({
-    pool,
+    isolation: pool,
     readTable: readMountTable,
     clock,
     logger: logger.child({ component: 'health-monitor' }),
@@ -90,7 +91,10 @@ export async function startDriver(cfg: Config, logger: Logger, clock: Clock = sy
   metrics = new DriverMetrics({
     mounts: () => monitor.all(),
     issuesOf: (p) => monitor.issuesOf(p),
-    stuckHelpers: () => pool.snapshot().stuck,
+    stuckHelpers: () => {
+      const s = pool.snapshot();
+      return s.csi.stuck + s.probe.stuck;
+    },
     driverHealthy: () => ready().ok,
     storageReachable,
   });
@@ -107,7 +111,7 @@ export async function startDriver(cfg: Config, logger: Logger, clock: Clock = sy
           driverName: cfg.driverName,
           version: driverVersion,
           mode: cfg.mode,
-          ready: () => serverUp && backendReady && monitor.loopAlive().ok,
+          ready: () => serverUp && backendReady && monitor.loopAlive().ok && pool.status().ok,
         }),
         unaryDeps,
       ),
@@ -157,7 +161,7 @@ export async function startDriver(cfg: Config, logger: Logger, clock: Clock = sy
           cfg.healthPort,
           cfg.healthAddress,
           {
-            live: () => monitor.loopAlive(),
+            live: liveness(() => monitor.loopAlive(), () => pool.status()),
             ready,
             mounts: () => Object.fromEntries(monitor.all().map((m) => [m.reg.path, toReport(m, monitor.issuesOf(m.reg.path))])),
             metrics: () => metrics?.text() ?? Promise.resolve(''),

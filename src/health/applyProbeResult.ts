@@ -16,7 +16,9 @@ export interface Thresholds {
 export function classifyProbe(r: ProbeResult, readOnly: boolean): HealthIssue {
   const where = r.failedStep ? ` (${r.failedStep})` : '';
   const message = `${r.message ?? 'probe failed'}${where}`;
-  if (r.code === 'ENOTMOUNTED' || r.code === 'EWRONGSOURCE') return { status: 'INACCESSIBLE', reason: 'NotMounted', message };
+  if (r.code === 'ENOTMOUNTED' || r.code === 'EWRONGSOURCE' || r.code === 'EWRONGMOUNT') return { status: 'INACCESSIBLE', reason: 'NotMounted', message };
+  // Something in the volume took the place of the probe's own directory; it was moved aside.
+  if (r.code === 'ETAMPERED') return { status: 'DEGRADED', reason: 'ProbeDirectoryTampered', message };
   if ((r.code === 'ENOENT' && r.failedStep === 'stat') || r.code === 'ESOURCEDELETED') return { status: 'INACCESSIBLE', reason: 'VolumeNotFound', message };
   return issueFromErrorCode(r.code, message, !readOnly);
 }

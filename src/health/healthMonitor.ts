@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
-import type { FileRunner } from '../isolation/fsHelperPool';
 import type { ProbeResult, StatfsResult } from '../isolation/fsOps';
+import type { IsolatedFs } from '../isolation/isolatedFs';
+import { IsolationTimeoutError } from '../isolation/isolationErrors';
 import type { MountTableReader } from '../mount/mountTable';
 import { MountTableCache } from './mountTableCache';
 import { StorageWatch } from './storageWatch';
@@ -10,11 +11,11 @@ import { applyProbeResult } from './applyProbeResult';
 import { newMountHealth, type MountHealth, type MountState } from './mountHealth';
 import type { MountRegistration } from './mountRegistration';
 import type { NodeHealthView, StorageIssue } from './nodeHealthView';
-import { mountTableProblem, probeBatch, probeOne, type TimedProbe } from './probeMount';
-import { canBatch, nextDueTime, selectDue } from './probePlan';
+import { mountTableProblem, probeItemOf, timeoutResult } from './probeMount';
+import { isSuspect, nextDueTime, planRounds, roundWindowMs, type PlannedRound } from './probePlan';
 
 export interface HealthMonitorOptions {
-  pool: FileRunner;
+  isolation: Pick<IsolatedFs, 'probeRound'>;
   readTable: MountTableReader;
   clock: Clock;
   logger: Logger;
@@ -22,7 +23,10 @@ export interface HealthMonitorOptions {
   timeoutMs: number;
   failureThreshold: number;
   successThreshold: number;
+  /** Most probe rounds (each one helper process) running at once. */
   concurrency: number;
+  /** Most mounts in one round. */
+  maxRoundSize?: number;
   /** Checks the share as seen from this node; run once per interval. */
   checkStorage?: () => Promise<StorageIssue[]>;
   /** Issues and probe latency set through the fault-injection API. */
@@ -32,18 +36,20 @@ export interface HealthMonitorOptions {
 
 /** Told of every finished probe, for metrics. */
 export interface MonitorObserver {
-  probeDone(m: MountHealth, seconds: number, issue: HealthIssue | undefined): void;
-  stateChanged(m: MountHealth, from: MountState): void;
+  probeDone(m: Readonly<MountHealth>, seconds: number, issue: HealthIssue | undefined): void;
+  stateChanged(m: Readonly<MountHealth>, from: MountState): void;
 }
 
-/** Most mounts in one probe batch. */
-const maxBatch = 128;
+/** Reasons that say a mount's server is gone: its teardown escalates at once. */
+const deadReasons = new Set(['MountUnresponsive', 'TransportError', 'StaleFileHandle']);
 
 /**
- * Checks every registered mount with real I/O on a schedule: each mount once per interval,
- * spread by jitter, at most one probe per mount in flight, a bounded number overall, every
- * probe in a killable helper with a hard deadline. The results feed CSI (VolumeCondition and
- * v1.13 health), /healthz and metrics.
+ * Checks every registered mount with real I/O on a schedule: each mount once per interval, at
+ * most one probe per mount in flight. Probes go in rounds: one helper process probes a round's
+ * mounts all at once and hands back each answer as it comes, and the round's deadline marks
+ * every mount that did not answer unresponsive. So detection takes interval + timeout however
+ * many mounts hang together (a whole server), and the number of helpers stays bounded by
+ * `concurrency`. The results feed CSI (VolumeCondition and v1.13 health), /healthz and metrics.
  */
 export class HealthMonitor implements NodeHealthView {
   private readonly mounts = new Map<string, MountHealth>();
@@ -55,22 +61,23 @@ export class HealthMonitor implements NodeHealthView {
   private running = 0;
   private lastTickAt = 0;
   private broken: string | undefined;
+  private lastRoundFailure: string | undefined;
   private readonly storage: StorageWatch;
   private readonly table: MountTableCache;
   private readonly tickMs: number;
-  /** How far ahead batched mounts are probed, and the deadline of a batch. */
-  private readonly batchWindowMs: number;
+  private readonly windowMs: number;
+  private readonly maxRoundSize: number;
 
-  constructor(private readonly o: HealthMonitorOptions) {
-    this.tickMs = Math.max(50, Math.min(1000, Math.floor(o.intervalMs / 10)));
-    // A healthy batch answers in milliseconds; a second is a generous deadline for it.
-    this.batchWindowMs = Math.min(Math.floor(o.intervalMs / 10), Math.floor(o.timeoutMs / 2), 1000);
-    this.table = new MountTableCache(o.readTable, o.clock, Math.min(o.intervalMs, 10_000));
-    this.storage = new StorageWatch(o.checkStorage, o.clock, o.intervalMs);
+  constructor(private readonly opts: HealthMonitorOptions) {
+    this.tickMs = Math.max(50, Math.min(1000, Math.floor(opts.intervalMs / 10)));
+    this.windowMs = roundWindowMs(opts.intervalMs, opts.timeoutMs, opts.concurrency);
+    this.maxRoundSize = opts.maxRoundSize ?? 64;
+    this.table = new MountTableCache(opts.readTable, opts.clock, Math.min(opts.intervalMs, 10_000));
+    this.storage = new StorageWatch(opts.checkStorage, opts.clock, opts.intervalMs);
   }
 
   start(): void {
-    this.lastTickAt = this.o.clock.now();
+    this.lastTickAt = this.opts.clock.now();
     this.timer = setInterval(() => this.tick(), this.tickMs);
     this.timer.unref();
   }
@@ -84,35 +91,55 @@ export class HealthMonitor implements NodeHealthView {
   }
 
   register(reg: MountRegistration): void {
-    const now = this.o.clock.now();
+    const now = this.opts.clock.now();
     const old = this.mounts.get(reg.path);
     if (old && old.reg.volumeId === reg.volumeId) {
       old.reg = reg;
+      old.retiring = false;
       return;
     }
     // The first check comes soon; later ones are spread over the interval.
-    this.mounts.set(reg.path, newMountHealth(reg, now, now + Math.floor(this.o.clock.random() * Math.min(this.o.intervalMs, 2000))));
+    this.mounts.set(reg.path, newMountHealth(reg, now, now + Math.floor(this.opts.clock.random() * Math.min(this.intervalOf(reg), 2000))));
     this.earliestDue = 0;
     // The new mount is not in a table read before it was made.
     this.table.invalidate();
+  }
+
+  /**
+   * The mount is being taken down: no more probes, and what was known about it stays reported
+   * (a stats call during the unmount must not see a "healthy" volume with no data).
+   */
+  retire(path: string, retiring = true): void {
+    const m = this.mounts.get(path);
+    if (m) m.retiring = retiring;
+    if (!retiring) this.earliestDue = 0;
   }
 
   unregister(path: string): void {
     this.mounts.delete(path);
   }
 
-  get(path: string): MountHealth | undefined {
-    return this.mounts.get(path);
+  /** A copy of what is known of the mount at `path`. */
+  get(path: string): Readonly<MountHealth> | undefined {
+    const m = this.mounts.get(path);
+    return m ? { ...m, issues: [...m.issues] } : undefined;
   }
 
-  all(): MountHealth[] {
-    return [...this.mounts.values()];
+  /** Copies of every mount's record. */
+  all(): Array<Readonly<MountHealth>> {
+    return [...this.mounts.values()].map((m) => ({ ...m, issues: [...m.issues] }));
   }
 
   issuesOf(path: string): HealthIssue[] {
     const m = this.mounts.get(path);
     if (!m) return [];
-    return uniqueIssues([...(this.o.faults?.issuesFor(m.reg.volumeId) ?? []), ...m.issues]);
+    return uniqueIssues([...(this.opts.faults?.issuesFor(m.reg.volumeId) ?? []), ...m.issues]);
+  }
+
+  /** Whether the monitor knows the mount's server to be gone (hung, disconnected or stale). */
+  knownDead(path: string): boolean {
+    const m = this.mounts.get(path);
+    return m !== undefined && (m.stuck || m.issues.some((i) => deadReasons.has(i.reason)));
   }
 
   lastStatfs(path: string): StatfsResult | undefined {
@@ -126,9 +153,10 @@ export class HealthMonitor implements NodeHealthView {
 
   storageIssues(): StorageIssue[] {
     const out = [...this.storage.last()];
-    const sick = this.all().filter((m) => m.state === 'unhealthy');
-    if (sick.length > 0 && !out.some((s) => s.status === 'STORAGE_UNREACHABLE')) {
-      out.push({ status: 'STORAGE_DEGRADED', reason: 'MountsUnhealthy', message: `${sick.length} of ${this.mounts.size} mounts on this node are unhealthy` });
+    let sick = 0;
+    for (const m of this.mounts.values()) if (m.state === 'unhealthy') sick++;
+    if (sick > 0 && !out.some((s) => s.status === 'STORAGE_UNREACHABLE')) {
+      out.push({ status: 'STORAGE_DEGRADED', reason: 'MountsUnhealthy', message: `${sick} of ${this.mounts.size} mounts on this node are unhealthy` });
     }
     return out;
   }
@@ -136,133 +164,122 @@ export class HealthMonitor implements NodeHealthView {
   /** Lenient liveness: false only when the loop has stalled or broken. */
   loopAlive(): { ok: boolean; message: string } {
     if (this.broken) return { ok: false, message: `monitor loop failed: ${this.broken}` };
-    const late = this.o.clock.now() - this.lastTickAt;
+    const late = this.opts.clock.now() - this.lastTickAt;
     if (this.timer && late > Math.max(10 * this.tickMs, 10_000)) return { ok: false, message: `monitor loop has not ticked for ${late}ms` };
-    return { ok: true, message: 'monitor loop is ticking' };
+    return { ok: true, message: this.lastRoundFailure ? `monitor loop is ticking; last probe round failed: ${this.lastRoundFailure}` : 'monitor loop is ticking' };
   }
 
   /** Runs due probes now; the timer calls it, tests may too. */
   tick(): void {
     try {
-      this.lastTickAt = this.o.clock.now();
+      this.lastTickAt = this.opts.clock.now();
       this.storage.poll();
       this.pump();
       this.broken = undefined;
     } catch (err) {
       this.broken = (err as Error).message;
-      this.o.logger.error({ err }, 'health monitor tick failed');
+      this.opts.logger.error({ err }, 'health monitor tick failed');
     }
   }
 
-  /** Checks one mount now, on its own helper with the full timeout. */
-  async probe(m: MountHealth): Promise<void> {
-    if (m.inFlight) return;
-    m.inFlight = true;
+  private intervalOf(reg: MountRegistration): number {
+    return reg.intervalMs ?? this.opts.intervalMs;
+  }
+
+  private timeoutOf(reg: MountRegistration): number {
+    return reg.timeoutMs ?? this.opts.timeoutMs;
+  }
+
+  /** Starts due rounds while the lane has room; rounds that waited longest go first. */
+  private pump(): void {
+    if (this.stopped) return;
+    const now = this.opts.clock.now();
+    if (now < this.earliestDue || this.running >= this.opts.concurrency) return;
+    const delay = (m: MountHealth): number => this.opts.faults?.probeDelayMs(m.reg.volumeId) ?? 0;
+    const plan = planRounds(
+      this.mounts.values(),
+      now,
+      this.windowMs,
+      this.maxRoundSize,
+      (m) => this.timeoutOf(m.reg),
+      (m) => isSuspect(m, delay(m)),
+    );
+    let started = 0;
+    for (const round of plan.rounds) {
+      if (this.running >= this.opts.concurrency) break;
+      for (const m of round.mounts) m.nextDueAt = nextDueTime(m, now, this.intervalOf(m.reg), () => this.opts.clock.random(), this.tickMs);
+      void this.runRound(round, delay);
+      started++;
+    }
+    // Rounds left over wait for a free helper: pump again as soon as one is.
+    this.earliestDue = started < plan.rounds.length ? now : plan.earliest;
+    this.wakeAt(this.earliestDue);
+  }
+
+  /** One round: mount-table problems are settled here, the rest probed together in one helper. */
+  private async runRound(round: PlannedRound, delay: (m: MountHealth) => number): Promise<void> {
+    const mounts = round.mounts;
+    for (const m of mounts) m.inFlight = true;
     this.running++;
-    const started = this.o.clock.now();
-    let result: ProbeResult;
+    const startedAt = this.opts.clock.now();
+    const sent: MountHealth[] = [];
     let gone: Promise<void> = Promise.resolve();
     try {
-      result = mountTableProblem(m.reg, await this.table.get()) ?? (await (() => {
-        const run = probeOne(this.o.pool, m.reg, this.o.faults?.probeDelayMs(m.reg.volumeId) ?? 0, this.o.timeoutMs);
-        gone = run.gone;
-        return run.done;
-      })());
-    } catch (err) {
-      result = { ok: false, code: 'EUNKNOWN', message: (err as Error).message };
-    } finally {
-      this.running--;
-    }
-    this.finishProbe(m, result, this.o.clock.now() - started);
-    m.stuck = result.code === 'ETIMEDOUT';
-    // No new probe for this mount until the stuck helper is really gone.
-    void gone.then(() => this.release(m));
-  }
-
-  /**
-   * Probes healthy, fast mounts together in one helper round trip with a short deadline. If the
-   * batch overstays, each of its mounts is probed again on its own with the full timeout.
-   */
-  private async probeBatch(batch: MountHealth[], deadlineMs: number): Promise<void> {
-    for (const m of batch) m.inFlight = true;
-    this.running++;
-    let results: TimedProbe[] | undefined;
-    const ready: MountHealth[] = [];
-    try {
       const table = await this.table.get();
-      for (const m of batch) {
+      for (const m of mounts) {
         const problem = mountTableProblem(m.reg, table);
         if (problem) this.finishProbe(m, problem, 0);
-        else ready.push(m);
+        else sent.push(m);
       }
-      if (ready.length > 0) results = await probeBatch(this.o.pool, ready.map((m) => m.reg), deadlineMs);
+      if (sent.length > 0) {
+        const run = this.opts.isolation.probeRound(
+          sent.map((m) => probeItemOf(m.reg, delay(m), m.consecutiveErrors > 0 || m.stuck)),
+          round.timeoutMs,
+        );
+        gone = run.gone;
+        const { results, failure } = await run.done;
+        this.lastRoundFailure = failure && !(failure instanceof IsolationTimeoutError) ? failure.message : undefined;
+        const elapsed = this.opts.clock.now() - startedAt;
+        sent.forEach((m, i) => {
+          const r = results[i];
+          if (r) {
+            const { elapsedMs, ...result } = r;
+            this.finishProbe(m, result, elapsedMs);
+          } else if (failure instanceof IsolationTimeoutError) {
+            this.finishProbe(m, timeoutResult(round.timeoutMs), elapsed);
+            m.stuck = true;
+          } else {
+            // The isolation layer failed, not the storage: no verdict; try again soon.
+            m.nextDueAt = Math.min(m.nextDueAt, this.opts.clock.now() + this.tickMs);
+          }
+        });
+        if (failure && !(failure instanceof IsolationTimeoutError)) this.opts.logger.warn({ err: failure.message, mounts: sent.length }, 'probe round could not run');
+      }
     } catch (err) {
-      this.o.logger.warn({ err: (err as Error).message }, 'probe batch failed');
+      this.opts.logger.warn({ err: (err as Error).message }, 'probe round failed');
     } finally {
       this.running--;
     }
-    if (results) {
-      ready.forEach((m, i) => {
-        const r = results?.[i];
-        if (r) this.finishProbe(m, r.result, r.elapsedMs);
-      });
-    }
-    for (const m of batch) {
-      m.inFlight = false;
-      if (!results && ready.includes(m)) void this.probe(m);
-      else this.earliestDue = Math.min(this.earliestDue, m.nextDueAt);
-    }
+    // Mounts answered are free now; those that hung wait until their helper is really gone.
+    for (const m of mounts) if (!m.stuck) m.inFlight = false;
+    this.earliestDue = 0;
     this.pump();
+    void gone.then(() => {
+      for (const m of mounts) {
+        m.inFlight = false;
+        m.stuck = false;
+      }
+      this.earliestDue = 0;
+      this.pump();
+    });
   }
 
   private finishProbe(m: MountHealth, result: ProbeResult, elapsedMs: number): void {
-    // Unregistered while its probe ran (an unpublish takes the mount down under it): what the
-    // probe saw is that unpublish, not a fault, and no error to count or state to log.
-    if (this.mounts.get(m.reg.path) !== m) return;
+    // Unregistered or being taken down while its probe ran: what the probe saw is that
+    // unmount, not a fault: no error to count or state to log.
+    if (this.mounts.get(m.reg.path) !== m || m.retiring) return;
     const issue = this.record(m, result, elapsedMs / 1000);
-    this.o.observer?.probeDone(m, elapsedMs / 1000, issue);
-  }
-
-  private release(m: MountHealth): void {
-    m.inFlight = false;
-    m.stuck = false;
-    this.earliestDue = Math.min(this.earliestDue, m.nextDueAt);
-    this.pump();
-  }
-
-  /**
-   * Starts due probes while slots are free, longest-waiting first so that hung mounts cannot
-   * starve the others. Mounts that were healthy and fast last time go in batches, formed from
-   * those due within the next batch window; they are scheduled two windows early (one for the
-   * batch's own deadline, one for the hand-over to a single probe), so that a batch that
-   * overstays and the single probe after it still detect a fault within interval + timeout.
-   * Single probes come one window early too, to cover the hand-over to a helper.
-   */
-  private pump(): void {
-    if (this.stopped) return;
-    let free = this.o.concurrency - this.running;
-    if (free <= 0) return;
-    const now = this.o.clock.now();
-    if (now < this.earliestDue) return;
-    const windowMs = this.batchWindowMs;
-    const { single, moreSingles, batchable, earliest } = selectDue(this.mounts.values(), now, windowMs, (m) => canBatch(m, this.o.faults?.probeDelayMs(m.reg.volumeId) ?? 0), free);
-    const schedule = (m: MountHealth, period: number): void => {
-      m.nextDueAt = nextDueTime(m, now, period, () => this.o.clock.random(), this.tickMs);
-    };
-    while (free > 0 && batchable.length > 0) {
-      const batch = batchable.splice(0, maxBatch);
-      for (const m of batch) schedule(m, this.o.intervalMs - 2 * windowMs);
-      void this.probeBatch(batch, windowMs);
-      free--;
-    }
-    while (free > 0 && single.length > 0) {
-      const m = single.shift() as MountHealth;
-      schedule(m, this.o.intervalMs - windowMs);
-      void this.probe(m);
-      free--;
-    }
-    this.earliestDue = moreSingles || single.length > 0 || batchable.length > 0 ? now : earliest;
-    this.wakeAt(this.earliestDue);
+    this.opts.observer?.probeDone(m, elapsedMs / 1000, issue);
   }
 
   /** Wakes the scheduler exactly when the next mount is due, rather than at the next tick. */
@@ -273,18 +290,18 @@ export class HealthMonitor implements NodeHealthView {
     const timer = setTimeout(() => {
       this.wake = undefined;
       this.pump();
-    }, Math.max(0, due - this.o.clock.now()));
+    }, Math.max(0, due - this.opts.clock.now()));
     timer.unref();
     this.wake = { at: due, timer };
   }
 
   private record(m: MountHealth, r: ProbeResult, seconds: number): HealthIssue | undefined {
-    const { issue, from } = applyProbeResult(m, r, seconds * 1000, this.o.clock.now(), this.o);
+    const { issue, from } = applyProbeResult(m, r, seconds * 1000, this.opts.clock.now(), this.opts);
     if (from !== undefined) {
       if (from !== 'unknown' || m.state !== 'healthy') {
-        this.o.logger.info({ volumeId: m.reg.volumeId, path: m.reg.path, from, to: m.state, reasons: m.issues.map((i) => i.reason) }, 'mount health changed');
+        this.opts.logger.info({ volumeId: m.reg.volumeId, path: m.reg.path, from, to: m.state, reasons: m.issues.map((i) => i.reason) }, 'mount health changed');
       }
-      this.o.observer?.stateChanged(m, from);
+      this.opts.observer?.stateChanged(m, from);
     }
     return issue;
   }

@@ -24,9 +24,10 @@ export interface MountHealth {
   inFlight: boolean;
   /** The helper of the last probe was killed and has not exited yet. */
   stuck: boolean;
+  /** Being taken down: no new probes, and what was known stays reported until it is gone. */
+  retiring: boolean;
 }
 
-/** The JSON shape of a mount in /healthz/mounts. */
 /** The record of a mount just registered: unknown until its first check at `firstDueAt`. */
 export function newMountHealth(reg: MountHealth['reg'], now: number, firstDueAt: number): MountHealth {
   return {
@@ -44,9 +45,11 @@ export function newMountHealth(reg: MountHealth['reg'], now: number, firstDueAt:
     nextDueAt: firstDueAt,
     inFlight: false,
     stuck: false,
+    retiring: false,
   };
 }
 
+/** The JSON shape of a mount in /healthz/mounts. */
 export interface MountHealthReport {
   volumeId: string;
   kind: 'staging' | 'publish';

@@ -13,4 +13,7 @@ export interface MountRegistration {
   stagingPath?: string;
   /** For a staging mount: how it was made, so that a stale one can be made again. */
   source?: VolumeSource;
+  /** This volume's own health-check interval and timeout (ms), when its parameters set them. */
+  intervalMs?: number;
+  timeoutMs?: number;
 }

@@ -13,6 +13,10 @@ export interface StorageIssue {
 export interface NodeHealthView {
   register(reg: MountRegistration): void;
   unregister(path: string): void;
+  /** The mount is being taken down (or, with false, stays after all): stop probing it, keep reporting what was known. */
+  retire(path: string, retiring?: boolean): void;
+  /** Whether the mount's server is known to be gone (hung, disconnected, stale). */
+  knownDead(path: string): boolean;
   /** Current adverse conditions of the mount at `path` (empty: healthy or not checked yet). */
   issuesOf(path: string): HealthIssue[];
   /** The last good statfs of the mount at `path`. */

@@ -1,71 +1,78 @@
 import type { MountHealth } from './mountHealth';
 
-/** The mounts to check now: single probes, and batch candidates in due order. */
-export interface DuePlan {
-  /** At most the number asked for, longest-waiting first. */
-  single: MountHealth[];
-  /** Single probes due now beyond those returned. */
-  moreSingles: boolean;
-  batchable: MountHealth[];
-  /** When the next mount not chosen now is due (Infinity: none). */
+/** A mount whose last probe took this long (ms) is probed with the suspects. */
+const slowProbeMs = 500;
+
+/**
+ * Mounts that answered well last time are probed apart from those that did not (or were slow,
+ * or carry injected latency): a hung mount makes its round wait out the deadline and costs its
+ * helper, and it should not take healthy mounts' rounds down with it.
+ */
+export function isSuspect(m: MountHealth, injectedDelayMs: number): boolean {
+  if (injectedDelayMs > 0 || m.stuck) return true;
+  if (m.lastCheckTime === 0) return false;
+  return m.state !== 'healthy' || m.responseTimeMs >= slowProbeMs;
+}
+
+/** One probe round to start: mounts of one kind and one timeout, at most the round size. */
+export interface PlannedRound {
+  mounts: MountHealth[];
+  timeoutMs: number;
+  /** The earliest due time among its mounts: rounds that waited longest start first. */
+  dueAt: number;
+}
+
+export interface RoundPlan {
+  rounds: PlannedRound[];
+  /** When the next mount not taken now is due (Infinity: none). */
   earliest: number;
 }
 
-/** A mount whose last probe took this long (ms) is probed on its own. */
-const slowProbeMs = 50;
-
 /**
- * Whether a mount may go in a batch: healthy and fast, or never checked yet (so that the first
- * round after a start with many mounts goes in batches too; a hung one makes its batch overstay,
- * and then each is probed on its own), and no injected latency (which must act on a single
- * probe's deadline).
+ * Picks what to probe now. Nothing starts until some mount is due; then every mount due within
+ * the window goes along, so that mounts coming due one by one do not each cost a round, and a
+ * whole-server outage is probed in a few rounds, not one per mount. Mounts are grouped by
+ * suspicion and timeout, and split at `maxRoundSize`. Linear in the number of mounts.
  */
-export function canBatch(m: MountHealth, injectedDelayMs: number): boolean {
-  const known = m.state === 'healthy' || (m.state === 'unknown' && m.lastCheckTime === 0);
-  return known && m.responseTimeMs < slowProbeMs && injectedDelayMs <= 0;
-}
-
-/** The `k` mounts due earliest, in due order, without sorting them all (k is small, the list may not be). */
-function earliestK(list: MountHealth[], k: number): MountHealth[] {
-  if (list.length <= k) return list.sort((a, b) => a.nextDueAt - b.nextDueAt);
-  const out: MountHealth[] = [];
-  for (const m of list) {
-    if (out.length === k && m.nextDueAt >= out[k - 1]!.nextDueAt) continue;
-    let i = out.length;
-    while (i > 0 && out[i - 1]!.nextDueAt > m.nextDueAt) i--;
-    out.splice(i, 0, m);
-    if (out.length > k) out.pop();
-  }
-  return out;
-}
-
-/**
- * Picks what is due. Single probes are the mounts due now that cannot be batched, at most
- * `maxSingles` of them. A batch starts only when one of its mounts is due, and then takes along
- * the batchable mounts due within the window, so that no tiny batches form as mounts come due
- * one by one. Both lists are longest-waiting first. Called after every finished probe, so it
- * stays linear in the number of mounts.
- */
-export function selectDue(mounts: Iterable<MountHealth>, now: number, windowMs: number, canBatch: (m: MountHealth) => boolean, maxSingles = Infinity): DuePlan {
-  const dueSingles: MountHealth[] = [];
-  let batchable: MountHealth[] = [];
+export function planRounds(
+  mounts: Iterable<MountHealth>,
+  now: number,
+  windowMs: number,
+  maxRoundSize: number,
+  timeoutOf: (m: MountHealth) => number,
+  suspect: (m: MountHealth) => boolean,
+): RoundPlan {
+  const candidates: MountHealth[] = [];
+  let due = false;
   let earliest = Infinity;
-  let batchDue = false;
   for (const m of mounts) {
-    if (m.inFlight) continue;
-    if (canBatch(m) && m.nextDueAt <= now + windowMs) {
-      batchable.push(m);
-      if (m.nextDueAt <= now) batchDue = true;
-    } else if (m.nextDueAt <= now) dueSingles.push(m);
-    else earliest = Math.min(earliest, m.nextDueAt);
+    if (m.inFlight || m.retiring) continue;
+    if (m.nextDueAt <= now + windowMs) {
+      candidates.push(m);
+      if (m.nextDueAt <= now) due = true;
+    } else earliest = Math.min(earliest, m.nextDueAt);
   }
-  if (!batchDue) {
-    for (const m of batchable) earliest = Math.min(earliest, m.nextDueAt);
-    batchable = [];
+  if (!due) {
+    for (const m of candidates) earliest = Math.min(earliest, m.nextDueAt);
+    return { rounds: [], earliest };
   }
-  const single = earliestK(dueSingles, maxSingles);
-  batchable.sort((a, b) => a.nextDueAt - b.nextDueAt);
-  return { single, moreSingles: dueSingles.length > single.length, batchable, earliest };
+  const groups = new Map<string, MountHealth[]>();
+  for (const m of candidates) {
+    const key = `${suspect(m) ? 's' : 'h'}/${timeoutOf(m)}`;
+    const g = groups.get(key);
+    if (g) g.push(m);
+    else groups.set(key, [m]);
+  }
+  const rounds: PlannedRound[] = [];
+  for (const g of groups.values()) {
+    g.sort((a, b) => a.nextDueAt - b.nextDueAt);
+    for (let i = 0; i < g.length; i += maxRoundSize) {
+      const part = g.slice(i, i + maxRoundSize);
+      rounds.push({ mounts: part, timeoutMs: timeoutOf(part[0]!), dueAt: part[0]!.nextDueAt });
+    }
+  }
+  rounds.sort((a, b) => a.dueAt - b.dueAt);
+  return { rounds, earliest };
 }
 
 /**
@@ -78,4 +85,14 @@ export function nextDueTime(m: MountHealth, now: number, period: number, random:
   if (m.lastCheckTime === 0) return now + Math.max(minDelayMs, Math.floor(random() * period));
   const next = m.nextDueAt + period;
   return next > now ? next : now + period;
+}
+
+/**
+ * How far ahead of its due time a mount may join a round. Each round can hold a probe helper
+ * for a whole timeout, so rounds must start no more often than the lane can hold them:
+ * timeout / (concurrency - 1) keeps one helper free for the next round, whatever hangs.
+ */
+export function roundWindowMs(intervalMs: number, timeoutMs: number, concurrency: number): number {
+  const spread = Math.ceil(timeoutMs / Math.max(1, concurrency - 1));
+  return Math.max(50, Math.min(spread, Math.floor(intervalMs / 2)));
 }

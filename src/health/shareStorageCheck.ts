@@ -4,13 +4,13 @@ import type { StorageIssue } from './nodeHealthView';
 
 /**
  * Reachability of a share directory as this process sees it: a stat and a statfs in a helper
- * with a deadline. A timeout or transport error means unreachable; a nearly full share degraded.
+ * with a deadline, in the probe lane (a dead share must not take CSI helpers). A timeout or transport error means unreachable; a nearly full share degraded.
  */
 export function shareStorageCheck(pool: FsHelperPool, root: string, timeoutMs: number): () => Promise<StorageIssue[]> {
   return async () => {
     try {
-      await pool.run({ op: 'stat', path: root }, timeoutMs);
-      const s = await pool.run({ op: 'statfs', path: root }, timeoutMs);
+      await pool.run({ op: 'stat', path: root }, timeoutMs, 'probe');
+      const s = await pool.run({ op: 'statfs', path: root }, timeoutMs, 'probe');
       if (s.blocks > 0 && s.bavail <= s.blocks * 0.02) {
         return [{ status: 'STORAGE_DEGRADED', reason: 'NoSpace', message: `the share has ${s.bavail * s.bsize} of ${s.blocks * s.bsize} bytes free` }];
       }

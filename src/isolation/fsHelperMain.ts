@@ -1,27 +1,14 @@
 /**
  * Entry point of a file helper process. It runs one request at a time with synchronous calls:
- * if the storage hangs, only this process hangs, and the pool kills it.
+ * if the storage hangs, only this process hangs, and the pool kills it. A probe round is the
+ * exception: its probes run at once on this process's thread pool (see probeRunner).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { FsRequest, HelperReply, HelperRequest, ProbeResult, StatfsResult, StatResult } from './fsOps';
-import { parseMountInfo } from '../mount/mountTable';
-
-function toStat(s: fs.Stats): StatResult {
-  return {
-    isDirectory: s.isDirectory(),
-    isFile: s.isFile(),
-    size: s.size,
-    mode: s.mode,
-    mtimeMs: s.mtimeMs,
-    dev: s.dev,
-  };
-}
-
-function toStatfs(s: fs.StatsFs): StatfsResult {
-  return { bsize: s.bsize, blocks: s.blocks, bfree: s.bfree, bavail: s.bavail, files: s.files, ffree: s.ffree };
-}
+import type { FsRequest, HelperReply, HelperRequest } from './fsOps';
+import { runProbeRound } from './probeRunner';
+import { toStat, toStatfs } from './statShapes';
 
 function writeFileAtomic(file: string, data: string): null {
   const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
@@ -45,88 +32,6 @@ function writeFileAtomic(file: string, data: string): null {
 function errCode(err: unknown): string {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   return typeof code === 'string' ? code : 'EUNKNOWN';
-}
-
-/**
- * One health probe: a lookup of a name never used before (cached attributes of known names can
- * look fine during an outage), a stat of the root, a write-fsync-read-compare-delete round trip
- * on writable mounts, and statfs.
- */
-const readBuf = Buffer.alloc(256);
-
-/** The mount points, read at most once per request: a batch's first checks of fresh mounts all ask. */
-let mountPoints: Set<string> | undefined;
-function mountPointsNow(): Set<string> {
-  mountPoints ??= new Set(parseMountInfo(fs.readFileSync('/proc/self/mountinfo', 'utf8')).map((e) => e.mountPoint));
-  return mountPoints;
-}
-
-function probe(root: string, write: boolean, hiddenDir: string, delayMs: number, requireMount = false): ProbeResult {
-  // Injected latency blocks this helper as slow storage would, so deadlines act for real.
-  if (delayMs > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, delayMs);
-  const token = randomBytes(12).toString('hex');
-  let step: NonNullable<ProbeResult['failedStep']> = 'stat';
-  try {
-    fs.statSync(root);
-    step = 'lookup';
-    // throwIfNoEntry: ENOENT is the expected answer, and building an exception for it is costly.
-    fs.lstatSync(path.join(root, `.csi-probe-lookup-${token}`), { throwIfNoEntry: false });
-    if (write) {
-      step = 'write';
-      const dir = path.join(root, hiddenDir);
-      const file = path.join(dir, `probe-${token}`);
-      const payload = `csi-health-probe ${token}\n`;
-      let fd: number;
-      try {
-        fd = fs.openSync(file, 'w', 0o600);
-      } catch (err) {
-        if (errCode(err) !== 'ENOENT') throw err;
-        // A probe sent before an unmount may run after it: it must not leave its directory in the
-        // bare mount point (the kubelet could not remove it). Rare, so the mount table is read here only.
-        if (requireMount && !mountPointsNow().has(root)) {
-          return { ok: false, failedStep: step, code: 'ENOTMOUNTED', message: `${root} is no longer a mount point` };
-        }
-        // One level, not recursive: a recursive mkdir reports ENOENT where the truth is EROFS.
-        try {
-          fs.mkdirSync(dir, { mode: 0o700 });
-        } catch (mkErr) {
-          if (errCode(mkErr) !== 'EEXIST') throw mkErr;
-        }
-        fd = fs.openSync(file, 'w', 0o600);
-      }
-      try {
-        fs.writeSync(fd, payload);
-        step = 'fsync';
-        fs.fsyncSync(fd);
-      } finally {
-        fs.closeSync(fd);
-      }
-      step = 'read';
-      // A fresh open (not the written fd) makes NFS revalidate (close-to-open) before the read.
-      const rfd = fs.openSync(file, 'r');
-      let back: string;
-      try {
-        const n = fs.readSync(rfd, readBuf, 0, readBuf.length, 0);
-        back = readBuf.toString('utf8', 0, n);
-      } finally {
-        fs.closeSync(rfd);
-      }
-      if (back !== payload) {
-        try {
-          fs.unlinkSync(file);
-        } catch {
-          // the mismatch is what we report; a failed clean-up is secondary
-        }
-        return { ok: false, failedStep: 'compare', code: 'EMISMATCH', message: 'data read back differs from data written' };
-      }
-      step = 'delete';
-      fs.unlinkSync(file);
-    }
-    step = 'statfs';
-    return { ok: true, statfs: toStatfs(fs.statfsSync(root)) };
-  } catch (err) {
-    return { ok: false, failedStep: step, code: errCode(err), message: (err as Error).message };
-  }
 }
 
 /**
@@ -194,20 +99,21 @@ function run(req: FsRequest): unknown {
       return fs.readdirSync(req.path);
     case 'realpath':
       return realpathOfPrefix(req.path);
-    case 'probe':
-      return probe(req.path, req.write, req.hiddenDir, req.delayMs ?? 0, req.requireMount);
-    case 'probeBatch':
-      return req.items.map((item) => {
-        const t0 = process.hrtime.bigint();
-        const r = probe(item.path, item.write, item.hiddenDir, 0, item.requireMount);
-        return { ...r, elapsedMs: Number(process.hrtime.bigint() - t0) / 1e6 };
-      });
+    case 'probeMany':
+      throw new Error('probeMany is answered asynchronously');
   }
 }
 
 process.on('message', (msg: HelperRequest) => {
   let reply: HelperReply;
-  mountPoints = undefined;
+  if (msg.req.op === 'probeMany') {
+    const send = (r: HelperReply): void => void process.send?.(r);
+    runProbeRound(msg.req.items, (index, result) => send({ id: msg.id, partial: true, index, result })).then(
+      () => send({ id: msg.id, ok: true, result: null }),
+      (err: unknown) => send({ id: msg.id, ok: false, code: errCode(err), message: (err as Error).message }),
+    );
+    return;
+  }
   try {
     reply = { id: msg.id, ok: true, result: run(msg.req) };
   } catch (err) {

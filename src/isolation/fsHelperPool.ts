@@ -1,89 +1,120 @@
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import type { FsRequest, FsResult } from './fsOps';
-import type { PoolSnapshot } from './helperProcessPool';
-import { rebuildPoolError, type ThreadReply, type ThreadRequest } from './poolMessages';
+import type { FsRequest, FsResult, ProbeItem, TimedProbeResult } from './fsOps';
+import type { PoolThreadConfig } from './fsPoolThread';
+import { IsolationBrokenError, IsolationTimeoutError } from './isolationErrors';
+import type { IsolatedFs, IsolationStatus, ProbeRound, TrackedRun } from './isolatedFs';
+import { emptyLane, rebuildPoolError, type Lane, type PoolSnapshot, type ThreadReply, type ThreadRequest } from './poolMessages';
 
 export interface FsHelperPoolOptions {
-  /** Most helpers busy at once; further requests queue. */
+  /** CSI lane: most helpers busy at once (further requests queue), idle ones kept warm, killed ones not yet exited before it refuses work. */
   maxHelpers?: number;
-  /** Idle helpers kept warm. */
   maxIdle?: number;
-  /** Killed helpers that have not exited yet; past this the pool refuses work. */
   maxStuck?: number;
+  /** Probe lane: most probe rounds at once (`--health-concurrency`), and its own stuck budget. */
+  probeHelpers?: number;
+  probeMaxStuck?: number;
+  /** Most mounts in one probe round: each helper gets a thread per mount, and a few more. */
+  maxRoundSize?: number;
+  /** Time allowed beyond a request's own timeout for queueing and helper start. */
+  startAllowanceMs?: number;
+  /** After a request's deadline has passed, how long the thread may take to confirm the kill before it counts as wedged. */
+  wedgedAfterMs?: number;
   logger?: Logger;
+  /** The thread's script; tests pass one that misbehaves. */
+  threadScript?: string;
+  /** First wait before a dead thread is started again; it doubles while the thread keeps dying. */
+  restartDelayMs?: number;
 }
-
-/** A request in flight: `result` settles at the deadline at the latest, `gone` when its helper is free or dead. */
-export interface TrackedRun<T> {
-  result: Promise<T>;
-  gone: Promise<void>;
-}
-
-/** What callers need of a pool: tests substitute their own. */
-export type FileRunner = Pick<FsHelperPool, 'run' | 'runTracked'>;
 
 interface Pending {
   resolve: (v: unknown) => void;
   reject: (e: Error) => void;
   gone: () => void;
+  onPartial?: (index: number, value: unknown) => void;
+  op: string;
+  path: string;
+  timeoutMs: number;
   /** Result and gone may arrive in either order; the entry lives until both have. */
   settled: boolean;
-  released: boolean;
+  backstop: NodeJS.Timeout;
+  wedge?: NodeJS.Timeout;
 }
+
+const defaultThreadScript = path.join(__dirname, 'fsPoolThread.js');
+/** Grace past the absolute deadline for the thread's own answer to arrive. */
+const replyGraceMs = 1_000;
 
 /**
  * File operations on paths that may hang (NFS, FUSE), run by killable helper processes with
- * hard deadlines. The processes are owned by a worker thread (see fsPoolThread), so neither a
- * hung syscall nor the cost of starting a replacement helper ever lands on this event loop
- * or on the libuv thread pool.
+ * hard deadlines, in two lanes (CSI work and health probes) that never wait for each other.
+ * The processes are owned by a worker thread (see fsPoolThread), so neither a hung syscall nor
+ * the cost of starting a helper lands on this event loop or on the libuv thread pool.
+ *
+ * This side owns every deadline: a backstop timer settles each request even if the thread or a
+ * helper never answers. The thread is supervised: when it dies or stops answering, every pending
+ * request is rejected with IsolationBrokenError, its helpers are killed, and a new thread starts.
  */
-export class FsHelperPool {
-  private readonly worker: Worker;
+export class FsHelperPool implements IsolatedFs {
+  private worker: Worker | undefined;
   private readonly pending = new Map<number, Pending>();
+  /** Helper processes alive, by pid: killed with their groups if their thread dies. */
+  private readonly helpers = new Set<number>();
   private nextId = 1;
-  private last: PoolSnapshot = { busy: 0, idle: 0, stuck: 0, queued: 0, killedTotal: 0 };
+  private last: PoolSnapshot = { csi: emptyLane, probe: emptyLane };
   private closed = false;
+  private up = false;
+  private down: string | undefined;
+  private restarts = 0;
+  private backoffMs: number;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private readonly config: PoolThreadConfig;
+  private readonly startAllowanceMs: number;
+  private readonly wedgedAfterMs: number;
 
   constructor(private readonly opts: FsHelperPoolOptions = {}) {
-    const { logger: _logger, ...poolOpts } = opts;
-    this.worker = new Worker(path.join(__dirname, 'fsPoolThread.js'), { workerData: poolOpts });
-    this.worker.on('message', (msg: ThreadReply) => this.onReply(msg));
-    this.worker.on('error', (err) => {
-      opts.logger?.error({ err }, 'file helper thread failed');
-      for (const p of this.pending.values()) {
-        p.reject(new Error('file helper thread failed'));
-        p.gone();
-      }
-      this.pending.clear();
-    });
-    // Idle, the pool must not keep the process alive.
-    this.worker.unref();
+    const probeHelpers = opts.probeHelpers ?? 4;
+    this.config = {
+      csi: { maxHelpers: opts.maxHelpers ?? 16, maxIdle: opts.maxIdle ?? 2, maxStuck: opts.maxStuck ?? 64 },
+      probe: { maxHelpers: probeHelpers, maxIdle: probeHelpers, maxStuck: opts.probeMaxStuck ?? 4 * probeHelpers, threadsPerHelper: (opts.maxRoundSize ?? 64) + 4 },
+    };
+    this.startAllowanceMs = opts.startAllowanceMs ?? 5_000;
+    this.wedgedAfterMs = opts.wedgedAfterMs ?? 10_000;
+    this.backoffMs = opts.restartDelayMs ?? 100;
+    this.startThread();
   }
 
-  /** Runs one operation with a hard deadline. */
-  run<R extends FsRequest>(req: R, timeoutMs: number): Promise<FsResult<R>> {
-    return this.runTracked(req, timeoutMs).result;
+  run<R extends FsRequest>(req: R, timeoutMs: number, lane: Lane = 'csi'): Promise<FsResult<R>> {
+    return this.runTracked(req, timeoutMs, lane).result;
   }
 
-  /** Like run(), and also tells when the helper that served the request is gone or free again. */
-  runTracked<R extends FsRequest>(req: R, timeoutMs: number): TrackedRun<FsResult<R>> {
-    let gone!: () => void;
-    const gonePromise = new Promise<void>((resolve) => (gone = resolve));
-    const result = new Promise<FsResult<R>>((resolve, reject) => {
-      if (this.closed) {
-        gone();
-        reject(new Error('file helper pool is closed'));
-        return;
-      }
-      const id = this.nextId++;
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, gone, settled: false, released: false });
-      const msg: ThreadRequest = { type: 'run', id, req, timeoutMs };
-      this.worker.ref();
-      this.worker.postMessage(msg);
+  runTracked<R extends FsRequest>(req: R, timeoutMs: number, lane: Lane = 'csi'): TrackedRun<FsResult<R>> {
+    const run = this.submit(req, timeoutMs, lane);
+    return { result: run.result as Promise<FsResult<R>>, gone: run.gone };
+  }
+
+  probeRound(items: ProbeItem[], timeoutMs: number): ProbeRound {
+    const results: Array<TimedProbeResult | undefined> = items.map(() => undefined);
+    const run = this.submit({ op: 'probeMany', path: `${items.length} mounts`, items }, timeoutMs, 'probe', (index, value) => {
+      if (index >= 0 && index < results.length) results[index] = value as TimedProbeResult;
     });
-    return { result, gone: gonePromise };
+    const done = run.result.then(
+      () => ({ results }),
+      (err: Error) => ({ results, failure: err }),
+    );
+    return { done, gone: run.gone };
+  }
+
+  status(): IsolationStatus {
+    if (this.closed) return { ok: false, message: 'file helper pool is closed', restarts: this.restarts };
+    if (this.down) return { ok: false, message: `file helper thread is down (${this.down}); restarting`, restarts: this.restarts };
+    return { ok: true, message: this.up ? 'file helpers are available' : 'file helper thread is starting', restarts: this.restarts };
+  }
+
+  /** Pids of the helper processes alive now (for diagnostics and tests). */
+  helperPids(): number[] {
+    return [...this.helpers];
   }
 
   /** Counters as of the last message from the pool thread. */
@@ -95,36 +126,162 @@ export class FsHelperPool {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.restartTimer);
+    this.failPending((p) => new IsolationBrokenError(p.op, 'closed', 'the file helper pool is closed'));
+    const w = this.worker;
+    if (!w) return;
     const msg: ThreadRequest = { type: 'close' };
-    this.worker.postMessage(msg);
-    setTimeout(() => void this.worker.terminate(), 200).unref();
+    w.postMessage(msg);
+    setTimeout(() => {
+      void w.terminate();
+      this.killHelpers();
+    }, 200).unref();
+  }
+
+  private submit(req: FsRequest, timeoutMs: number, lane: Lane, onPartial?: (index: number, value: unknown) => void): TrackedRun<unknown> {
+    let gone!: () => void;
+    const gonePromise = new Promise<void>((resolve) => (gone = resolve));
+    const result = new Promise<unknown>((resolve, reject) => {
+      const w = this.worker;
+      if (this.closed || !w) {
+        gone();
+        reject(new IsolationBrokenError(req.op, this.closed ? 'closed' : 'thread-died', this.closed ? 'the file helper pool is closed' : `the file helper thread is down (${this.down ?? 'starting'})`));
+        return;
+      }
+      const id = this.nextId++;
+      const deadlineAt = Date.now() + timeoutMs + this.startAllowanceMs;
+      const backstop = setTimeout(() => this.onBackstop(id), deadlineAt - Date.now() + replyGraceMs);
+      const entry: Pending = { resolve, reject, gone, op: req.op, path: req.path, timeoutMs, settled: false, backstop };
+      if (onPartial) entry.onPartial = onPartial;
+      this.pending.set(id, entry);
+      const msg: ThreadRequest = { type: 'run', id, lane, req, timeoutMs, deadlineAt };
+      w.ref();
+      w.postMessage(msg);
+    });
+    return { result, gone: gonePromise };
+  }
+
+  /** The thread did not settle a request by its deadline: settle it here, ask for the kill, and watch for a wedged thread. */
+  private onBackstop(id: number): void {
+    const p = this.pending.get(id);
+    if (!p) return;
+    if (!p.settled) {
+      p.settled = true;
+      p.reject(new IsolationTimeoutError(p.op, p.path, p.timeoutMs));
+    }
+    const msg: ThreadRequest = { type: 'cancel', id };
+    this.worker?.postMessage(msg);
+    p.wedge = setTimeout(() => {
+      if (this.pending.has(id)) this.restartThread(`it did not confirm the end of ${p.op} ${p.path} ${this.wedgedAfterMs}ms after its deadline`);
+    }, this.wedgedAfterMs);
+    p.wedge.unref();
+  }
+
+  private startThread(): void {
+    const w = new Worker(this.opts.threadScript ?? defaultThreadScript, { workerData: this.config });
+    this.worker = w;
+    this.up = false;
+    w.on('message', (msg: ThreadReply) => {
+      if (this.worker === w) this.onReply(msg);
+    });
+    w.on('error', (err) => this.onThreadDeath(w, `error: ${err.message}`));
+    w.on('exit', (code) => this.onThreadDeath(w, `exited with code ${code}`));
+    // Idle, the pool must not keep the process alive.
+    w.unref();
+  }
+
+  /** Terminates a thread that stopped answering; its exit brings a new one. */
+  private restartThread(why: string): void {
+    const w = this.worker;
+    if (!w) return;
+    this.onThreadDeath(w, why);
+    void w.terminate();
+  }
+
+  private onThreadDeath(w: Worker, why: string): void {
+    if (this.worker !== w) return;
+    this.worker = undefined;
+    this.up = false;
+    if (this.closed) return;
+    this.down = why;
+    this.opts.logger?.error({ why }, 'file helper thread died; failing its requests and restarting it');
+    this.failPending((p) => new IsolationBrokenError(p.op, 'thread-died', `the file helper thread died (${why})`));
+    // Killed, they stay zombies until the process ends: their thread, which would reap them, is gone.
+    this.killHelpers();
+    this.last = { csi: emptyLane, probe: emptyLane };
+    this.restartTimer = setTimeout(() => {
+      this.restarts++;
+      this.startThread();
+    }, this.backoffMs);
+    this.restartTimer.unref();
+    this.backoffMs = Math.min(this.backoffMs * 2, 5_000);
+  }
+
+  private failPending(error: (p: Pending) => Error): void {
+    for (const p of this.pending.values()) {
+      clearTimeout(p.backstop);
+      clearTimeout(p.wedge);
+      if (!p.settled) p.reject(error(p));
+      p.gone();
+    }
+    this.pending.clear();
+  }
+
+  /** Kills the helpers of a thread that is gone (they were its children; their groups die with them). */
+  private killHelpers(): void {
+    for (const pid of this.helpers) {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    this.helpers.clear();
   }
 
   private onReply(msg: ThreadReply): void {
+    if (msg.type === 'hello') {
+      this.up = true;
+      if (this.down) this.opts.logger?.warn({ restarts: this.restarts }, 'file helper thread is back');
+      this.down = undefined;
+      // Back to a short wait only after it ran for a while (a thread that dies at once keeps backing off).
+      setTimeout(() => {
+        if (this.up) this.backoffMs = this.opts.restartDelayMs ?? 100;
+      }, 30_000).unref();
+      return;
+    }
+    if (msg.type === 'partial') {
+      const p = this.pending.get(msg.id);
+      if (p && !p.settled) p.onPartial?.(msg.index, msg.value);
+      return;
+    }
     this.last = msg.snapshot;
     if (msg.type === 'event') {
-      if (msg.event.type === 'killed') this.opts.logger?.warn(msg.event, 'file helper overstayed its deadline; killed');
-      else this.opts.logger?.error({ err: msg.event.message }, 'file helper error');
+      const e = msg.event;
+      if (e.type === 'spawned') this.helpers.add(e.pid);
+      else if (e.type === 'exited') this.helpers.delete(e.pid);
+      else if (e.type === 'killed') this.opts.logger?.warn(e, 'file helper overstayed its deadline; killed');
+      else this.opts.logger?.error({ lane: e.lane, err: e.message }, 'file helper error');
       return;
     }
     if (msg.type === 'closed') return;
     const p = this.pending.get(msg.id);
     if (!p) return;
+    let released = msg.type === 'gone';
     if (msg.type === 'result') {
-      p.settled = true;
-      if (msg.ok) p.resolve(msg.value);
-      else p.reject(rebuildPoolError(msg.error));
-      if (msg.released) {
-        p.released = true;
-        p.gone();
+      if (!p.settled) {
+        p.settled = true;
+        if (msg.ok) p.resolve(msg.value);
+        else p.reject(rebuildPoolError(msg.error));
       }
-    } else {
-      p.released = true;
-      p.gone();
+      released = msg.released;
     }
-    if (p.settled && p.released) {
+    if (released) {
+      clearTimeout(p.backstop);
+      clearTimeout(p.wedge);
+      p.gone();
       this.pending.delete(msg.id);
-      if (this.pending.size === 0) this.worker.unref();
+      if (this.pending.size === 0) this.worker?.unref();
     }
   }
 }

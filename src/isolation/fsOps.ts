@@ -15,16 +15,24 @@ export type FsRequest =
   | { op: 'readdir'; path: string }
   /** Where a path lands, symlinks resolved; for a path not (yet) there, where it would land once made. */
   | { op: 'realpath'; path: string }
-  | { op: 'probe'; path: string; write: boolean; hiddenDir: string; delayMs?: number; requireMount?: boolean }
-  | { op: 'probeBatch'; path: string; items: ProbeItem[] };
+  /**
+   * Health probes of many mounts at once, concurrently inside one helper: each result is sent as
+   * soon as it is known, so a hung mount delays nobody else's. `path` names the round in logs.
+   */
+  | { op: 'probeMany'; path: string; items: ProbeItem[] };
 
-/** One mount of a probe batch. */
+/** One mount of a probe round. */
 export interface ProbeItem {
   path: string;
   write: boolean;
+  /** Name of the driver's own directory in the mount root where the write check works. */
   hiddenDir: string;
   /** Never create the hidden directory unless `path` is (still) a mount point. */
   requireMount?: boolean;
+  /** Injected latency (fault API): the probe waits this long first, as slow storage would. */
+  delayMs?: number;
+  /** Remove leftovers of earlier probes (after a failed or killed one). */
+  sweep?: boolean;
 }
 
 export interface StatResult {
@@ -48,7 +56,7 @@ export interface StatfsResult {
 /** What one health probe saw; `failedStep` and `code` are set when a step failed. */
 export interface ProbeResult {
   ok: boolean;
-  failedStep?: 'stat' | 'lookup' | 'write' | 'fsync' | 'read' | 'compare' | 'delete' | 'statfs';
+  failedStep?: 'stat' | 'lookup' | 'probeDir' | 'write' | 'fsync' | 'read' | 'compare' | 'delete' | 'statfs';
   code?: string;
   message?: string;
   statfs?: StatfsResult;
@@ -65,8 +73,8 @@ export interface FsResultMap {
   rmdirIfEmpty: boolean;
   readdir: string[];
   realpath: string;
-  probe: ProbeResult;
-  probeBatch: Array<ProbeResult & { elapsedMs: number }>;
+  /** Results arrive one by one as partial replies (see HelperReply); the final reply carries none. */
+  probeMany: null;
 }
 
 export type FsResult<R extends FsRequest> = FsResultMap[R['op']];
@@ -79,5 +87,9 @@ export interface HelperRequest {
 
 /** The wire message from a helper back to the pool. */
 export type HelperReply =
+  | { id: number; partial: true; index: number; result: unknown }
   | { id: number; ok: true; result: unknown }
   | { id: number; ok: false; code: string; message: string };
+
+/** What one mount's probe in a round reports, with the time it took in the helper. */
+export type TimedProbeResult = ProbeResult & { elapsedMs: number };

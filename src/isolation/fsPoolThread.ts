@@ -1,42 +1,62 @@
 /**
- * The worker thread that owns the helper processes. Starting a process blocks the calling
- * thread for milliseconds (more while other processes start), so it happens here, never on the
- * driver's event loop; this thread only exchanges messages and never touches a mount itself.
+ * The worker thread that owns the helper processes of both lanes. Starting a process blocks the
+ * calling thread for milliseconds (more while other processes start), so it happens here, never
+ * on the driver's event loop; this thread only exchanges messages and never touches a mount.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { HelperProcessPool, type HelperProcessPoolOptions } from './helperProcessPool';
 import { serializePoolError } from './poolMessages';
-import type { ThreadReply, ThreadRequest } from './poolMessages';
+import type { Lane, PoolSnapshot, ThreadReply, ThreadRequest } from './poolMessages';
+
+/** What the owner passes to the thread: each lane's limits. */
+export type PoolThreadConfig = Record<Lane, Omit<HelperProcessPoolOptions, 'spawn' | 'onEvent' | 'lane'>>;
 
 const port = parentPort;
 if (!port) throw new Error('fsPoolThread must run in a worker thread');
 
 const post = (msg: ThreadReply): void => port.postMessage(msg);
-const pool = new HelperProcessPool({
-  ...(workerData as HelperProcessPoolOptions),
-  onEvent: (event) => post({ type: 'event', event, snapshot: pool.snapshot() }),
-});
+const config = workerData as PoolThreadConfig;
+const snapshot = (): PoolSnapshot => ({ csi: lanes.csi.snapshot(), probe: lanes.probe.snapshot() });
+const lane = (name: Lane): HelperProcessPool =>
+  new HelperProcessPool({ ...config[name], lane: name, onEvent: (event) => post({ type: 'event', event, snapshot: snapshot() }) });
+const lanes: Record<Lane, HelperProcessPool> = { csi: lane('csi'), probe: lane('probe') };
+/** The lane of each request in flight, for cancels. */
+const laneOf = new Map<number, Lane>();
 
 port.on('message', (msg: ThreadRequest) => {
   if (msg.type === 'close') {
-    pool.close();
-    post({ type: 'closed', snapshot: pool.snapshot() });
+    lanes.csi.close();
+    lanes.probe.close();
+    post({ type: 'closed', snapshot: snapshot() });
     return;
   }
-  const run = pool.runTracked(msg.req, msg.timeoutMs);
+  if (msg.type === 'cancel') {
+    const l = laneOf.get(msg.id);
+    if (l) lanes[l].cancel(msg.id);
+    return;
+  }
+  laneOf.set(msg.id, msg.lane);
+  const run = lanes[msg.lane].runTracked(
+    msg.req,
+    { timeoutMs: msg.timeoutMs, deadlineAt: msg.deadlineAt, onPartial: (index, value) => post({ type: 'partial', id: msg.id, index, value }) },
+    msg.id,
+  );
   // Usually the helper is free as soon as it answers: then one message carries both facts.
   let released = false;
   let settled = false;
   void run.gone.then(() => {
     released = true;
-    if (settled) post({ type: 'gone', id: msg.id, snapshot: pool.snapshot() });
+    laneOf.delete(msg.id);
+    if (settled) post({ type: 'gone', id: msg.id, snapshot: snapshot() });
   });
   const settle = (reply: { ok: true; value: unknown } | { ok: false; error: ReturnType<typeof serializePoolError> }): void => {
     settled = true;
-    post({ type: 'result', id: msg.id, ...reply, released, snapshot: pool.snapshot() });
+    post({ type: 'result', id: msg.id, ...reply, released, snapshot: snapshot() });
   };
   run.result.then(
     (value) => settle({ ok: true, value }),
     (err: unknown) => settle({ ok: false, error: serializePoolError(err) }),
   );
 });
+
+post({ type: 'hello' });

@@ -1,15 +1,14 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
-import type { FsRequest, FsResult, HelperReply } from './fsOps';
-import { HelpersExhaustedError, IsolatedFsError, IsolationTimeoutError } from './isolationErrors';
+import type { FsRequest, HelperReply } from './fsOps';
+import { HelpersExhaustedError, IsolatedFsError, IsolationBrokenError, IsolationTimeoutError } from './isolationErrors';
+import type { Lane, LaneSnapshot, PoolEvent } from './poolMessages';
 
 /** Starts one helper process; tests may pass their own. */
 export type HelperSpawner = () => ChildProcess;
 
-/** Something the pool wants said in the log. */
-export type PoolEvent = { type: 'killed'; op: string; path: string; timeoutMs: number } | { type: 'error'; message: string };
-
 export interface HelperProcessPoolOptions {
+  lane?: Lane;
   /** Most helpers busy at once; further requests queue. */
   maxHelpers?: number;
   /** Idle helpers kept warm. */
@@ -19,8 +18,10 @@ export interface HelperProcessPoolOptions {
    * within this time does not pay for starting helpers again.
    */
   idleLingerMs?: number;
-  /** Killed helpers that have not exited yet; past this the pool refuses work. */
+  /** Killed helpers that have not exited yet; past this the lane refuses work. */
   maxStuck?: number;
+  /** Size of each helper's libuv thread pool: a probe round needs one thread per mount. */
+  threadsPerHelper?: number;
   spawn?: HelperSpawner;
   onEvent?: (e: PoolEvent) => void;
 }
@@ -29,6 +30,15 @@ export interface HelperProcessPoolOptions {
 export interface TrackedRun<T> {
   result: Promise<T>;
   gone: Promise<void>;
+}
+
+/** How a request is run: its deadlines, and where partial answers go. */
+export interface RunOptions {
+  /** Longest the helper may work on it once it has it. */
+  timeoutMs: number;
+  /** Absolute bound (ms since the epoch) on queueing, helper start and work together. */
+  deadlineAt?: number;
+  onPartial?: (index: number, value: unknown) => void;
 }
 
 interface Helper {
@@ -40,47 +50,61 @@ interface Helper {
   idleSince: number;
 }
 
-/** How long a new helper may take to start (Node.js boots slowly on a loaded machine). */
+/** How long a new helper may take to start when the caller set no tighter bound. */
 const helperStartMs = 30_000;
 
 interface Waiter {
+  id: number;
+  req: FsRequest;
+  timeoutMs: number;
   start: () => void;
   reject: (err: Error) => void;
+  markGone: () => void;
 }
 
 const defaultHelperScript = path.join(__dirname, 'fsHelperMain.js');
 
-const defaultSpawner: HelperSpawner = () =>
-  fork(defaultHelperScript, [], {
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-    execArgv: ['--max-old-space-size=48'],
-    // A helper runs from / so that its cwd never pins a mount that we later unmount.
-    cwd: '/',
-  });
+function defaultSpawner(threads: number): HelperSpawner {
+  return () =>
+    fork(defaultHelperScript, [], {
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      execArgv: ['--max-old-space-size=48'],
+      env: { ...process.env, UV_THREADPOOL_SIZE: String(threads) },
+      // A helper runs from / so that its cwd never pins a mount that we later unmount.
+      cwd: '/',
+      // Its own process group: a kill at the deadline takes whatever it started (mount, tar) too.
+      detached: true,
+    });
+}
 
-/** Counters of a pool. */
-export interface PoolSnapshot {
-  busy: number;
-  idle: number;
-  stuck: number;
-  queued: number;
-  killedTotal: number;
+/** Kills a helper and everything in its process group. */
+export function killHelperGroup(child: ChildProcess): void {
+  try {
+    if (child.pid === undefined) throw new Error('no pid');
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // Not a group leader (a test's own spawner) or already gone.
+    child.kill('SIGKILL');
+  }
 }
 
 /**
  * A pool of killable helper processes that perform file operations on paths that may hang
- * (NFS, FUSE). Nothing here blocks the event loop or the libuv thread pool: a helper that
- * overstays its deadline is SIGKILLed (which ends even a process waiting on a hard NFS mount)
- * and counted as stuck until it has really exited.
+ * (NFS, FUSE): one lane of the isolation layer. Nothing here blocks the event loop or the libuv
+ * thread pool: a helper that overstays its deadline is SIGKILLed with its process group (which
+ * ends even a process waiting on a hard NFS mount) and counted as stuck until it has exited.
  */
 export class HelperProcessPool {
   private readonly idle: Helper[] = [];
   private readonly queue: Waiter[] = [];
+  /** Cancels of requests in flight, by the owner's id. */
+  private readonly cancels = new Map<number, () => void>();
   private busy = 0;
   private stuck = 0;
   private killedTotal = 0;
   private nextId = 1;
   private closed = false;
+  private readonly lane: Lane;
   private readonly maxHelpers: number;
   private readonly maxIdle: number;
   private readonly maxStuck: number;
@@ -89,26 +113,30 @@ export class HelperProcessPool {
   private reaper: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: HelperProcessPoolOptions = {}) {
+    this.lane = opts.lane ?? 'csi';
     this.maxHelpers = opts.maxHelpers ?? 16;
     this.maxIdle = opts.maxIdle ?? 2;
     this.maxStuck = opts.maxStuck ?? 64;
     this.idleLingerMs = opts.idleLingerMs ?? 30_000;
-    this.spawn = opts.spawn ?? defaultSpawner;
+    this.spawn = opts.spawn ?? defaultSpawner(opts.threadsPerHelper ?? 4);
   }
 
   /** Runs one operation with a hard deadline. */
-  run<R extends FsRequest>(req: R, timeoutMs: number): Promise<FsResult<R>> {
-    return this.runTracked(req, timeoutMs).result;
+  run<R extends FsRequest>(req: R, timeoutMs: number): Promise<unknown> {
+    return this.runTracked(req, { timeoutMs }).result;
   }
 
-  /** Like run(), and also tells when the helper that served the request is gone or free again. */
-  runTracked<R extends FsRequest>(req: R, timeoutMs: number): TrackedRun<FsResult<R>> {
+  /**
+   * Like run(), and also tells when the helper that served the request is gone or free again.
+   * `id` names the request for cancel().
+   */
+  runTracked(req: FsRequest, opts: RunOptions, id = -this.nextId++): TrackedRun<unknown> {
     let markGone!: () => void;
     const gone = new Promise<void>((resolve) => (markGone = resolve));
-    const result = new Promise<FsResult<R>>((resolve, reject) => {
+    const result = new Promise<unknown>((resolve, reject) => {
       if (this.closed) {
         markGone();
-        reject(new Error('file helper pool is closed'));
+        reject(new IsolationBrokenError(req.op, 'closed', 'the file helper pool is closed'));
         return;
       }
       if (this.stuck >= this.maxStuck) {
@@ -116,59 +144,115 @@ export class HelperProcessPool {
         reject(new HelpersExhaustedError(this.stuck));
         return;
       }
-      const start = (): void => this.dispatch(req, timeoutMs, resolve as (v: unknown) => void, reject, markGone);
+      const start = (): void => this.dispatch(id, req, opts, resolve, reject, markGone);
       if (this.busy < this.maxHelpers) {
         this.busy++;
         start();
       } else {
-        this.queue.push({ start, reject });
+        this.queue.push({ id, req, timeoutMs: opts.timeoutMs, start, reject, markGone });
       }
     });
     return { result, gone };
   }
 
+  /** Gives up on a request: dropped if still queued, its helper killed if running. */
+  cancel(id: number): void {
+    const i = this.queue.findIndex((w) => w.id === id);
+    if (i >= 0) {
+      const [w] = this.queue.splice(i, 1);
+      if (w) {
+        w.markGone();
+        w.reject(new IsolationTimeoutError(w.req.op, w.req.path, w.timeoutMs));
+      }
+      return;
+    }
+    this.cancels.get(id)?.();
+  }
+
   /** Counters for metrics and /healthz. */
-  snapshot(): PoolSnapshot {
+  snapshot(): LaneSnapshot {
     return { busy: this.busy, idle: this.idle.length, stuck: this.stuck, queued: this.queue.length, killedTotal: this.killedTotal };
   }
 
-  /** Stops idle helpers and refuses new work; busy helpers are killed. */
+  /** Refuses new work, rejects what is queued and stops the idle helpers; running ones finish or meet their deadline. */
   close(): void {
     this.closed = true;
     clearTimeout(this.reaper);
-    for (const w of this.queue.splice(0)) w.reject(new Error('file helper pool is closed'));
-    for (const h of this.idle.splice(0)) h.child.kill('SIGKILL');
+    for (const w of this.queue.splice(0)) {
+      w.markGone();
+      w.reject(new IsolationBrokenError('queued', 'closed', 'the file helper pool is closed'));
+    }
+    for (const h of this.idle.splice(0)) killHelperGroup(h.child);
   }
 
   /**
-   * Sends a request once its helper is ready. The deadline starts then: the time a fresh helper
-   * takes to boot (long on a loaded machine) is not the storage's fault.
+   * Sends a request once its helper is ready. The helper's deadline starts then: the time a
+   * fresh helper takes to boot (long on a loaded machine) is not the storage's fault; the
+   * caller's absolute deadline still bounds the whole.
    */
-  private dispatch(req: FsRequest, timeoutMs: number, resolve: (v: unknown) => void, reject: (e: Error) => void, markGone: () => void): void {
-    const helper = this.idle.pop() ?? this.startHelper();
-    void helper.ready.then((ok) => {
-      if (ok) {
-        this.send(helper, req, timeoutMs, resolve, reject, markGone);
-        return;
-      }
-      helper.child.kill('SIGKILL');
+  private dispatch(id: number, req: FsRequest, opts: RunOptions, resolve: (v: unknown) => void, reject: (e: Error) => void, markGone: () => void): void {
+    if (opts.deadlineAt !== undefined && Date.now() >= opts.deadlineAt) {
+      // Waited in the queue until its time was up: the storage was never asked.
       this.release();
       markGone();
-      reject(new Error(`file helper did not start within ${helperStartMs}ms`));
+      reject(new IsolationTimeoutError(req.op, req.path, opts.timeoutMs));
+      return;
+    }
+    const helper = this.idle.pop() ?? this.startHelper();
+    const startBound = opts.deadlineAt === undefined ? helperStartMs : Math.max(0, opts.deadlineAt - Date.now());
+    let given = false;
+    const giveUp = (err: Error): void => {
+      if (given) return;
+      given = true;
+      this.cancels.delete(id);
+      killHelperGroup(helper.child);
+      this.release();
+      markGone();
+      reject(err);
+    };
+    const startTimer = setTimeout(() => giveUp(new IsolationBrokenError(req.op, 'helper-start', `a file helper did not start within ${startBound}ms`)), startBound);
+    this.cancels.set(id, () => {
+      clearTimeout(startTimer);
+      giveUp(new IsolationTimeoutError(req.op, req.path, opts.timeoutMs));
+    });
+    void helper.ready.then((ok) => {
+      clearTimeout(startTimer);
+      if (given) return;
+      if (!ok) {
+        giveUp(new IsolationBrokenError(req.op, 'helper-start', 'a file helper exited before it was ready'));
+        return;
+      }
+      given = true;
+      const left = opts.deadlineAt === undefined ? opts.timeoutMs : Math.min(opts.timeoutMs, opts.deadlineAt - Date.now());
+      this.send(id, helper, req, Math.max(1, left), opts, resolve, reject, markGone);
     });
   }
 
-  private send(helper: Helper, req: FsRequest, timeoutMs: number, resolve: (v: unknown) => void, reject: (e: Error) => void, markGone: () => void): void {
-    const id = this.nextId++;
+  private send(
+    id: number,
+    helper: Helper,
+    req: FsRequest,
+    timeoutMs: number,
+    opts: RunOptions,
+    resolve: (v: unknown) => void,
+    reject: (e: Error) => void,
+    markGone: () => void,
+  ): void {
+    const wireId = this.nextId++;
     let settled = false;
     const finish = (): void => {
       settled = true;
       clearTimeout(timer);
+      this.cancels.delete(id);
       helper.child.off('message', onMessage);
       helper.child.off('exit', onExit);
     };
     const onMessage = (msg: HelperReply): void => {
-      if (msg.id !== id || settled) return;
+      if (msg.id !== wireId || settled) return;
+      if ('partial' in msg) {
+        opts.onPartial?.(msg.index, msg.result);
+        return;
+      }
       finish();
       this.giveBack(helper);
       markGone();
@@ -180,14 +264,14 @@ export class HelperProcessPool {
       finish();
       this.release();
       markGone();
-      reject(new Error(`file helper exited during ${req.op}`));
+      reject(new IsolationBrokenError(req.op, 'helper-died', `the file helper exited during ${req.op} ${req.path}`));
     };
-    const timer = setTimeout(() => {
+    const kill = (): void => {
       if (settled) return;
       finish();
       this.stuck++;
       this.killedTotal++;
-      helper.child.kill('SIGKILL');
+      killHelperGroup(helper.child);
       // Boot a replacement now, so that the next request (often the follow-up check of the
       // same mount) does not wait for a helper to start.
       if (!this.closed && this.idle.length < this.maxIdle) this.idle.push(this.startHelper());
@@ -196,37 +280,37 @@ export class HelperProcessPool {
         markGone();
       });
       this.release();
-      this.opts.onEvent?.({ type: 'killed', op: req.op, path: req.path, timeoutMs });
+      this.opts.onEvent?.({ type: 'killed', lane: this.lane, op: req.op, path: req.path, timeoutMs });
       reject(new IsolationTimeoutError(req.op, req.path, timeoutMs));
-    }, timeoutMs);
+    };
+    const timer = setTimeout(kill, timeoutMs);
+    this.cancels.set(id, kill);
     helper.child.on('message', onMessage);
     helper.child.once('exit', onExit);
-    helper.child.send({ id, req });
+    helper.child.send({ id: wireId, req });
   }
 
   private startHelper(): Helper {
     const child = this.spawn();
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     const ready = new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), helperStartMs);
       const onReady = (msg: { ready?: boolean }): void => {
         if (!msg || msg.ready !== true) return;
-        clearTimeout(timer);
         child.off('message', onReady);
         resolve(true);
       };
       child.on('message', onReady);
-      void exited.then(() => {
-        clearTimeout(timer);
-        resolve(false);
-      });
+      void exited.then(() => resolve(false));
     });
     const helper: Helper = { child, exited, ready, idleSince: Date.now() };
+    const pid = child.pid;
+    if (pid !== undefined) this.opts.onEvent?.({ type: 'spawned', lane: this.lane, pid });
     void exited.then(() => {
       const i = this.idle.indexOf(helper);
       if (i >= 0) this.idle.splice(i, 1);
+      if (pid !== undefined) this.opts.onEvent?.({ type: 'exited', lane: this.lane, pid });
     });
-    child.on('error', (err) => this.opts.onEvent?.({ type: 'error', message: err.message }));
+    child.on('error', (err) => this.opts.onEvent?.({ type: 'error', lane: this.lane, message: err.message }));
     return helper;
   }
 
@@ -237,7 +321,7 @@ export class HelperProcessPool {
       this.idle.push(helper);
       if (this.idle.length > this.maxIdle) this.scheduleReap();
     } else {
-      helper.child.kill('SIGKILL');
+      killHelperGroup(helper.child);
     }
     this.release();
   }
@@ -249,7 +333,7 @@ export class HelperProcessPool {
       this.reaper = undefined;
       const now = Date.now();
       // idle is ordered by idleSince: the oldest are first.
-      while (this.idle.length > this.maxIdle && now - this.idle[0]!.idleSince >= this.idleLingerMs) this.idle.shift()!.child.kill('SIGKILL');
+      while (this.idle.length > this.maxIdle && now - this.idle[0]!.idleSince >= this.idleLingerMs) killHelperGroup(this.idle.shift()!.child);
       if (this.idle.length > this.maxIdle) this.scheduleReap();
     }, Math.max(50, Math.min(this.idleLingerMs, 5000)));
     this.reaper.unref();

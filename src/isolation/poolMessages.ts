@@ -1,12 +1,43 @@
 import type { FsRequest } from './fsOps';
-import type { PoolEvent, PoolSnapshot } from './helperProcessPool';
-import { HelpersExhaustedError, IsolatedFsError, IsolationTimeoutError } from './isolationErrors';
+import { HelpersExhaustedError, IsolatedFsError, IsolationBrokenError, IsolationTimeoutError } from './isolationErrors';
 
-export type ThreadRequest = { type: 'run'; id: number; req: FsRequest; timeoutMs: number } | { type: 'close' };
+/** The two lanes: CSI work and health probes never wait behind each other. */
+export type Lane = 'csi' | 'probe';
 
+/** Counters of one lane. */
+export interface LaneSnapshot {
+  busy: number;
+  idle: number;
+  stuck: number;
+  queued: number;
+  killedTotal: number;
+}
+
+/** Counters of both lanes, as of the last message from the pool thread. */
+export interface PoolSnapshot {
+  csi: LaneSnapshot;
+  probe: LaneSnapshot;
+}
+
+/** Something the pool wants said in the log, or a helper's life that the owner tracks. */
+export type PoolEvent =
+  | { type: 'killed'; lane: Lane; op: string; path: string; timeoutMs: number }
+  | { type: 'error'; lane: Lane; message: string }
+  | { type: 'spawned'; lane: Lane; pid: number }
+  | { type: 'exited'; lane: Lane; pid: number };
+
+/** Main thread -> pool thread. `deadlineAt` (ms since the epoch) bounds queueing, start and run. */
+export type ThreadRequest =
+  | { type: 'run'; id: number; lane: Lane; req: FsRequest; timeoutMs: number; deadlineAt: number }
+  | { type: 'cancel'; id: number }
+  | { type: 'close' };
+
+/** Pool thread -> main thread. */
 export type ThreadReply =
+  | { type: 'hello' }
   | { type: 'result'; id: number; ok: true; value: unknown; released: boolean; snapshot: PoolSnapshot }
   | { type: 'result'; id: number; ok: false; error: SerializedError; released: boolean; snapshot: PoolSnapshot }
+  | { type: 'partial'; id: number; index: number; value: unknown }
   | { type: 'gone'; id: number; snapshot: PoolSnapshot }
   | { type: 'event'; event: PoolEvent; snapshot: PoolSnapshot }
   | { type: 'closed'; snapshot: PoolSnapshot };
@@ -19,6 +50,7 @@ export interface SerializedError {
   code?: string;
   timeoutMs?: number;
   stuck?: number;
+  why?: IsolationBrokenError['why'];
 }
 
 /** Errors cross the thread boundary as plain data and are rebuilt with their class. */
@@ -26,6 +58,7 @@ export function serializePoolError(err: unknown): SerializedError {
   if (err instanceof IsolationTimeoutError) return { name: err.name, message: err.message, op: err.op, path: err.path, timeoutMs: err.timeoutMs };
   if (err instanceof IsolatedFsError) return { name: err.name, message: err.message, op: err.op, path: err.path, code: err.code };
   if (err instanceof HelpersExhaustedError) return { name: err.name, message: err.message, stuck: err.stuck };
+  if (err instanceof IsolationBrokenError) return { name: err.name, message: err.message, op: err.op, why: err.why };
   return { name: 'Error', message: err instanceof Error ? err.message : String(err) };
 }
 
@@ -37,7 +70,11 @@ export function rebuildPoolError(e: SerializedError): Error {
       return new IsolatedFsError(e.op ?? '', e.path ?? '', e.code ?? 'EUNKNOWN', e.message);
     case 'HelpersExhaustedError':
       return new HelpersExhaustedError(e.stuck ?? 0);
+    case 'IsolationBrokenError':
+      return Object.assign(new IsolationBrokenError(e.op ?? '', e.why ?? 'helper-died', ''), { message: e.message });
     default:
       return new Error(e.message);
   }
 }
+
+export const emptyLane: LaneSnapshot = { busy: 0, idle: 0, stuck: 0, queued: 0, killedTotal: 0 };

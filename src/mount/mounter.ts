@@ -18,6 +18,14 @@ export interface MounterOptions {
   logger?: Logger;
 }
 
+export interface UnmountOptions {
+  /** The health monitor already saw this mount hung, disconnected or stale. */
+  knownDead?: boolean;
+}
+
+/** The deadline of each escalation step of a mount already known to be dead. */
+const deadStepMs = 2_000;
+
 /** The kernel mount operations the node and controller need. */
 export interface Mounter {
   /** Bind-mounts `source` at `target`, read-only when asked. */
@@ -27,12 +35,21 @@ export interface Mounter {
   /**
    * Unmounts every mount stacked at `target`. A normal umount gets a short deadline, then
    * `umount -f`, then a lazy umount: a target whose server is gone never hangs the caller.
+   * When the caller already knows the server is gone (`knownDead`), the normal umount is skipped.
    */
-  unmount(target: string): Promise<void>;
+  unmount(target: string, opts?: UnmountOptions): Promise<void>;
   /** The top-most mount at exactly this path, from the mount table. */
   mountAt(target: string): Promise<MountEntry | undefined>;
   /** The whole mount table. */
   table(): Promise<MountEntry[]>;
+}
+
+/** A mount point that stayed mounted through every escalation (still busy after a lazy umount). */
+export class UnmountBusyError extends Error {
+  constructor(readonly target: string) {
+    super(`${target} is still mounted after repeated umount`);
+    this.name = 'UnmountBusyError';
+  }
 }
 
 /** A Mounter that runs util-linux mount/umount with deadlines. */
@@ -69,22 +86,25 @@ export class SystemMounter implements Mounter {
     await this.timed('mount', () => runChecked(this.run, 'mount', args, { timeoutMs: this.mountTimeoutMs }));
   }
 
-  async unmount(target: string): Promise<void> {
+  async unmount(target: string, opts: UnmountOptions = {}): Promise<void> {
     // Bind mounts can be stacked by retries; take them all off.
-    for (let i = 0; i < 16 && (await this.mountAt(target)); i++) await this.unmountOnce(target);
-    if (await this.mountAt(target)) throw new Error(`${target} is still mounted after repeated umount`);
+    for (let i = 0; i < 16 && (await this.mountAt(target)); i++) await this.unmountOnce(target, opts.knownDead === true);
+    if (await this.mountAt(target)) throw new UnmountBusyError(target);
   }
 
-  private async unmountOnce(target: string): Promise<void> {
+  private async unmountOnce(target: string, knownDead: boolean): Promise<void> {
     const steps: Array<[MountOperation, string[]]> = [
       ['umount', [target]],
       ['umount_force', ['-f', target]],
       ['umount_lazy', ['-l', target]],
     ];
+    // A mount known dead would only make a normal umount wait out its deadline.
+    if (knownDead) steps.shift();
+    const stepMs = knownDead ? Math.min(deadStepMs, this.umountTimeoutMs) : this.umountTimeoutMs;
     let lastErr: unknown;
     for (const [op, args] of steps) {
       try {
-        await this.timed(op, () => runChecked(this.run, 'umount', args, { timeoutMs: this.umountTimeoutMs }));
+        await this.timed(op, () => runChecked(this.run, 'umount', args, { timeoutMs: stepMs }));
         return;
       } catch (err) {
         lastErr = err;

@@ -40,6 +40,16 @@ export type CommandRunner = (cmd: string, args: string[], opts: RunOptions) => P
 
 const maxOutput = 64 * 1024;
 
+/** SIGKILLs the process group led by `pid`; falls back to the process alone. */
+function killGroup(pid: number | undefined, fallback: () => void): void {
+  try {
+    if (pid === undefined) throw new Error('no pid');
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    fallback();
+  }
+}
+
 /**
  * Runs a command with a hard deadline: past it the process is SIGKILLed (mount and umount on a
  * dead NFS server can wait forever otherwise). Resolves with the exit code; never throws for a
@@ -51,6 +61,8 @@ export const runCommand: CommandRunner = (cmd, args, opts) =>
       stdio: ['ignore', 'pipe', 'pipe'],
       env: opts.env ? { ...process.env, ...opts.env } : process.env,
       cwd: opts.cwd ?? '/',
+      // Its own process group, so that the deadline kills what it started too (mount.nfs, gzip).
+      detached: true,
     });
     let stdout = '';
     let stderr = '';
@@ -63,7 +75,7 @@ export const runCommand: CommandRunner = (cmd, args, opts) =>
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      child.kill('SIGKILL');
+      killGroup(child.pid, () => child.kill('SIGKILL'));
     }, opts.timeoutMs);
     child.on('error', (err) => {
       clearTimeout(timer);
@@ -71,6 +83,8 @@ export const runCommand: CommandRunner = (cmd, args, opts) =>
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      // The leader is gone; whatever it left running in its group goes with it.
+      if (timedOut) killGroup(child.pid, () => undefined);
       const line = [cmd, ...args].join(' ');
       if (timedOut) reject(new CommandTimeoutError(line, opts.timeoutMs));
       else resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr });

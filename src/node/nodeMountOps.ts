@@ -103,12 +103,21 @@ export class NodeMountOps {
 
   /** Unmounts (escalating for dead servers) and removes the directory if it is empty; never deletes data. */
   private async takeDown(mountPath: string): Promise<void> {
-    this.deps.health.unregister(mountPath);
-    await this.deps.mounter.unmount(mountPath);
+    const { health } = this.deps;
+    // No more probes, but what the monitor knew stays reported until the mount is gone.
+    health.retire(mountPath);
+    try {
+      await this.deps.mounter.unmount(mountPath, { knownDead: health.knownDead(mountPath) });
+    } catch (err) {
+      // Still mounted: keep watching it until a retry takes it down.
+      health.retire(mountPath, false);
+      throw err;
+    }
     const removed = await this.deps.pool.run({ op: 'rmdirIfEmpty', path: mountPath }, this.pathTimeoutMs);
     // Files under an unmounted path are not ours to delete: leave them and say so.
     if (!removed) this.deps.logger.warn({ path: mountPath }, 'unmounted, but the directory is not empty; left in place');
     await this.deps.state.remove(mountPath);
+    health.unregister(mountPath);
   }
 
   private stagingRegistration(volumeId: string, stagingPath: string, source: VolumeSource): MountRegistration {

@@ -1,48 +1,38 @@
 import { strict as assert } from 'node:assert';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import pino from 'pino';
+import { liveness } from '../../../src/health/liveness';
+import { startHealthServer } from '../../../src/http/healthHttpServer';
 import { FsHelperPool } from '../../../src/isolation/fsHelperPool';
-import { HelperProcessPool } from '../../../src/isolation/helperProcessPool';
-import { HelpersExhaustedError, IsolatedFsError, IsolationTimeoutError } from '../../../src/isolation/isolationErrors';
+import { IsolatedFsError, IsolationBrokenError, IsolationTimeoutError } from '../../../src/isolation/isolationErrors';
+import { eventually } from '../../helpers/fakeHelper';
 
-/** A helper that takes requests and never answers, like one stuck on a dead server; it ignores SIGTERM. */
-const silentHelper = () =>
-  spawn(process.execPath, ['-e', "process.on('message',()=>{});process.on('SIGTERM',()=>{});process.send({ready:true});setInterval(()=>{},1e6)"], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-
-describe('HelperProcessPool', () => {
-  it('kills a helper that overstays its deadline, counts it stuck until it exits, and rejects with IsolationTimeoutError', async () => {
-    const pool = new HelperProcessPool({ spawn: silentHelper, maxStuck: 4 });
-    const run = pool.runTracked({ op: 'stat', path: '/nowhere' }, 200);
-    await assert.rejects(run.result, IsolationTimeoutError);
-    await run.gone;
-    assert.equal(pool.snapshot().stuck, 0, 'SIGKILL ended the helper');
-    assert.equal(pool.snapshot().killedTotal, 1);
-    pool.close();
-  });
-
-  it('refuses new work while too many killed helpers have not exited', async () => {
-    const pool = new HelperProcessPool({ spawn: silentHelper, maxStuck: 1 });
-    const first = pool.runTracked({ op: 'stat', path: '/a' }, 100);
-    await assert.rejects(first.result, IsolationTimeoutError);
-    // Between the kill and the exit the helper counts as stuck.
-    const second = pool.run({ op: 'stat', path: '/b' }, 100);
-    await assert.rejects(second, (err) => err instanceof HelpersExhaustedError || err instanceof IsolationTimeoutError);
-    await first.gone;
-    pool.close();
-  });
-});
+const crashableThread = path.join(__dirname, '..', '..', 'helpers', 'crashablePoolThread.js');
+/** Running (a zombie has ended: only its dead thread could have reaped it). */
+const alive = (pid: number): boolean => {
+  try {
+    return !/^\d+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+};
 
 describe('FsHelperPool (helpers owned by a worker thread)', () => {
   let pool: FsHelperPool;
+  let dir: string;
   before(() => {
-    pool = new FsHelperPool({ maxIdle: 1 });
+    pool = new FsHelperPool({ maxIdle: 1, probeHelpers: 1 });
+    dir = mkdtempSync(path.join(os.tmpdir(), 'pool-'));
   });
-  after(() => pool.close());
+  after(() => {
+    pool.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   it('runs file operations in a helper and returns their results', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'pool-'));
     writeFileSync(path.join(dir, 'f'), 'hello');
     assert.equal(await pool.run({ op: 'readFile', path: path.join(dir, 'f'), maxBytes: 100 }, 5000), 'hello');
     assert.deepEqual((await pool.run({ op: 'readdir', path: dir }, 5000)).sort(), ['f']);
@@ -55,46 +45,130 @@ describe('FsHelperPool (helpers owned by a worker thread)', () => {
     await assert.rejects(pool.run({ op: 'stat', path: '/definitely/not/here' }, 5000), (err) => err instanceof IsolatedFsError && err.code === 'ENOENT');
   });
 
-  it('turns a probe that overstays into IsolationTimeoutError and is ready for more work after', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'pool-'));
-    await assert.rejects(pool.run({ op: 'probe', path: dir, write: true, hiddenDir: '.h', delayMs: 3000 }, 300), IsolationTimeoutError);
-    const ok = await pool.run({ op: 'probe', path: dir, write: true, hiddenDir: '.h' }, 5000);
-    assert.equal(ok.ok, true);
+  it('answers every mount of a probe round that answers, and leaves the one that overstays unanswered with IsolationTimeoutError', async () => {
+    const items = ['a', 'b', 'c'].map((n) => ({ path: path.join(dir, n), write: false, hiddenDir: '.h', ...(n === 'b' ? { delayMs: 60_000 } : {}) }));
+    const outcome = await pool.probeRound(items, 500).done;
+    assert.ok(outcome.failure instanceof IsolationTimeoutError, `failure: ${String(outcome.failure)}`);
+    assert.equal(outcome.results[1], undefined, 'the slow mount did not answer');
+    // a and c do not exist: they answer at once, with ENOENT at the first step.
+    for (const i of [0, 2]) {
+      assert.equal(outcome.results[i]?.ok, false);
+      assert.equal(outcome.results[i]?.code, 'ENOENT');
+      assert.equal(outcome.results[i]?.failedStep, 'stat');
+    }
+    const next = await pool.probeRound([{ path: dir, write: true, hiddenDir: '.h' }], 5000).done;
+    assert.equal(next.failure, undefined);
+    assert.equal(next.results[0]?.ok, true, 'the lane is ready for more work after a kill');
   });
 
-  it('reports a probe of a read-only directory as EROFS at the write step', async function () {
-    if (process.getuid?.() !== 0) this.skip();
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'pool-ro-'));
-    const { execFileSync } = await import('node:child_process');
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'pool-ro', dir]);
+  it('runs CSI work while every probe helper is held by a round that hangs (the lanes never wait for each other)', async () => {
+    const own = new FsHelperPool({ probeHelpers: 1 });
     try {
-      const r = await pool.run({ op: 'probe', path: dir, write: true, hiddenDir: '.h' }, 5000);
-      assert.equal(r.ok, false);
-      assert.equal(r.code, 'EROFS');
-      assert.equal(r.failedStep, 'write');
+      const hung = own.probeRound([{ path: dir, write: false, hiddenDir: '.h', delayMs: 600_000 }], 300_000);
+      const queuedRound = own.probeRound([{ path: dir, write: false, hiddenDir: '.h' }], 300_000);
+      let roundsDone = 0;
+      void hung.done.then(() => roundsDone++);
+      void queuedRound.done.then(() => roundsDone++);
+      assert.equal(await own.run({ op: 'exists', path: dir }, 60_000), true);
+      assert.equal(roundsDone, 0, 'the CSI request finished while the probe lane was still full');
+      own.close();
+      assert.ok((await hung.done).failure instanceof IsolationBrokenError, 'closing the pool settles the round');
     } finally {
-      execFileSync('umount', [dir]);
+      own.close();
     }
   });
 });
 
-/** A helper that answers every request at once, for counting how many the pool starts. */
-const echoHelper = () =>
-  spawn(process.execPath, ['-e', "process.on('message',(m)=>process.send({id:m.id,ok:true,result:{}}));process.send({ready:true})"], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+describe('FsHelperPool supervision', () => {
+  const quiet = pino({ level: 'silent' });
 
-describe('HelperProcessPool idle helpers', () => {
-  it('keeps the helpers of a burst warm for the linger time, then stops those beyond maxIdle', async () => {
-    const started: ReturnType<typeof echoHelper>[] = [];
-    const pool = new HelperProcessPool({ spawn: () => started[started.push(echoHelper()) - 1]!, maxIdle: 1, idleLingerMs: 300 });
-    const burst = () => Promise.all(Array.from({ length: 6 }, (_, i) => pool.run({ op: 'stat', path: `/p${i}` }, 10_000)));
-    await burst();
-    assert.equal(started.length, 6, 'a burst of 6 needs 6 helpers');
-    assert.equal(pool.snapshot().idle, 6, 'all stay warm after the burst');
-    await burst();
-    assert.equal(started.length, 6, 'a second burst within the linger time starts no helper');
-    await new Promise((r) => setTimeout(r, 1500));
-    assert.equal(pool.snapshot().idle, 1, 'past the linger time only maxIdle stay');
-    assert.equal(started.filter((c) => c.exitCode === null && c.signalCode === null).length, 1, 'the others were stopped');
-    pool.close();
+  it('fails every pending request with IsolationBrokenError when the thread dies, kills its helpers, reports it down, and comes back', async () => {
+    const pool = new FsHelperPool({ threadScript: crashableThread, restartDelayMs: 1000, probeHelpers: 1 });
+    try {
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'pool-sup-'));
+      const round = pool.probeRound([{ path: dir, write: false, hiddenDir: '.h', delayMs: 60_000 }], 60_000);
+      const csi = pool.runTracked({ op: 'exists', path: dir }, 60_000);
+      await csi.result;
+      await eventually(() => pool.helperPids().length >= 2, 'a helper in each lane');
+      const pids = pool.helperPids();
+      const slow = pool.run({ op: 'probeMany', path: 'x', items: [{ path: dir, write: false, hiddenDir: '.h', delayMs: 60_000 }] }, 60_000, 'probe');
+      await assert.rejects(pool.run({ op: 'stat', path: '/crash-the-thread' }, 60_000), (err) => err instanceof IsolationBrokenError && err.why === 'thread-died');
+      const outcome = await round.done;
+      assert.ok(outcome.failure instanceof IsolationBrokenError, 'the round settled with a typed error');
+      await assert.rejects(slow, IsolationBrokenError);
+      assert.equal(pool.status().ok, false, 'down while the thread restarts');
+      await assert.rejects(pool.run({ op: 'exists', path: dir }, 5000), (err) => err instanceof IsolationBrokenError);
+      await eventually(() => pids.every((p) => !alive(p)), 'the dead thread\'s helpers are killed');
+      await eventually(() => pool.status().ok, 'the thread is back');
+      assert.equal(await pool.run({ op: 'exists', path: dir }, 20_000), true);
+      assert.equal(pool.status().restarts, 1);
+      rmSync(dir, { recursive: true, force: true });
+    } finally {
+      pool.close();
+    }
+  });
+
+  it('settles a request by its own deadline when the thread stops answering, then replaces the wedged thread', async () => {
+    const pool = new FsHelperPool({ threadScript: crashableThread, startAllowanceMs: 100, wedgedAfterMs: 300, restartDelayMs: 50 });
+    try {
+      await assert.rejects(pool.run({ op: 'stat', path: '/wedge-the-thread' }, 200), IsolationTimeoutError);
+      await eventually(() => pool.status().restarts === 1 && pool.status().ok, 'a new thread replaced the wedged one');
+      assert.equal(await pool.run({ op: 'exists', path: '/' }, 20_000), true);
+    } finally {
+      pool.close();
+    }
+  });
+
+  it('settles a request with IsolationBrokenError (helper-died) when its helper is killed under it', async () => {
+    const pool = new FsHelperPool({ probeHelpers: 1, maxIdle: 0 });
+    try {
+      // A warm helper that has said it is ready: the kill lands on the request, not the start.
+      assert.equal((await pool.probeRound([{ path: '/', write: false, hiddenDir: '.h' }], 20_000).done).results[0]?.ok, true);
+      const round = pool.probeRound([{ path: '/', write: false, hiddenDir: '.h', delayMs: 60_000 }], 60_000);
+      await eventually(() => pool.helperPids().length === 1, 'the round has its helper');
+      process.kill(pool.helperPids()[0]!, 'SIGKILL');
+      const outcome = await round.done;
+      assert.ok(outcome.failure instanceof IsolationBrokenError && outcome.failure.why === 'helper-died', String(outcome.failure));
+      assert.equal(outcome.results[0], undefined);
+      assert.equal((await pool.probeRound([{ path: '/', write: false, hiddenDir: '.h' }], 20_000).done).results[0]?.ok, true);
+    } finally {
+      pool.close();
+    }
+  });
+
+  it('answers /healthz/live 503 while the isolation thread is down and 200 once it is back', async () => {
+    const pool = new FsHelperPool({ threadScript: crashableThread, restartDelayMs: 1500 });
+    const server = await startHealthServer(
+      0,
+      '127.0.0.1',
+      {
+        live: liveness(() => ({ ok: true, message: 'monitor loop is ticking' }), () => pool.status()),
+        ready: () => ({ ok: true, problems: [] }),
+        mounts: () => ({}),
+        metrics: () => Promise.resolve(''),
+        metricsContentType: 'text/plain',
+        driverName: 'test',
+      },
+      quiet,
+    );
+    const port = (server.address() as { port: number }).port;
+    const live = (): Promise<number> =>
+      new Promise((resolve, reject) => {
+        http.get({ host: '127.0.0.1', port, path: '/healthz/live' }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        }).on('error', reject);
+      });
+    try {
+      await pool.run({ op: 'exists', path: '/' }, 20_000);
+      assert.equal(await live(), 200);
+      await assert.rejects(pool.run({ op: 'stat', path: '/crash-the-thread' }, 20_000), IsolationBrokenError);
+      assert.equal(await live(), 503);
+      await eventually(() => pool.status().ok, 'the thread is back');
+      assert.equal(await live(), 200);
+    } finally {
+      server.close();
+      pool.close();
+    }
   });
 });

@@ -1,0 +1,120 @@
+import { strict as assert } from 'node:assert';
+import { HelperProcessPool } from '../../../src/isolation/helperProcessPool';
+import { HelpersExhaustedError, IsolationBrokenError, IsolationTimeoutError } from '../../../src/isolation/isolationErrors';
+import { eventually, FakeHelper } from '../../helpers/fakeHelper';
+
+function poolWithFakes(opts: ConstructorParameters<typeof HelperProcessPool>[0] = {}): { pool: HelperProcessPool; helpers: FakeHelper[] } {
+  const helpers: FakeHelper[] = [];
+  const pool = new HelperProcessPool({
+    ...opts,
+    spawn: () => {
+      const h = new FakeHelper();
+      helpers.push(h);
+      return h.asChild();
+    },
+  });
+  return { pool, helpers };
+}
+
+describe('HelperProcessPool (one lane)', () => {
+  it('kills a helper that overstays, rejects with IsolationTimeoutError, and counts it stuck until it really exits', async () => {
+    const { pool, helpers } = poolWithFakes({ maxIdle: 0 });
+    const run = pool.runTracked({ op: 'stat', path: '/nowhere' }, { timeoutMs: 50 });
+    await assert.rejects(run.result, IsolationTimeoutError);
+    assert.equal(helpers[0]?.killed, true);
+    assert.equal(pool.snapshot().stuck, 1);
+    let gone = false;
+    void run.gone.then(() => (gone = true));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(gone, false, 'not gone before the process exits');
+    helpers[0]?.exit();
+    await run.gone;
+    assert.equal(pool.snapshot().stuck, 0);
+    assert.equal(pool.snapshot().killedTotal, 1);
+    pool.close();
+  });
+
+  it('refuses new work with HelpersExhaustedError while maxStuck killed helpers have not exited, and takes work again after', async () => {
+    const { pool, helpers } = poolWithFakes({ maxStuck: 1, maxIdle: 0 });
+    const first = pool.runTracked({ op: 'stat', path: '/a' }, { timeoutMs: 30 });
+    await assert.rejects(first.result, IsolationTimeoutError);
+    await assert.rejects(pool.run({ op: 'stat', path: '/b' }, 1000), HelpersExhaustedError);
+    helpers[0]?.exit();
+    await first.gone;
+    const next = pool.run({ op: 'stat', path: '/c' }, 5000);
+    await eventually(() => helpers.some((h) => h.sent.some((m) => m.req.path === '/c')), 'the request reached a helper');
+    helpers.find((h) => h.sent.some((m) => m.req.path === '/c'))?.answer({ ok: 1 });
+    assert.deepEqual(await next, { ok: 1 });
+    pool.close();
+  });
+
+  it('rejects with IsolationBrokenError (helper-died) when the helper exits under a request', async () => {
+    const { pool, helpers } = poolWithFakes();
+    const run = pool.run({ op: 'readdir', path: '/x' }, 10_000);
+    await eventually(() => helpers[0]?.sent.length === 1, 'the request was sent');
+    helpers[0]?.exit();
+    await assert.rejects(run, (err) => err instanceof IsolationBrokenError && err.why === 'helper-died');
+    pool.close();
+  });
+
+  it('gives a request that waited in the queue past its absolute deadline an IsolationTimeoutError without sending it', async () => {
+    const { pool, helpers } = poolWithFakes({ maxHelpers: 1 });
+    const first = pool.run({ op: 'stat', path: '/first' }, 10_000);
+    const late = pool.runTracked({ op: 'stat', path: '/late' }, { timeoutMs: 10_000, deadlineAt: Date.now() + 20 });
+    await new Promise((r) => setTimeout(r, 40));
+    helpers[0]?.answer();
+    await first;
+    await assert.rejects(late.result, IsolationTimeoutError);
+    assert.ok(!helpers.some((h) => h.sent.some((m) => m.req.path === '/late')), 'the late request never reached a helper');
+    pool.close();
+  });
+
+  it('delivers partial answers as they come, then the final one', async () => {
+    const { pool, helpers } = poolWithFakes();
+    const partials: Array<[number, unknown]> = [];
+    const run = pool.runTracked({ op: 'probeMany', path: 'round', items: [] }, { timeoutMs: 10_000, onPartial: (i, v) => partials.push([i, v]) });
+    await eventually(() => helpers[0]?.sent.length === 1, 'the round was sent');
+    const id = helpers[0]!.sent[0]!.id;
+    helpers[0]!.emit('message', { id, partial: true, index: 1, result: 'b' });
+    helpers[0]!.emit('message', { id, partial: true, index: 0, result: 'a' });
+    helpers[0]!.emit('message', { id, ok: true, result: null });
+    assert.equal(await run.result, null);
+    assert.deepEqual(partials, [
+      [1, 'b'],
+      [0, 'a'],
+    ]);
+    pool.close();
+  });
+
+  it('cancel() kills the helper of a running request and drops a queued one', async () => {
+    const { pool, helpers } = poolWithFakes({ maxHelpers: 1 });
+    const running = pool.runTracked({ op: 'stat', path: '/r' }, { timeoutMs: 60_000 }, 7);
+    const queued = pool.runTracked({ op: 'stat', path: '/q' }, { timeoutMs: 60_000 }, 8);
+    await eventually(() => helpers[0]?.sent.length === 1, 'the first request was sent');
+    pool.cancel(8);
+    await assert.rejects(queued.result, IsolationTimeoutError);
+    pool.cancel(7);
+    await assert.rejects(running.result, IsolationTimeoutError);
+    assert.equal(helpers[0]?.killed, true);
+    pool.close();
+  });
+
+  it('keeps the helpers of a burst warm for the linger time, then stops those beyond maxIdle', async () => {
+    const { pool, helpers } = poolWithFakes({ maxIdle: 1, idleLingerMs: 100 });
+    const burst = (tag: string): Promise<unknown[]> => {
+      const runs = Array.from({ length: 6 }, (_, i) => pool.run({ op: 'stat', path: `/${tag}${i}` }, 60_000));
+      return eventually(() => helpers.filter((h) => h.sent.some((m) => m.req.path.startsWith(`/${tag}`))).length === 6, 'six helpers hold the burst').then(() => {
+        for (const h of helpers) if (h.sent.at(-1)?.req.path.startsWith(`/${tag}`)) h.answer();
+        return Promise.all(runs);
+      });
+    };
+    await burst('a');
+    assert.equal(helpers.length, 6, 'six requests at once need six helpers');
+    assert.equal(pool.snapshot().idle, 6, 'all stay warm after the burst');
+    await burst('b');
+    assert.equal(helpers.length, 6, 'a second burst within the linger time starts no helper');
+    await eventually(() => pool.snapshot().idle === 1, 'only maxIdle helpers stay past the linger time');
+    assert.equal(helpers.filter((h) => h.killed).length, 5, 'the others were stopped');
+    pool.close();
+  });
+});
