@@ -1,57 +1,23 @@
 import { strict as assert } from 'node:assert';
 import pino from 'pino';
-import type { FileRunner } from '../../../src/isolation/fsHelperPool';
-import type { FsRequest, ProbeResult } from '../../../src/isolation/fsOps';
-import { IsolationTimeoutError } from '../../../src/isolation/isolationErrors';
+import type { ProbeResult } from '../../../src/isolation/fsOps';
+import { FakeIsolation } from '../../helpers/fakeIsolation';
 import type { MountEntry } from '../../../src/mount/mountTable';
 import { HealthMonitor } from '../../../src/health/healthMonitor';
 import type { MountRegistration } from '../../../src/health/mountRegistration';
 
 const statfs = { bsize: 4096, blocks: 1000, bfree: 500, bavail: 500, files: 100, ffree: 50 };
 
-/** A pool whose answers the test decides; `hold` keeps requests open until released. */
-class FakePool implements Pick<FileRunner, 'run' | 'runTracked'> {
-  answer: (path: string) => ProbeResult | 'timeout' = () => ({ ok: true, statfs });
-  calls: FsRequest[] = [];
-  stuckPaths = new Set<string>();
-  private releaseStuck: Array<() => void> = [];
-
-  run = ((req: FsRequest) => this.runTracked(req, 0).result) as FileRunner['run'];
-
-  runTracked = ((req: FsRequest) => {
-    this.calls.push(req);
-    if (req.op === 'probeBatch') {
-      const answers = req.items.map((i) => this.answer(i.path));
-      if (answers.includes('timeout')) return { result: Promise.reject(new IsolationTimeoutError('probeBatch', req.path, 1)), gone: Promise.resolve() };
-      return { result: Promise.resolve(answers.map((a) => ({ ...(a as ProbeResult), elapsedMs: 1 }))), gone: Promise.resolve() };
-    }
-    const a = this.answer(req.path);
-    if (a === 'timeout') {
-      // The helper was killed but stays stuck until the test lets it go.
-      const gone = this.stuckPaths.has(req.path) ? new Promise<void>((r) => this.releaseStuck.push(r)) : Promise.resolve();
-      return { result: Promise.reject(new IsolationTimeoutError('probe', req.path, 1)), gone };
-    }
-    return { result: Promise.resolve(a), gone: Promise.resolve() };
-  }) as FileRunner['runTracked'];
-
-  letStuckGo(): void {
-    for (const r of this.releaseStuck.splice(0)) r();
-  }
-
-  probesOf(p: string): number {
-    return this.calls.filter((c) => (c.op === 'probe' && c.path === p) || (c.op === 'probeBatch' && c.items.some((i) => i.path === p))).length;
-  }
-}
-
 const reg = (p: string, extra: Partial<MountRegistration> = {}): MountRegistration => ({ volumeId: `vol-${p}`, path: p, kind: 'publish', readOnly: false, expectedSource: '', ...extra });
 const entry = (p: string, source = 'dev'): MountEntry => ({ mountId: 1, parentId: 0, device: '0:1', root: '/', mountPoint: p, options: [], fsType: 'tmpfs', source, superOptions: [] });
 
-function setup(opts: { failureThreshold?: number; successThreshold?: number; table?: MountEntry[]; random?: () => number } = {}) {
+function setup(opts: { failureThreshold?: number; successThreshold?: number; table?: MountEntry[]; random?: () => number; concurrency?: number; delays?: Record<string, number> } = {}) {
   let now = 1_000_000;
-  const pool = new FakePool();
+  const pool = new FakeIsolation(statfs);
   const table = opts.table ?? [entry('/a'), entry('/b')];
+  const delays = opts.delays ?? {};
   const monitor = new HealthMonitor({
-    pool,
+    isolation: pool,
     readTable: async () => table,
     clock: { now: () => now, random: opts.random ?? (() => 0) },
     logger: pino({ level: 'silent' }),
@@ -59,7 +25,8 @@ function setup(opts: { failureThreshold?: number; successThreshold?: number; tab
     timeoutMs: 1_000,
     failureThreshold: opts.failureThreshold ?? 2,
     successThreshold: opts.successThreshold ?? 2,
-    concurrency: 2,
+    concurrency: opts.concurrency ?? 2,
+    faults: { issuesFor: () => [], probeDelayMs: (id) => delays[id] ?? 0 },
   });
   const flush = () => new Promise((r) => setImmediate(r));
   /** Moves the clock past the next due time and lets every probe finish. */
@@ -120,7 +87,7 @@ describe('HealthMonitor', () => {
     await cycle();
     assert.equal(monitor.issuesOf('/a')[0]?.reason, 'NotMounted');
     assert.match(monitor.issuesOf('/b')[0]?.message ?? '', /mounted from server:\/other/);
-    assert.equal(pool.calls.length, 0);
+    assert.equal(pool.rounds.length, 0);
   });
 
   it('marks an overstaying probe MountUnresponsive and sends no new probe for that mount until the stuck helper is gone', async () => {
@@ -142,34 +109,97 @@ describe('HealthMonitor', () => {
     assert.equal(pool.probesOf('/a'), probesOfA + 1);
   });
 
-  it('probes healthy mounts in batches, and a batch that overstays falls back to single probes that find the hung mount', async () => {
+  it('probes mounts that answered well apart from those that did not, so a hung mount does not hold healthy ones', async () => {
     const { monitor, pool, cycle } = setup();
     monitor.register(reg('/a'));
     monitor.register(reg('/b'));
     await cycle();
-    await cycle();
-    assert.ok(pool.calls.some((c) => c.op === 'probeBatch'), 'healthy mounts are batched');
+    assert.ok(pool.rounds.some((r) => r.items.length === 2), 'healthy mounts share a round');
     pool.answer = (p) => (p === '/a' ? 'timeout' : { ok: true, statfs });
     await cycle();
     assert.equal(monitor.issuesOf('/a')[0]?.reason, 'MountUnresponsive');
-    assert.deepEqual(monitor.issuesOf('/b'), []);
-    assert.ok(pool.calls.some((c) => c.op === 'probe' && c.path === '/a'), 'the hung mount was probed on its own');
+    assert.deepEqual(monitor.issuesOf('/b'), [], 'the mount that answered in the same round is healthy');
+    const before = pool.rounds.length;
+    await cycle();
+    const later = pool.rounds.slice(before);
+    assert.ok(later.some((r) => r.items.some((i) => i.path === '/a')), 'the hung mount is probed again');
+    assert.ok(later.every((r) => !(r.items.some((i) => i.path === '/a') && r.items.some((i) => i.path === '/b'))), 'but not in the healthy mount\'s round');
   });
 
-  it('checks many mounts found at once in batches from the first round, and a hung one among them on its own', async () => {
+  it('reports every mount of a whole-server outage (150 of 200 hung) in one interval and timeout, with at most `concurrency` rounds at once', async () => {
+    const table = Array.from({ length: 200 }, (_, k) => entry(`/s${k}`));
+    const { monitor, pool, cycle, flush } = setup({ table, concurrency: 3 });
+    for (let k = 0; k < 200; k++) monitor.register(reg(`/s${k}`));
+    await cycle();
+    assert.equal(monitor.all().filter((m) => m.state === 'healthy').length, 200);
+    pool.answer = (p) => (Number(p.slice(2)) < 150 ? 'timeout' : { ok: true, statfs });
+    pool.holdRounds = true;
+    await cycle();
+    // Rounds wait out their deadline (the clock stands still: all of this is one moment of the
+    // interval); finishing them lets the rounds that waited for a helper start.
+    for (let i = 0; i < 20; i++) {
+      pool.finishHeld();
+      for (let f = 0; f < 5; f++) await flush();
+    }
+    assert.ok(pool.maxInFlight <= 3, `${pool.maxInFlight} rounds ran at once`);
+    const hung = monitor.all().filter((m) => monitor.issuesOf(m.reg.path)[0]?.reason === 'MountUnresponsive');
+    assert.equal(hung.length, 150, 'every hung mount is reported');
+    assert.ok(hung.every((m) => monitor.knownDead(m.reg.path)), 'and known dead for a fast teardown');
+    assert.equal(monitor.all().filter((m) => m.state === 'healthy').length, 50);
+    assert.ok(pool.rounds.every((r) => r.items.length <= 64), 'no round is larger than the round size');
+  });
+
+  it('checks many mounts found at once in rounds from the first check, a hung one among them reported unresponsive', async () => {
     const table = Array.from({ length: 300 }, (_, k) => entry(`/n${k}`));
     const { monitor, pool, cycle } = setup({ table });
     pool.answer = (p) => (p === '/n7' ? 'timeout' : { ok: true, statfs });
     for (let k = 0; k < 300; k++) monitor.register(reg(`/n${k}`));
     await cycle();
-    const batches = pool.calls.filter((c) => c.op === 'probeBatch');
-    assert.ok(batches.length >= 3 && batches.length <= 6, `300 first checks went in ${batches.length} batches`);
+    assert.ok(pool.rounds.length >= 5 && pool.rounds.length <= 8, `300 first checks went in ${pool.rounds.length} rounds`);
     assert.equal(monitor.all().filter((m) => m.lastCheckTime > 0).length, 300, 'every mount was checked in the first round');
-    const alone = new Set(pool.calls.filter((c) => c.op === 'probe').map((c) => c.path));
-    assert.ok(alone.has('/n7'), 'the hung mount was probed alone');
-    assert.ok(alone.size <= 128, `only the mounts of the batch that overstayed were probed alone (${alone.size})`);
     assert.equal(monitor.issuesOf('/n7')[0]?.reason, 'MountUnresponsive');
     assert.equal(monitor.all().filter((m) => m.state === 'healthy').length, 299);
+  });
+
+  it('probes each mount with its own timeout, and a mount with injected latency apart, carrying the delay', async () => {
+    const { monitor, pool, cycle } = setup({ delays: { 'vol-/b': 5000 } });
+    monitor.register(reg('/a', { timeoutMs: 300 }));
+    monitor.register(reg('/b'));
+    await cycle();
+    const ofA = pool.rounds.find((r) => r.items.some((i) => i.path === '/a'));
+    const ofB = pool.rounds.find((r) => r.items.some((i) => i.path === '/b'));
+    assert.equal(ofA?.timeoutMs, 300);
+    assert.equal(ofB?.timeoutMs, 1000);
+    assert.notEqual(ofA, ofB);
+    assert.equal(ofB?.items[0]?.delayMs, 5000);
+  });
+
+  it('gives no verdict when the isolation layer fails (not the storage), and says so in liveness', async () => {
+    const { monitor, pool, cycle } = setup();
+    monitor.register(reg('/a'));
+    await cycle();
+    pool.answer = () => 'broken';
+    await cycle();
+    assert.equal(monitor.get('/a')?.state, 'healthy');
+    assert.deepEqual(monitor.issuesOf('/a'), []);
+    assert.match(monitor.loopAlive().message, /probe round failed: file helpers unavailable/);
+  });
+
+  it('keeps reporting what it knew of a mount being taken down, and probes it no more', async () => {
+    const { monitor, pool, cycle } = setup();
+    monitor.register(reg('/a'));
+    pool.answer = () => 'timeout';
+    await cycle();
+    monitor.retire('/a');
+    const probes = pool.probesOf('/a');
+    pool.answer = () => ({ ok: false, code: 'ENOTMOUNTED', message: 'gone' });
+    await cycle();
+    await cycle();
+    assert.equal(pool.probesOf('/a'), probes, 'no probe of a retiring mount');
+    assert.equal(monitor.issuesOf('/a')[0]?.reason, 'MountUnresponsive', 'the last verdict stays');
+    monitor.retire('/a', false);
+    await cycle();
+    assert.equal(pool.probesOf('/a'), probes + 1, 'a mount that stays is probed again');
   });
 
   it('checks new mounts promptly, then spreads their checks over the interval', async () => {

@@ -1,29 +1,24 @@
 import { strict as assert } from 'node:assert';
 import pino from 'pino';
-import type { FileRunner } from '../../../src/isolation/fsHelperPool';
-import type { FsRequest, ProbeResult } from '../../../src/isolation/fsOps';
+import type { ProbeResult } from '../../../src/isolation/fsOps';
+import { FakeIsolation } from '../../helpers/fakeIsolation';
 import type { MountEntry } from '../../../src/mount/mountTable';
 import { HealthMonitor } from '../../../src/health/healthMonitor';
 
 const entry = (p: string): MountEntry => ({ mountId: 1, parentId: 0, device: '0:1', root: '/', mountPoint: p, options: [], fsType: 'tmpfs', source: 'dev', superOptions: [] });
 const gone: ProbeResult = { ok: false, code: 'ENOENT', failedStep: 'stat', message: 'no such file or directory' };
 
-/** A monitor whose probes stay open until the test answers them, and what its observer heard. */
+/** A monitor whose probe rounds stay open until the test finishes them, and what its observer heard. */
 function setup() {
-  const pending: Array<(r: ProbeResult) => void> = [];
-  const pool: Pick<FileRunner, 'run' | 'runTracked'> = {
-    run: (() => Promise.reject(new Error('not used here'))) as FileRunner['run'],
-    runTracked: ((req: FsRequest) => {
-      assert.equal(req.op, 'probe');
-      const result = new Promise<ProbeResult>((resolve) => pending.push(resolve));
-      return { result, gone: result.then(() => undefined) };
-    }) as FileRunner['runTracked'],
-  };
+  const pool = new FakeIsolation(undefined);
+  pool.holdRounds = true;
+  pool.answer = () => gone;
+  let now = 1_000_000;
   const reported: string[] = [];
   const monitor = new HealthMonitor({
-    pool,
+    isolation: pool,
     readTable: async () => [entry('/a')],
-    clock: { now: () => 1_000_000, random: () => 0 },
+    clock: { now: () => now, random: () => 0 },
     logger: pino({ level: 'silent' }),
     intervalMs: 10_000,
     timeoutMs: 1_000,
@@ -35,11 +30,21 @@ function setup() {
       stateChanged: (m, from) => reported.push(`${m.reg.volumeId}:${from}->${m.state}`),
     },
   });
-  const started = async (): Promise<void> => {
-    for (let i = 0; i < 20 && pending.length === 0; i++) await new Promise((r) => setImmediate(r));
-    assert.equal(pending.length, 1, 'the probe is running');
+  const flush = async (): Promise<void> => {
+    for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
   };
-  return { monitor, pending, reported, started };
+  /** Starts the first probe of /a and waits until its round is out. */
+  const probing = async (): Promise<void> => {
+    now += 5_000;
+    monitor.tick();
+    await flush();
+    assert.equal(pool.rounds.length, 1, 'the probe is running');
+  };
+  const finish = async (): Promise<void> => {
+    pool.finishHeld();
+    await flush();
+  };
+  return { monitor, reported, probing, finish };
 }
 
 const reg = (volumeId: string) => ({ volumeId, path: '/a', kind: 'publish' as const, readOnly: false, expectedSource: '' });
@@ -52,36 +57,30 @@ const reg = (volumeId: string) => ({ volumeId, path: '/a', kind: 'publish' as co
  */
 describe('HealthMonitor: a probe that finishes after its mount was unregistered', () => {
   it('reports a failed probe of a mount that is still registered (the control case)', async () => {
-    const { monitor, pending, reported, started } = setup();
+    const { monitor, reported, probing, finish } = setup();
     monitor.register(reg('vol-a'));
-    const probing = monitor.probe(monitor.get('/a')!);
-    await started();
-    pending[0]!(gone);
-    await probing;
+    await probing();
+    await finish();
     assert.deepEqual(reported, ['vol-a:unknown->unhealthy', 'vol-a:VolumeNotFound']);
   });
 
   it('drops the result when the mount was unregistered meanwhile', async () => {
-    const { monitor, pending, reported, started } = setup();
+    const { monitor, reported, probing, finish } = setup();
     monitor.register(reg('vol-a'));
-    const probing = monitor.probe(monitor.get('/a')!);
-    await started();
+    await probing();
     monitor.unregister('/a');
-    pending[0]!(gone);
-    await probing;
+    await finish();
     assert.deepEqual(reported, []);
     assert.equal(monitor.get('/a'), undefined);
   });
 
   it('does not apply the old result to another volume registered at the same path meanwhile', async () => {
-    const { monitor, pending, reported, started } = setup();
+    const { monitor, reported, probing, finish } = setup();
     monitor.register(reg('vol-a'));
-    const probing = monitor.probe(monitor.get('/a')!);
-    await started();
+    await probing();
     monitor.unregister('/a');
     monitor.register(reg('vol-b'));
-    pending[0]!(gone);
-    await probing;
+    await finish();
     assert.deepEqual(reported, []);
     assert.equal(monitor.get('/a')?.state, 'unknown');
     assert.deepEqual(monitor.issuesOf('/a'), []);

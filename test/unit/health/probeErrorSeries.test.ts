@@ -18,6 +18,7 @@ function mount(volumeId: string, path: string): MountHealth {
     nextDueAt: 0,
     inFlight: false,
     stuck: false,
+    retiring: false,
   };
 }
 

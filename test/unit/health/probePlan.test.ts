@@ -1,29 +1,53 @@
 import { strict as assert } from 'node:assert';
-import { selectDue } from '../../../src/health/probePlan';
-import type { MountHealth } from '../../../src/health/mountHealth';
+import { planRounds, roundWindowMs } from '../../../src/health/probePlan';
+import { newMountHealth, type MountHealth } from '../../../src/health/mountHealth';
 
-const mount = (name: string, nextDueAt: number, batchable = false): MountHealth =>
-  ({ reg: { volumeId: name, path: `/${name}`, kind: 'publish', readOnly: false, expectedSource: '' }, nextDueAt, inFlight: false, batchable }) as unknown as MountHealth;
-const canBatch = (m: MountHealth): boolean => (m as unknown as { batchable: boolean }).batchable;
+const mount = (name: string, nextDueAt: number, extra: Partial<MountHealth> = {}): MountHealth => ({
+  ...newMountHealth({ volumeId: name, path: `/${name}`, kind: 'publish', readOnly: false, expectedSource: '' }, 0, nextDueAt),
+  ...extra,
+});
+const names = (ms: MountHealth[]): string[] => ms.map((m) => m.reg.volumeId);
+const timeoutOf = (m: MountHealth): number => m.reg.timeoutMs ?? 1000;
+const suspect = (m: MountHealth): boolean => m.state === 'unhealthy';
 
-describe('selectDue', () => {
-  it('returns at most the asked number of single probes, longest-waiting first, and says when more are due', () => {
-    const mounts = [mount('a', 50), mount('b', 10), mount('c', 90), mount('d', 30), mount('e', 20), mount('later', 2000)];
-    const plan = selectDue(mounts, 100, 0, canBatch, 3);
-    assert.deepEqual(plan.single.map((m) => m.reg.volumeId), ['b', 'e', 'd']);
-    assert.equal(plan.moreSingles, true);
-    assert.equal(plan.earliest, 2000);
-    const all = selectDue(mounts, 100, 0, canBatch);
-    assert.deepEqual(all.single.map((m) => m.reg.volumeId), ['b', 'e', 'd', 'a', 'c']);
-    assert.equal(all.moreSingles, false);
+describe('planRounds', () => {
+  it('starts nothing until a mount is due, then takes along every mount due within the window', () => {
+    const notYet = planRounds([mount('x', 150), mount('y', 180)], 100, 100, 64, timeoutOf, suspect);
+    assert.deepEqual(notYet.rounds, []);
+    assert.equal(notYet.earliest, 150);
+    const due = planRounds([mount('y', 180), mount('x', 90), mount('z', 400)], 100, 100, 64, timeoutOf, suspect);
+    assert.deepEqual(due.rounds.map((r) => names(r.mounts)), [['x', 'y']]);
+    assert.equal(due.earliest, 400);
   });
 
-  it('starts a batch only when one of its mounts is due, taking along those due within the window', () => {
-    const notYet = selectDue([mount('x', 150, true), mount('y', 180, true)], 100, 100, canBatch);
-    assert.deepEqual(notYet.batchable, []);
-    assert.equal(notYet.earliest, 150);
-    const due = selectDue([mount('y', 180, true), mount('x', 90, true), mount('z', 400, true)], 100, 100, canBatch);
-    assert.deepEqual(due.batchable.map((m) => m.reg.volumeId), ['x', 'y']);
-    assert.equal(due.earliest, 400);
+  it('groups by suspicion and timeout, splits at the round size, and puts the longest-waiting round first', () => {
+    const mounts = [
+      mount('h1', 50),
+      mount('h2', 60),
+      mount('h3', 70),
+      mount('s1', 10, { state: 'unhealthy' }),
+      mount('t1', 80, { reg: { volumeId: 't1', path: '/t1', kind: 'publish', readOnly: false, expectedSource: '', timeoutMs: 300 } }),
+      mount('busy', 0, { inFlight: true }),
+      mount('leaving', 0, { retiring: true }),
+    ];
+    const plan = planRounds(mounts, 100, 0, 2, timeoutOf, suspect);
+    assert.deepEqual(
+      plan.rounds.map((r) => [names(r.mounts), r.timeoutMs]),
+      [
+        [['s1'], 1000],
+        [['h1', 'h2'], 1000],
+        [['h3'], 1000],
+        [['t1'], 300],
+      ],
+    );
+  });
+});
+
+describe('roundWindowMs', () => {
+  it('spaces rounds so that the lane keeps a helper free while rounds wait out their timeout', () => {
+    assert.equal(roundWindowMs(5000, 2000, 4), 667);
+    assert.equal(roundWindowMs(30_000, 5000, 4), 1667);
+    // Never more than half the interval, whatever the concurrency.
+    assert.equal(roundWindowMs(5000, 4000, 1), 2500);
   });
 });

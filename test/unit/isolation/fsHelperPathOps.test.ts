@@ -29,14 +29,14 @@ describe('file helpers: realpath and probes that require a mount', () => {
   it('a probe that requires a mount leaves nothing in a directory that is no mount point (a probe that ran after the unmount)', async function () {
     const bare = path.join(dir, 'bare');
     mkdirSync(bare);
-    const r = await pool.run({ op: 'probe', path: bare, write: true, hiddenDir: '.h', requireMount: true }, 5000);
-    assert.equal(r.ok, false);
-    assert.equal(r.code, 'ENOTMOUNTED');
+    const r = (await pool.probeRound([{ path: bare, write: true, hiddenDir: '.h', requireMount: true }], 5000).done).results[0];
+    assert.equal(r?.ok, false);
+    assert.equal(r?.code, 'ENOTMOUNTED');
     assert.equal(existsSync(path.join(bare, '.h')), false);
     if (process.getuid?.() !== 0) this.skip();
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'helper-probe', bare]);
     try {
-      assert.equal((await pool.run({ op: 'probe', path: bare, write: true, hiddenDir: '.h', requireMount: true }, 5000)).ok, true);
+      assert.equal((await pool.probeRound([{ path: bare, write: true, hiddenDir: '.h', requireMount: true }], 5000).done).results[0]?.ok, true);
     } finally {
       execFileSync('umount', [bare]);
     }

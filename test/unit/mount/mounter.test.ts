@@ -101,6 +101,17 @@ describe('SystemMounter', () => {
       assert.equal(kernel.table.length, 0);
     });
 
+    it('skips the normal umount of a mount known dead: umount -f, then lazy, each with a short deadline', async () => {
+      mounter = new SystemMounter({ run, readTable: kernel.readTable, umountTimeoutMs: 30_000, observe });
+      kernel.mountAt(target);
+      run.onCall(0).rejects(new CommandTimeoutError(`umount -f ${target}`, 2000));
+      run.onCall(1).callsFake(async (_cmd, args) => (kernel.unmountTop(args), ok));
+      await mounter.unmount(target, { knownDead: true });
+      assert.deepEqual(calls(), [`umount -f ${target}`, `umount -l ${target}`]);
+      for (const c of run.getCalls()) assert.equal((c.args[2] as RunOptions).timeoutMs, 2000);
+      assert.equal(kernel.table.length, 0);
+    });
+
     it('stops escalating when a failed step left the path unmounted after all', async () => {
       kernel.mountAt(target);
       run.onCall(0).callsFake(async (_cmd, args) => {

@@ -32,8 +32,10 @@ class FakeMounter implements Mounter {
     this.log.push(`mount ${fsType} ${source} ${target}`);
     this.mounts.set(target, source);
   }
-  async unmount(target: string) {
-    this.log.push(`umount ${target}`);
+  failUnmount = false;
+  async unmount(target: string, opts: { knownDead?: boolean } = {}) {
+    if (this.failUnmount) throw new Error(`${target} is still mounted after repeated umount`);
+    this.log.push(`umount ${opts.knownDead ? '(known dead) ' : ''}${target}`);
     this.mounts.delete(target);
     this.roots.delete(target);
   }
@@ -59,9 +61,13 @@ function setup() {
     },
   } as unknown as FsHelperPool;
   const issues = new Map<string, HealthIssue[]>();
+  const dead = new Set<string>();
+  const calls: string[] = [];
   const health: NodeHealthView = {
     register: () => undefined,
-    unregister: () => undefined,
+    unregister: (p) => void calls.push(`unregister ${p}`),
+    retire: (p, retiring = true) => void calls.push(`${retiring ? 'retire' : 'resume'} ${p}`),
+    knownDead: (p) => dead.has(p),
     issuesOf: (p) => issues.get(p) ?? [],
     lastStatfs: () => undefined,
     recordStatfs: () => undefined,
@@ -69,7 +75,7 @@ function setup() {
   };
   const state = new NodeStateStore(mkdtempSync(path.join(os.tmpdir(), 'node-ops-')));
   const ops = new NodeMountOps({ mounter, pool, state, health, logger: pino({ level: 'silent' }) });
-  return { ops, mounter, state, issues, missing, setStat: (f: () => unknown) => (statAnswer = f) };
+  return { ops, mounter, state, issues, missing, dead, calls, setStat: (f: () => unknown) => (statAnswer = f) };
 }
 
 describe('NodeMountOps', () => {
@@ -142,5 +148,27 @@ describe('NodeMountOps', () => {
     const { ops, state } = setup();
     await ops.stage('v1', '/stage/v1', nfs);
     assert.deepEqual(state.get('/stage/v1')?.source, nfs);
+  });
+
+  it('takes a mount the monitor knows dead straight to the forced unmount, reporting its last verdict until it is gone', async () => {
+    const { ops, mounter, state, dead, calls } = setup();
+    await ops.stage('v1', '/stage/v1', nfs);
+    await ops.publish('v1', '/stage/v1', '/pods/p1/mount', false);
+    dead.add('/pods/p1/mount');
+    await ops.unpublish('v1', '/pods/p1/mount');
+    assert.deepEqual(mounter.log.slice(-1), ['umount (known dead) /pods/p1/mount']);
+    assert.deepEqual(calls, ['retire /pods/p1/mount', 'unregister /pods/p1/mount'], 'retired first, forgotten last');
+    assert.equal(state.get('/pods/p1/mount'), undefined);
+    await ops.unstage('v1', '/stage/v1');
+    assert.deepEqual(mounter.log.slice(-1), ['umount /stage/v1'], 'a healthy mount gets the normal umount first');
+  });
+
+  it('keeps watching a mount whose unmount failed, and keeps its record for the retry', async () => {
+    const { ops, mounter, state, calls } = setup();
+    await ops.stage('v1', '/stage/v1', nfs);
+    mounter.failUnmount = true;
+    await assert.rejects(ops.unstage('v1', '/stage/v1'), /still mounted/);
+    assert.deepEqual(calls, ['retire /stage/v1', 'resume /stage/v1']);
+    assert.ok(state.get('/stage/v1'), 'the record stays for the retry');
   });
 });
