@@ -1,6 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import { CsiError } from './csiError';
-import { HelpersExhaustedError, IsolatedFsError, IsolationTimeoutError } from '../isolation/isolationErrors';
+import { HelpersExhaustedError, IsolatedFsError, IsolationBrokenError, IsolationTimeoutError } from '../isolation/isolationErrors';
+import { UnmountBusyError } from '../mount/mounter';
 import { CommandFailedError, CommandTimeoutError } from '../mount/runCommand';
 import { InjectedFaultError } from '../health/faultInjector';
 
@@ -22,6 +23,10 @@ export function toGrpcStatus(err: unknown): MappedStatus {
   const known = (code: status, details: string): MappedStatus => ({ code, details, unexpected: false });
   if (err instanceof CsiError) return known(err.code, err.message);
   if (err instanceof IsolationTimeoutError || err instanceof HelpersExhaustedError) return known(status.UNAVAILABLE, err.message);
+  // The driver could not run the operation at all; the CO retries, by then the helpers are back.
+  if (err instanceof IsolationBrokenError) return known(status.UNAVAILABLE, err.message);
+  // Still mounted after umount -f and a lazy umount: something holds it; a retry may succeed.
+  if (err instanceof UnmountBusyError) return known(status.FAILED_PRECONDITION, err.message);
   if (err instanceof InjectedFaultError) return known(status.UNAVAILABLE, err.message);
   if (err instanceof CommandTimeoutError) return known(status.DEADLINE_EXCEEDED, err.message);
   if (err instanceof CommandFailedError) return known(status.INTERNAL, err.message);

@@ -2,7 +2,8 @@ import { strict as assert } from 'node:assert';
 import { status } from '@grpc/grpc-js';
 import { toGrpcStatus } from '../../../src/grpc/toGrpcStatus';
 import { CsiError, notFound } from '../../../src/grpc/csiError';
-import { HelpersExhaustedError, IsolatedFsError, IsolationTimeoutError } from '../../../src/isolation/isolationErrors';
+import { HelpersExhaustedError, IsolatedFsError, IsolationBrokenError, IsolationTimeoutError } from '../../../src/isolation/isolationErrors';
+import { UnmountBusyError } from '../../../src/mount/mounter';
 import { CommandFailedError, CommandTimeoutError } from '../../../src/mount/runCommand';
 
 describe('toGrpcStatus', () => {
@@ -33,6 +34,15 @@ describe('toGrpcStatus', () => {
     const other = toGrpcStatus(fs('EACCES'));
     assert.equal(other.code, status.INTERNAL);
     assert.equal(other.unexpected, false, 'a known storage error is not our bug');
+  });
+
+  it('maps a broken isolation layer to UNAVAILABLE and a mount that stays busy to FAILED_PRECONDITION, with their messages', () => {
+    const broken = toGrpcStatus(new IsolationBrokenError('readdir', 'thread-died', 'the file helper thread died'));
+    assert.equal(broken.code, status.UNAVAILABLE);
+    assert.match(broken.details, /file helpers unavailable \(thread-died\)/);
+    assert.equal(broken.unexpected, false);
+    const busy = toGrpcStatus(new UnmountBusyError('/var/lib/kubelet/pods/p/mount'));
+    assert.deepEqual(busy, { code: status.FAILED_PRECONDITION, details: '/var/lib/kubelet/pods/p/mount is still mounted after repeated umount', unexpected: false });
   });
 
   it('maps a hung helper to UNAVAILABLE and a command timeout to DEADLINE_EXCEEDED', () => {
