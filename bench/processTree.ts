@@ -1,34 +1,8 @@
 import { execFile } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
 import { promisify } from 'node:util';
+import { descendants } from '../test/helpers/processTree';
 
 const run = promisify(execFile);
-
-/** Every process below `root` (children, their children, ...), from the parent pids in /proc/<pid>/stat. */
-export function descendants(root: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      const list = children.get(ppid) ?? [];
-      list.push(Number(name));
-      children.set(ppid, list);
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  const out: number[] = [];
-  const queue = [root];
-  while (queue.length > 0) {
-    for (const c of children.get(queue.shift()!) ?? []) {
-      out.push(c);
-      queue.push(c);
-    }
-  }
-  return out;
-}
 
 // smaps_rollup takes the target's memory-map lock; a shell reads it, so a process that holds the
 // lock while stuck on frozen storage stalls the shell (killed at its deadline), never the bench.
