@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { startDriverProcess, driverDirs, type DriverProcess } from '../test/helpers/driverProcess';
 import { createAndPublish, type PublishedVolume } from '../test/helpers/publish';
 import { waitFor } from '../test/helpers/bindfs';
@@ -77,8 +79,13 @@ export async function outageRun(s: OutageSetup, say: (line: string) => void): Pr
   if (!(s.h >= 1 && s.n > s.h)) throw new Error(`outage needs 1 <= H < N (got N=${s.n}, H=${s.h})`);
   const d = await startDriverProcess(['--health-check-interval', `${s.intervalMs}ms`, '--health-check-timeout', `${s.timeoutMs}ms`, '--log-level', 'warn'], driverDirs('csi-outage-'), { health: true });
   const storage = frozenStorage(s.variant, d.dirs.root, d.dirs.share);
+  // Interrupted: leave no frozen daemon, driver or mount behind.
   const onSignal = (): void => {
     storage.thaw();
+    d.child.kill('SIGKILL');
+    const table = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '');
+    for (const p of table.filter((m) => m.startsWith(`${d.dirs.root}/`)).reverse()) spawnSync('umount', ['-l', p], { timeout: 10_000 });
+    for (const pid of storage.daemonPids()) process.kill(pid, 'SIGKILL');
     process.exit(130);
   };
   process.once('SIGINT', onSignal);
@@ -95,11 +102,12 @@ export async function outageRun(s: OutageSetup, say: (line: string) => void): Pr
     const seen = new Map<string, number>();
     // A volume is asked about until its unpublish returns: on its way down it must still report what the monitor knew.
     const unpublished = new Set<string>();
+    const unpublishing = new Set<string>();
     let turn = 0;
     const pickHung = () => {
       const left = hung.filter((v) => !unpublished.has(v.volumeId));
       const v = left[turn++ % Math.max(1, left.length)];
-      return v ? { volume: v, detected: seen.has(v.target), gone: () => unpublished.has(v.volumeId) } : undefined;
+      return v ? { volume: v, detected: seen.has(v.target), goingDown: () => unpublishing.has(v.volumeId) } : undefined;
     };
     storage.freeze();
     const t0 = performance.now();
@@ -112,7 +120,10 @@ export async function outageRun(s: OutageSetup, say: (line: string) => void): Pr
     say(`outage[${s.variant} ${s.intervalMs / 1000}s/${s.timeoutMs / 1000}s]: ${seen.size} of ${hungPaths.length} hung mounts reported; tearing down`);
 
     const t1 = performance.now();
-    const teardown = await tearDown(d.client, hung, s.parallel, 300_000, (c) => void (c.rpc === 'NodeUnpublishVolume' && unpublished.add(c.volumeId)));
+    const teardown = await tearDown(d.client, hung, s.parallel, 300_000, {
+      onStart: (v) => unpublishing.add(v.volumeId),
+      onCall: (c) => void (c.rpc === 'NodeUnpublishVolume' && unpublished.add(c.volumeId)),
+    });
     const teardownTotalMs = performance.now() - t1;
     const lagTeardown = await scrapeEventLoopLag(d);
     const lat = await calls.stop();

@@ -18,8 +18,8 @@ export interface HungPick {
   volume: PublishedVolume;
   /** Whether the monitor was already seen to report this volume abnormal. */
   detected: boolean;
-  /** Whether its unpublish has returned by now (NOT_FOUND is then the right answer). */
-  gone(): boolean;
+  /** Whether its unpublish has started by now (NOT_FOUND may then be the right answer). */
+  goingDown(): boolean;
 }
 
 const callDeadlineMs = 120_000;
@@ -59,7 +59,7 @@ export function startLatencyLoop(d: DriverProcess, healthy: PublishedVolume, pic
       await timed(out.statsHealthyMs, 'NodeGetVolumeStats (healthy)', stats(healthy));
       const pick = pickHung();
       if (pick) {
-        const goneNow = (err: unknown): boolean => (err as { code?: number }).code === grpcStatus.NOT_FOUND && pick.gone();
+        const goneNow = (err: unknown): boolean => (err as { code?: number }).code === grpcStatus.NOT_FOUND && pick.goingDown();
         const r = await timed(out.statsHungMs, 'NodeGetVolumeStats (hung)', stats(pick.volume), goneNow);
         if (r && pick.detected && !r.volume_condition?.abnormal) out.hungReportedHealthy++;
       }

@@ -63,9 +63,16 @@ export interface TeardownCall {
 /**
  * Unpublishes then unstages every volume, `parallel` volumes at a time as the kubelet does, and
  * returns each call's outcome; a failed unpublish still goes on to the unstage, so that one
- * failure does not hide the others. `onCall` hears of each call as it returns.
+ * failure does not hide the others. `onStart` hears of each volume before its unpublish,
+ * `onCall` of each call as it returns.
  */
-export async function tearDown(client: CsiClient, volumes: readonly PublishedVolume[], parallel: number, deadlineMs: number, onCall?: (c: TeardownCall) => void): Promise<TeardownCall[]> {
+export async function tearDown(
+  client: CsiClient,
+  volumes: readonly PublishedVolume[],
+  parallel: number,
+  deadlineMs: number,
+  hooks: { onStart?: (v: PublishedVolume) => void; onCall?: (c: TeardownCall) => void } = {},
+): Promise<TeardownCall[]> {
   const calls: TeardownCall[] = [];
   const timed = async (volumeId: string, rpc: TeardownCall['rpc'], call: () => Promise<unknown>): Promise<void> => {
     const t = performance.now();
@@ -78,12 +85,13 @@ export async function tearDown(client: CsiClient, volumes: readonly PublishedVol
       c = { volumeId, rpc, ms: performance.now() - t, error: `${e.code ?? ''} ${e.details ?? e.message ?? String(err)}`.trim() };
     }
     calls.push(c);
-    onCall?.(c);
+    hooks.onCall?.(c);
   };
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < volumes.length) {
       const v = volumes[next++]!;
+      hooks.onStart?.(v);
       await timed(v.volumeId, 'NodeUnpublishVolume', () => client.node.NodeUnpublishVolume({ volume_id: v.volumeId, target_path: v.target }, deadlineMs));
       await timed(v.volumeId, 'NodeUnstageVolume', () => client.node.NodeUnstageVolume({ volume_id: v.volumeId, staging_target_path: v.staging }, deadlineMs));
     }

@@ -71,7 +71,7 @@ for (const variant of outageVariants) {
       await waitFor('fresh volume checked', async () => (await mountReports(d.healthPort!))[fresh.target]?.lastCheckTime, 60_000, 250);
       for (const v of [healthy[0]!, fresh]) {
         const s = await stats(v);
-        assert.equal(s.volume_condition?.abnormal, false, `${v.volumeId} is healthy`);
+        assert.equal(s.volume_condition?.abnormal, false, `${v.volumeId} is healthy, not: ${s.volume_condition?.message}`);
         assert.ok(s.usage.length > 0 && Number(s.usage[0]!.total) > 0, `${v.volumeId} reports its usage`);
       }
     });
