@@ -14,16 +14,24 @@ export interface PublishedVolume {
 
 /**
  * Creates, stages and publishes a volume. With `fuse`, the volume's data directory on the share
- * is first covered by a bindfs mount, so the test can freeze or kill the storage under it.
+ * is first covered by a bindfs mount, so the test can freeze or kill the storage under it;
+ * `cover` does the same with storage the caller holds (see frozenStorage.ts).
  */
-export async function createAndPublish(client: CsiClient, root: string, share: string, name: string, opts: { fuse?: boolean; readonly?: boolean } = {}): Promise<PublishedVolume> {
-  const { volume } = await client.controller.CreateVolume({ name, volume_capabilities: [mountCap] });
+export async function createAndPublish(
+  client: CsiClient,
+  root: string,
+  share: string,
+  name: string,
+  opts: { fuse?: boolean; readonly?: boolean; cover?: (volumeId: string) => Promise<void>; deadlineMs?: number } = {},
+): Promise<PublishedVolume> {
+  const { volume } = await client.controller.CreateVolume({ name, volume_capabilities: [mountCap] }, opts.deadlineMs);
   const volumeId = volume!.volume_id!;
   let fuse: BindfsMount | undefined;
   if (opts.fuse) fuse = await mountBindfs(path.join(root, 'backing', volumeId), path.join(share, 'volumes', volumeId, 'data'));
+  await opts.cover?.(volumeId);
   const staging = path.join(root, 'staging', volumeId);
   const target = path.join(root, 'pods', volumeId, 'mount');
-  await client.node.NodeStageVolume({ volume_id: volumeId, staging_target_path: staging, volume_capability: mountCap, volume_context: volume!.volume_context });
+  await client.node.NodeStageVolume({ volume_id: volumeId, staging_target_path: staging, volume_capability: mountCap, volume_context: volume!.volume_context }, opts.deadlineMs);
   await client.node.NodePublishVolume({
     volume_id: volumeId,
     staging_target_path: staging,
@@ -31,6 +39,6 @@ export async function createAndPublish(client: CsiClient, root: string, share: s
     volume_capability: mountCap,
     readonly: opts.readonly ?? false,
     volume_context: volume!.volume_context,
-  });
+  }, opts.deadlineMs);
   return { volumeId, staging, target, ...(fuse ? { fuse } : {}) };
 }

@@ -1,0 +1,166 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { startDriverProcess, driverDirs, type DriverProcess } from '../test/helpers/driverProcess';
+import { createAndPublish, type PublishedVolume } from '../test/helpers/publish';
+import { waitFor } from '../test/helpers/bindfs';
+import { mountsUnder, stopAndClean } from '../test/helpers/cleanup';
+import { frozenStorage, type FrozenStorage, type OutageVariant } from '../test/helpers/frozenStorage';
+import { allCheckedHealthy, mountPathsOf, mountReports, tearDown, watchDetection, type TeardownCall } from '../test/helpers/outageWatch';
+import { percentile } from './benchKit';
+import { latencyStats, type LatencyStats } from './latencyStats';
+import { healthyOpsDuringOutage, type HealthyOps } from './outageHealthyOps';
+import { scrapeEventLoopLag, startLatencyLoop } from './outageLatency';
+import { sampleProcessTree, type ProcessPeak } from './processTree';
+
+/** One outage run's shape. */
+export interface OutageSetup {
+  variant: OutageVariant;
+  intervalMs: number;
+  timeoutMs: number;
+  /** Volumes created, staged and published. */
+  n: number;
+  /** Of them, on frozen storage. */
+  h: number;
+  /** Hung volumes torn down at once. */
+  parallel: number;
+}
+
+export interface OutageResult extends OutageSetup {
+  /** Interval + timeout + the monitor's scheduling tick (interval / 10, 50 ms to 1 s). */
+  boundMs: number;
+  /** Freeze to first report as abnormal, per hung mount point (staging and publish), in ms. */
+  detectionMs: number[];
+  /** Hung mount points not reported abnormal within the watch's limit. */
+  undetected: number;
+  watchLimitMs: number;
+  probe: LatencyStats;
+  statsHealthy: LatencyStats;
+  statsHung: LatencyStats;
+  live: LatencyStats;
+  callErrors: Record<string, number>;
+  hungReportedHealthy: number;
+  /** The driver's event-loop lag (its prom-client monitor), worst of the outage's two windows. */
+  lag: { p99Ms: number; maxMs: number };
+  healthyOps: HealthyOps;
+  unpublish: LatencyStats;
+  unstage: LatencyStats;
+  teardownTotalMs: number;
+  teardownFailures: string[];
+  /** Mount points of hung volumes still in the mount table after the teardown. */
+  leftMounted: number;
+  peak: ProcessPeak;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** The monitor's scheduling tick as the driver derives it from the interval. */
+export const monitorTickMs = (intervalMs: number): number => Math.max(50, Math.min(1000, Math.floor(intervalMs / 10)));
+
+async function publishAll(d: DriverProcess, storage: FrozenStorage, s: OutageSetup): Promise<{ healthy: PublishedVolume[]; hung: PublishedVolume[] }> {
+  const healthy: PublishedVolume[] = [];
+  const hung: PublishedVolume[] = [];
+  for (let i = 0; i < s.n; i++) {
+    if (i < s.h) hung.push(await createAndPublish(d.client, d.dirs.root, d.dirs.share, `outage-hung-${i}`, { cover: (id) => storage.cover(id) }));
+    else healthy.push(await createAndPublish(d.client, d.dirs.root, d.dirs.share, `outage-healthy-${i}`));
+  }
+  return { healthy, hung };
+}
+
+function teardownStats(calls: TeardownCall[], rpc: TeardownCall['rpc']): LatencyStats {
+  return latencyStats(calls.filter((c) => c.rpc === rpc).map((c) => c.ms));
+}
+
+/**
+ * One outage: a driver with `n` published volumes, `h` of them on FUSE storage that is frozen at
+ * once; measures detection, call latency, event-loop lag, healthy-volume work and the teardown of
+ * every hung volume, with the process tree's peak. Always thaws and cleans up.
+ */
+export async function outageRun(s: OutageSetup, say: (line: string) => void): Promise<OutageResult> {
+  if (!(s.h >= 1 && s.n > s.h)) throw new Error(`outage needs 1 <= H < N (got N=${s.n}, H=${s.h})`);
+  const d = await startDriverProcess(['--health-check-interval', `${s.intervalMs}ms`, '--health-check-timeout', `${s.timeoutMs}ms`, '--log-level', 'warn'], driverDirs('csi-outage-'), { health: true });
+  const storage = frozenStorage(s.variant, d.dirs.root, d.dirs.share);
+  // Interrupted: leave no frozen daemon, driver or mount behind.
+  const onSignal = (): void => {
+    storage.thaw();
+    d.child.kill('SIGKILL');
+    const table = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '');
+    for (const p of table.filter((m) => m.startsWith(`${d.dirs.root}/`)).reverse()) spawnSync('umount', ['-l', p], { timeout: 10_000 });
+    for (const pid of storage.daemonPids()) process.kill(pid, 'SIGKILL');
+    process.exit(130);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const { healthy, hung } = await publishAll(d, storage, s);
+    const paths = mountPathsOf([...healthy, ...hung]);
+    await waitFor('every mount checked and healthy', async () => allCheckedHealthy(await mountReports(d.healthPort!), paths), 3 * s.intervalMs + 120_000, 500);
+    say(`outage[${s.variant} ${s.intervalMs / 1000}s/${s.timeoutMs / 1000}s]: ${s.n} volumes published, every mount checked healthy; freezing ${s.h}`);
+
+    await scrapeEventLoopLag(d); // starts the lag window at the freeze
+    const sampler = sampleProcessTree(d.child.pid!, () => storage.daemonPids());
+    const hungPaths = mountPathsOf(hung);
+    const seen = new Map<string, number>();
+    // A volume is asked about until its unpublish returns: on its way down it must still report what the monitor knew.
+    const unpublished = new Set<string>();
+    const unpublishing = new Set<string>();
+    let turn = 0;
+    const pickHung = () => {
+      const left = hung.filter((v) => !unpublished.has(v.volumeId));
+      const v = left[turn++ % Math.max(1, left.length)];
+      return v ? { volume: v, detected: seen.has(v.target), goingDown: () => unpublishing.has(v.volumeId) } : undefined;
+    };
+    storage.freeze();
+    const t0 = performance.now();
+    const calls = startLatencyLoop(d, healthy[0]!, pickHung);
+    const ops = healthyOpsDuringOutage(d, t0, [s.timeoutMs, s.intervalMs, s.intervalMs + s.timeoutMs], 'outage-fresh');
+    const watchLimitMs = 4 * (s.intervalMs + s.timeoutMs) + 60_000;
+    await watchDetection(d.healthPort!, hungPaths, t0, watchLimitMs, seen);
+    const healthyOps = await ops;
+    const lagDetect = await scrapeEventLoopLag(d);
+    say(`outage[${s.variant} ${s.intervalMs / 1000}s/${s.timeoutMs / 1000}s]: ${seen.size} of ${hungPaths.length} hung mounts reported; tearing down`);
+
+    const t1 = performance.now();
+    const teardown = await tearDown(d.client, hung, s.parallel, 300_000, {
+      onStart: (v) => unpublishing.add(v.volumeId),
+      onCall: (c) => void (c.rpc === 'NodeUnpublishVolume' && unpublished.add(c.volumeId)),
+    });
+    const teardownTotalMs = performance.now() - t1;
+    const lagTeardown = await scrapeEventLoopLag(d);
+    const lat = await calls.stop();
+    const peak = await sampler.stop();
+    const mounted = new Set(await mountsUnder(d.dirs.root));
+    return {
+      ...s,
+      boundMs: s.intervalMs + s.timeoutMs + monitorTickMs(s.intervalMs),
+      detectionMs: [...seen.values()],
+      undetected: hungPaths.length - seen.size,
+      watchLimitMs,
+      probe: latencyStats(lat.probeMs),
+      statsHealthy: latencyStats(lat.statsHealthyMs),
+      statsHung: latencyStats(lat.statsHungMs),
+      live: latencyStats(lat.liveMs),
+      callErrors: lat.errors,
+      hungReportedHealthy: lat.hungReportedHealthy,
+      lag: { p99Ms: Math.max(lagDetect.p99Ms, lagTeardown.p99Ms), maxMs: Math.max(lagDetect.maxMs, lagTeardown.maxMs) },
+      healthyOps,
+      unpublish: teardownStats(teardown, 'NodeUnpublishVolume'),
+      unstage: teardownStats(teardown, 'NodeUnstageVolume'),
+      teardownTotalMs,
+      teardownFailures: teardown.filter((c) => c.error).map((c) => `${c.rpc} ${c.volumeId}: ${c.error}`),
+      leftMounted: hungPaths.filter((p) => mounted.has(p)).length,
+      peak,
+    };
+  } finally {
+    storage.thaw();
+    await sleep(100);
+    await Promise.race([d.stop(), sleep(30_000)]);
+    if (d.child.exitCode === null && d.child.signalCode === null) await d.kill();
+    await storage.dispose();
+    await stopAndClean(d);
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
+}
+
+/** Median of detection times, for the rows. */
+export const medianMs = (xs: number[]): number => percentile(xs, 50);
