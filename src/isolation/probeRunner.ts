@@ -106,8 +106,6 @@ async function sweep(dir: FileHandle): Promise<void> {
   }
 }
 
-const readBack = Buffer.alloc(256);
-
 /** The write check: create, write, fsync, read back through a fresh open, compare, delete. */
 async function writeCheck(dir: FileHandle, token: string, setStep: (s: Step) => void): Promise<ProbeResult | undefined> {
   const file = inPinned(dir, `${probeFilePrefix}${token}`);
@@ -127,6 +125,8 @@ async function writeCheck(dir: FileHandle, token: string, setStep: (s: Step) => 
     // A fresh open (not the written fd) makes NFS revalidate (close-to-open) before the read.
     const r = await fsp.open(file, C.O_RDONLY | C.O_NOFOLLOW);
     let back: string;
+    // One buffer per probe: the probes of a round run at once.
+    const readBack = Buffer.alloc(256);
     try {
       const { bytesRead } = await r.read(readBack, 0, readBack.length, 0);
       back = readBack.toString('utf8', 0, bytesRead);

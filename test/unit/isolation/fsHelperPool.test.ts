@@ -61,6 +61,17 @@ describe('FsHelperPool (helpers owned by a worker thread)', () => {
     assert.equal(next.results[0]?.ok, true, 'the lane is ready for more work after a kill');
   });
 
+  it('checks the mounts of a round at once without mixing up their data (twenty write checks in one directory)', async () => {
+    const items = Array.from({ length: 20 }, () => ({ path: dir, write: true, hiddenDir: '.h' }));
+    const { results, failure } = await pool.probeRound(items, 20_000).done;
+    assert.equal(failure, undefined);
+    assert.deepEqual(
+      results.map((r) => r?.ok),
+      items.map(() => true),
+      JSON.stringify(results.filter((r) => !r?.ok)),
+    );
+  });
+
   it('runs CSI work while every probe helper is held by a round that hangs (the lanes never wait for each other)', async () => {
     const own = new FsHelperPool({ probeHelpers: 1 });
     try {
