@@ -12,7 +12,7 @@ import { newMountHealth, type MountHealth, type MountState } from './mountHealth
 import type { MountRegistration } from './mountRegistration';
 import type { NodeHealthView, StorageIssue } from './nodeHealthView';
 import { mountTableProblem, probeItemOf, timeoutResult } from './probeMount';
-import { isSuspect, nextDueTime, planRounds, roundWindowMs, type PlannedRound } from './probePlan';
+import { isSuspect, nextDueTime, planRounds, roundWindowMs, suspectWindowMs, type PlannedRound } from './probePlan';
 
 export interface HealthMonitorOptions {
   isolation: Pick<IsolatedFs, 'probeRound'>;
@@ -65,13 +65,14 @@ export class HealthMonitor implements NodeHealthView {
   private readonly storage: StorageWatch;
   private readonly table: MountTableCache;
   private readonly tickMs: number;
-  private readonly windowMs: number;
+  private readonly windows: { healthy: number; suspect: number };
   private readonly maxRoundSize: number;
 
   constructor(private readonly opts: HealthMonitorOptions) {
     this.tickMs = Math.max(50, Math.min(1000, Math.floor(opts.intervalMs / 10)));
-    this.windowMs = roundWindowMs(opts.intervalMs, opts.timeoutMs, opts.concurrency);
-    this.maxRoundSize = opts.maxRoundSize ?? 64;
+    const healthy = roundWindowMs(opts.intervalMs, opts.timeoutMs, opts.concurrency);
+    this.windows = { healthy, suspect: suspectWindowMs(opts.intervalMs, healthy) };
+    this.maxRoundSize = opts.maxRoundSize ?? 128;
     this.table = new MountTableCache(opts.readTable, opts.clock, Math.min(opts.intervalMs, 10_000));
     this.storage = new StorageWatch(opts.checkStorage, opts.clock, opts.intervalMs);
   }
@@ -199,7 +200,7 @@ export class HealthMonitor implements NodeHealthView {
     const plan = planRounds(
       this.mounts.values(),
       now,
-      this.windowMs,
+      this.windows,
       this.maxRoundSize,
       (m) => this.timeoutOf(m.reg),
       (m) => isSuspect(m, delay(m)),

@@ -30,14 +30,16 @@ export interface RoundPlan {
 
 /**
  * Picks what to probe now. Nothing starts until some mount is due; then every mount due within
- * the window goes along, so that mounts coming due one by one do not each cost a round, and a
- * whole-server outage is probed in a few rounds, not one per mount. Mounts are grouped by
- * suspicion and timeout, and split at `maxRoundSize`. Linear in the number of mounts.
+ * its window goes along, so that mounts coming due one by one do not each cost a round, and a
+ * whole-server outage is probed in a few rounds, not one per mount. Suspect mounts have a wider
+ * window (they are already reported; a round of them usually waits out its timeout and costs
+ * its helper, so fewer, larger rounds). Mounts are grouped by suspicion and timeout, and split
+ * at `maxRoundSize`. Linear in the number of mounts.
  */
 export function planRounds(
   mounts: Iterable<MountHealth>,
   now: number,
-  windowMs: number,
+  windows: { healthy: number; suspect: number },
   maxRoundSize: number,
   timeoutOf: (m: MountHealth) => number,
   suspect: (m: MountHealth) => boolean,
@@ -47,7 +49,7 @@ export function planRounds(
   let earliest = Infinity;
   for (const m of mounts) {
     if (m.inFlight || m.retiring) continue;
-    if (m.nextDueAt <= now + windowMs) {
+    if (m.nextDueAt <= now + (suspect(m) ? windows.suspect : windows.healthy)) {
       candidates.push(m);
       if (m.nextDueAt <= now) due = true;
     } else earliest = Math.min(earliest, m.nextDueAt);
@@ -95,4 +97,9 @@ export function nextDueTime(m: MountHealth, now: number, period: number, random:
 export function roundWindowMs(intervalMs: number, timeoutMs: number, concurrency: number): number {
   const spread = Math.ceil(timeoutMs / Math.max(1, concurrency - 1));
   return Math.max(50, Math.min(spread, Math.floor(intervalMs / 2)));
+}
+
+/** The window of suspect mounts: about two rounds of them per interval. */
+export function suspectWindowMs(intervalMs: number, healthyWindowMs: number): number {
+  return Math.max(healthyWindowMs, Math.floor(intervalMs / 2));
 }

@@ -77,7 +77,7 @@ export class FsHelperPool implements IsolatedFs {
     const probeHelpers = opts.probeHelpers ?? 4;
     this.config = {
       csi: { maxHelpers: opts.maxHelpers ?? 16, maxIdle: opts.maxIdle ?? 2, maxStuck: opts.maxStuck ?? 64 },
-      probe: { maxHelpers: probeHelpers, maxIdle: probeHelpers, maxStuck: opts.probeMaxStuck ?? 4 * probeHelpers, threadsPerHelper: (opts.maxRoundSize ?? 64) + 4 },
+      probe: { maxHelpers: probeHelpers, maxIdle: probeHelpers, maxStuck: opts.probeMaxStuck ?? 4 * probeHelpers, threadsPerHelper: (opts.maxRoundSize ?? 128) + 4 },
     };
     this.startAllowanceMs = opts.startAllowanceMs ?? 5_000;
     this.wedgedAfterMs = opts.wedgedAfterMs ?? 10_000;

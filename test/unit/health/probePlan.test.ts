@@ -12,10 +12,10 @@ const suspect = (m: MountHealth): boolean => m.state === 'unhealthy';
 
 describe('planRounds', () => {
   it('starts nothing until a mount is due, then takes along every mount due within the window', () => {
-    const notYet = planRounds([mount('x', 150), mount('y', 180)], 100, 100, 64, timeoutOf, suspect);
+    const notYet = planRounds([mount('x', 150), mount('y', 180)], 100, { healthy: 100, suspect: 100 }, 64, timeoutOf, suspect);
     assert.deepEqual(notYet.rounds, []);
     assert.equal(notYet.earliest, 150);
-    const due = planRounds([mount('y', 180), mount('x', 90), mount('z', 400)], 100, 100, 64, timeoutOf, suspect);
+    const due = planRounds([mount('y', 180), mount('x', 90), mount('z', 400)], 100, { healthy: 100, suspect: 100 }, 64, timeoutOf, suspect);
     assert.deepEqual(due.rounds.map((r) => names(r.mounts)), [['x', 'y']]);
     assert.equal(due.earliest, 400);
   });
@@ -30,7 +30,7 @@ describe('planRounds', () => {
       mount('busy', 0, { inFlight: true }),
       mount('leaving', 0, { retiring: true }),
     ];
-    const plan = planRounds(mounts, 100, 0, 2, timeoutOf, suspect);
+    const plan = planRounds(mounts, 100, { healthy: 0, suspect: 0 }, 2, timeoutOf, suspect);
     assert.deepEqual(
       plan.rounds.map((r) => [names(r.mounts), r.timeoutMs]),
       [
@@ -40,6 +40,12 @@ describe('planRounds', () => {
         [['t1'], 300],
       ],
     );
+  });
+
+  it('takes suspect mounts along from a wider window than healthy ones', () => {
+    const plan = planRounds([mount('h', 100), mount('h-later', 500), mount('s-later', 500, { state: 'unhealthy' })], 100, { healthy: 100, suspect: 1000 }, 64, timeoutOf, suspect);
+    assert.deepEqual(plan.rounds.map((r) => names(r.mounts)), [['h'], ['s-later']]);
+    assert.equal(plan.earliest, 500);
   });
 });
 
