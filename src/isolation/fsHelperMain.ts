@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { FsRequest, HelperReply, HelperRequest, ProbeResult, StatfsResult, StatResult } from './fsOps';
 import { parseMountInfo } from '../mount/mountTable';
+import { copyTree, removeTree } from './pinnedTree';
 
 function toStat(s: fs.Stats): StatResult {
   return {
@@ -202,6 +203,10 @@ function run(req: FsRequest): unknown {
         const r = probe(item.path, item.write, item.hiddenDir, 0, item.requireMount);
         return { ...r, elapsedMs: Number(process.hrtime.bigint() - t0) / 1e6 };
       });
+    case 'treeCopy':
+      return copyTree(req);
+    case 'treeRemove':
+      return removeTree(req);
   }
 }
 

@@ -16,7 +16,50 @@ export type FsRequest =
   /** Where a path lands, symlinks resolved; for a path not (yet) there, where it would land once made. */
   | { op: 'realpath'; path: string }
   | { op: 'probe'; path: string; write: boolean; hiddenDir: string; delayMs?: number; requireMount?: boolean }
-  | { op: 'probeBatch'; path: string; items: ProbeItem[] };
+  | { op: 'probeBatch'; path: string; items: ProbeItem[] }
+  | TreeCopyRequest
+  | TreeRemoveRequest;
+
+/** Bounds of a tree walk (the time bound is the request's deadline). */
+export interface TreeLimits {
+  /** Entries looked at, revisits included. */
+  maxEntries: number;
+  /** Directory levels below the tree's root. */
+  maxDepth: number;
+}
+
+/**
+ * Copies the tree at `root`/`from` into the existing, empty directory `root`/`to`, walking both
+ * through pinned directory handles without following any symlink (see pinnedTree.ts).
+ * `root` is trusted; the components of `from` and `to` are opened without following symlinks.
+ * `path` names the source in errors.
+ */
+export interface TreeCopyRequest {
+  op: 'treeCopy';
+  path: string;
+  root: string;
+  from: string[];
+  to: string[];
+  /** Names left out at the top of the source. */
+  exclude?: string[];
+  limits?: Partial<TreeLimits>;
+}
+
+/** Removes the tree at `root`/`rel` (gone already is fine), never acting outside it. */
+export interface TreeRemoveRequest {
+  op: 'treeRemove';
+  path: string;
+  root: string;
+  rel: string[];
+  limits?: Partial<TreeLimits>;
+}
+
+export interface TreeCopyResult {
+  /** Directories, files and symlinks copied. */
+  copied: number;
+  /** Special files (devices, fifos, sockets) and mount points inside the tree, left out. */
+  skipped: number;
+}
 
 /** One mount of a probe batch. */
 export interface ProbeItem {
@@ -67,6 +110,8 @@ export interface FsResultMap {
   realpath: string;
   probe: ProbeResult;
   probeBatch: Array<ProbeResult & { elapsedMs: number }>;
+  treeCopy: TreeCopyResult;
+  treeRemove: { removed: number };
 }
 
 export type FsResult<R extends FsRequest> = FsResultMap[R['op']];
