@@ -32,12 +32,13 @@ const raceLine =
 const ignoredLine = /^tar: (?:Exiting with failure status due to previous errors|\.: file changed as we read it)$/;
 
 /**
- * The typed error of a failed tar run: a full share, a volume that changed under the archive
- * (every complaint is of that kind), or else the command's own failure.
+ * The typed error of a failed tar run: a full share; when tar read a live volume, a volume that
+ * changed under it (every complaint is of that kind); or else the command's own failure.
  */
-export function tarFailure(op: string, command: string, res: CommandResult): Error {
+export function tarFailure(op: string, command: string, res: CommandResult, readLiveVolume: boolean): Error {
   if (/No space left on device/.test(res.stderr)) return new ShareFullError(op, 'ENOSPC');
   if (/Disk quota exceeded/.test(res.stderr)) return new ShareFullError(op, 'EDQUOT');
+  if (!readLiveVolume) return new CommandFailedError(command, res);
   const lines = res.stderr.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !ignoredLine.test(l));
   if (lines.length > 0 && lines.every((l) => raceLine.test(l))) return new VolumeContentChangedError(op, lines[0]!.slice(0, 200));
   return new CommandFailedError(command, res);

@@ -169,7 +169,7 @@ export class ShareStore {
   private async archive(dataDir: string, archive: string): Promise<void> {
     const args = ['-C', dataDir, '--one-file-system', '--exclude=./.csi-health', '-czf', archive, '.'];
     const res = await this.run('tar', args, { timeoutMs: this.bulkTimeoutMs });
-    if (res.code !== 0 && res.code !== 1) throw tarFailure('snapshot', ['tar', ...args].join(' '), res);
+    if (res.code !== 0 && res.code !== 1) throw tarFailure('snapshot', ['tar', ...args].join(' '), res, true);
     if (res.code === 1) this.logger?.warn({ archive, stderr: res.stderr.trim().slice(-300) }, 'files changed while being archived');
   }
 
@@ -190,7 +190,7 @@ export class ShareStore {
     const archive = path.join(await this.snapshotDir(snapshotId), 'data.tar.gz');
     const args = ['-C', dataDir, '-xzpf', archive];
     const res = await this.run('tar', args, { timeoutMs: this.bulkTimeoutMs });
-    if (res.code !== 0) throw tarFailure('restore', ['tar', ...args].join(' '), res);
+    if (res.code !== 0) throw tarFailure('restore', ['tar', ...args].join(' '), res, false);
   }
 
   /**
