@@ -18,88 +18,14 @@
 import * as fs from 'node:fs';
 import type { TreeCopyRequest, TreeCopyResult, TreeLimits, TreeRemoveRequest } from './fsOps';
 import { parseMountInfo } from '../mount/mountTable';
+import { at, closeQuietly, dirFlags, errCode, fail, limitsOf, lookAt, openPinnedDir, self, Walk } from './pinnedHandles';
 
-/** Linux x86_64 and arm64 share this value; Node does not export it. */
-const O_PATH = 0o10000000;
 const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_DIRECTORY, O_NOFOLLOW } = fs.constants;
-const dirFlags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW;
 
-export const defaultTreeLimits: TreeLimits = { maxEntries: 2_000_000, maxDepth: 256 };
 /** A removal moves directories deeper than this to the top instead of holding more handles. */
 const removeFlattenDepth = 64;
 /** Attempts at one name whose entry keeps changing under the walk before giving up (ENOTEMPTY). */
 const maxAttempts = 8;
-
-const at = (dirFd: number, name: string): string => `/proc/self/fd/${dirFd}/${name}`;
-const self = (fd: number): string => `/proc/self/fd/${fd}`;
-
-function fail(code: string, message: string): never {
-  throw Object.assign(new Error(message), { code });
-}
-
-function errCode(err: unknown): string | undefined {
-  return (err as NodeJS.ErrnoException | undefined)?.code;
-}
-
-function closeQuietly(fd: number): void {
-  try {
-    fs.closeSync(fd);
-  } catch {
-    // closing a handle never fails in a way that matters here
-  }
-}
-
-/** Opens `root` (trusted, as configured) and then each component of `rel` without following a symlink. */
-export function openPinnedDir(root: string, rel: readonly string[]): number {
-  let fd = fs.openSync(root, O_RDONLY | O_DIRECTORY);
-  for (const name of rel) {
-    if (name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\0')) {
-      closeQuietly(fd);
-      fail('EINVAL', `bad path component ${JSON.stringify(name)}`);
-    }
-    let next: number;
-    try {
-      next = fs.openSync(at(fd, name), dirFlags);
-    } finally {
-      closeQuietly(fd);
-    }
-    fd = next;
-  }
-  return fd;
-}
-
-/** An entry opened for what it is: a handle that opens nothing, and what fstat says of it. */
-function lookAt(dirFd: number, name: string): { pfd: number; st: fs.Stats } | undefined {
-  let pfd: number;
-  try {
-    pfd = fs.openSync(at(dirFd, name), O_PATH | O_NOFOLLOW);
-  } catch (err) {
-    if (errCode(err) === 'ENOENT') return undefined;
-    throw err;
-  }
-  try {
-    return { pfd, st: fs.fstatSync(pfd) };
-  } catch (err) {
-    closeQuietly(pfd);
-    throw err;
-  }
-}
-
-class Walk {
-  entries = 0;
-  constructor(
-    readonly limits: TreeLimits,
-    readonly dev: number,
-  ) {}
-
-  count(): void {
-    if (++this.entries > this.limits.maxEntries) fail('ETREELIMIT', `the tree has more than ${this.limits.maxEntries} entries`);
-  }
-}
-
-function limitsOf(req: { limits?: Partial<TreeLimits> }): TreeLimits {
-  return { ...defaultTreeLimits, ...req.limits };
-}
 
 /** Owner, mode and times of `st` onto an open handle; the owner first, since chown clears set-id bits. */
 function applyMeta(fd: number, st: fs.Stats): void {
@@ -222,9 +148,12 @@ class Removal extends Walk {
   }
 }
 
-/** Removes one entry of `dirFd`: a file or symlink by unlink, a directory by emptying it through its handle and rmdir. */
-function removeEntry(r: Removal, dirFd: number, name: string, depth: number, attempts = maxAttempts): void {
-  for (let attempt = 0; attempt < attempts; attempt++) {
+/**
+ * Removes one entry of `dirFd`: a file or symlink by unlink, a directory by emptying it through
+ * its handle and rmdir. The top gets one more pass for each directory moved up into it.
+ */
+function removeEntry(r: Removal, dirFd: number, name: string, depth: number): void {
+  for (let attempt = 0; attempt < maxAttempts + (depth === 0 ? r.moved : 0); attempt++) {
     r.count();
     const seen = lookAt(dirFd, name);
     if (!seen) return;
@@ -297,8 +226,7 @@ export function removeTree(req: TreeRemoveRequest): { removed: number } {
     try {
       refuseMountsBelow(self(top));
       const r = new Removal(limitsOf(req), fs.fstatSync(top).dev, top);
-      // The top is ours: it keeps being emptied as long as too-deep directories land in it.
-      removeEntry(r, parent, name, 0, Number.MAX_SAFE_INTEGER);
+      removeEntry(r, parent, name, 0);
       return { removed: r.removed };
     } finally {
       closeQuietly(top);
