@@ -218,7 +218,7 @@ export function removeTree(req: TreeRemoveRequest): { removed: number } {
       top = openPinnedDir(req.root, req.rel);
     } catch (err) {
       if (errCode(err) === 'ENOENT') return { removed: 0 };
-      if (errCode(err) !== 'ENOTDIR') throw err;
+      if (errCode(err) !== 'ENOTDIR' && errCode(err) !== 'ELOOP') throw err;
       // Not a directory: a file or a symlink is unlinked as itself.
       if (!unlinkOrRmdir(parent, name, false)) fail('EISDIR', `${name} changed while it was removed`);
       return { removed: 1 };
