@@ -36,7 +36,8 @@ const ignoredLine = /^tar: (?:Exiting with failure status due to previous errors
  * changed under it (every complaint is of that kind); or else the command's own failure.
  */
 export function tarFailure(op: string, command: string, res: CommandResult, readLiveVolume: boolean): Error {
-  if (/No space left on device/.test(res.stderr)) return new ShareFullError(op, 'ENOSPC');
+  // A short write to a regular file ("Wrote only 3072 of 10240 bytes") is how the kernel says the space ran out mid-write.
+  if (/No space left on device|: Wrote only \d+ of \d+ bytes/.test(res.stderr)) return new ShareFullError(op, 'ENOSPC');
   if (/Disk quota exceeded/.test(res.stderr)) return new ShareFullError(op, 'EDQUOT');
   if (!readLiveVolume) return new CommandFailedError(command, res);
   const lines = res.stderr.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !ignoredLine.test(l));

@@ -93,18 +93,24 @@ describe('conformance: snapshot, restore, clone and delete stay inside their vol
       else if (dirs) await unmountLeftovers(dirs.root);
     });
 
-    it('answers RESOURCE_EXHAUSTED to a snapshot and a clone that do not fit, and leaves nothing of them', async () => {
+    it('answers RESOURCE_EXHAUSTED to a snapshot, a clone and a restore that do not fit, and leaves nothing of them', async () => {
       const id = await createVolume(d!.client, 'tree-full-src');
-      // Random bytes: gzip cannot shrink them, so neither the archive nor the copy fits beside them.
-      writeFileSync(path.join(dataOf(d!, id), 'big.bin'), randomBytes(2_600_000));
+      // Random bytes: gzip cannot shrink them. The volume and one archive fit; a third copy does not.
+      writeFileSync(path.join(dataOf(d!, id), 'big.bin'), randomBytes(1_500_000));
+      const snap = (await d!.client.controller.CreateSnapshot({ name: 'tree-full-snap-1', source_volume_id: id })).snapshot!.snapshot_id;
       const before = listTree(d!.dirs.share);
-      await expectCode(d!.client.controller.CreateSnapshot({ name: 'tree-full-snap', source_volume_id: id }), grpc.status.RESOURCE_EXHAUSTED);
+      await expectCode(d!.client.controller.CreateSnapshot({ name: 'tree-full-snap-2', source_volume_id: id }), grpc.status.RESOURCE_EXHAUSTED);
       assert.deepEqual(listTree(d!.dirs.share), before);
-      const err = await expectCode(
+      const clone = await expectCode(
         d!.client.controller.CreateVolume({ ...volumeRequest('tree-full-clone'), volume_content_source: { volume: { volume_id: id } } }),
         grpc.status.RESOURCE_EXHAUSTED,
       );
-      assert.match(err.details, /no space/i);
+      assert.match(clone.details, /no space/i);
+      assert.deepEqual(listTree(d!.dirs.share), before);
+      await expectCode(
+        d!.client.controller.CreateVolume({ ...volumeRequest('tree-full-restore'), volume_content_source: { snapshot: { snapshot_id: snap } } }),
+        grpc.status.RESOURCE_EXHAUSTED,
+      );
       assert.deepEqual(listTree(d!.dirs.share), before);
     });
   });

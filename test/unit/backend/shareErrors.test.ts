@@ -9,6 +9,8 @@ describe('tarFailure', () => {
     const full = tarFailure('snapshot', 'tar', res('gzip: stdout: No space left on device\ntar: Error is not recoverable: exiting now\n'), true);
     assert.ok(full instanceof ShareFullError);
     assert.equal(full.code, 'ENOSPC');
+    const short = tarFailure('restore', 'tar', res('tar: ./big.bin: Wrote only 3072 of 10240 bytes\ntar: Exiting with failure status due to previous errors\n'), false);
+    assert.ok(short instanceof ShareFullError, 'a short write is a full share');
     const quota = tarFailure('restore', 'tar', res('tar: ./a: Cannot write: Disk quota exceeded\n'), false);
     assert.ok(quota instanceof ShareFullError);
     assert.equal(quota.code, 'EDQUOT');
