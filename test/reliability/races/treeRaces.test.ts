@@ -28,7 +28,8 @@ function check(w: TreeRaceWorld, t: ClassTally, round: string, extra: string[]):
   }
 }
 
-function report(name: string, t: ClassTally): void {
+function report(name: string, t: ClassTally, note = ''): void {
+  console.log(`      ${name}: ${t.rounds} rounds, ${t.swaps} swaps, ${t.failures.length} rounds outside volume A${note}`);
   assert.ok(t.swaps > 0, `${name}: the swapper made no exchange`);
   if (fullReliability) assert.ok(t.swaps >= fullSwaps, `${name}: only ${t.swaps} swaps in ${t.rounds} rounds`);
   assert.deepEqual(t.failures, [], `${name}: ${t.failures.length} of ${t.rounds} rounds went outside volume A (${t.swaps} swaps)`);
@@ -72,6 +73,7 @@ describe('races: clone, restore and delete while a pod flips a directory of its 
     const t: ClassTally = { rounds: scaled(6, 150), swaps: 0, failures: [] };
     const a = await createVolume(w.d.client, 'tree-race-restore-src');
     let restored = 0;
+    let aborted = 0;
     for (let i = 0; i < t.rounds; i++) {
       const pair = plantFlip(w, a, targetOf(w, i));
       // Several snapshots per flip: each archive is small, so one swapper run covers many.
@@ -84,6 +86,7 @@ describe('races: clone, restore and delete while a pod flips a directory of its 
       // A pod that keeps changing its volume under tar may get ABORTED (nothing read outside; retry later).
       if (r.error && codeOf(r.error) !== grpc.status.ABORTED) extra.push(`CreateSnapshot failed: ${(r.error as Error).message}`);
       restored += snaps.length;
+      if (r.error && codeOf(r.error) === grpc.status.ABORTED) aborted++;
       for (const [k, snap] of snaps.entries()) {
         const res = await c().CreateVolume({ ...volumeRequest(`tree-race-restored-${i}-${k}`), volume_content_source: { snapshot: { snapshot_id: snap } } });
         const id = res.volume!.volume_id;
@@ -94,7 +97,7 @@ describe('races: clone, restore and delete while a pod flips a directory of its 
       }
       check(w, t, `round ${i}`, extra);
     }
-    report('restore', t);
+    report('restore', t, `; ${restored} snapshots restored, ${aborted} answered ABORTED`);
     assert.ok(restored > 0, 'no snapshot was taken while flipping, so nothing was restored');
   });
 
