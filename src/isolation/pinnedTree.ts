@@ -211,7 +211,13 @@ export function removeTree(req: TreeRemoveRequest): { removed: number } {
   const parentRel = req.rel.slice(0, -1);
   const name = req.rel[req.rel.length - 1];
   if (name === undefined) fail('EINVAL', 'refusing to remove the root itself');
-  const parent = openPinnedDir(req.root, parentRel);
+  let parent: number;
+  try {
+    parent = openPinnedDir(req.root, parentRel);
+  } catch (err) {
+    if (errCode(err) === 'ENOENT') return { removed: 0 };
+    throw err;
+  }
   try {
     let top: number;
     try {

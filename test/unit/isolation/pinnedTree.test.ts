@@ -148,6 +148,7 @@ describe('file helpers: tree copy and removal through pinned handles', () => {
     assert.equal(res.removed, 5);
     outsideIntact();
     assert.deepEqual(await remove(['src']), { removed: 0 });
+    assert.deepEqual(await remove(['no-such-dir', 'src']), { removed: 0 });
   });
 
   it('removes a tree deeper than the handles it keeps open (deep directories are moved up, then removed)', async () => {
