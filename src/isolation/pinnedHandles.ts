@@ -14,7 +14,17 @@ export const dirFlags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW;
 
 export const defaultTreeLimits: TreeLimits = { maxEntries: 2_000_000, maxDepth: 256 };
 
-export const at = (dirFd: number, name: string): string => `/proc/self/fd/${dirFd}/${name}`;
+/**
+ * A name as the directory holds it: raw bytes, so a name that is not valid UTF-8 (a pod may make
+ * one) is acted on as it is instead of being decoded into a name that does not exist.
+ */
+export type EntryName = Buffer;
+
+/** `<name>` inside the directory pinned by `dirFd`. */
+export const at = (dirFd: number, name: string | EntryName): Buffer => Buffer.concat([Buffer.from(`/proc/self/fd/${dirFd}/`), typeof name === 'string' ? Buffer.from(name) : name]);
+
+/** The names in the directory pinned by `dirFd`, as raw bytes. */
+export const namesIn = (dirFd: number): EntryName[] => fs.readdirSync(`/proc/self/fd/${dirFd}`, { encoding: 'buffer' });
 export const self = (fd: number): string => `/proc/self/fd/${fd}`;
 
 export function fail(code: string, message: string): never {
@@ -53,7 +63,7 @@ export function openPinnedDir(root: string, rel: readonly string[]): number {
 }
 
 /** An entry opened for what it is: a handle that opens nothing, and what fstat says of it. */
-export function lookAt(dirFd: number, name: string): { pfd: number; st: fs.Stats } | undefined {
+export function lookAt(dirFd: number, name: EntryName): { pfd: number; st: fs.Stats } | undefined {
   let pfd: number;
   try {
     pfd = fs.openSync(at(dirFd, name), O_PATH | O_NOFOLLOW);

@@ -18,7 +18,7 @@
 import * as fs from 'node:fs';
 import type { TreeCopyRequest, TreeCopyResult, TreeLimits, TreeRemoveRequest } from './fsOps';
 import { parseMountInfo } from '../mount/mountTable';
-import { at, closeQuietly, dirFlags, errCode, fail, limitsOf, lookAt, openPinnedDir, self, Walk } from './pinnedHandles';
+import { at, closeQuietly, dirFlags, errCode, fail, limitsOf, lookAt, namesIn, openPinnedDir, self, Walk, type EntryName } from './pinnedHandles';
 
 const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_DIRECTORY, O_NOFOLLOW } = fs.constants;
 
@@ -34,7 +34,7 @@ function applyMeta(fd: number, st: fs.Stats): void {
   fs.futimesSync(fd, st.atime, st.mtime);
 }
 
-function copyFile(pfd: number, st: fs.Stats, dstDir: number, name: string): void {
+function copyFile(pfd: number, st: fs.Stats, dstDir: number, name: EntryName): void {
   const src = fs.openSync(self(pfd), O_RDONLY);
   try {
     const dst = fs.openSync(at(dstDir, name), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
@@ -50,10 +50,10 @@ function copyFile(pfd: number, st: fs.Stats, dstDir: number, name: string): void
 }
 
 /** A symlink is copied as a symlink; its target is data, never followed. False when the entry changed meanwhile. */
-function copySymlink(srcDir: number, name: string, st: fs.Stats, dstDir: number): boolean {
-  let target: string;
+function copySymlink(srcDir: number, name: EntryName, st: fs.Stats, dstDir: number): boolean {
+  let target: Buffer;
   try {
-    target = fs.readlinkSync(at(srcDir, name));
+    target = fs.readlinkSync(at(srcDir, name), { encoding: 'buffer' });
   } catch (err) {
     if (errCode(err) === 'EINVAL' || errCode(err) === 'ENOENT') return false;
     throw err;
@@ -64,7 +64,7 @@ function copySymlink(srcDir: number, name: string, st: fs.Stats, dstDir: number)
   return true;
 }
 
-function copyDir(w: Walk, pfd: number, st: fs.Stats, dstParent: number, name: string, depth: number, out: TreeCopyResult): void {
+function copyDir(w: Walk, pfd: number, st: fs.Stats, dstParent: number, name: EntryName, depth: number, out: TreeCopyResult): void {
   if (depth > w.limits.maxDepth) fail('ETREELIMIT', `the tree is deeper than ${w.limits.maxDepth} levels`);
   const src = fs.openSync(self(pfd), O_RDONLY | O_DIRECTORY);
   try {
@@ -82,7 +82,7 @@ function copyDir(w: Walk, pfd: number, st: fs.Stats, dstParent: number, name: st
 }
 
 /** Copies one entry of `srcDir`; an entry that changed while it was read is looked at again. */
-function copyEntry(w: Walk, srcDir: number, dstDir: number, name: string, depth: number, out: TreeCopyResult): void {
+function copyEntry(w: Walk, srcDir: number, dstDir: number, name: EntryName, depth: number, out: TreeCopyResult): void {
   for (let attempt = 0; attempt < maxAttempts; attempt++) {
     w.count();
     const seen = lookAt(srcDir, name);
@@ -106,8 +106,8 @@ function copyEntry(w: Walk, srcDir: number, dstDir: number, name: string, depth:
 }
 
 function copyEntries(w: Walk, srcDir: number, dstDir: number, depth: number, exclude: readonly string[], out: TreeCopyResult): void {
-  for (const name of fs.readdirSync(self(srcDir))) {
-    if (!exclude.includes(name)) copyEntry(w, srcDir, dstDir, name, depth, out);
+  for (const name of namesIn(srcDir)) {
+    if (!exclude.some((ex) => name.equals(Buffer.from(ex)))) copyEntry(w, srcDir, dstDir, name, depth, out);
   }
 }
 
@@ -152,21 +152,21 @@ class Removal extends Walk {
  * Removes one entry of `dirFd`: a file or symlink by unlink, a directory by emptying it through
  * its handle and rmdir. The top gets one more pass for each directory moved up into it.
  */
-function removeEntry(r: Removal, dirFd: number, name: string, depth: number): void {
+function removeEntry(r: Removal, dirFd: number, name: EntryName, depth: number): void {
   for (let attempt = 0; attempt < maxAttempts + (depth === 0 ? r.moved : 0); attempt++) {
     r.count();
     const seen = lookAt(dirFd, name);
     if (!seen) return;
     try {
       if (seen.st.isDirectory()) {
-        if (seen.st.dev !== r.dev) fail('EBUSY', `${name} is a mount point inside the tree`);
+        if (seen.st.dev !== r.dev) fail('EBUSY', `${name.toString()} is a mount point inside the tree`);
         if (depth >= removeFlattenDepth) {
           fs.renameSync(at(dirFd, name), at(r.topFd, `.csi-rm-${process.pid}-${r.moved++}`));
           return;
         }
         const fd = fs.openSync(self(seen.pfd), O_RDONLY | O_DIRECTORY);
         try {
-          for (const child of fs.readdirSync(self(fd))) removeEntry(r, fd, child, depth + 1);
+          for (const child of namesIn(fd)) removeEntry(r, fd, child, depth + 1);
         } finally {
           closeQuietly(fd);
         }
@@ -179,11 +179,11 @@ function removeEntry(r: Removal, dirFd: number, name: string, depth: number): vo
       closeQuietly(seen.pfd);
     }
   }
-  fail('ENOTEMPTY', `${name} kept changing while it was removed`);
+  fail('ENOTEMPTY', `${name.toString()} kept changing while it was removed`);
 }
 
 /** True when the name is gone; false when what it names changed since it was looked at (look again). */
-function unlinkOrRmdir(dirFd: number, name: string, isDir: boolean): boolean {
+function unlinkOrRmdir(dirFd: number, name: EntryName, isDir: boolean): boolean {
   try {
     if (isDir) fs.rmdirSync(at(dirFd, name));
     else fs.unlinkSync(at(dirFd, name));
@@ -209,8 +209,9 @@ function refuseMountsBelow(top: string): void {
  */
 export function removeTree(req: TreeRemoveRequest): { removed: number } {
   const parentRel = req.rel.slice(0, -1);
-  const name = req.rel[req.rel.length - 1];
-  if (name === undefined) fail('EINVAL', 'refusing to remove the root itself');
+  const last = req.rel[req.rel.length - 1];
+  if (last === undefined) fail('EINVAL', 'refusing to remove the root itself');
+  const name = Buffer.from(last);
   let parent: number;
   try {
     parent = openPinnedDir(req.root, parentRel);
@@ -226,7 +227,7 @@ export function removeTree(req: TreeRemoveRequest): { removed: number } {
       if (errCode(err) === 'ENOENT') return { removed: 0 };
       if (errCode(err) !== 'ENOTDIR' && errCode(err) !== 'ELOOP') throw err;
       // Not a directory: a file or a symlink is unlinked as itself.
-      if (!unlinkOrRmdir(parent, name, false)) fail('EISDIR', `${name} changed while it was removed`);
+      if (!unlinkOrRmdir(parent, name, false)) fail('EISDIR', `${last} changed while it was removed`);
       return { removed: 1 };
     }
     try {

@@ -127,6 +127,20 @@ describe('file helpers: tree copy and removal through pinned handles', () => {
     outsideIntact();
   });
 
+  it('copies and removes names that are not valid UTF-8 as they are', async () => {
+    const src = Buffer.from(path.join(share(), 'src') + '/');
+    const odd = Buffer.from([0x6f, 0x64, 0x64, 0xff, 0xfe]);
+    mkdirSync(Buffer.concat([src, odd]));
+    writeFileSync(Buffer.concat([src, odd, Buffer.from('/'), odd]), 'odd\n');
+    symlinkSync(Buffer.from([0x2e, 0x2e, 0x2f, 0xff]), Buffer.concat([src, Buffer.from('link-'), odd]));
+    assert.deepEqual(await copy(), { copied: 3, skipped: 0 });
+    const dst = Buffer.from(path.join(share(), 'dst') + '/');
+    assert.equal(readFileSync(Buffer.concat([dst, odd, Buffer.from('/'), odd]), 'utf8'), 'odd\n');
+    assert.deepEqual(readlinkSync(Buffer.concat([dst, Buffer.from('link-'), odd]), { encoding: 'buffer' }), Buffer.from([0x2e, 0x2e, 0x2f, 0xff]));
+    assert.deepEqual(await remove(['src']), { removed: 4 });
+    assert.equal(existsSync(path.join(share(), 'src')), false);
+  });
+
   it('stops a copy past its entry or depth bound (ETREELIMIT)', async () => {
     const src = path.join(share(), 'src');
     for (let i = 0; i < 20; i++) writeFileSync(path.join(src, `f${i}`), '');
