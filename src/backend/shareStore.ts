@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import type { FsHelperPool } from '../isolation/fsHelperPool';
 import { IsolatedFsError } from '../isolation/isolationErrors';
 import type { SnapshotRecord, ShareCapacity, VolumeInspection, VolumeRecord } from './records';
-import { CommandFailedError, runChecked, type CommandRunner, runCommand } from '../mount/runCommand';
+import { type CommandRunner, runCommand } from '../mount/runCommand';
+import { tarFailure, VolumeContentChangedError } from './shareErrors';
 
 export interface ShareStoreOptions {
   pool: FsHelperPool;
@@ -16,6 +17,8 @@ export interface ShareStoreOptions {
 }
 
 const maxMetaBytes = 1024 * 1024;
+/** tar runs of one snapshot spoiled by a volume that changed under them before ABORTED. */
+const archiveAttempts = 3;
 
 /**
  * Volumes and snapshots as directories on a share (a local directory, or the controller's
@@ -26,8 +29,11 @@ const maxMetaBytes = 1024 * 1024;
  *   snapshots/<id>/snapshot.json
  *   snapshots/<id>/data.tar.gz
  *
- * Every touch of the share runs in a killable helper process with a deadline; tar and cp are
- * external commands with deadlines.
+ * Every touch of the share runs in a killable helper process with a deadline; tar is an external
+ * command with a deadline. A volume's data is written by pods, which may turn any directory in it
+ * into a symlink at any moment: clone and removal walk it through pinned directory handles
+ * (isolation/pinnedTree.ts), tar reads it with no-follow opens, and restore writes only into the
+ * new volume (GNU tar extracts a symlink that could lead out as a placeholder until the end).
  */
 export class ShareStore {
   private readonly pool: FsHelperPool;
@@ -84,13 +90,13 @@ export class ShareStore {
    */
   async createVolume(rec: VolumeRecord, fill?: (dataDir: string) => Promise<void>): Promise<void> {
     const dir = await this.volumeDir(rec.id);
-    await this.pool.run({ op: 'rm', path: dir }, this.opTimeoutMs);
+    await this.removeVolumeTree(rec.id, this.bulkTimeoutMs);
     await this.pool.run({ op: 'mkdir', path: path.join(dir, 'data'), mode: 0o777 }, this.opTimeoutMs);
     try {
       if (fill) await fill(path.join(dir, 'data'));
       await this.writeJson(path.join(dir, 'volume.json'), rec);
     } catch (err) {
-      await this.pool.run({ op: 'rm', path: dir }, this.opTimeoutMs).catch(() => undefined);
+      await this.removeVolumeTree(rec.id, this.bulkTimeoutMs).catch(() => undefined);
       throw err;
     }
   }
@@ -99,11 +105,20 @@ export class ShareStore {
     await this.writeJson(path.join(await this.volumeDir(rec.id), 'volume.json'), rec);
   }
 
-  /** Removes the record first, so that a half-deleted volume is never listed. */
+  /**
+   * Removes the record first, so that a half-deleted volume is never listed; then the tree,
+   * without ever acting outside it (a mount inside it fails the removal with EBUSY).
+   */
   async deleteVolume(id: string): Promise<void> {
     const dir = await this.volumeDir(id);
     await this.pool.run({ op: 'rm', path: path.join(dir, 'volume.json') }, this.opTimeoutMs);
-    await this.pool.run({ op: 'rm', path: dir }, this.bulkTimeoutMs);
+    await this.removeVolumeTree(id, this.bulkTimeoutMs);
+  }
+
+  /** volumes/<id> and everything in it, walked through pinned handles (the content is a pod's). */
+  private async removeVolumeTree(id: string, timeoutMs: number): Promise<void> {
+    const root = await this.root();
+    await this.pool.run({ op: 'treeRemove', path: path.join(root, 'volumes', id), root, rel: ['volumes', id] }, timeoutMs);
   }
 
   async getSnapshot(id: string): Promise<SnapshotRecord | undefined> {
@@ -121,7 +136,7 @@ export class ShareStore {
     await this.pool.run({ op: 'rm', path: dir }, this.opTimeoutMs);
     await this.pool.run({ op: 'mkdir', path: dir }, this.opTimeoutMs);
     try {
-      await this.archive(await this.dataDir(rec.sourceVolumeId), archive);
+      await this.archiveRetrying(await this.dataDir(rec.sourceVolumeId), archive);
       const st = await this.pool.run({ op: 'stat', path: archive }, this.opTimeoutMs);
       const done = { ...rec, sizeBytes: st.size };
       await this.writeJson(path.join(dir, 'snapshot.json'), done);
@@ -132,15 +147,29 @@ export class ShareStore {
     }
   }
 
+  /** A pod that keeps changing its volume may spoil a few runs; past that the caller gets ABORTED (retry later). */
+  private async archiveRetrying(dataDir: string, archive: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.archive(dataDir, archive);
+      } catch (err) {
+        if (!(err instanceof VolumeContentChangedError) || attempt >= archiveAttempts) throw err;
+        this.logger?.warn({ archive, attempt, err: err.message }, 'volume content changed under the archive; archiving again');
+      }
+    }
+  }
+
   /**
    * tar -czf of a data directory. GNU tar exits 1 when files changed while it read them (a volume
    * in use, or the first health probe making .csi-health): the archive is whole, each file as it
-   * was read, so that is a snapshot of a live volume, not a failure. 2 and up are failures.
+   * was read, so that is a snapshot of a live volume, not a failure. 2 and up are failures: a full
+   * share, an entry that turned into a symlink between tar's look and its no-follow open (the
+   * pod changed it; retry), or tar's own. A mount inside the volume is not part of it.
    */
   private async archive(dataDir: string, archive: string): Promise<void> {
-    const args = ['-C', dataDir, '--exclude=./.csi-health', '-czf', archive, '.'];
+    const args = ['-C', dataDir, '--one-file-system', '--exclude=./.csi-health', '-czf', archive, '.'];
     const res = await this.run('tar', args, { timeoutMs: this.bulkTimeoutMs });
-    if (res.code !== 0 && res.code !== 1) throw new CommandFailedError(['tar', ...args].join(' '), res);
+    if (res.code !== 0 && res.code !== 1) throw tarFailure('snapshot', ['tar', ...args].join(' '), res, true);
     if (res.code === 1) this.logger?.warn({ archive, stderr: res.stderr.trim().slice(-300) }, 'files changed while being archived');
   }
 
@@ -150,16 +179,31 @@ export class ShareStore {
     await this.pool.run({ op: 'rm', path: dir }, this.bulkTimeoutMs);
   }
 
-  /** Unpacks a snapshot into an (empty) data directory. */
+  /**
+   * Unpacks a snapshot into the new volume's (empty, private) data directory. The archive holds
+   * what a pod wrote, symlinks out of the volume included: GNU tar extracts a symlink whose target
+   * is absolute or climbs with `..` as a placeholder file and makes the link only once every
+   * member is out, so no later member is ever written through it (without --absolute-names, also
+   * no member named outside). test/conformance/treeContainment.test.ts proves it with a crafted archive.
+   */
   async restoreSnapshotInto(snapshotId: string, dataDir: string): Promise<void> {
     const archive = path.join(await this.snapshotDir(snapshotId), 'data.tar.gz');
-    await runChecked(this.run, 'tar', ['-C', dataDir, '-xzpf', archive], { timeoutMs: this.bulkTimeoutMs });
+    const args = ['-C', dataDir, '-xzpf', archive];
+    const res = await this.run('tar', args, { timeoutMs: this.bulkTimeoutMs });
+    if (res.code !== 0) throw tarFailure('restore', ['tar', ...args].join(' '), res, false);
   }
 
-  /** Copies a volume's data into an (empty) data directory. */
+  /**
+   * Copies a volume's data into the new volume's (empty) data directory through pinned handles:
+   * symlinks as symlinks, never followed; devices, fifos, sockets and mounts inside left out.
+   */
   async cloneVolumeInto(sourceId: string, dataDir: string): Promise<void> {
-    await runChecked(this.run, 'cp', ['-a', '--', `${await this.dataDir(sourceId)}/.`, dataDir], { timeoutMs: this.bulkTimeoutMs });
-    await this.pool.run({ op: 'rm', path: path.join(dataDir, '.csi-health') }, this.opTimeoutMs);
+    const root = await this.root();
+    const to = path.relative(root, dataDir).split(path.sep);
+    if (to.includes('..') || path.isAbsolute(path.relative(root, dataDir))) throw new Error(`clone target ${dataDir} is outside the share`);
+    const from = ['volumes', sourceId, 'data'];
+    const res = await this.pool.run({ op: 'treeCopy', path: path.join(root, ...from), root, from, to, exclude: ['.csi-health'] }, this.bulkTimeoutMs);
+    if (res.skipped > 0) this.logger?.info({ sourceId, skipped: res.skipped }, 'special files and mount points were left out of the clone');
   }
 
   async capacity(): Promise<ShareCapacity> {

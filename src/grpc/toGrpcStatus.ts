@@ -4,6 +4,7 @@ import { HelpersExhaustedError, IsolatedFsError, IsolationBrokenError, Isolation
 import { UnmountBusyError } from '../mount/mounter';
 import { CommandFailedError, CommandTimeoutError } from '../mount/runCommand';
 import { InjectedFaultError } from '../health/faultInjector';
+import { ShareFullError, VolumeContentChangedError } from '../backend/shareErrors';
 
 /** The status a client sees for an error; `unexpected` marks our own bugs. */
 export interface MappedStatus {
@@ -30,10 +31,13 @@ export function toGrpcStatus(err: unknown): MappedStatus {
   if (err instanceof InjectedFaultError) return known(status.UNAVAILABLE, err.message);
   if (err instanceof CommandTimeoutError) return known(status.DEADLINE_EXCEEDED, err.message);
   if (err instanceof CommandFailedError) return known(status.INTERNAL, err.message);
+  if (err instanceof ShareFullError) return known(status.RESOURCE_EXHAUSTED, err.message);
+  if (err instanceof VolumeContentChangedError) return known(status.ABORTED, err.message);
   if (err instanceof IsolatedFsError) {
     if (err.code === 'ENOSPC' || err.code === 'EDQUOT') return known(status.RESOURCE_EXHAUSTED, `no space left on the share (${err.op})`);
     if (unavailableCodes.has(err.code)) return known(status.UNAVAILABLE, `storage error ${err.code} during ${err.op}`);
     if (err.code === 'EROFS') return known(status.FAILED_PRECONDITION, `the share is read-only (${err.op})`);
+    if (err.code === 'ETREELIMIT') return known(status.FAILED_PRECONDITION, `${err.op}: ${err.message}`);
     return known(status.INTERNAL, `${err.op} failed: ${err.code}`);
   }
   return { code: status.INTERNAL, details: 'internal error', unexpected: true };

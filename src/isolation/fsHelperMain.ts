@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import type { FsRequest, HelperReply, HelperRequest } from './fsOps';
 import { runProbeRound } from './probeRunner';
 import { toStat, toStatfs } from './statShapes';
+import { copyTree, removeTree } from './pinnedTree';
 
 function writeFileAtomic(file: string, data: string): null {
   const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
@@ -101,6 +102,10 @@ function run(req: FsRequest): unknown {
       return realpathOfPrefix(req.path);
     case 'probeMany':
       throw new Error('probeMany is answered asynchronously');
+    case 'treeCopy':
+      return copyTree(req);
+    case 'treeRemove':
+      return removeTree(req);
   }
 }
 

@@ -19,7 +19,50 @@ export type FsRequest =
    * Health probes of many mounts at once, concurrently inside one helper: each result is sent as
    * soon as it is known, so a hung mount delays nobody else's. `path` names the round in logs.
    */
-  | { op: 'probeMany'; path: string; items: ProbeItem[] };
+  | { op: 'probeMany'; path: string; items: ProbeItem[] }
+  | TreeCopyRequest
+  | TreeRemoveRequest;
+
+/** Bounds of a tree walk (the time bound is the request's deadline). */
+export interface TreeLimits {
+  /** Entries looked at, revisits included. */
+  maxEntries: number;
+  /** Directory levels below the tree's root. */
+  maxDepth: number;
+}
+
+/**
+ * Copies the tree at `root`/`from` into the existing, empty directory `root`/`to`, walking both
+ * through pinned directory handles without following any symlink (see pinnedTree.ts).
+ * `root` is trusted; the components of `from` and `to` are opened without following symlinks.
+ * `path` names the source in errors.
+ */
+export interface TreeCopyRequest {
+  op: 'treeCopy';
+  path: string;
+  root: string;
+  from: string[];
+  to: string[];
+  /** Names left out at the top of the source. */
+  exclude?: string[];
+  limits?: Partial<TreeLimits>;
+}
+
+/** Removes the tree at `root`/`rel` (gone already is fine), never acting outside it. */
+export interface TreeRemoveRequest {
+  op: 'treeRemove';
+  path: string;
+  root: string;
+  rel: string[];
+  limits?: Partial<TreeLimits>;
+}
+
+export interface TreeCopyResult {
+  /** Directories, files and symlinks copied. */
+  copied: number;
+  /** Special files (devices, fifos, sockets) and mount points inside the tree, left out. */
+  skipped: number;
+}
 
 /** One mount of a probe round. */
 export interface ProbeItem {
@@ -75,6 +118,8 @@ export interface FsResultMap {
   realpath: string;
   /** Results arrive one by one as partial replies (see HelperReply); the final reply carries none. */
   probeMany: null;
+  treeCopy: TreeCopyResult;
+  treeRemove: { removed: number };
 }
 
 export type FsResult<R extends FsRequest> = FsResultMap[R['op']];

@@ -5,6 +5,7 @@ import { CsiError, notFound } from '../../../src/grpc/csiError';
 import { HelpersExhaustedError, IsolatedFsError, IsolationBrokenError, IsolationTimeoutError } from '../../../src/isolation/isolationErrors';
 import { UnmountBusyError } from '../../../src/mount/mounter';
 import { CommandFailedError, CommandTimeoutError } from '../../../src/mount/runCommand';
+import { ShareFullError, VolumeContentChangedError } from '../../../src/backend/shareErrors';
 
 describe('toGrpcStatus', () => {
   it('keeps the code and message of a CsiError', () => {
@@ -52,5 +53,14 @@ describe('toGrpcStatus', () => {
     const failed = toGrpcStatus(new CommandFailedError('mount --bind a b', { code: 32, stdout: '', stderr: 'mount: b: special device a does not exist' }));
     assert.equal(failed.code, status.INTERNAL);
     assert.match(failed.details, /special device/);
+  });
+
+  it('maps a full share to RESOURCE_EXHAUSTED, a volume changing under an archive to ABORTED, a tree past its bounds to FAILED_PRECONDITION', () => {
+    assert.equal(toGrpcStatus(new ShareFullError('snapshot', 'ENOSPC')).code, status.RESOURCE_EXHAUSTED);
+    assert.equal(toGrpcStatus(new ShareFullError('restore', 'EDQUOT')).code, status.RESOURCE_EXHAUSTED);
+    assert.equal(toGrpcStatus(new VolumeContentChangedError('snapshot', 'tar: ./a: Cannot open: Too many levels of symbolic links')).code, status.ABORTED);
+    const limit = toGrpcStatus(new IsolatedFsError('treeCopy', '/share/volumes/v/data', 'ETREELIMIT', 'the tree is deeper than 256 levels'));
+    assert.equal(limit.code, status.FAILED_PRECONDITION);
+    assert.match(limit.details, /deeper than 256/);
   });
 });
