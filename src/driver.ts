@@ -51,7 +51,8 @@ export async function startDriver(cfg: Config, logger: Logger, clock: Clock = sy
   const pool = new FsHelperPool({ logger: logger.child({ component: 'fs-helpers' }), probeHelpers: cfg.healthConcurrency });
   const faults = cfg.enableFaultInjection ? new FaultInjector(clock) : undefined;
   let metrics: DriverMetrics | undefined;
-  const mounter = new SystemMounter({ logger, observe: (op, s, ok) => metrics?.observeMount(op, s, ok) });
+  // mount and umount are forked by the pool thread, never on the event loop.
+  const mounter = new SystemMounter({ logger, run: (cmd, args, o) => pool.command(cmd, args, o), observe: (op, s, ok) => metrics?.observeMount(op, s, ok) });
   await mkdir(cfg.stateDir, { recursive: true, mode: 0o700 });
   const backend = createBackend(cfg, pool, mounter, logger.child({ component: 'backend' }));
   const store = backend.store;

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { FsHelperPool } from '../isolation/fsHelperPool';
 import { IsolatedFsError } from '../isolation/isolationErrors';
 import type { SnapshotRecord, ShareCapacity, VolumeInspection, VolumeRecord } from './records';
-import { type CommandRunner, runCommand } from '../mount/runCommand';
+import type { CommandRunner } from '../mount/runCommand';
 import { tarFailure, VolumeContentChangedError } from './shareErrors';
 
 export interface ShareStoreOptions {
@@ -49,7 +49,8 @@ export class ShareStore {
     this.pool = opts.pool;
     this.opTimeoutMs = opts.opTimeoutMs ?? 10_000;
     this.bulkTimeoutMs = opts.bulkTimeoutMs ?? 600_000;
-    this.run = opts.run ?? runCommand;
+    // Commands (tar) are forked by the pool thread, never on the event loop.
+    this.run = opts.run ?? ((cmd, args, o) => this.pool.command(cmd, args, o));
     this.logger = opts.logger;
   }
 

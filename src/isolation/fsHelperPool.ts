@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { FsRequest, FsResult, ProbeItem, TimedProbeResult } from './fsOps';
 import type { PoolThreadConfig } from './fsPoolThread';
 import { IsolationBrokenError, IsolationTimeoutError } from './isolationErrors';
+import { CommandTimeoutError, type CommandResult, type RunOptions } from '../mount/runCommand';
 import type { IsolatedFs, IsolationStatus, ProbeRound, TrackedRun } from './isolatedFs';
 import { emptyLane, rebuildPoolError, type Lane, type PoolSnapshot, type ThreadReply, type ThreadRequest } from './poolMessages';
 
@@ -38,6 +39,8 @@ interface Pending {
   timeoutMs: number;
   /** Result and gone may arrive in either order; the entry lives until both have. */
   settled: boolean;
+  /** A command run by the thread itself: its overstay is a CommandTimeoutError. */
+  command?: boolean;
   backstop: NodeJS.Timeout;
   wedge?: NodeJS.Timeout;
 }
@@ -92,6 +95,28 @@ export class FsHelperPool implements IsolatedFs {
   runTracked<R extends FsRequest>(req: R, timeoutMs: number, lane: Lane = 'csi'): TrackedRun<FsResult<R>> {
     const run = this.submit(req, timeoutMs, lane);
     return { result: run.result as Promise<FsResult<R>>, gone: run.gone };
+  }
+
+  /**
+   * Runs an external command from the pool thread (a fork blocks its thread for milliseconds,
+   * more under load: never the event loop's), in its own process group killed at the deadline.
+   */
+  command(cmd: string, args: string[], opts: RunOptions): Promise<CommandResult> {
+    return new Promise<CommandResult>((resolve, reject) => {
+      const w = this.worker;
+      if (this.closed || !w) {
+        reject(new IsolationBrokenError(cmd, this.closed ? 'closed' : 'thread-died', this.closed ? 'the file helper pool is closed' : `the file helper thread is down (${this.down ?? 'starting'})`));
+        return;
+      }
+      const id = this.nextId++;
+      const backstop = setTimeout(() => this.onBackstop(id), opts.timeoutMs + this.startAllowanceMs + replyGraceMs);
+      const entry: Pending = { resolve: resolve as (v: unknown) => void, reject, gone: () => undefined, op: cmd, path: args.join(' '), timeoutMs: opts.timeoutMs, settled: false, backstop, command: true };
+      this.pending.set(id, entry);
+      const env = opts.env ? Object.fromEntries(Object.entries(opts.env).filter((e): e is [string, string] => typeof e[1] === 'string')) : undefined;
+      const msg: ThreadRequest = { type: 'command', id, cmd, args, timeoutMs: opts.timeoutMs, ...(env ? { env } : {}), ...(opts.cwd ? { cwd: opts.cwd } : {}) };
+      w.ref();
+      w.postMessage(msg);
+    });
   }
 
   probeRound(items: ProbeItem[], timeoutMs: number): ProbeRound {
@@ -167,7 +192,7 @@ export class FsHelperPool implements IsolatedFs {
     if (!p) return;
     if (!p.settled) {
       p.settled = true;
-      p.reject(new IsolationTimeoutError(p.op, p.path, p.timeoutMs));
+      p.reject(p.command ? new CommandTimeoutError(`${p.op} ${p.path}`, p.timeoutMs) : new IsolationTimeoutError(p.op, p.path, p.timeoutMs));
     }
     const msg: ThreadRequest = { type: 'cancel', id };
     this.worker?.postMessage(msg);

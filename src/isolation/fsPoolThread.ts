@@ -6,6 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { HelperProcessPool, type HelperProcessPoolOptions } from './helperProcessPool';
 import { serializePoolError } from './poolMessages';
+import { runCommand } from '../mount/runCommand';
 import type { Lane, PoolSnapshot, ThreadReply, ThreadRequest } from './poolMessages';
 
 /** What the owner passes to the thread: each lane's limits. */
@@ -22,6 +23,19 @@ const lane = (name: Lane): HelperProcessPool =>
 const lanes: Record<Lane, HelperProcessPool> = { csi: lane('csi'), probe: lane('probe') };
 /** The lane of each request in flight, for cancels. */
 const laneOf = new Map<number, Lane>();
+/** Commands in flight, for cancels. */
+const commands = new Map<number, AbortController>();
+
+/** Runs a command here (forking from this thread, not the event loop) and answers in one message. */
+function runCommandRequest(msg: Extract<ThreadRequest, { type: 'command' }>): void {
+  const abort = new AbortController();
+  commands.set(msg.id, abort);
+  const opts = { timeoutMs: msg.timeoutMs, signal: abort.signal, ...(msg.env ? { env: msg.env } : {}), ...(msg.cwd ? { cwd: msg.cwd } : {}) };
+  runCommand(msg.cmd, msg.args, opts).then(
+    (value) => post({ type: 'result', id: msg.id, ok: true, value, released: true, snapshot: snapshot() }),
+    (err: unknown) => post({ type: 'result', id: msg.id, ok: false, error: serializePoolError(err), released: true, snapshot: snapshot() }),
+  ).finally(() => commands.delete(msg.id));
+}
 
 port.on('message', (msg: ThreadRequest) => {
   if (msg.type === 'close') {
@@ -33,6 +47,11 @@ port.on('message', (msg: ThreadRequest) => {
   if (msg.type === 'cancel') {
     const l = laneOf.get(msg.id);
     if (l) lanes[l].cancel(msg.id);
+    commands.get(msg.id)?.abort();
+    return;
+  }
+  if (msg.type === 'command') {
+    runCommandRequest(msg);
     return;
   }
   laneOf.set(msg.id, msg.lane);

@@ -1,5 +1,6 @@
 import type { FsRequest, FsResult, ProbeItem, TimedProbeResult } from './fsOps';
 import type { Lane, PoolSnapshot } from './poolMessages';
+import type { CommandResult, RunOptions } from '../mount/runCommand';
 
 /** A request in flight: `result` settles by its deadline at the latest, `gone` when its helper is free or dead. */
 export interface TrackedRun<T> {
@@ -42,6 +43,8 @@ export interface IsolatedFs {
   runTracked<R extends FsRequest>(req: R, timeoutMs: number, lane?: Lane): TrackedRun<FsResult<R>>;
   /** Probes many mounts at once in one helper of the probe lane; answers as they come, the rest at the deadline. */
   probeRound(items: ProbeItem[], timeoutMs: number): ProbeRound;
+  /** Runs an external command from the pool thread, its process group killed at the deadline. */
+  command(cmd: string, args: string[], opts: RunOptions): Promise<CommandResult>;
   status(): IsolationStatus;
   snapshot(): PoolSnapshot;
 }

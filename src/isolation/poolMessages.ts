@@ -1,5 +1,6 @@
 import type { FsRequest } from './fsOps';
 import { HelpersExhaustedError, IsolatedFsError, IsolationBrokenError, IsolationTimeoutError } from './isolationErrors';
+import { CommandTimeoutError, type CommandResult } from '../mount/runCommand';
 
 /** The two lanes: CSI work and health probes never wait behind each other. */
 export type Lane = 'csi' | 'probe';
@@ -29,6 +30,8 @@ export type PoolEvent =
 /** Main thread -> pool thread. `deadlineAt` (ms since the epoch) bounds queueing, start and run. */
 export type ThreadRequest =
   | { type: 'run'; id: number; lane: Lane; req: FsRequest; timeoutMs: number; deadlineAt: number }
+  /** An external command (mount, umount, tar), started by the thread so that no fork lands on the event loop. */
+  | { type: 'command'; id: number; cmd: string; args: string[]; timeoutMs: number; env?: Record<string, string>; cwd?: string }
   | { type: 'cancel'; id: number }
   | { type: 'close' };
 
@@ -51,6 +54,8 @@ export interface SerializedError {
   timeoutMs?: number;
   stuck?: number;
   why?: IsolationBrokenError['why'];
+  command?: string;
+  result?: CommandResult;
 }
 
 /** Errors cross the thread boundary as plain data and are rebuilt with their class. */
@@ -59,7 +64,9 @@ export function serializePoolError(err: unknown): SerializedError {
   if (err instanceof IsolatedFsError) return { name: err.name, message: err.message, op: err.op, path: err.path, code: err.code };
   if (err instanceof HelpersExhaustedError) return { name: err.name, message: err.message, stuck: err.stuck };
   if (err instanceof IsolationBrokenError) return { name: err.name, message: err.message, op: err.op, why: err.why };
-  return { name: 'Error', message: err instanceof Error ? err.message : String(err) };
+  if (err instanceof CommandTimeoutError) return { name: err.name, message: err.message, command: err.command, timeoutMs: err.timeoutMs };
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return { name: 'Error', message: err instanceof Error ? err.message : String(err), ...(typeof code === 'string' ? { code } : {}) };
 }
 
 export function rebuildPoolError(e: SerializedError): Error {
@@ -72,8 +79,10 @@ export function rebuildPoolError(e: SerializedError): Error {
       return new HelpersExhaustedError(e.stuck ?? 0);
     case 'IsolationBrokenError':
       return Object.assign(new IsolationBrokenError(e.op ?? '', e.why ?? 'helper-died', ''), { message: e.message });
+    case 'CommandTimeoutError':
+      return new CommandTimeoutError(e.command ?? '', e.timeoutMs ?? 0);
     default:
-      return new Error(e.message);
+      return Object.assign(new Error(e.message), e.code ? { code: e.code } : {});
   }
 }
 

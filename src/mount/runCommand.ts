@@ -11,6 +11,8 @@ export interface RunOptions {
   /** Extra environment; the driver's own environment is passed as well. */
   env?: NodeJS.ProcessEnv;
   cwd?: string;
+  /** Ends the command early (its whole process group), as if its deadline had come. */
+  signal?: AbortSignal;
 }
 
 /** A command that overstayed its deadline and was SIGKILLed. */
@@ -73,16 +75,21 @@ export const runCommand: CommandRunner = (cmd, args, opts) =>
       if (stderr.length < maxOutput) stderr += d.toString();
     });
     let timedOut = false;
-    const timer = setTimeout(() => {
+    const kill = (): void => {
       timedOut = true;
       killGroup(child.pid, () => child.kill('SIGKILL'));
-    }, opts.timeoutMs);
+    };
+    const timer = setTimeout(kill, opts.timeoutMs);
+    if (opts.signal?.aborted) kill();
+    opts.signal?.addEventListener('abort', kill, { once: true });
     child.on('error', (err) => {
       clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', kill);
       reject(err);
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', kill);
       // The leader is gone; whatever it left running in its group goes with it.
       if (timedOut) killGroup(child.pid, () => undefined);
       const line = [cmd, ...args].join(' ');

@@ -8,6 +8,7 @@ import { liveness } from '../../../src/health/liveness';
 import { startHealthServer } from '../../../src/http/healthHttpServer';
 import { FsHelperPool } from '../../../src/isolation/fsHelperPool';
 import { IsolatedFsError, IsolationBrokenError, IsolationTimeoutError } from '../../../src/isolation/isolationErrors';
+import { CommandTimeoutError } from '../../../src/mount/runCommand';
 import { eventually } from '../../helpers/fakeHelper';
 
 const crashableThread = path.join(__dirname, '..', '..', 'helpers', 'crashablePoolThread.js');
@@ -59,6 +60,12 @@ describe('FsHelperPool (helpers owned by a worker thread)', () => {
     const next = await pool.probeRound([{ path: dir, write: true, hiddenDir: '.h' }], 5000).done;
     assert.equal(next.failure, undefined);
     assert.equal(next.results[0]?.ok, true, 'the lane is ready for more work after a kill');
+  });
+
+  it('runs commands from the pool thread with their output, a deadline, and the spawn error\'s code', async () => {
+    assert.deepEqual(await pool.command('sh', ['-c', 'echo out; exit 2'], { timeoutMs: 20_000 }), { code: 2, stdout: 'out\n', stderr: '' });
+    await assert.rejects(pool.command('sleep', ['60'], { timeoutMs: 300 }), CommandTimeoutError);
+    await assert.rejects(pool.command('/no/such/command', [], { timeoutMs: 20_000 }), (err: NodeJS.ErrnoException) => err.code === 'ENOENT');
   });
 
   it('checks the mounts of a round at once without mixing up their data (twenty write checks in one directory)', async () => {
