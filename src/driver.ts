@@ -10,6 +10,8 @@ import { readMountTable, findMount } from './mount/mountTable';
 import { createBackend } from './backend/createBackend';
 import { createControllerService } from './controller/controllerService';
 import { ControllerHealth } from './controller/controllerHealth';
+import { VolumeCatalog } from './controller/volumeCatalog';
+import { VolumeRegistry } from './backend/volumeRegistry';
 import { CsiServer, type ServiceBinding } from './grpc/csiServer';
 import { loadCsiProto } from './grpc/loadCsiProto';
 import { bindService, type UnaryDeps } from './grpc/unary';
@@ -114,11 +116,18 @@ export async function startDriver(cfg: Config, logger: Logger, clock: Clock = sy
     },
   ];
   const context = backend.context;
+  let initCatalog: Promise<void> = Promise.resolve();
   if (cfg.mode !== 'node') {
     const health = new ControllerHealth(store, (id) => faults?.issuesFor(id) ?? []);
+    const catalog = new VolumeCatalog(store, new VolumeRegistry(() => store.root(), pool), logger.child({ component: 'volume-catalog' }));
+    // Until the registry is there, volumes are still listed from their directories.
+    initCatalog = initBackend.then(() => catalog.init()).then(
+      () => undefined,
+      (err: Error) => logger.error({ err: err.message }, 'volume registry could not be prepared; volumes made before it are listed from their directories'),
+    );
     services.push({
       definition: proto.Controller.service,
-      implementation: bindService(createControllerService({ store, health, context, healthApi: cfg.healthApi }), unaryDeps),
+      implementation: bindService(createControllerService({ store, catalog, health, context, healthApi: cfg.healthApi }), unaryDeps),
     });
   }
   if (cfg.mode !== 'controller') {
@@ -151,6 +160,7 @@ export async function startDriver(cfg: Config, logger: Logger, clock: Clock = sy
 
   monitor.start();
   await initBackend;
+  await initCatalog;
   const healthServer =
     cfg.healthPort > 0
       ? await startHealthServer(

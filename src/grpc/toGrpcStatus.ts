@@ -3,6 +3,7 @@ import { CsiError } from './csiError';
 import { HelpersExhaustedError, IsolatedFsError, IsolationTimeoutError } from '../isolation/isolationErrors';
 import { CommandFailedError, CommandTimeoutError } from '../mount/runCommand';
 import { InjectedFaultError } from '../health/faultInjector';
+import { RecordCorruptError } from '../backend/recordErrors';
 
 /** The status a client sees for an error; `unexpected` marks our own bugs. */
 export interface MappedStatus {
@@ -21,6 +22,8 @@ const unavailableCodes = new Set(['ESTALE', 'ENOTCONN', 'EIO', 'ETIMEDOUT', 'ECO
 export function toGrpcStatus(err: unknown): MappedStatus {
   const known = (code: status, details: string): MappedStatus => ({ code, details, unexpected: false });
   if (err instanceof CsiError) return known(err.code, err.message);
+  // Unusable metadata is neither our bug nor a passing failure: DATA_LOSS, with what is wrong.
+  if (err instanceof RecordCorruptError) return known(status.DATA_LOSS, err.message);
   if (err instanceof IsolationTimeoutError || err instanceof HelpersExhaustedError) return known(status.UNAVAILABLE, err.message);
   if (err instanceof InjectedFaultError) return known(status.UNAVAILABLE, err.message);
   if (err instanceof CommandTimeoutError) return known(status.DEADLINE_EXCEEDED, err.message);

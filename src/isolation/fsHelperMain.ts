@@ -19,8 +19,10 @@ function toStat(s: fs.Stats): StatResult {
   };
 }
 
-function toStatfs(s: fs.StatsFs): StatfsResult {
-  return { bsize: s.bsize, blocks: s.blocks, bfree: s.bfree, bavail: s.bavail, files: s.files, ffree: s.ffree };
+/** statfs of a path, exact: read as bigint, carried as decimal strings. */
+function toStatfs(p: string): StatfsResult {
+  const s = fs.statfsSync(p, { bigint: true });
+  return { bsize: String(s.bsize), blocks: String(s.blocks), bfree: String(s.bfree), bavail: String(s.bavail), files: String(s.files), ffree: String(s.ffree) };
 }
 
 function writeFileAtomic(file: string, data: string): null {
@@ -123,7 +125,7 @@ function probe(root: string, write: boolean, hiddenDir: string, delayMs: number,
       fs.unlinkSync(file);
     }
     step = 'statfs';
-    return { ok: true, statfs: toStatfs(fs.statfsSync(root)) };
+    return { ok: true, statfs: toStatfs(root) };
   } catch (err) {
     return { ok: false, failedStep: step, code: errCode(err), message: (err as Error).message };
   }
@@ -166,7 +168,7 @@ function run(req: FsRequest): unknown {
         throw err;
       }
     case 'statfs':
-      return toStatfs(fs.statfsSync(req.path));
+      return toStatfs(req.path);
     case 'mkdir':
       fs.mkdirSync(req.path, { recursive: true, mode: req.mode ?? 0o750 });
       return null;

@@ -7,7 +7,7 @@ import type { MountEntry } from '../../../src/mount/mountTable';
 import { HealthMonitor } from '../../../src/health/healthMonitor';
 import type { MountRegistration } from '../../../src/health/mountRegistration';
 
-const statfs = { bsize: 4096, blocks: 1000, bfree: 500, bavail: 500, files: 100, ffree: 50 };
+const statfs = { bsize: '4096', blocks: '1000', bfree: '500', bavail: '500', files: '100', ffree: '50' };
 
 /** A pool whose answers the test decides; `hold` keeps requests open until released. */
 class FakePool implements Pick<FileRunner, 'run' | 'runTracked'> {
@@ -102,7 +102,7 @@ describe('HealthMonitor', () => {
       [{ ok: false, code: 'ENOSPC', message: 'x', failedStep: 'write' }, 'DEGRADED', 'NoSpace'],
       [{ ok: false, code: 'EMISMATCH', message: 'x', failedStep: 'compare' }, 'DATA_LOSS', 'DataMismatch'],
       [{ ok: false, code: 'ENOENT', message: 'x', failedStep: 'stat' }, 'INACCESSIBLE', 'VolumeNotFound'],
-      [{ ok: true, statfs: { ...statfs, bavail: 1 } }, 'DEGRADED', 'NoSpace'],
+      [{ ok: true, statfs: { ...statfs, bavail: '1' } }, 'DEGRADED', 'NoSpace'],
     ];
     for (const [result, status, reason] of cases) {
       const { monitor, pool, cycle } = setup();
