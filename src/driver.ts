@@ -22,7 +22,7 @@ import { FaultInjector } from './health/faultInjector';
 import { startFaultApi } from './http/faultApi';
 import { HealthMonitor } from './health/healthMonitor';
 import { startHealthServer } from './http/healthHttpServer';
-import { toReport } from './health/mountHealth';
+import { mountsReport } from './http/mountsReport';
 import { createIdentityService } from './identity/identityService';
 import { NodeMountOps } from './node/nodeMountOps';
 import { createNodeService } from './node/nodeService';
@@ -89,13 +89,16 @@ export async function startDriver(cfg: Config, logger: Logger, clock: Clock = sy
     for (const s of monitor.storageIssues()) problems.push(`storage: ${s.reason}: ${s.message}`);
     return { ok: problems.length === 0, problems };
   };
-  metrics = new DriverMetrics({
-    mounts: () => monitor.all(),
-    issuesOf: (p) => monitor.issuesOf(p),
-    stuckHelpers: () => pool.snapshot().stuck,
-    driverHealthy: () => ready().ok,
-    storageReachable,
-  });
+  metrics = new DriverMetrics(
+    {
+      mounts: () => monitor.all(),
+      issuesOf: (p) => monitor.issuesOf(p),
+      stuckHelpers: () => pool.snapshot().stuck,
+      driverHealthy: () => ready().ok,
+      storageReachable,
+    },
+    cfg.metricsCompat,
+  );
 
   const locks = new VolumeLocks();
   const unaryDeps: UnaryDeps = { logger, locks, observe: (rpc, code, s) => metrics?.observeRpc(rpc, code, s) };
@@ -169,7 +172,7 @@ export async function startDriver(cfg: Config, logger: Logger, clock: Clock = sy
           {
             live: () => monitor.loopAlive(),
             ready,
-            mounts: () => Object.fromEntries(monitor.all().map((m) => [m.reg.path, toReport(m, monitor.issuesOf(m.reg.path))])),
+            mounts: () => mountsReport(monitor.all(), (p) => monitor.issuesOf(p)),
             metrics: () => metrics?.text() ?? Promise.resolve(''),
             metricsContentType: metrics.registry.contentType,
             driverName: cfg.driverName,
