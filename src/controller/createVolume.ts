@@ -1,7 +1,7 @@
 import type { ShareStore } from '../backend/shareStore';
 import type { VolumeRecord } from '../backend/records';
 import { checkIdentifier, idFromName } from '../backend/ids';
-import { alreadyExists, invalidArgument, notFound, outOfRange } from '../grpc/csiError';
+import { alreadyExists, failedPrecondition, invalidArgument, notFound, outOfRange } from '../grpc/csiError';
 import { capacityFor, requireCapabilities } from '../grpc/validateCommon';
 import type { CreateVolumeRequest__Output } from '../gen/csi/v1/CreateVolumeRequest';
 import type { CreateVolumeResponse } from '../gen/csi/v1/CreateVolumeResponse';
@@ -104,6 +104,9 @@ export async function createVolume(
     fill = (dir) => store.restoreSnapshotInto(id, dir);
   } else if (v.source && 'volumeId' in v.source) {
     const src = await store.getVolume(v.source.volumeId);
+    if (!src && (await catalog.entry(v.source.volumeId))) {
+      throw failedPrecondition(`source volume ${v.source.volumeId} is damaged (its directory or volume.json is gone from the share): it cannot be cloned`);
+    }
     if (!src) throw notFound(`volume ${v.source.volumeId} does not exist`);
     if (src.capacityBytes > v.bytes && v.limit > 0n && src.capacityBytes > v.limit) {
       throw outOfRange(`source volume is larger (${src.capacityBytes}) than limit_bytes`);

@@ -136,9 +136,15 @@ describe('lost and corrupt volumes stay visible until repaired or deleted', func
     await expectCode(d.client.controller.ControllerGetVolumeHealth({ volume_id: 'pvc-never-made' }), grpc.status.NOT_FOUND);
   });
 
-  it('refuses to expand a damaged volume with FAILED_PRECONDITION, not NOT_FOUND or INTERNAL', async () => {
+  it('refuses to expand, snapshot or clone a damaged volume with FAILED_PRECONDITION (or DATA_LOSS), not NOT_FOUND or INTERNAL', async () => {
     const id = ids.get('a vanished volume directory')!;
     await expectCode(d.client.controller.ControllerExpandVolume({ volume_id: id, capacity_range: { required_bytes: '2097152' } }), grpc.status.FAILED_PRECONDITION);
+    await expectCode(d.client.controller.CreateSnapshot({ name: 'snap-of-lost', source_volume_id: id }), grpc.status.FAILED_PRECONDITION);
+    await expectCode(
+      d.client.controller.CreateVolume({ name: 'pvc-clone-of-lost', volume_capabilities: cap, volume_content_source: { volume: { volume_id: id } } }),
+      grpc.status.FAILED_PRECONDITION,
+    );
+    assert.ok(!existsSync(path.join(d.dirs.share, 'volumes', 'pvc-clone-of-lost')), 'nothing was made');
     const corrupt = ids.get('volume.json that is not JSON')!;
     const err = await expectCode(d.client.controller.ControllerExpandVolume({ volume_id: corrupt, capacity_range: { required_bytes: '2097152' } }), grpc.status.DATA_LOSS);
     assert.match(err.details, /volume.json is not valid JSON/);
