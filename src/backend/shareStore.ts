@@ -6,7 +6,7 @@ import type { RecordRead, SnapshotRecord, ShareCapacity, VolumeInspection, Volum
 import { readRecordFile, writeRecordFile } from './recordFile';
 import { RecordCorruptError } from './recordErrors';
 import { snapshotRecordFormat, volumeRecordFormat, type RecordSchema } from './recordSchemas';
-import { statfsBytes } from '../statfsBytes';
+import { statfsBytes } from './statfsBytes';
 import { CommandFailedError, runChecked, type CommandRunner, runCommand } from '../mount/runCommand';
 
 export interface ShareStoreOptions {

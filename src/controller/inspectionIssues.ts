@@ -1,6 +1,6 @@
 import type { ShareCapacity, VolumeInspection } from '../backend/records';
 import { issueFromErrorCode, type HealthIssue } from '../health/healthIssue';
-import { isLowOnSpace } from '../statfsBytes';
+import { isLowOnSpace } from '../backend/statfsBytes';
 
 /**
  * What the controller sees of a volume's storage, as health issues (empty: healthy). Each kind of

@@ -1,7 +1,7 @@
 import type { ProbeResult } from '../isolation/fsOps';
 import { issueFromErrorCode, type HealthIssue } from './healthIssue';
 import type { MountHealth, MountState } from './mountHealth';
-import { isLowOnSpace, statfsBytes } from '../statfsBytes';
+import { isLowOnSpace, statfsBytes } from '../backend/statfsBytes';
 
 export interface Thresholds {
   /** Consecutive failures before a mount is unhealthy (the first failure makes it degraded). */

@@ -1,7 +1,7 @@
 import type { FsHelperPool } from '../isolation/fsHelperPool';
 import { IsolatedFsError, IsolationTimeoutError } from '../isolation/isolationErrors';
 import type { StorageIssue } from './nodeHealthView';
-import { isLowOnSpace, statfsBytes } from '../statfsBytes';
+import { isLowOnSpace, statfsBytes } from '../backend/statfsBytes';
 
 /**
  * Reachability of a share directory as this process sees it: a stat and a statfs in a helper

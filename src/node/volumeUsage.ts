@@ -1,6 +1,6 @@
 import type { StatfsResult } from '../isolation/fsOps';
 import { clampInt64 } from '../int64';
-import { statfsBytes } from '../statfsBytes';
+import { statfsBytes } from '../backend/statfsBytes';
 
 /** One NodeGetVolumeStats usage entry: int64 figures as decimal strings, exact. */
 export interface VolumeUsageEntry {

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { volumeUsage } from '../../../src/node/volumeUsage';
-import { isLowOnSpace, statfsBytes } from '../../../src/statfsBytes';
+import { isLowOnSpace, statfsBytes } from '../../../src/backend/statfsBytes';
 
 describe('volumeUsage (NodeGetVolumeStats figures)', () => {
   it('multiplies blocks by block size exactly beyond 2^53 (an EFS-sized filesystem)', () => {

@@ -1,4 +1,4 @@
-import type { StatfsResult } from './isolation/fsOps';
+import type { StatfsResult } from '../isolation/fsOps';
 
 /** Capacity figures of a filesystem in bytes, exact. */
 export interface StatfsBytes {
