@@ -4,6 +4,11 @@ import { readRecordFile, writeRecordFile, type RecordRunner } from './recordFile
 import type { RecordRead, VolumeRecord } from './records';
 import { volumeRecordFormat } from './recordSchemas';
 
+/** A name the driver could have given a volume (what checkIdentifier accepts); anything else is not an entry. */
+function couldBeVolumeId(id: string): boolean {
+  return id !== '' && id !== '.' && !id.includes('..') && !id.includes('\0') && Buffer.byteLength(id, 'utf8') <= 128;
+}
+
 /** Where the registry lives under the share root. */
 export const registryDir = path.posix.join('registry', 'volumes');
 
@@ -53,8 +58,9 @@ export class VolumeRegistry {
       throw err;
     }
     return names
-      .filter((n) => n.endsWith(entrySuffix) && n.length > entrySuffix.length)
+      .filter((n) => n.endsWith(entrySuffix))
       .map((n) => n.slice(0, -entrySuffix.length))
+      .filter(couldBeVolumeId)
       .sort();
   }
 

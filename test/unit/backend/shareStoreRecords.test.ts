@@ -99,7 +99,7 @@ describe('VolumeRegistry', () => {
     const pool = {
       async run(req: FsRequest) {
         assert.equal(req.op, 'readdir');
-        return ['pvc-b.json', 'pvc-a.json', 'pvc-a.json.tmp-12-abcd', '.json', 'notes'];
+        return ['pvc-b.json', 'pvc-a.json', 'pvc-a.json.tmp-12-abcd', '.json', '..json', '...json', 'notes'];
       },
     } as unknown as FsHelperPool;
     assert.deepEqual(await new VolumeRegistry(async () => '/share', pool).ids(), ['pvc-a', 'pvc-b']);
