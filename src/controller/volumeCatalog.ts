@@ -39,16 +39,16 @@ export class VolumeCatalog {
   async init(): Promise<number> {
     await this.registry.ensureLayout();
     const registered = new Set(await this.registry.ids());
-    let added = 0;
-    for (const id of await this.store.volumeDirIds()) {
-      if (registered.has(id)) continue;
+    const missing = (await this.store.volumeDirIds()).filter((id) => !registered.has(id));
+    const added = await mapLimit(missing, readConcurrency, async (id) => {
       const read = await this.store.readVolume(id);
-      if (read.state !== 'ok') continue;
+      if (read.state !== 'ok') return 0;
       await this.registry.put(read.rec);
-      added++;
-    }
-    if (added > 0) this.logger?.info({ added }, 'volumes from before the registry were registered');
-    return added;
+      return 1;
+    });
+    const count = added.reduce<number>((a, b) => a + b, 0);
+    if (count > 0) this.logger?.info({ added: count }, 'volumes from before the registry were registered');
+    return count;
   }
 
   async register(rec: VolumeRecord): Promise<void> {
