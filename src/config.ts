@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { parseDuration } from './duration';
+import type { MetricsCompat } from './metrics/efsCompatMetrics';
 
 export type DriverMode = 'controller' | 'node' | 'all';
 export type BackendKind = 'local' | 'nfs';
@@ -18,6 +19,8 @@ export interface Config {
   readonly kubeletDir: string;
   readonly nfs: NfsConfig;
   readonly healthApi: HealthApi;
+  /** Extra metric names beside the driver's own: `efs` adds the seed design's four. */
+  readonly metricsCompat: MetricsCompat;
   readonly healthPort: number;
   readonly healthAddress: string;
   readonly healthCheckIntervalMs: number;
@@ -58,6 +61,7 @@ export interface RawOptions {
   efsRegion?: string;
   efsDnsName?: string;
   healthApi?: string;
+  metricsCompat?: string;
   healthPort?: string;
   healthAddress?: string;
   healthCheckInterval?: string;
@@ -170,7 +174,10 @@ export function buildConfig(raw: RawOptions, cwd = process.cwd()): Config {
       efsRegion: raw.efsRegion ?? '',
       efsDnsName: raw.efsDnsName ?? '',
     }),
-    healthApi: oneOf<HealthApi>('health-api', raw.healthApi ?? 'both', ['v1.12', 'v1.13', 'both']),
+    // v1.12 by default: every released consumer speaks it, and sidecars built on csi-lib-utils
+    // v0.20.0 or older crash at start on the v1.13 capability values (docs/health-monitoring.md).
+    healthApi: oneOf<HealthApi>('health-api', raw.healthApi ?? 'v1.12', ['v1.12', 'v1.13', 'both']),
+    metricsCompat: oneOf<MetricsCompat>('metrics-compat', raw.metricsCompat ?? 'none', ['none', 'efs']),
     healthPort: integer('health-port', raw.healthPort ?? '9910', 0, 65535),
     healthAddress: raw.healthAddress ?? '0.0.0.0',
     healthCheckIntervalMs: intervalMs,

@@ -10,6 +10,8 @@ import { readMountTable, findMount } from './mount/mountTable';
 import { createBackend } from './backend/createBackend';
 import { createControllerService } from './controller/controllerService';
 import { ControllerHealth } from './controller/controllerHealth';
+import { VolumeCatalog } from './controller/volumeCatalog';
+import { VolumeRegistry } from './backend/volumeRegistry';
 import { CsiServer, type ServiceBinding } from './grpc/csiServer';
 import { loadCsiProto } from './grpc/loadCsiProto';
 import { bindService, type UnaryDeps } from './grpc/unary';
@@ -21,7 +23,7 @@ import { startFaultApi } from './http/faultApi';
 import { HealthMonitor } from './health/healthMonitor';
 import { liveness } from './health/liveness';
 import { startHealthServer } from './http/healthHttpServer';
-import { toReport } from './health/mountHealth';
+import { mountsReport } from './http/mountsReport';
 import { createIdentityService } from './identity/identityService';
 import { NodeMountOps } from './node/nodeMountOps';
 import { createNodeService } from './node/nodeService';
@@ -89,16 +91,19 @@ export async function startDriver(cfg: Config, logger: Logger, clock: Clock = sy
     for (const s of monitor.storageIssues()) problems.push(`storage: ${s.reason}: ${s.message}`);
     return { ok: problems.length === 0, problems };
   };
-  metrics = new DriverMetrics({
-    mounts: () => monitor.all(),
-    issuesOf: (p) => monitor.issuesOf(p),
-    stuckHelpers: () => {
-      const s = pool.snapshot();
-      return s.csi.stuck + s.probe.stuck;
+  metrics = new DriverMetrics(
+    {
+      mounts: () => monitor.all(),
+      issuesOf: (p) => monitor.issuesOf(p),
+      stuckHelpers: () => {
+        const s = pool.snapshot();
+        return s.csi.stuck + s.probe.stuck;
+      },
+      driverHealthy: () => ready().ok,
+      storageReachable,
     },
-    driverHealthy: () => ready().ok,
-    storageReachable,
-  });
+    cfg.metricsCompat,
+  );
 
   const locks = new VolumeLocks();
   const unaryDeps: UnaryDeps = { logger, locks, observe: (rpc, code, s) => metrics?.observeRpc(rpc, code, s) };
@@ -119,11 +124,18 @@ export async function startDriver(cfg: Config, logger: Logger, clock: Clock = sy
     },
   ];
   const context = backend.context;
+  let initCatalog: Promise<void> = Promise.resolve();
   if (cfg.mode !== 'node') {
     const health = new ControllerHealth(store, (id) => faults?.issuesFor(id) ?? []);
+    const catalog = new VolumeCatalog(store, new VolumeRegistry(() => store.root(), pool), logger.child({ component: 'volume-catalog' }));
+    // Until the registry is there, volumes are still listed from their directories.
+    initCatalog = initBackend.then(() => catalog.init()).then(
+      () => undefined,
+      (err: Error) => logger.error({ err: err.message }, 'volume registry could not be prepared; volumes made before it are listed from their directories'),
+    );
     services.push({
       definition: proto.Controller.service,
-      implementation: bindService(createControllerService({ store, health, context, healthApi: cfg.healthApi }), unaryDeps),
+      implementation: bindService(createControllerService({ store, catalog, health, context, healthApi: cfg.healthApi }), unaryDeps),
     });
   }
   if (cfg.mode !== 'controller') {
@@ -156,6 +168,7 @@ export async function startDriver(cfg: Config, logger: Logger, clock: Clock = sy
 
   monitor.start();
   await initBackend;
+  await initCatalog;
   const healthServer =
     cfg.healthPort > 0
       ? await startHealthServer(
@@ -164,7 +177,7 @@ export async function startDriver(cfg: Config, logger: Logger, clock: Clock = sy
           {
             live: liveness(() => monitor.loopAlive(), () => pool.status()),
             ready,
-            mounts: () => Object.fromEntries(monitor.all().map((m) => [m.reg.path, toReport(m, monitor.issuesOf(m.reg.path))])),
+            mounts: () => mountsReport(monitor.all(), (p) => monitor.issuesOf(p)),
             metrics: () => metrics?.text() ?? Promise.resolve(''),
             metricsContentType: metrics.registry.contentType,
             driverName: cfg.driverName,

@@ -1,8 +1,9 @@
-/** What the share records about a volume, in volumes/<id>/volume.json. */
+/** What the share records about a volume, in volumes/<id>/volume.json and registry/volumes/<id>.json. */
 export interface VolumeRecord {
   id: string;
   name: string;
-  capacityBytes: number;
+  /** Exact int64: capacities pass 2^53 (EFS reports about 8 EiB). */
+  capacityBytes: bigint;
   parameters: Record<string, string>;
   contentSource?: { snapshotId: string } | { volumeId: string };
   createdAt: string;
@@ -13,16 +14,19 @@ export interface SnapshotRecord {
   id: string;
   name: string;
   sourceVolumeId: string;
-  sizeBytes: number;
+  sizeBytes: bigint;
   createdAt: string;
   parameters: Record<string, string>;
 }
 
-/** Capacity of the share, from statfs. */
+/** Capacity of the share, from statfs, exact. */
 export interface ShareCapacity {
-  totalBytes: number;
-  availableBytes: number;
+  totalBytes: bigint;
+  availableBytes: bigint;
 }
+
+/** A record file as read: there, not there, or there and unusable (with what is wrong, in words). */
+export type RecordRead<T> = { state: 'ok'; rec: T } | { state: 'absent' } | { state: 'corrupt'; problem: string };
 
 /** The controller's view of one volume's storage, for volume health. */
 export interface VolumeInspection {
@@ -30,9 +34,15 @@ export interface VolumeInspection {
   exists: boolean;
   /** The data directory answered a stat within the deadline. */
   accessible: boolean;
-  /** volume.json parses and names this volume. */
+  /** volume.json parses, passes the schema and names this volume. */
   metadataIntact: boolean;
-  /** errno-like code or TIMEOUT when something failed. */
+  /** The volume directory exists but its data/ is missing (or is not a directory). */
+  dataMissing?: boolean;
+  /** What is wrong with volume.json, when it is not intact: "is missing", "is not valid JSON: ...". */
+  metadataProblem?: string;
+  /** volume.json, when intact. */
+  record?: VolumeRecord;
+  /** errno-like code when something failed. */
   code?: string;
   message?: string;
 }

@@ -1,9 +1,13 @@
 import * as path from 'node:path';
 import type { Logger } from 'pino';
 import type { FsHelperPool } from '../isolation/fsHelperPool';
-import { IsolatedFsError } from '../isolation/isolationErrors';
-import type { SnapshotRecord, ShareCapacity, VolumeInspection, VolumeRecord } from './records';
-import type { CommandRunner } from '../mount/runCommand';
+import { HelpersExhaustedError, IsolatedFsError, IsolationTimeoutError } from '../isolation/isolationErrors';
+import type { RecordRead, SnapshotRecord, ShareCapacity, VolumeInspection, VolumeRecord } from './records';
+import { readRecordFile, writeRecordFile } from './recordFile';
+import { RecordCorruptError } from './recordErrors';
+import { snapshotRecordFormat, volumeRecordFormat, type RecordSchema } from './recordSchemas';
+import { statfsBytes } from './statfsBytes';
+import { CommandFailedError, runChecked, type CommandRunner } from '../mount/runCommand';
 import { tarFailure, VolumeContentChangedError } from './shareErrors';
 
 export interface ShareStoreOptions {
@@ -77,12 +81,20 @@ export class ShareStore {
     return path.join(await this.volumeDir(id), 'data');
   }
 
+  /** volume.json of a volume; undefined when there is none; RecordCorruptError when it is unusable. */
   async getVolume(id: string): Promise<VolumeRecord | undefined> {
-    return this.readJson<VolumeRecord>(path.join(await this.volumeDir(id), 'volume.json'));
+    return usable(`volume ${id}`, `volumes/${id}/volume.json`, await this.readVolume(id));
   }
 
-  async listVolumes(): Promise<VolumeRecord[]> {
-    return this.listRecords<VolumeRecord>('volumes', 'volume.json');
+  /** volume.json of a volume as read: ok, absent, or corrupt (schema-checked, and it must name this volume). */
+  async readVolume(id: string, timeoutMs = this.opTimeoutMs): Promise<RecordRead<VolumeRecord>> {
+    const read = await readRecordFile(this.pool, path.join(await this.volumeDir(id), 'volume.json'), volumeRecordFormat, timeoutMs);
+    return read.state === 'ok' && read.rec.id !== id ? { state: 'corrupt', problem: `names another volume (${read.rec.id})` } : read;
+  }
+
+  /** Names of the directories under volumes/, sorted; finished or not. */
+  async volumeDirIds(): Promise<string[]> {
+    return this.dirNames('volumes');
   }
 
   /**
@@ -122,12 +134,14 @@ export class ShareStore {
     await this.pool.run({ op: 'treeRemove', path: path.join(root, 'volumes', id), root, rel: ['volumes', id] }, timeoutMs);
   }
 
+  /** snapshot.json of a snapshot; undefined when there is none; RecordCorruptError when it is unusable. */
   async getSnapshot(id: string): Promise<SnapshotRecord | undefined> {
-    return this.readJson<SnapshotRecord>(path.join(await this.snapshotDir(id), 'snapshot.json'));
+    const read = await this.readRecord(path.join(await this.snapshotDir(id), 'snapshot.json'), snapshotRecordFormat, id);
+    return usable(`snapshot ${id}`, `snapshots/${id}/snapshot.json`, read);
   }
 
-  async listSnapshots(): Promise<SnapshotRecord[]> {
-    return this.listRecords<SnapshotRecord>('snapshots', 'snapshot.json');
+  async listSnapshots(signal?: AbortSignal): Promise<SnapshotRecord[]> {
+    return this.listRecords('snapshots', 'snapshot.json', snapshotRecordFormat, signal);
   }
 
   /** Archives the source volume's data; the record is written last. Returns the record with its size. */
@@ -139,7 +153,7 @@ export class ShareStore {
     try {
       await this.archiveRetrying(await this.dataDir(rec.sourceVolumeId), archive);
       const st = await this.pool.run({ op: 'stat', path: archive }, this.opTimeoutMs);
-      const done = { ...rec, sizeBytes: st.size };
+      const done = { ...rec, sizeBytes: BigInt(st.size) };
       await this.writeJson(path.join(dir, 'snapshot.json'), done);
       return done;
     } catch (err) {
@@ -208,32 +222,44 @@ export class ShareStore {
   }
 
   async capacity(): Promise<ShareCapacity> {
-    const s = await this.pool.run({ op: 'statfs', path: await this.root() }, this.opTimeoutMs);
-    return { totalBytes: s.blocks * s.bsize, availableBytes: s.bavail * s.bsize };
+    const b = statfsBytes(await this.pool.run({ op: 'statfs', path: await this.root() }, this.opTimeoutMs));
+    return { totalBytes: b.totalBytes, availableBytes: b.availableBytes };
   }
 
-  /** Is the volume still there, reachable, and its record intact? Never throws. */
+  /**
+   * Is the volume still there, reachable, and its record intact? Answers what is wrong as data:
+   * the directory gone, data/ gone, volume.json missing or corrupt, or the storage not answering.
+   * Throws only when this process cannot look at all (no helper to spare), which says nothing
+   * about the volume.
+   */
   async inspectVolume(id: string, timeoutMs = this.opTimeoutMs): Promise<VolumeInspection> {
     try {
       const dir = await this.volumeDir(id);
       const exists = await this.pool.run({ op: 'exists', path: dir }, timeoutMs);
-      if (!exists) return { exists: false, accessible: false, metadataIntact: false, code: 'ENOENT', message: `volume directory ${dir} is missing` };
-      let metadataIntact = false;
-      let metaMessage: string | undefined;
-      try {
-        const rec = await this.readJson<VolumeRecord>(path.join(dir, 'volume.json'), timeoutMs);
-        metadataIntact = rec?.id === id;
-        if (!metadataIntact) metaMessage = rec ? 'volume.json names another volume' : 'volume.json is missing';
-      } catch (err) {
-        metaMessage = `volume.json is unreadable: ${(err as Error).message}`;
-      }
-      const st = await this.pool.run({ op: 'stat', path: path.join(dir, 'data') }, timeoutMs);
-      if (!st.isDirectory) return { exists: true, accessible: false, metadataIntact, code: 'ENOTDIR', message: 'data is not a directory' };
-      return { exists: true, accessible: true, metadataIntact, ...(metaMessage ? { message: metaMessage } : {}) };
+      if (!exists) return { exists: false, accessible: false, metadataIntact: false, code: 'ENOENT', message: `the directory volumes/${id} is gone from the share` };
+      const meta = await this.readVolume(id, timeoutMs);
+      const metadata =
+        meta.state === 'ok'
+          ? { metadataIntact: true, record: meta.rec }
+          : { metadataIntact: false, metadataProblem: meta.state === 'absent' ? 'is missing' : meta.problem };
+      const data = await this.statDataDir(dir, timeoutMs);
+      if (data === 'missing') return { exists: true, accessible: false, dataMissing: true, ...metadata, code: 'ENOENT', message: `data/ of volume ${id} is missing` };
+      if (data === 'notDirectory') return { exists: true, accessible: false, dataMissing: true, ...metadata, code: 'ENOTDIR', message: `data/ of volume ${id} is not a directory` };
+      return { exists: true, accessible: true, ...metadata };
     } catch (err) {
-      const code = err instanceof IsolatedFsError ? err.code : (err as Error).name === 'IsolationTimeoutError' ? 'ETIMEDOUT' : 'EUNKNOWN';
-      if (code === 'ENOENT') return { exists: false, accessible: false, metadataIntact: false, code, message: `volume data directory is missing` };
+      if (err instanceof HelpersExhaustedError) throw err;
+      const code = err instanceof IsolatedFsError ? err.code : err instanceof IsolationTimeoutError ? 'ETIMEDOUT' : 'EUNKNOWN';
       return { exists: true, accessible: false, metadataIntact: false, code, message: (err as Error).message };
+    }
+  }
+
+  private async statDataDir(dir: string, timeoutMs: number): Promise<'ok' | 'missing' | 'notDirectory'> {
+    try {
+      const st = await this.pool.run({ op: 'stat', path: path.join(dir, 'data') }, timeoutMs);
+      return st.isDirectory ? 'ok' : 'notDirectory';
+    } catch (err) {
+      if (err instanceof IsolatedFsError && err.code === 'ENOENT') return 'missing';
+      throw err;
     }
   }
 
@@ -241,40 +267,44 @@ export class ShareStore {
     return path.join(await this.root(), 'snapshots', id);
   }
 
-  private async readJson<T>(file: string, timeoutMs = this.opTimeoutMs): Promise<T | undefined> {
-    let text: string;
-    try {
-      text = await this.pool.run({ op: 'readFile', path: file, maxBytes: maxMetaBytes }, timeoutMs);
-    } catch (err) {
-      if (err instanceof IsolatedFsError && (err.code === 'ENOENT' || err.code === 'ENOTDIR')) return undefined;
-      throw err;
-    }
-    return JSON.parse(text) as T;
+  private async readRecord<T extends { id: string }>(file: string, schema: RecordSchema<T>, id: string): Promise<RecordRead<T>> {
+    const read = await readRecordFile(this.pool, file, schema, this.opTimeoutMs);
+    return read.state === 'ok' && read.rec.id !== id ? { state: 'corrupt', problem: `names another record (${read.rec.id})` } : read;
   }
 
-  private async writeJson(file: string, value: unknown): Promise<void> {
-    await this.pool.run({ op: 'writeFileAtomic', path: file, data: `${JSON.stringify(value, null, 2)}\n` }, this.opTimeoutMs);
+  private async writeJson(file: string, value: object): Promise<void> {
+    await writeRecordFile(this.pool, file, value, this.opTimeoutMs);
   }
 
-  private async listRecords<T extends { id: string }>(kind: 'volumes' | 'snapshots', file: string): Promise<T[]> {
-    const dir = path.join(await this.root(), kind);
-    let names: string[];
+  private async dirNames(kind: 'volumes' | 'snapshots'): Promise<string[]> {
     try {
-      names = await this.pool.run({ op: 'readdir', path: dir }, this.opTimeoutMs);
+      return (await this.pool.run({ op: 'readdir', path: path.join(await this.root(), kind) }, this.opTimeoutMs)).sort();
     } catch (err) {
       if (err instanceof IsolatedFsError && err.code === 'ENOENT') return [];
       throw err;
     }
-    names.sort();
+  }
+
+  /**
+   * Every usable record of a kind, sorted by id. Absent records (unfinished) are left out, and so
+   * are corrupt ones, which are logged; a failure of the storage fails the whole listing, never
+   * shortens it.
+   */
+  private async listRecords<T extends { id: string }>(kind: 'volumes' | 'snapshots', file: string, schema: RecordSchema<T>, signal?: AbortSignal): Promise<T[]> {
+    const dir = path.join(await this.root(), kind);
     const out: T[] = [];
-    for (const name of names) {
-      try {
-        const rec = await this.readJson<T>(path.join(dir, name, file));
-        if (rec && rec.id === name) out.push(rec);
-      } catch {
-        // An unreadable record is left out of the listing; health reporting names it.
-      }
+    for (const name of await this.dirNames(kind)) {
+      signal?.throwIfAborted();
+      const read = await this.readRecord(path.join(dir, name, file), schema, name);
+      if (read.state === 'ok') out.push(read.rec);
+      else if (read.state === 'corrupt') this.logger?.warn({ file: `${kind}/${name}/${file}`, problem: read.problem }, 'corrupt record left out of the listing');
     }
     return out;
   }
+}
+
+/** The record of a read, undefined when absent; a corrupt one is an error that says what is wrong. */
+function usable<T>(subject: string, file: string, read: RecordRead<T>): T | undefined {
+  if (read.state === 'corrupt') throw new RecordCorruptError(subject, file, read.problem);
+  return read.state === 'ok' ? read.rec : undefined;
 }

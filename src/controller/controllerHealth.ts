@@ -2,6 +2,7 @@ import type { ShareStore } from '../backend/shareStore';
 import type { VolumeInspection } from '../backend/records';
 import type { HealthIssue } from '../health/healthIssue';
 import { inspectionIssues } from './inspectionIssues';
+import { mapLimit } from './mapLimit';
 
 /** Extra issues for a volume from outside the storage (the fault-injection API). */
 export type InjectedIssues = (volumeId: string) => HealthIssue[];
@@ -54,18 +55,10 @@ export class ControllerHealth {
     return [...this.injected(volumeId), ...inspectionIssues(volumeId, insp, capacity)];
   }
 
-  /** Issues of many volumes, sharing one capacity look. */
-  async issuesOfAll(volumeIds: string[]): Promise<Map<string, HealthIssue[]>> {
+  /** Issues of many volumes, sharing one capacity look; stops when the signal aborts. */
+  async issuesOfAll(volumeIds: string[], signal?: AbortSignal): Promise<Map<string, HealthIssue[]>> {
     const capacity = await this.store.capacity().catch(() => undefined);
-    const out = new Map<string, HealthIssue[]>();
-    const queue = [...volumeIds];
-    const worker = async (): Promise<void> => {
-      for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
-        const insp = await this.inspect(id);
-        out.set(id, [...this.injected(id), ...inspectionIssues(id, insp, capacity)]);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(4, queue.length) }, worker));
-    return out;
+    const found = await mapLimit(volumeIds, 4, async (id) => [...this.injected(id), ...inspectionIssues(id, await this.inspect(id), capacity)], signal);
+    return new Map(volumeIds.map((id, i) => [id, found[i] ?? []]));
   }
 }

@@ -14,10 +14,14 @@ import { controllerCapabilities } from './controllerCapabilities';
 import type { ControllerHealth } from './controllerHealth';
 import { createVolume, defaultCapacityBytes, toCsiVolume } from './createVolume';
 import { createSnapshot, listSnapshots, toCsiSnapshot } from './snapshotRpcs';
+import { VolumeCatalog, type CatalogEntry } from './volumeCatalog';
+import { clampInt64 } from '../int64';
 import type { VolumeContextSource } from './volumeContext';
 
 export interface ControllerDeps {
   store: ShareStore;
+  /** The volumes this controller made: the registry, and volume directories from before it. */
+  catalog: VolumeCatalog;
   health: ControllerHealth;
   context: VolumeContextSource;
   healthApi: HealthApi;
@@ -44,21 +48,34 @@ function volumeHealth(volumeId: string, issues: HealthIssue[]) {
 
 /** The CSI Controller service on a share of volume directories. */
 export function createControllerService(deps: ControllerDeps): AsyncService<ControllerHandlers> {
-  const { store, health, context, healthApi } = deps;
+  const { store, catalog, health, context, healthApi } = deps;
   const withCondition = healthApi !== 'v1.13';
 
-  const requireVolume = async (id: string) => {
+  /** A known volume; NOT_FOUND only for ids this controller never made or has deleted. */
+  const requireEntry = async (id: string): Promise<CatalogEntry> => {
     checkIdentifier('volume_id', id);
-    const rec = await store.getVolume(id);
-    if (!rec) throw notFound(`volume ${id} does not exist`);
-    return rec;
+    const entry = await catalog.entry(id);
+    if (!entry) throw notFound(`volume ${id} does not exist`);
+    return entry;
   };
 
-  /** The volume's record, or the ShareUnreachable issue when the share does not answer. */
-  const volumeOrUnreachable = async (id: string): Promise<{ rec: VolumeRecord } | { issue: HealthIssue; err: unknown }> => {
+  /** The record of a volume that must be intact to act on it; a damaged one is FAILED_PRECONDITION. */
+  const requireIntact = async (id: string, action: string): Promise<VolumeRecord> => {
+    const entry = await requireEntry(id);
+    const own = await store.getVolume(id);
+    if (!own || !entry.rec) throw failedPrecondition(`volume ${id} is damaged (its directory or volume.json is gone from the share): ${action} needs it whole; repair or delete it`);
+    return own;
+  };
+
+  /** Everything wrong with a known volume, as health issues. */
+  const issuesOfEntry = async (entry: CatalogEntry): Promise<HealthIssue[]> => [...VolumeCatalog.issuesOf(entry), ...(await health.issuesOf(entry.id))];
+
+  /** The entry and its issues, or the ShareUnreachable issue when the share does not answer. */
+  const lookOrUnreachable = async (id: string): Promise<{ entry: CatalogEntry; issues: HealthIssue[] } | { issue: HealthIssue; err: unknown }> => {
     checkIdentifier('volume_id', id);
     try {
-      return { rec: await requireVolume(id) };
+      const entry = await requireEntry(id);
+      return { entry, issues: await issuesOfEntry(entry) };
     } catch (err) {
       const issue = shareUnreachable(err);
       if (!issue) throw err;
@@ -66,14 +83,25 @@ export function createControllerService(deps: ControllerDeps): AsyncService<Cont
     }
   };
 
+  /** The Volume message of a known volume; without a usable record, its id and nothing it cannot vouch for. */
+  const csiVolumeOf = (e: CatalogEntry) => (e.rec ? toCsiVolume(e.rec, context) : { volume_id: e.id, capacity_bytes: '0', volume_context: {} });
+
+  /** Issues of many volumes: what the catalog and the storage say of each. */
+  const issuesOfEntries = async (entries: CatalogEntry[], signal?: AbortSignal): Promise<Map<string, HealthIssue[]>> => {
+    const seen = await health.issuesOfAll(entries.map((e) => e.id), signal);
+    return new Map(entries.map((e) => [e.id, [...VolumeCatalog.issuesOf(e), ...(seen.get(e.id) ?? [])]]));
+  };
+
   return {
-    CreateVolume: (req) => createVolume(store, context, req),
+    CreateVolume: (req) => createVolume(store, catalog, context, req),
 
     async DeleteVolume(req) {
       checkIdentifier('volume_id', req.volume_id);
       // CSI: deleting a volume that does not exist succeeds.
       try {
         await store.deleteVolume(req.volume_id);
+        // The registry entry goes last: until then a half-deleted volume is still known (and reported damaged).
+        await catalog.unregister(req.volume_id);
       } catch (err) {
         // Something wrote into the volume or is mounted in it while it was removed: CSI's "volume in use".
         if (err instanceof IsolatedFsError && (err.code === 'ENOTEMPTY' || err.code === 'EBUSY')) {
@@ -95,7 +123,7 @@ export function createControllerService(deps: ControllerDeps): AsyncService<Cont
     async ValidateVolumeCapabilities(req) {
       checkIdentifier('volume_id', req.volume_id);
       if (req.volume_capabilities.length === 0) throw invalidArgument('volume_capabilities is required');
-      const rec = await requireVolume(req.volume_id);
+      const { id } = await requireEntry(req.volume_id);
       for (const cap of req.volume_capabilities) {
         const problem = capabilityProblem(cap);
         if (problem) return { message: problem };
@@ -107,39 +135,40 @@ export function createControllerService(deps: ControllerDeps): AsyncService<Cont
           parameters: req.parameters,
           mutable_parameters: req.mutable_parameters,
         },
-        message: `volume ${rec.id} supports the requested capabilities`,
+        message: `volume ${id} supports the requested capabilities`,
       };
     },
 
-    async ListVolumes(req) {
-      const all = await store.listVolumes();
-      const { page, nextToken } = paginate(all, req.max_entries, req.starting_token);
-      const issues = withCondition ? await health.issuesOfAll(page.map((v) => v.id)) : undefined;
+    async ListVolumes(req, ctx) {
+      const ids = (await catalog.ids(ctx.signal)).map((id) => ({ id }));
+      const { page, nextToken } = paginate(ids, req.max_entries, req.starting_token);
+      const entries = await catalog.entries(page.map((p) => p.id), ctx.signal);
+      const issues = withCondition ? await issuesOfEntries(entries, ctx.signal) : undefined;
       return {
-        entries: page.map((rec) => ({
-          volume: toCsiVolume(rec, context),
+        entries: entries.map((e) => ({
+          volume: csiVolumeOf(e),
           status: {
             published_node_ids: [],
-            ...(issues ? { volume_condition: toVolumeCondition(issues.get(rec.id) ?? []) } : {}),
+            ...(issues ? { volume_condition: toVolumeCondition(issues.get(e.id) ?? []) } : {}),
           },
         })),
         next_token: nextToken,
       };
     },
 
-    async ControllerListVolumeHealth(req) {
-      const all = await store.listVolumes();
-      const issues = await health.issuesOfAll(all.map((v) => v.id));
+    async ControllerListVolumeHealth(req, ctx) {
+      const entries = await catalog.entries(await catalog.ids(ctx.signal), ctx.signal);
+      const issues = await issuesOfEntries(entries, ctx.signal);
       // v1.13: volumes with no adverse condition are left out.
-      const sick = all.filter((v) => (issues.get(v.id) ?? []).length > 0);
+      const sick = entries.filter((e) => (issues.get(e.id) ?? []).length > 0);
       const { page, nextToken } = paginate(sick, req.max_entries, req.starting_token);
-      return { entries: page.map((v) => volumeHealth(v.id, issues.get(v.id) ?? [])), next_token: nextToken };
+      return { entries: page.map((e) => volumeHealth(e.id, issues.get(e.id) ?? [])), next_token: nextToken };
     },
 
     async ControllerGetVolumeHealth(req) {
-      const found = await volumeOrUnreachable(req.volume_id);
+      const found = await lookOrUnreachable(req.volume_id);
       if ('issue' in found) return { volume_health: volumeHealth(req.volume_id, [found.issue]) };
-      return { volume_health: volumeHealth(found.rec.id, await health.issuesOf(found.rec.id)) };
+      return { volume_health: volumeHealth(found.entry.id, found.issues) };
     },
 
     async GetCapacity(req) {
@@ -147,14 +176,14 @@ export function createControllerService(deps: ControllerDeps): AsyncService<Cont
         if (capabilityProblem(cap)) return { available_capacity: '0' };
       }
       const c = await store.capacity();
-      return { available_capacity: String(c.availableBytes), maximum_volume_size: { value: String(c.totalBytes) } };
+      return { available_capacity: String(clampInt64(c.availableBytes)), maximum_volume_size: { value: String(clampInt64(c.totalBytes)) } };
     },
 
     async ControllerGetCapabilities() {
       return { capabilities: controllerCapabilities(healthApi, deps.advertiseGetSnapshot ?? false) };
     },
 
-    CreateSnapshot: (req) => createSnapshot(store, req),
+    CreateSnapshot: (req) => createSnapshot(store, (id) => requireIntact(id, 'a snapshot'), req),
 
     async DeleteSnapshot(req) {
       checkIdentifier('snapshot_id', req.snapshot_id);
@@ -162,7 +191,7 @@ export function createControllerService(deps: ControllerDeps): AsyncService<Cont
       return {};
     },
 
-    ListSnapshots: (req) => listSnapshots(store, req),
+    ListSnapshots: (req, ctx) => listSnapshots(store, req, ctx.signal),
 
     async GetSnapshot(req) {
       checkIdentifier('snapshot_id', req.snapshot_id);
@@ -175,34 +204,37 @@ export function createControllerService(deps: ControllerDeps): AsyncService<Cont
       checkIdentifier('volume_id', req.volume_id);
       if (!req.capacity_range) throw invalidArgument('capacity_range is required');
       if (req.volume_capability) requireCapabilities('volume_capability', [req.volume_capability]);
-      const rec = await requireVolume(req.volume_id);
       const { bytes, limit } = capacityFor(req.capacity_range, defaultCapacityBytes);
-      if (limit > 0 && rec.capacityBytes > limit) throw outOfRange(`volume is ${rec.capacityBytes} bytes; volumes cannot shrink below that`);
+      const rec = await requireIntact(req.volume_id, 'expansion');
+      if (limit > 0n && rec.capacityBytes > limit) throw outOfRange(`volume is ${rec.capacityBytes} bytes; volumes cannot shrink below that`);
       if (bytes > rec.capacityBytes) {
         // As CreateVolume: no volume may be larger than the whole share.
         const total = (await store.capacity()).totalBytes;
         if (bytes > total) throw outOfRange(`requested ${bytes} bytes, more than the whole share (${total})`);
-        // NFS has no quota to grow: the new size is recorded, never shrunk.
-        await store.updateVolume({ ...rec, capacityBytes: bytes });
+        // NFS has no quota to grow: the new size is recorded, never shrunk. The registry first:
+        // a retry after a crash between the two finds volume.json still small and writes both.
+        const grown = { ...rec, capacityBytes: bytes };
+        await catalog.register(grown);
+        await store.updateVolume(grown);
       }
-      return { capacity_bytes: String(Math.max(bytes, rec.capacityBytes)), node_expansion_required: false };
+      return { capacity_bytes: String(bytes > rec.capacityBytes ? bytes : rec.capacityBytes), node_expansion_required: false };
     },
 
     async ControllerGetVolume(req) {
-      const found = await volumeOrUnreachable(req.volume_id);
+      if (!withCondition) {
+        // v1.13 has no condition field here: a failure to look speaks for itself.
+        return { volume: csiVolumeOf(await requireEntry(req.volume_id)), status: { published_node_ids: [] } };
+      }
+      const found = await lookOrUnreachable(req.volume_id);
       if ('issue' in found) {
-        // v1.13 has no condition field here: there the failure itself must speak.
-        if (!withCondition) throw found.err;
         return {
           volume: { volume_id: req.volume_id, capacity_bytes: '0', volume_context: {} },
           status: { published_node_ids: [], volume_condition: toVolumeCondition([found.issue]) },
         };
       }
-      const rec = found.rec;
-      const issues = withCondition ? await health.issuesOf(rec.id) : undefined;
       return {
-        volume: toCsiVolume(rec, context),
-        status: { published_node_ids: [], ...(issues ? { volume_condition: toVolumeCondition(issues) } : {}) },
+        volume: csiVolumeOf(found.entry),
+        status: { published_node_ids: [], volume_condition: toVolumeCondition(found.issues) },
       };
     },
 

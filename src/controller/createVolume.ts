@@ -1,20 +1,23 @@
 import type { ShareStore } from '../backend/shareStore';
 import type { VolumeRecord } from '../backend/records';
 import { checkIdentifier, idFromName } from '../backend/ids';
-import { alreadyExists, invalidArgument, notFound, outOfRange } from '../grpc/csiError';
+import { alreadyExists, failedPrecondition, invalidArgument, notFound, outOfRange } from '../grpc/csiError';
 import { capacityFor, requireCapabilities } from '../grpc/validateCommon';
 import type { CreateVolumeRequest__Output } from '../gen/csi/v1/CreateVolumeRequest';
 import type { CreateVolumeResponse } from '../gen/csi/v1/CreateVolumeResponse';
 import { volumeContextFor, type VolumeContextSource } from './volumeContext';
+import type { VolumeCatalog } from './volumeCatalog';
+import { RecordCorruptError } from '../backend/recordErrors';
+import { clampInt64, parseInt64 } from '../int64';
 import { validateParameters } from './parameters';
 
-export const defaultCapacityBytes = 1024 ** 3;
+export const defaultCapacityBytes = 1024n ** 3n;
 
 interface ValidCreate {
   name: string;
   id: string;
-  bytes: number;
-  limit: number;
+  bytes: bigint;
+  limit: bigint;
   parameters: Record<string, string>;
   source: VolumeRecord['contentSource'];
 }
@@ -45,21 +48,53 @@ function sameSource(a: VolumeRecord['contentSource'], b: VolumeRecord['contentSo
   return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 }
 
+/** The parameter keys whose values differ between two parameter sets (keys of either side). */
+function differingParameters(a: Record<string, string>, b: Record<string, string>): string[] {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...keys].filter((k) => a[k] !== b[k]).sort();
+}
+
+/**
+ * The volume already made under this id, if any. A registered volume counts even when its
+ * directory or volume.json was damaged out of band: it is answered (and reported damaged), never
+ * silently made again over what is left of it.
+ */
+async function existingVolume(catalog: VolumeCatalog, id: string): Promise<VolumeRecord | undefined> {
+  const entry = await catalog.entry(id);
+  if (!entry) return undefined;
+  if (!entry.rec) throw new RecordCorruptError(`volume ${id}`, `volumes/${id}/volume.json`, 'is unusable and its registry entry is too');
+  // A volume finished before its registration (an earlier attempt failed between the two): register it now.
+  if (!entry.registered) await catalog.register(entry.rec);
+  return entry.rec;
+}
+
+/** CSI: the same name with an incompatible size, source or parameters is ALREADY_EXISTS. */
+function checkCompatible(existing: VolumeRecord, v: ValidCreate): void {
+  if (existing.name !== v.name) throw alreadyExists(`volume id ${v.id} is taken by volume "${existing.name}"`);
+  if (existing.capacityBytes < v.bytes || (v.limit > 0n && existing.capacityBytes > v.limit)) {
+    throw alreadyExists(`volume "${v.name}" exists with capacity ${existing.capacityBytes}`);
+  }
+  if (!sameSource(existing.contentSource, v.source)) throw alreadyExists(`volume "${v.name}" exists with another content source`);
+  const differing = differingParameters(existing.parameters, v.parameters);
+  if (differing.length > 0) throw alreadyExists(`volume "${v.name}" exists with other parameters (${differing.join(', ')})`);
+}
+
 /** CreateVolume: idempotent by name; a retry with compatible arguments returns the same volume. */
-export async function createVolume(store: ShareStore, ctx: VolumeContextSource, req: CreateVolumeRequest__Output): Promise<CreateVolumeResponse> {
+export async function createVolume(
+  store: ShareStore,
+  catalog: VolumeCatalog,
+  ctx: VolumeContextSource,
+  req: CreateVolumeRequest__Output,
+): Promise<CreateVolumeResponse> {
   const v = validateCreateVolume(req);
-  const existing = await store.getVolume(v.id);
+  const existing = await existingVolume(catalog, v.id);
   if (existing) {
-    // CSI: same name with an incompatible size or source is ALREADY_EXISTS.
-    if (existing.name !== v.name) throw alreadyExists(`volume id ${v.id} is taken by volume "${existing.name}"`);
-    if (existing.capacityBytes < v.bytes || (v.limit > 0 && existing.capacityBytes > v.limit)) {
-      throw alreadyExists(`volume "${v.name}" exists with capacity ${existing.capacityBytes}`);
-    }
-    if (!sameSource(existing.contentSource, v.source)) throw alreadyExists(`volume "${v.name}" exists with another content source`);
+    checkCompatible(existing, v);
     return { volume: toCsiVolume(existing, ctx) };
   }
-  const required = Number(req.capacity_range?.required_bytes ?? 0);
-  const capacity = required > 0 ? await store.capacity() : undefined;
+  // Validated above: an int64 or empty.
+  const required = parseInt64(String(req.capacity_range?.required_bytes || '0')) ?? 0n;
+  const capacity = required > 0n ? await store.capacity() : undefined;
   if (capacity && required > capacity.totalBytes) throw outOfRange(`requested ${required} bytes, more than the whole share (${capacity.totalBytes})`);
   let fill: ((dataDir: string) => Promise<void>) | undefined;
   if (v.source && 'snapshotId' in v.source) {
@@ -69,8 +104,11 @@ export async function createVolume(store: ShareStore, ctx: VolumeContextSource, 
     fill = (dir) => store.restoreSnapshotInto(id, dir);
   } else if (v.source && 'volumeId' in v.source) {
     const src = await store.getVolume(v.source.volumeId);
+    if (!src && (await catalog.entry(v.source.volumeId))) {
+      throw failedPrecondition(`source volume ${v.source.volumeId} is damaged (its directory or volume.json is gone from the share): it cannot be cloned`);
+    }
     if (!src) throw notFound(`volume ${v.source.volumeId} does not exist`);
-    if (src.capacityBytes > v.bytes && v.limit > 0 && src.capacityBytes > v.limit) {
+    if (src.capacityBytes > v.bytes && v.limit > 0n && src.capacityBytes > v.limit) {
       throw outOfRange(`source volume is larger (${src.capacityBytes}) than limit_bytes`);
     }
     const id = v.source.volumeId;
@@ -85,6 +123,8 @@ export async function createVolume(store: ShareStore, ctx: VolumeContextSource, 
     createdAt: new Date().toISOString(),
   };
   await store.createVolume(rec, fill);
+  // Registered last: a registered volume is a finished one.
+  await catalog.register(rec);
   return { volume: toCsiVolume(rec, ctx) };
 }
 
@@ -93,7 +133,7 @@ export function toCsiVolume(rec: VolumeRecord, ctx: VolumeContextSource): NonNul
   const cs = rec.contentSource;
   return {
     volume_id: rec.id,
-    capacity_bytes: String(rec.capacityBytes),
+    capacity_bytes: String(clampInt64(rec.capacityBytes)),
     volume_context: volumeContextFor(rec, ctx),
     ...(cs
       ? { content_source: 'snapshotId' in cs ? { snapshot: { snapshot_id: cs.snapshotId } } : { volume: { volume_id: cs.volumeId } } }

@@ -1,25 +1,28 @@
 import type { ShareCapacity, VolumeInspection } from '../backend/records';
 import { issueFromErrorCode, type HealthIssue } from '../health/healthIssue';
+import { isLowOnSpace } from '../backend/statfsBytes';
 
-/** Below this share of free space a volume is reported as running out of space. */
-const lowSpaceFraction = 0.02;
-
-/** What the controller sees of a volume's storage, as health issues (empty: healthy). */
+/**
+ * What the controller sees of a volume's storage, as health issues (empty: healthy). Each kind of
+ * damage has its own reason and a message that says exactly what is wrong:
+ * - VolumeNotFound (INACCESSIBLE): the volume's directory is gone from the share;
+ * - DataDirectoryMissing (DATA_LOSS): the directory is there, its data/ is not;
+ * - MetadataCorrupt (DATA_LOSS): volume.json is missing, not JSON, or not this volume's record.
+ */
 export function inspectionIssues(id: string, insp: VolumeInspection, capacity: ShareCapacity | undefined): HealthIssue[] {
   const issues: HealthIssue[] = [];
   if (!insp.exists) {
-    issues.push({ status: 'INACCESSIBLE', reason: 'VolumeNotFound', message: `the directory of volume ${id} is gone from the share` });
+    issues.push({ status: 'INACCESSIBLE', reason: 'VolumeNotFound', message: `the directory volumes/${id} of volume ${id} is gone from the share` });
+  } else if (insp.dataMissing) {
+    issues.push({ status: 'DATA_LOSS', reason: 'DataDirectoryMissing', message: insp.message ?? `data/ of volume ${id} is missing` });
   } else if (!insp.accessible) {
-    issues.push(issueFromErrorCode(insp.code, insp.message ?? 'volume directory is not accessible', true));
-  } else if (!insp.metadataIntact) {
-    issues.push({ status: 'DEGRADED', reason: 'MetadataCorrupt', message: insp.message ?? 'volume metadata is damaged' });
+    issues.push(issueFromErrorCode(insp.code, insp.message ?? `the directory of volume ${id} is not accessible`, true));
   }
-  if (capacity && capacity.totalBytes > 0 && capacity.availableBytes <= capacity.totalBytes * lowSpaceFraction) {
-    issues.push({
-      status: 'DEGRADED',
-      reason: 'NoSpace',
-      message: `the share has ${capacity.availableBytes} of ${capacity.totalBytes} bytes free`,
-    });
+  if (insp.exists && insp.metadataProblem) {
+    issues.push({ status: 'DATA_LOSS', reason: 'MetadataCorrupt', message: `volumes/${id}/volume.json of volume ${id} ${insp.metadataProblem}` });
+  }
+  if (capacity && isLowOnSpace(capacity.totalBytes, capacity.availableBytes)) {
+    issues.push({ status: 'DEGRADED', reason: 'NoSpace', message: `the share has ${capacity.availableBytes} of ${capacity.totalBytes} bytes free` });
   }
   return issues;
 }

@@ -5,6 +5,7 @@ import { UnmountBusyError } from '../mount/mounter';
 import { CommandFailedError, CommandTimeoutError } from '../mount/runCommand';
 import { InjectedFaultError } from '../health/faultInjector';
 import { ShareFullError, VolumeContentChangedError } from '../backend/shareErrors';
+import { RecordCorruptError } from '../backend/recordErrors';
 
 /** The status a client sees for an error; `unexpected` marks our own bugs. */
 export interface MappedStatus {
@@ -23,6 +24,8 @@ const unavailableCodes = new Set(['ESTALE', 'ENOTCONN', 'EIO', 'ETIMEDOUT', 'ECO
 export function toGrpcStatus(err: unknown): MappedStatus {
   const known = (code: status, details: string): MappedStatus => ({ code, details, unexpected: false });
   if (err instanceof CsiError) return known(err.code, err.message);
+  // Unusable metadata is neither our bug nor a passing failure: DATA_LOSS, with what is wrong.
+  if (err instanceof RecordCorruptError) return known(status.DATA_LOSS, err.message);
   if (err instanceof IsolationTimeoutError || err instanceof HelpersExhaustedError) return known(status.UNAVAILABLE, err.message);
   // The driver could not run the operation at all; the CO retries, by then the helpers are back.
   if (err instanceof IsolationBrokenError) return known(status.UNAVAILABLE, err.message);

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { aborted } from './csiError';
+import { aborted, CsiError } from './csiError';
 import { toGrpcStatus } from './toGrpcStatus';
 import { redactSecrets } from './redact';
 import { statusDetails } from './statusDetails';
@@ -11,6 +11,34 @@ import { idFromName } from '../backend/ids';
 /** What a handler learns about its call besides the request. */
 export interface CallContext {
   logger: Logger;
+  /**
+   * Aborts when the client is gone: the call was cancelled or its deadline passed. Long handlers
+   * check it between steps (signal.throwIfAborted()) so that no work goes on for nobody.
+   */
+  signal?: AbortSignal;
+}
+
+/**
+ * An AbortSignal for a call: aborted (with a CsiError as its reason) when grpc-js reports the
+ * call cancelled or when the call's deadline passes. Returns it with a function that stops watching.
+ */
+export function callSignal(call: Pick<grpc.ServerUnaryCall<unknown, unknown>, 'on' | 'removeListener' | 'getDeadline'>): { signal: AbortSignal; done: () => void } {
+  const ac = new AbortController();
+  const onCancel = (): void => ac.abort(new CsiError(grpc.status.CANCELLED, 'the client cancelled the call'));
+  call.on('cancelled', onCancel);
+  const deadline = call.getDeadline();
+  const at = deadline instanceof Date ? deadline.getTime() : Number(deadline);
+  const timer = Number.isFinite(at)
+    ? setTimeout(() => ac.abort(new CsiError(grpc.status.DEADLINE_EXCEEDED, 'the deadline of the call passed')), Math.max(0, at - Date.now()))
+    : undefined;
+  timer?.unref();
+  return {
+    signal: ac.signal,
+    done: () => {
+      if (timer) clearTimeout(timer);
+      call.removeListener('cancelled', onCancel);
+    },
+  };
 }
 
 /**
@@ -115,18 +143,21 @@ export function unary<Req, Res>(
       finish(err.code, err, undefined, err.message);
       return;
     }
+    const watch = callSignal(call);
     let promise: Promise<Res>;
     try {
-      promise = handler(call.request, { logger });
+      promise = handler(call.request, { logger, signal: watch.signal });
     } catch (err) {
       promise = Promise.reject(err);
     }
     promise.then(
       (res) => {
+        watch.done();
         release();
         finish(grpc.status.OK, undefined, res);
       },
       (err: unknown) => {
+        watch.done();
         release();
         const mapped = toGrpcStatus(err);
         finish(mapped.code, err, undefined, mapped.details);

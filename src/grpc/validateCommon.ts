@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { invalidArgument } from './csiError';
 import type { CapacityRange, VolumeCapability } from './csiTypes';
+import { parseInt64 } from '../int64';
 
 /** The access modes a shared filesystem can serve: all of them. */
 const knownModes = new Set([
@@ -59,13 +60,19 @@ export function requireAbsolutePath(field: string, value: string): string {
   return path.normalize(value).replace(/\/+$/, '') || '/';
 }
 
-/** Capacity in bytes for a range, or the default when none is asked. */
-export function capacityFor(range: CapacityRange | null, defaultBytes: number): { bytes: number; limit: number } {
-  const required = Number(range?.required_bytes ?? 0);
-  const limit = Number(range?.limit_bytes ?? 0);
-  if (!Number.isSafeInteger(required) || required < 0) throw invalidArgument('capacity_range.required_bytes is invalid');
-  if (!Number.isSafeInteger(limit) || limit < 0) throw invalidArgument('capacity_range.limit_bytes is invalid');
-  if (limit > 0 && required > limit) throw invalidArgument('capacity_range.required_bytes is larger than limit_bytes');
-  const bytes = required > 0 ? required : limit > 0 ? Math.min(limit, defaultBytes) : defaultBytes;
+/** An int64 field of a request as an exact bigint; INVALID_ARGUMENT when it is negative or no int64. */
+function byteField(field: string, value: unknown): bigint {
+  const text = value === undefined || value === null || value === '' ? '0' : String(value);
+  const n = parseInt64(text);
+  if (n === undefined) throw invalidArgument(`${field} is invalid: ${text.slice(0, 40)} is not a byte count between 0 and 2^63-1`);
+  return n;
+}
+
+/** Capacity in bytes for a range, or the default when none is asked; exact int64 (bigint) throughout. */
+export function capacityFor(range: CapacityRange | null, defaultBytes: bigint): { bytes: bigint; limit: bigint } {
+  const required = byteField('capacity_range.required_bytes', range?.required_bytes);
+  const limit = byteField('capacity_range.limit_bytes', range?.limit_bytes);
+  if (limit > 0n && required > limit) throw invalidArgument('capacity_range.required_bytes is larger than limit_bytes');
+  const bytes = required > 0n ? required : limit > 0n ? (limit < defaultBytes ? limit : defaultBytes) : defaultBytes;
   return { bytes, limit };
 }

@@ -1,9 +1,7 @@
 import type { ProbeResult } from '../isolation/fsOps';
 import { issueFromErrorCode, type HealthIssue } from './healthIssue';
 import type { MountHealth, MountState } from './mountHealth';
-
-/** Below this share of free space a mount is reported as running out of space. */
-const lowSpaceFraction = 0.02;
+import { isLowOnSpace, statfsBytes } from '../backend/statfsBytes';
 
 export interface Thresholds {
   /** Consecutive failures before a mount is unhealthy (the first failure makes it degraded). */
@@ -37,9 +35,9 @@ export function applyProbeResult(m: MountHealth, r: ProbeResult, elapsedMs: numb
   let state: MountState = m.state;
   if (r.ok) {
     if (r.statfs) m.statfs = r.statfs;
-    const s = r.statfs;
-    if (s && s.blocks > 0 && s.bavail <= s.blocks * lowSpaceFraction) {
-      issue = { status: 'DEGRADED', reason: 'NoSpace', message: `${s.bavail * s.bsize} of ${s.blocks * s.bsize} bytes free` };
+    const b = r.statfs ? statfsBytes(r.statfs) : undefined;
+    if (b && isLowOnSpace(b.totalBytes, b.availableBytes)) {
+      issue = { status: 'DEGRADED', reason: 'NoSpace', message: `${b.availableBytes} of ${b.totalBytes} bytes free` };
     }
     m.consecutiveErrors = 0;
     m.consecutiveSuccesses++;

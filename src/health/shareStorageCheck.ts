@@ -1,6 +1,7 @@
 import type { FsHelperPool } from '../isolation/fsHelperPool';
 import { IsolatedFsError, IsolationTimeoutError } from '../isolation/isolationErrors';
 import type { StorageIssue } from './nodeHealthView';
+import { isLowOnSpace, statfsBytes } from '../backend/statfsBytes';
 
 /**
  * Reachability of a share directory as this process sees it: a stat and a statfs in a helper
@@ -10,9 +11,9 @@ export function shareStorageCheck(pool: FsHelperPool, root: string, timeoutMs: n
   return async () => {
     try {
       await pool.run({ op: 'stat', path: root }, timeoutMs, 'probe');
-      const s = await pool.run({ op: 'statfs', path: root }, timeoutMs, 'probe');
-      if (s.blocks > 0 && s.bavail <= s.blocks * 0.02) {
-        return [{ status: 'STORAGE_DEGRADED', reason: 'NoSpace', message: `the share has ${s.bavail * s.bsize} of ${s.blocks * s.bsize} bytes free` }];
+      const b = statfsBytes(await pool.run({ op: 'statfs', path: root }, timeoutMs, 'probe'));
+      if (isLowOnSpace(b.totalBytes, b.availableBytes)) {
+        return [{ status: 'STORAGE_DEGRADED', reason: 'NoSpace', message: `the share has ${b.availableBytes} of ${b.totalBytes} bytes free` }];
       }
       return [];
     } catch (err) {

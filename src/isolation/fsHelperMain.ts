@@ -72,7 +72,7 @@ function run(req: FsRequest): unknown {
         throw err;
       }
     case 'statfs':
-      return toStatfs(fs.statfsSync(req.path));
+      return toStatfs(fs.statfsSync(req.path, { bigint: true }));
     case 'mkdir':
       fs.mkdirSync(req.path, { recursive: true, mode: req.mode ?? 0o750 });
       return null;

@@ -87,13 +87,17 @@ export interface StatResult {
   dev: number;
 }
 
+/**
+ * statfs figures as exact decimal strings: block counts times block size pass 2^53 on large
+ * shares (EFS reports about 8 EiB), so they are read as bigint and cross IPC as text.
+ */
 export interface StatfsResult {
-  bsize: number;
-  blocks: number;
-  bfree: number;
-  bavail: number;
-  files: number;
-  ffree: number;
+  bsize: string;
+  blocks: string;
+  bfree: string;
+  bavail: string;
+  files: string;
+  ffree: string;
 }
 
 /** What one health probe saw; `failedStep` and `code` are set when a step failed. */

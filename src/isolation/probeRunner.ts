@@ -179,7 +179,7 @@ export async function probeItem(item: ProbeItem, mountIds: Map<string, number>):
       if (failed) return failed;
     }
     step = 'statfs';
-    const statfs = toStatfs(await fsp.statfs(`/proc/self/fd/${root.fd}`));
+    const statfs = toStatfs(await fsp.statfs(`/proc/self/fd/${root.fd}`, { bigint: true }));
     if (tampered) return { ok: false, failedStep: 'probeDir', code: 'ETAMPERED', message: `${tampered}; moved aside and made afresh`, statfs };
     return { ok: true, statfs };
   } catch (err) {

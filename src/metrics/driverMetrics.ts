@@ -4,6 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { MountOperation } from '../mount/mounter';
 import type { HealthIssue } from '../health/healthIssue';
 import type { MountHealth, MountState } from '../health/mountHealth';
+import { registerEfsCompatMetrics, type MetricsCompat } from './efsCompatMetrics';
 
 /** What the metrics read at scrape time. */
 export interface MetricsSources {
@@ -33,9 +34,13 @@ export class DriverMetrics {
   /** Reasons with a probe-error series, per volume, so that the series can go with the volume. */
   private readonly errorReasons = new Map<string, Set<string>>();
 
-  constructor(private readonly src: MetricsSources) {
+  constructor(
+    private readonly src: MetricsSources,
+    compat: MetricsCompat = 'none',
+  ) {
     const r = this.registry;
     collectDefaultMetrics({ register: r });
+    if (compat === 'efs') registerEfsCompatMetrics(r, src);
     const self = this;
     new Gauge({
       name: 'csi_driver_volume_health_state',

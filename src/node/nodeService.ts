@@ -17,6 +17,7 @@ import type { NodeStateStore } from './nodeStateStore';
 import { NodeFailures } from './nodeFailures';
 import type { VolumeSourceResolver } from './volumeSourceResolver';
 import { callerPathErrors, isVolumeMount, mountOverlap, requireNodePath, requireRealPath, type NodePathPolicy } from './nodePathPolicy';
+import { volumeUsage } from './volumeUsage';
 
 export interface NodeDeps {
   nodeId: string;
@@ -180,12 +181,7 @@ export function createNodeService(deps: NodeDeps): AsyncService<NodeHandlers> {
           deps.logger.warn({ err: (err as Error).message, volumePath }, 'statfs for volume stats failed');
         }
       }
-      const usage = s
-        ? [
-            { unit: 'BYTES' as const, total: String(s.blocks * s.bsize), available: String(s.bavail * s.bsize), used: String((s.blocks - s.bfree) * s.bsize) },
-            { unit: 'INODES' as const, total: String(s.files), available: String(s.ffree), used: String(s.files - s.ffree) },
-          ]
-        : [];
+      const usage = s ? volumeUsage(s) : [];
       return { usage, ...(withCondition ? { volume_condition: toVolumeCondition(issues) } : {}) };
     },
 
@@ -213,7 +209,7 @@ export function createNodeService(deps: NodeDeps): AsyncService<NodeHandlers> {
       checkVolumeId(req.volume_id);
       if (req.volume_capability) requireCapability('volume_capability', req.volume_capability);
       const volumePath = requireMountPath(req.volume_id, req.volume_path);
-      const { bytes } = capacityFor(req.capacity_range, 0);
+      const { bytes } = capacityFor(req.capacity_range, 0n);
       // A shared filesystem grows on the server; there is nothing to resize here.
       return { capacity_bytes: String(bytes) };
     },

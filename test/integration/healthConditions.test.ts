@@ -26,7 +26,7 @@ describe('health conditions seen by the controller and the node', function () {
       const id = volume!.volume_id!;
       const ok = await d.client.controller.ControllerGetVolume({ volume_id: id });
       assert.equal(ok.status?.volume_condition?.abnormal, false);
-      rmSync(path.join(d.dirs.share, 'volumes', id, 'data'), { recursive: true });
+      rmSync(path.join(d.dirs.share, 'volumes', id), { recursive: true });
       const got = await d.client.controller.ControllerGetVolume({ volume_id: id });
       assert.equal(got.status?.volume_condition?.abnormal, true);
       assert.match(got.status!.volume_condition!.message, /VolumeNotFound/);

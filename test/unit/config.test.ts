@@ -12,7 +12,8 @@ describe('buildConfig', () => {
     assert.equal(cfg.stateDir, '/srv/csi/.run/state');
     assert.equal(cfg.mode, 'all');
     assert.equal(cfg.backend, 'local');
-    assert.equal(cfg.healthApi, 'both');
+    assert.equal(cfg.healthApi, 'v1.12', 'the API every released sidecar can read');
+    assert.equal(cfg.metricsCompat, 'none');
     assert.equal(cfg.healthPort, 9910);
     assert.equal(cfg.healthCheckIntervalMs, 30_000);
     assert.equal(cfg.healthCheckTimeoutMs, 5_000);
@@ -27,7 +28,8 @@ describe('buildConfig', () => {
       mode: 'node',
       localDir: 'data/share',
       stateDir: '/var/lib/csi-state',
-      healthApi: 'v1.12',
+      healthApi: 'both',
+      metricsCompat: 'efs',
       healthPort: '0',
       healthCheckInterval: '2s',
       healthCheckTimeout: '500ms',
@@ -37,7 +39,8 @@ describe('buildConfig', () => {
     assert.equal(cfg.mode, 'node');
     assert.equal(cfg.localDir, '/srv/csi/data/share');
     assert.equal(cfg.stateDir, '/var/lib/csi-state');
-    assert.equal(cfg.healthApi, 'v1.12');
+    assert.equal(cfg.healthApi, 'both');
+    assert.equal(cfg.metricsCompat, 'efs');
     assert.equal(cfg.healthPort, 0);
     assert.equal(cfg.healthCheckIntervalMs, 2000);
     assert.equal(cfg.healthCheckTimeoutMs, 500);
@@ -48,6 +51,7 @@ describe('buildConfig', () => {
     ['an unknown mode', { mode: 'both' }, /--mode "both": one of controller, node, all/],
     ['an unknown backend', { backend: 'ceph' }, /--backend "ceph"/],
     ['an unknown health API', { healthApi: 'v1.14' }, /--health-api "v1.14"/],
+    ['an unknown metrics compatibility', { metricsCompat: 'gce' }, /--metrics-compat "gce"/],
     ['a health port that is not a number', { healthPort: 'http' }, /--health-port "http": a whole number/],
     ['a negative health port', { healthPort: '-1' }, /--health-port/],
     ['a health port above 65535', { healthPort: '70000' }, /--health-port 70000: between 0 and 65535/],

@@ -2,7 +2,11 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { readMountTable, type MountEntry } from '../../../src/mount/mountTable';
-import type { SnapshotRecord, VolumeRecord } from '../../../src/backend/records';
+import type { SnapshotRecord as SnapshotRecordInMemory, VolumeRecord as VolumeRecordInMemory } from '../../../src/backend/records';
+
+/** Records as the files hold them: byte counts as JSON numbers while they are safe integers. */
+type VolumeRecord = Omit<VolumeRecordInMemory, 'capacityBytes'> & { capacityBytes: number };
+type SnapshotRecord = Omit<SnapshotRecordInMemory, 'sizeBytes'> & { sizeBytes: number };
 import type { MountRegistration } from '../../../src/health/mountRegistration';
 
 /** What is on the share, read straight from disk, and everything wrong with it. */

@@ -94,12 +94,20 @@ export function diskProblems(b: Baseline, w: FuzzWorld): { problems: string[]; k
   return { problems, kubeletLeftovers: listTree(w.kubelet).filter((e) => !kubeletBefore.has(e)) };
 }
 
-/** The share holds volumes/<id>/{volume.json,data} and snapshots/<id>/snapshot.json, nothing else. */
+/**
+ * The share holds volumes/<id>/{volume.json,data}, snapshots/<id>/snapshot.json and
+ * registry/volumes/<id>.json for volumes that are there, nothing else.
+ */
 function shareProblems(w: FuzzWorld): string[] {
   const problems: string[] = [];
   const share = w.dirs.share;
   const top = readdirSync(share).sort();
-  if (top.join(',') !== 'snapshots,volumes') problems.push(`the share's top level is ${top.join(', ')}`);
+  if (top.join(',') !== 'registry,snapshots,volumes') problems.push(`the share's top level is ${top.join(', ')}`);
+  const registry = path.join(share, 'registry', 'volumes');
+  for (const entry of existsSync(registry) ? readdirSync(registry) : []) {
+    const id = entry.replace(/\.json$/, '');
+    if (!entry.endsWith('.json') || !existsSync(path.join(share, 'volumes', id, 'volume.json'))) problems.push(`registry/volumes/${entry} names no volume on the share`);
+  }
   for (const [kind, record] of [['volumes', 'volume.json'], ['snapshots', 'snapshot.json']] as const) {
     const dir = path.join(share, kind);
     if (!existsSync(dir)) continue;

@@ -9,7 +9,7 @@ import type { DriverMode } from '../../../src/config';
 
 
 const pool = {
-  run: async (req: FsRequest) => (req.op === 'statfs' ? { bsize: 4096, blocks: 100, bfree: 50, bavail: 50, files: 10, ffree: 5 } : req.op === 'readdir' ? [] : null),
+  run: async (req: FsRequest) => (req.op === 'statfs' ? { bsize: '4096', blocks: '100', bfree: '50', bavail: '50', files: '10', ffree: '5' } : req.op === 'readdir' ? [] : null),
 } as unknown as FsHelperPool;
 
 function backend(mode: DriverMode, mounter: RecordingMounter, pings: unknown[] = []) {
@@ -37,7 +37,7 @@ describe('nfs backend', () => {
     await settle();
     assert.equal(await b.store.root(), shareWorkDir('/state'));
     assert.deepEqual(m.calls, ['mount -t nfs4 -o nfsvers=4.1,port=12049 10.0.2.2:/export /state/nfs-share-root']);
-    assert.deepEqual(await b.store.capacity(), { totalBytes: 409600, availableBytes: 204800 });
+    assert.deepEqual(await b.store.capacity(), { totalBytes: 409600n, availableBytes: 204800n });
     await b.close();
     assert.equal(m.calls.at(-1), 'umount /state/nfs-share-root');
   });

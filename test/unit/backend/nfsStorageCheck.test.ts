@@ -5,7 +5,7 @@ import { IsolatedFsError, IsolationTimeoutError } from '../../../src/isolation/i
 import { ServerPingError, type ServerPing } from '../../../src/backend/nfsServerPing';
 import { nfsStorageCheck, type CheckedShareRoot } from '../../../src/backend/nfsStorageCheck';
 
-const statfs = { bsize: 4096, blocks: 1000, bfree: 500, bavail: 500, files: 100, ffree: 50 };
+const statfs = { bsize: '4096', blocks: '1000', bfree: '500', bavail: '500', files: '100', ffree: '50' };
 
 function pool(answer: (req: FsRequest) => unknown): FsHelperPool {
   return { run: async (req: FsRequest) => answer(req) } as unknown as FsHelperPool;
@@ -72,7 +72,7 @@ describe('nfs storage check', () => {
   });
 
   it('reports a nearly full share as degraded', async () => {
-    const r = root(pool((req) => (req.op === 'statfs' ? { ...statfs, bavail: 1 } : {})));
+    const r = root(pool((req) => (req.op === 'statfs' ? { ...statfs, bavail: '1' } : {})));
     const [issue] = await nfsStorageCheck({ host: 'nas', port: 2049, timeoutMs: 100, pingKind: 'nfs-null', ping: okPing, shareRoot: r })();
     assert.equal(issue?.status, 'STORAGE_DEGRADED');
     assert.equal(issue?.reason, 'NoSpace');

@@ -14,7 +14,7 @@ function fakeStore(frozen: Set<string>) {
         : { exists: true, accessible: true, metadataIntact: true };
     },
     async capacity() {
-      return { totalBytes: 100, availableBytes: 50 };
+      return { totalBytes: 100n, availableBytes: 50n };
     },
   };
 }

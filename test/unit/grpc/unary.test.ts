@@ -1,9 +1,10 @@
+import { EventEmitter } from 'node:events';
 import { strict as assert } from 'node:assert';
 import { Writable } from 'node:stream';
 import * as grpc from '@grpc/grpc-js';
 import pino from 'pino';
 import * as sinon from 'sinon';
-import { bindService, lockKeysFor, unary, type UnaryDeps } from '../../../src/grpc/unary';
+import { bindService, lockKeysFor, unary, type CallContext, type UnaryDeps } from '../../../src/grpc/unary';
 import { idFromName } from '../../../src/backend/ids';
 import { VolumeLocks } from '../../../src/grpc/volumeLocks';
 import { invalidArgument } from '../../../src/grpc/csiError';
@@ -39,11 +40,16 @@ function memoryLogger(): { logger: pino.Logger; lines: () => Array<Record<string
 type Callback = sinon.SinonSpy<[grpc.ServerErrorResponse | null, unknown?], void>;
 
 /** Calls a wrapped handler with a fake call; resolves when the callback has been called. */
-function invoke<Req>(handler: grpc.handleUnaryCall<Req, unknown>, request: Record<string, unknown>): { callback: Callback; done: Promise<void> } {
+function invoke<Req>(
+  handler: grpc.handleUnaryCall<Req, unknown>,
+  request: Record<string, unknown>,
+  deadline: number = Infinity,
+): { callback: Callback; done: Promise<void>; call: EventEmitter } {
   const called = deferred<void>();
   const callback: Callback = sinon.spy((_err: grpc.ServerErrorResponse | null, _res?: unknown) => called.resolve());
-  handler({ request } as unknown as grpc.ServerUnaryCall<Req, unknown>, callback as unknown as grpc.sendUnaryData<unknown>);
-  return { callback, done: called.promise };
+  const call = Object.assign(new EventEmitter(), { request, getDeadline: () => deadline });
+  handler(call as unknown as grpc.ServerUnaryCall<Req, unknown>, callback as unknown as grpc.sendUnaryData<unknown>);
+  return { callback, done: called.promise, call };
 }
 
 const errorOf = (cb: Callback): grpc.ServerErrorResponse => {
@@ -156,6 +162,41 @@ describe('unary()', () => {
     await Promise.all([a.done, b.done]);
     assert.equal(a.callback.firstCall.args[0], null);
     assert.equal(b.callback.firstCall.args[0], null);
+  });
+
+  it('aborts the signal of a call the client cancelled, with CANCELLED as its reason, and the handler stops', async () => {
+    let steps = 0;
+    const handler = unary(
+      'ListVolumes',
+      async (_req: unknown, ctx: CallContext) => {
+        for (;;) {
+          ctx.signal?.throwIfAborted();
+          steps++;
+          await new Promise((r) => setImmediate(r));
+        }
+      },
+      deps,
+    );
+    const c = invoke(handler, {});
+    await new Promise((r) => setImmediate(r));
+    c.call.emit('cancelled', 'cancelled');
+    await c.done;
+    assert.equal(errorOf(c.callback).code, grpc.status.CANCELLED);
+    const seen = steps;
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(steps, seen, 'no step ran after the cancellation');
+  });
+
+  it('aborts the signal once the deadline of the call has passed', async () => {
+    const handler = unary(
+      'ListVolumes',
+      (_req: unknown, ctx: CallContext) =>
+        new Promise<never>((_resolve, reject) => ctx.signal?.addEventListener('abort', () => reject(ctx.signal?.reason as Error))),
+      deps,
+    );
+    const c = invoke(handler, {}, Date.now() + 30);
+    await c.done;
+    assert.equal(errorOf(c.callback).code, grpc.status.DEADLINE_EXCEEDED);
   });
 
   it('never writes secrets to the log', async () => {

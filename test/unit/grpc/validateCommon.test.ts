@@ -98,21 +98,30 @@ describe('requireAbsolutePath', () => {
 });
 
 describe('capacityFor', () => {
-  const def = 1024;
+  const def = 1024n;
   it('uses the default without a range, and required_bytes when given', () => {
-    assert.deepEqual(capacityFor(null, def), { bytes: def, limit: 0 });
-    assert.deepEqual(capacityFor({ required_bytes: '5000', limit_bytes: '0' }, def), { bytes: 5000, limit: 0 });
+    assert.deepEqual(capacityFor(null, def), { bytes: def, limit: 0n });
+    assert.deepEqual(capacityFor({ required_bytes: '5000', limit_bytes: '0' }, def), { bytes: 5000n, limit: 0n });
   });
 
   it('keeps a limit-only request within its limit', () => {
-    assert.deepEqual(capacityFor({ required_bytes: '0', limit_bytes: '100' }, def), { bytes: 100, limit: 100 });
-    assert.deepEqual(capacityFor({ required_bytes: '0', limit_bytes: '4096' }, def), { bytes: def, limit: 4096 });
+    assert.deepEqual(capacityFor({ required_bytes: '0', limit_bytes: '100' }, def), { bytes: 100n, limit: 100n });
+    assert.deepEqual(capacityFor({ required_bytes: '0', limit_bytes: '4096' }, def), { bytes: def, limit: 4096n });
   });
 
-  it('refuses required above limit, negative values and values beyond safe integers', () => {
+  it('keeps values of 2^53 and up exact, up to 2^63-1', () => {
+    assert.deepEqual(capacityFor({ required_bytes: '9007199254740993', limit_bytes: '0' }, def), { bytes: 9007199254740993n, limit: 0n });
+    assert.deepEqual(capacityFor({ required_bytes: '9223372036854775807', limit_bytes: '9223372036854775807' }, def), {
+      bytes: 9223372036854775807n,
+      limit: 9223372036854775807n,
+    });
+  });
+
+  it('refuses required above limit, negative values and values beyond int64', () => {
     assert.match(refusal(() => capacityFor({ required_bytes: '200', limit_bytes: '100' }, def)).message, /larger than limit_bytes/);
+    assert.match(refusal(() => capacityFor({ required_bytes: '9007199254740993', limit_bytes: '9007199254740992' }, def)).message, /larger than limit_bytes/);
     refusal(() => capacityFor({ required_bytes: '-1', limit_bytes: '0' }, def));
     refusal(() => capacityFor({ required_bytes: '0', limit_bytes: '-5' }, def));
-    refusal(() => capacityFor({ required_bytes: '9223372036854775807', limit_bytes: '0' }, def));
+    assert.match(refusal(() => capacityFor({ required_bytes: '9223372036854775808', limit_bytes: '0' }, def)).message, /required_bytes is invalid/);
   });
 });

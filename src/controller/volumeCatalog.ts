@@ -1,0 +1,99 @@
+import type { Logger } from 'pino';
+import type { RecordRead, VolumeRecord } from '../backend/records';
+import type { ShareStore } from '../backend/shareStore';
+import { VolumeRegistry } from '../backend/volumeRegistry';
+import type { HealthIssue } from '../health/healthIssue';
+import { mapLimit } from './mapLimit';
+
+/** One volume the controller knows, with the best record it has of it. */
+export interface CatalogEntry {
+  id: string;
+  /** volume.json when the registry has no usable copy, else the registry's copy; undefined when neither is usable. */
+  rec: VolumeRecord | undefined;
+  /** The registry holds an entry for it (usable or not). */
+  registered: boolean;
+  /** What is wrong with the registry entry, when it is corrupt. */
+  registryProblem?: string;
+}
+
+/** How many record reads a listing keeps in flight. */
+const readConcurrency = 4;
+
+/**
+ * The volumes this controller has created and not deleted: the registry's entries, plus volume
+ * directories with a volume.json (finished volumes made before the registry existed, or whose
+ * registration did not happen). A directory without volume.json is an unfinished create and not
+ * a volume. Failures of the storage are thrown, never turned into a shorter answer.
+ */
+export class VolumeCatalog {
+  constructor(
+    private readonly store: Pick<ShareStore, 'readVolume' | 'volumeDirIds'>,
+    private readonly registry: Pick<VolumeRegistry, 'ensureLayout' | 'ids' | 'read' | 'put' | 'remove'>,
+    private readonly logger?: Logger,
+  ) {}
+
+  /**
+   * Creates the registry directory and registers finished volumes that are not registered yet
+   * (a share from before the registry). Returns how many were registered.
+   */
+  async init(): Promise<number> {
+    await this.registry.ensureLayout();
+    const registered = new Set(await this.registry.ids());
+    const missing = (await this.store.volumeDirIds()).filter((id) => !registered.has(id));
+    const added = await mapLimit(missing, readConcurrency, async (id) => {
+      const read = await this.store.readVolume(id);
+      if (read.state !== 'ok') return 0;
+      await this.registry.put(read.rec);
+      return 1;
+    });
+    const count = added.reduce<number>((a, b) => a + b, 0);
+    if (count > 0) this.logger?.info({ added: count }, 'volumes from before the registry were registered');
+    return count;
+  }
+
+  async register(rec: VolumeRecord): Promise<void> {
+    await this.registry.put(rec);
+  }
+
+  async unregister(id: string): Promise<void> {
+    await this.registry.remove(id);
+  }
+
+  /** Every known volume id, sorted; stops when the signal aborts. */
+  async ids(signal?: AbortSignal): Promise<string[]> {
+    const [registered, dirs] = await Promise.all([this.registry.ids(), this.store.volumeDirIds()]);
+    const known = new Set(registered);
+    const unregistered = dirs.filter((id) => !known.has(id));
+    const reads = await mapLimit(unregistered, readConcurrency, (id) => this.store.readVolume(id), signal);
+    unregistered.forEach((id, i) => {
+      if (reads[i]?.state !== 'absent') known.add(id);
+    });
+    return [...known].sort();
+  }
+
+  /** What is known of a volume, or undefined when the controller never made it (or deleted it). */
+  async entry(id: string): Promise<CatalogEntry | undefined> {
+    const reg = await this.registry.read(id);
+    if (reg.state === 'ok') return { id, rec: reg.rec, registered: true };
+    const own = await this.store.readVolume(id);
+    if (reg.state === 'corrupt') return { id, rec: okRecord(own), registered: true, registryProblem: reg.problem };
+    if (own.state === 'absent') return undefined;
+    return { id, rec: okRecord(own), registered: false };
+  }
+
+  /** Entries of many volumes, in order; ids that turned out to be gone are left out (they are no volumes). */
+  async entries(ids: string[], signal?: AbortSignal): Promise<CatalogEntry[]> {
+    const found = await mapLimit(ids, readConcurrency, (id) => this.entry(id), signal);
+    return found.filter((e): e is CatalogEntry => e !== undefined);
+  }
+
+  /** Issues the catalog itself sees: a corrupt registry entry. */
+  static issuesOf(e: CatalogEntry): HealthIssue[] {
+    if (!e.registryProblem) return [];
+    return [{ status: 'DATA_LOSS', reason: 'MetadataCorrupt', message: `the registry entry ${VolumeRegistry.entryPath(e.id)} of volume ${e.id} ${e.registryProblem}` }];
+  }
+}
+
+function okRecord(read: RecordRead<VolumeRecord>): VolumeRecord | undefined {
+  return read.state === 'ok' ? read.rec : undefined;
+}
