@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { FsRequest, HelperReply, HelperRequest, ProbeResult, StatfsResult, StatResult } from './fsOps';
 import { parseMountInfo } from '../mount/mountTable';
+import { runPinned } from './pinnedMountOps';
 
 function toStat(s: fs.Stats): StatResult {
   return {
@@ -196,6 +197,10 @@ function run(req: FsRequest): unknown {
       return realpathOfPrefix(req.path);
     case 'probe':
       return probe(req.path, req.write, req.hiddenDir, req.delayMs ?? 0, req.requireMount);
+    case 'pinnedInspect':
+    case 'pinnedMount':
+    case 'pinnedUnmount':
+      return runPinned(req);
     case 'probeBatch':
       return req.items.map((item) => {
         const t0 = process.hrtime.bigint();

@@ -1,3 +1,5 @@
+import type { PinnedRequest, PinnedResultMap } from './pinnedTypes';
+
 /**
  * The file operations a helper process performs on behalf of the driver. They are the only
  * way the driver touches a path that may sit on unresponsive storage (a share, a staging or
@@ -16,7 +18,8 @@ export type FsRequest =
   /** Where a path lands, symlinks resolved; for a path not (yet) there, where it would land once made. */
   | { op: 'realpath'; path: string }
   | { op: 'probe'; path: string; write: boolean; hiddenDir: string; delayMs?: number; requireMount?: boolean }
-  | { op: 'probeBatch'; path: string; items: ProbeItem[] };
+  | { op: 'probeBatch'; path: string; items: ProbeItem[] }
+  | PinnedRequest;
 
 /** One mount of a probe batch. */
 export interface ProbeItem {
@@ -54,7 +57,7 @@ export interface ProbeResult {
   statfs?: StatfsResult;
 }
 
-export interface FsResultMap {
+export interface FsResultMap extends PinnedResultMap {
   stat: StatResult;
   exists: boolean;
   statfs: StatfsResult;
