@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { bindArgv, mountArgv, remountReadOnlyArgv, umountSteps } from '../mount/pinnedCommands';
 import type { MountEntry } from '../mount/mountTable';
-import { fdPath, identityOf, mountsOn, openChild, openPinned, openPinnedParent, pinnedIdentity, readMountInfo, sameIdentity, walkError, whereIs } from './pinnedWalk';
+import { fdPath, identityOf, topMountOn, openChild, openPinned, openPinnedParent, pinnedIdentity, readMountInfo, sameIdentity, walkError, whereIs } from './pinnedWalk';
 import type { PinnedCommandRun, PinnedMountResult, PinnedMountSource, PinnedPathState, PinnedRequest, PinnedUnmountResult } from './pinnedTypes';
 
 function codeOf(err: unknown): string {
@@ -54,14 +54,9 @@ export function pinnedInspect(base: string, p: string): PinnedPathState {
 }
 
 function stateOn(parentFd: number, name: string, shown: string): PinnedPathState {
-  const top = mountsOn(readMountInfo(), parentFd, name).pop();
+  const { exists, top } = topMountOn(parentFd, name, shown);
   if (top) return { kind: 'mount', mountId: top.mountId, fsType: top.fsType, source: top.source, rootDeleted: top.root.endsWith('//deleted'), ...identityOf(top) };
-  // Not a mount point: a directory on the node's own disk, safe to look at.
-  const st = fs.lstatSync(fdPath(parentFd, name), { throwIfNoEntry: false });
-  if (!st) return { kind: 'absent' };
-  if (st.isSymbolicLink()) throw walkError('ELOOP', `${shown} is a symbolic link; the driver does not follow links in staging or target paths`);
-  if (!st.isDirectory()) throw walkError('ENOTDIR', `${shown} is not a directory`);
-  return { kind: 'directory' };
+  return { kind: exists ? 'directory' : 'absent' };
 }
 
 /** Opens a bind source; a staging path must still hold the mount it was recorded with. */
@@ -87,7 +82,7 @@ export function pinnedMount(req: Extract<PinnedRequest, { op: 'pinnedMount' }>):
   const { parentFd, name } = openPinnedParent(req.base, req.path, true);
   return withFds([parentFd], () => {
     const before = readMountInfo();
-    if (mountsOn(before, parentFd, name).length > 0) throw walkError('EBUSY', `${req.path} is already a mount point`);
+    if (topMountOn(parentFd, name, req.path).top) throw walkError('EBUSY', `${req.path} is already a mount point`);
     const targetFd = openChild(parentFd, name, req.path, true);
     const commands: PinnedCommandRun[] = [];
     withFds([targetFd], () => {
@@ -108,7 +103,7 @@ export function pinnedMount(req: Extract<PinnedRequest, { op: 'pinnedMount' }>):
       }
     });
     const known = new Set(before.map((e) => e.mountId));
-    const top = mountsOn(readMountInfo(), parentFd, name).pop();
+    const { top } = topMountOn(parentFd, name, req.path);
     if (!top || known.has(top.mountId) || path.join(whereIs(parentFd), name) !== req.path) {
       undoMount(parentFd, name, known, req.commandTimeoutMs, commands);
       throw walkError('EMOVED', `${req.path} was moved or replaced while it was mounted; the mount was taken off again`);
@@ -120,7 +115,7 @@ export function pinnedMount(req: Extract<PinnedRequest, { op: 'pinnedMount' }>):
 /** Takes off the mounts made just now at `<parentFd>/<name>` (wherever that directory is now). */
 function undoMount(parentFd: number, name: string, known: Set<number>, timeoutMs: number, commands: PinnedCommandRun[]): void {
   for (let i = 0; i < 4; i++) {
-    const top = mountsOn(readMountInfo(), parentFd, name).pop();
+    const { top } = topMountOn(parentFd, name, name);
     if (!top || known.has(top.mountId)) return;
     unmountTop(parentFd, name, top, timeoutMs, commands);
   }
@@ -162,7 +157,7 @@ export function pinnedUnmount(req: Extract<PinnedRequest, { op: 'pinnedUnmount' 
   return withFds([parentFd], () => {
     const commands: PinnedCommandRun[] = [];
     let unmounted = 0;
-    for (let top = mountsOn(readMountInfo(), parentFd, name).pop(); top; top = mountsOn(readMountInfo(), parentFd, name).pop()) {
+    for (let top = topMountOn(parentFd, name, req.path).top; top; top = topMountOn(parentFd, name, req.path).top) {
       if (!mayUnmount(req, top)) throw walkError('EFOREIGN', `${req.path} is the mount point of something this driver did not mount there (${top.fsType} ${top.source}); left alone`);
       if (unmounted >= 16) throw walkError('EBUSY', `${req.path} is still mounted after ${unmounted} umounts`);
       unmountTop(parentFd, name, top, req.commandTimeoutMs, commands);

@@ -110,19 +110,29 @@ export function whereIs(fd: number): string {
 }
 
 /**
- * The mounts stacked on `<parentFd>/<name>`, bottom first: the one whose parent is the parent
- * directory's mount and whose mount point is that directory's current name plus `name`, then
- * each mounted on top of it. Read from mountinfo only, so a hung mount there is not touched.
+ * What is at `<parentFd>/<name>`: nothing, a directory, or the top-most mount stacked there.
+ * The name is opened O_PATH without following it: the lookup crosses into a mount on it, and the
+ * descriptor's mount id (fdinfo) tells which, without reading or stat-ing anything on that mount
+ * (it may be a hung server), and without comparing path strings that a concurrent rename of a
+ * parent changes. A mount point cannot be renamed or exchanged away, so the answer holds until
+ * the caller acts on the same pinned parent and name.
  */
-export function mountsOn(table: readonly MountEntry[], parentFd: number, name: string): MountEntry[] {
-  const at = path.join(whereIs(parentFd), name);
-  const chain: MountEntry[] = [];
-  let below = mountIdOf(parentFd);
-  for (;;) {
-    const next = table.find((e) => e.parentId === below && e.mountPoint === at);
-    if (!next || chain.includes(next)) return chain;
-    chain.push(next);
-    below = next.mountId;
+export function topMountOn(parentFd: number, name: string, shown: string): { exists: boolean; top?: MountEntry } {
+  let fd: number;
+  try {
+    fd = openChild(parentFd, name, shown);
+  } catch (err) {
+    if (codeOf(err) === 'ENOENT') return { exists: false };
+    throw err;
+  }
+  try {
+    const id = mountIdOf(fd);
+    if (id === mountIdOf(parentFd)) return { exists: true };
+    const top = readMountInfo().find((e) => e.mountId === id);
+    if (!top) throw walkError('EUNKNOWN', `the mount on ${shown} (id ${id}) is not in the mount table`);
+    return { exists: true, top };
+  } finally {
+    fs.closeSync(fd);
   }
 }
 
