@@ -81,7 +81,7 @@ function openSource(src: Extract<PinnedMountSource, { kind: 'bind' }>): number {
 export function pinnedMount(req: Extract<PinnedRequest, { op: 'pinnedMount' }>): PinnedMountResult {
   const { parentFd, name } = openPinnedParent(req.base, req.path, true);
   return withFds([parentFd], () => {
-    const before = readMountInfo();
+    // Nothing is mounted here now (and the caller holds the path's lock): whatever is, after the command, is its mount.
     if (topMountOn(parentFd, name, req.path).top) throw walkError('EBUSY', `${req.path} is already a mount point`);
     const targetFd = openChild(parentFd, name, req.path, true);
     const commands: PinnedCommandRun[] = [];
@@ -94,7 +94,7 @@ export function pinnedMount(req: Extract<PinnedRequest, { op: 'pinnedMount' }>):
             runCommand('mount', 'bind', remountReadOnlyArgv(name), [parentFd], req.commandTimeoutMs, commands);
           } catch (err) {
             // A read-only publish must never stay writable.
-            undoMount(parentFd, name, new Set(before.map((e) => e.mountId)), req.commandTimeoutMs, commands);
+            undoMount(parentFd, name, req.commandTimeoutMs, commands);
             throw err;
           }
         }
@@ -102,10 +102,9 @@ export function pinnedMount(req: Extract<PinnedRequest, { op: 'pinnedMount' }>):
         runCommand('mount', 'mount', mountArgv(req.source.fsType, req.source.device, req.source.options), [targetFd], req.commandTimeoutMs, commands);
       }
     });
-    const known = new Set(before.map((e) => e.mountId));
     const { top } = topMountOn(parentFd, name, req.path);
-    if (!top || known.has(top.mountId) || path.join(whereIs(parentFd), name) !== req.path) {
-      undoMount(parentFd, name, known, req.commandTimeoutMs, commands);
+    if (!top || path.join(whereIs(parentFd), name) !== req.path) {
+      undoMount(parentFd, name, req.commandTimeoutMs, commands);
       throw walkError('EMOVED', `${req.path} was moved or replaced while it was mounted; the mount was taken off again`);
     }
     return { mountId: top.mountId, ...identityOf(top), commands };
@@ -113,10 +112,10 @@ export function pinnedMount(req: Extract<PinnedRequest, { op: 'pinnedMount' }>):
 }
 
 /** Takes off the mounts made just now at `<parentFd>/<name>` (wherever that directory is now). */
-function undoMount(parentFd: number, name: string, known: Set<number>, timeoutMs: number, commands: PinnedCommandRun[]): void {
+function undoMount(parentFd: number, name: string, timeoutMs: number, commands: PinnedCommandRun[]): void {
   for (let i = 0; i < 4; i++) {
     const { top } = topMountOn(parentFd, name, name);
-    if (!top || known.has(top.mountId)) return;
+    if (!top) return;
     unmountTop(parentFd, name, top, timeoutMs, commands);
   }
 }
@@ -130,7 +129,7 @@ function unmountTop(parentFd: number, name: string, top: MountEntry, timeoutMs: 
       return;
     } catch (err) {
       last = err;
-      if (!readMountInfo().some((e) => e.mountId === top.mountId)) return;
+      if (topMountOn(parentFd, name, name).top?.mountId !== top.mountId) return;
     }
   }
   throw last;
