@@ -30,6 +30,8 @@ interface FakeMount {
 class FakePinnedFs {
   mounts = new Map<string, FakeMount>();
   log: string[] = [];
+  /** Makes the next mount command fail with this code. */
+  failNext?: string;
   private nextDev = 50;
   run(req: FsRequest): unknown {
     switch (req.op) {
@@ -39,6 +41,11 @@ class FakePinnedFs {
       }
       case 'pinnedMount': {
         if (this.mounts.has(req.path)) throw new IsolatedFsError(req.op, req.path, 'EBUSY', `${req.path} is already a mount point`);
+        if (this.failNext) {
+          const code = this.failNext;
+          this.failNext = undefined;
+          throw new IsolatedFsError(req.op, req.path, code, `mount -c --bind /proc/self/fd/3 /proc/self/fd/4 exited 32: mount failed`);
+        }
         let m: FakeMount;
         if (req.source.kind === 'fs') {
           this.log.push(`mount ${req.source.fsType} ${req.source.device} ${req.path}`);
@@ -165,5 +172,66 @@ describe('NodeMountOps', () => {
     const { ops, state } = setup();
     await ops.stage('v1', '/stage/v1', nfs);
     assert.deepEqual(state.get('/stage/v1')?.source, nfs);
+  });
+
+  const precondition = (err: unknown) => err instanceof CsiError && err.code === grpc.status.FAILED_PRECONDITION;
+
+  it('never adopts or unmounts a foreign mount whose source text ends in /volumes/<id>/data', async () => {
+    const { ops, mounter } = setup();
+    mounter.mounts.set('/stage/v1', { device: '0:99', root: '/', fsType: 'tmpfs', source: '/evil/volumes/v1/data' });
+    await assert.rejects(ops.stage('v1', '/stage/v1', nfs), precondition);
+    await assert.rejects(ops.unstage('v1', '/stage/v1'), precondition);
+    assert.equal(mounter.mounts.get('/stage/v1')?.fsType, 'tmpfs');
+    assert.deepEqual(mounter.log, []);
+  });
+
+  it('leaves a mount that replaced the recorded one alone on unpublish, and keeps the record', async () => {
+    const { ops, mounter, state } = setup();
+    await ops.stage('v1', '/stage/v1', nfs);
+    await ops.publish('v1', '/stage/v1', '/pods/p1/mount', false);
+    mounter.mounts.set('/pods/p1/mount', { device: '0:99', root: '/', fsType: 'tmpfs', source: 'tmpfs' });
+    await assert.rejects(ops.unpublish('v1', '/pods/p1/mount'), precondition);
+    assert.equal(mounter.mounts.get('/pods/p1/mount')?.fsType, 'tmpfs');
+    assert.ok(state.get('/pods/p1/mount'));
+  });
+
+  it('refuses NodeUnpublish of a staging path under a live publish, and NodeUnstage of a publish target (FAILED_PRECONDITION)', async () => {
+    const { ops, mounter } = setup();
+    await ops.stage('v1', '/stage/v1', nfs);
+    await ops.publish('v1', '/stage/v1', '/pods/p1/mount', false);
+    await assert.rejects(ops.unpublish('v1', '/stage/v1'), precondition);
+    await assert.rejects(ops.unstage('v1', '/pods/p1/mount'), precondition);
+    assert.deepEqual([...mounter.mounts.keys()].sort(), ['/pods/p1/mount', '/stage/v1']);
+    assert.ok(!mounter.log.some((l) => l.startsWith('umount')));
+  });
+
+  it('takes a mount made just before a crash (a pending record) as its own on the retry', async () => {
+    const { ops, mounter, state } = setup();
+    await ops.stage('v1', '/stage/v1', nfs);
+    const staged = mounter.mounts.get('/stage/v1')!;
+    await state.put({ volumeId: 'v1', path: '/pods/p1/mount', kind: 'publish', readOnly: false, expectedSource: '', stagingPath: '/stage/v1', pending: true });
+    mounter.mounts.set('/pods/p1/mount', { ...staged });
+    await ops.publish('v1', '/stage/v1', '/pods/p1/mount', false);
+    assert.equal(mounter.log.filter((l) => l.startsWith('bind')).length, 0, 'bound again over the mount');
+    assert.deepEqual(state.get('/pods/p1/mount')?.identity, { device: staged.device, root: staged.root });
+    assert.equal(state.get('/pods/p1/mount')?.pending, undefined);
+  });
+
+  it('refuses to bind a staging path whose mount was replaced (FAILED_PRECONDITION), and binds nothing', async () => {
+    const { ops, mounter, state } = setup();
+    await ops.stage('v1', '/stage/v1', nfs);
+    mounter.mounts.get('/stage/v1')!.device = '0:7';
+    await assert.rejects(ops.publish('v1', '/stage/v1', '/pods/p1/mount', false), precondition);
+    assert.equal(state.get('/pods/p1/mount'), undefined);
+    assert.equal(mounter.mounts.has('/pods/p1/mount'), false);
+  });
+
+  it('drops the pending record of a mount that failed and left nothing mounted', async () => {
+    const { ops, mounter, state } = setup();
+    await ops.stage('v1', '/stage/v1', nfs);
+    mounter.failNext = 'EMOUNTCMD';
+    await assert.rejects(ops.publish('v1', '/stage/v1', '/pods/p1/mount', false), (err: unknown) => err instanceof CsiError && err.code === grpc.status.INTERNAL && /exited 32/.test(err.message));
+    assert.equal(state.get('/pods/p1/mount'), undefined);
+    assert.equal(mounter.mounts.has('/pods/p1/mount'), false);
   });
 });
