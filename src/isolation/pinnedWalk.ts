@@ -68,8 +68,8 @@ export function openChild(parentFd: number, name: string, shown: string, create 
  * Opens the directory at `p`: `base` as it is (the operator's setting, symlinks allowed), every
  * component below it without following symlinks; `create` makes the missing ones.
  */
-export function openPinned(base: string, p: string, create = false): number {
-  let fd = fs.openSync(base, O_PATH | fs.constants.O_DIRECTORY);
+export function openPinned(base: string, p: string, create = false, realBase = false): number {
+  let fd = openBase(base, realBase);
   let shown = base;
   try {
     for (const name of componentsBelow(base, p)) {
@@ -85,11 +85,25 @@ export function openPinned(base: string, p: string, create = false): number {
   }
 }
 
-/** The pinned parent of `p` (walked from `base`) and the name of `p` in it. */
+/**
+ * Opens the trusted base. A mount point's base must be its real path: the mount table names
+ * mounts by real path, and a mount made through a symlinked base would not be at the path asked for.
+ */
+function openBase(base: string, realBase: boolean): number {
+  const fd = fs.openSync(base, O_PATH | fs.constants.O_DIRECTORY);
+  if (realBase && whereIs(fd) !== base) {
+    const real = whereIs(fd);
+    fs.closeSync(fd);
+    throw walkError('ELOOP', `${base} goes through a symbolic link (it is ${real}); staging and target paths must be real paths`);
+  }
+  return fd;
+}
+
+/** The pinned parent of `p` (walked from `base`, which must be a real path) and the name of `p` in it. */
 export function openPinnedParent(base: string, p: string, create = false): { parentFd: number; name: string } {
   const parts = componentsBelow(base, p);
   const name = parts[parts.length - 1] as string;
-  const parentFd = parts.length === 1 ? fs.openSync(base, O_PATH | fs.constants.O_DIRECTORY) : openPinned(base, path.dirname(p), create);
+  const parentFd = parts.length === 1 ? openBase(base, true) : openPinned(base, path.dirname(p), create, true);
   return { parentFd, name };
 }
 
