@@ -129,6 +129,15 @@ export class NodeMountOps {
     await this.takeDown(targetPath, rec);
   }
 
+  /**
+   * Looks at a caller's path before anything else: a symlink or a file on the way is the
+   * caller's mistake (INVALID_ARGUMENT) whatever else is wrong with the call. Each step walks
+   * the path again; this is a first answer, not the check the steps rely on.
+   */
+  async checkPath(p: string): Promise<void> {
+    await this.inspect(p);
+  }
+
   /** The staging mount to bind from: the recorded one, made again when it went stale or vanished. */
   private async stagedMount(volumeId: string, staged: NodeMountRecord): Promise<MountIdentity> {
     const current = await this.inspect(staged.path);

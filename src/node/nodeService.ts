@@ -96,11 +96,16 @@ export function createNodeService(deps: NodeDeps): AsyncService<NodeHandlers> {
     if (clash) throw invalidArgument(`${field}: ${clash}`);
   };
   /**
-   * The mount work on the caller's paths. NodeMountOps walks them without following symlinks: a
-   * symlink or a file on the way fails the walk (ELOOP, ENOTDIR), which is the caller's path's
-   * fault, INVALID_ARGUMENT, with nothing made, mounted or unmounted.
+   * The mount work on the caller's paths. They are walked without following symlinks, first on
+   * their own and again by each step of NodeMountOps: a symlink or a file on the way (ELOOP,
+   * ENOTDIR) is the caller's path's fault, INVALID_ARGUMENT, with nothing made, mounted or
+   * unmounted. Recorded paths are taken as they are (the policy may have changed since).
    */
-  const onCallerPaths = (fields: Record<string, string>, fn: () => Promise<void>): Promise<void> => callerPathErrors(Object.values(fields), fn);
+  const onCallerPaths = (fields: Record<string, string>, fn: () => Promise<void>): Promise<void> =>
+    callerPathErrors(Object.values(fields), async () => {
+      for (const p of Object.values(fields)) if (!state.get(p)) await ops.checkPath(p);
+      await fn();
+    });
 
   return {
     async NodeStageVolume(req) {

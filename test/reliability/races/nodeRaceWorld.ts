@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { readMountTable, type MountEntry } from '../../../src/mount/mountTable';
@@ -114,7 +114,3 @@ export async function destroyRaceWorld(w: NodeRaceWorld): Promise<void> {
   for (const dir of [w.root, w.trap]) if ((await mountsUnder(dir)).length === 0) rmSync(dir, { recursive: true, force: true });
 }
 
-/** What the trap holds, for messages. */
-export function trapListing(w: NodeRaceWorld): string {
-  return readdirSync(w.trap).join(', ');
-}
