@@ -7,6 +7,7 @@ import { FsHelperPool } from '../../../src/isolation/fsHelperPool';
 import { IsolatedFsError } from '../../../src/isolation/isolationErrors';
 import { readMountTable } from '../../../src/mount/mountTable';
 import { mountsUnder, unmountLeftovers } from '../../helpers/cleanup';
+import { mountBindfs } from '../../helpers/bindfs';
 
 const code = (c: string) => (err: unknown) => err instanceof IsolatedFsError && err.code === c;
 
@@ -96,5 +97,25 @@ describe('pinned mount operations (helper process, real mounts)', () => {
     await assert.rejects(pool.run({ op: 'pinnedMount', base: kubelet, path: target, source: { kind: 'bind', base: kubelet, path: staging, expect: st }, readOnly: false, commandTimeoutMs: t }, t), code('EBUSY'));
     for (const p of [target, staging]) await pool.run({ op: 'pinnedUnmount', base: kubelet, path: p, expect: st, anyMount: false, removeDir: true, commandTimeoutMs: t }, t);
     assert.deepEqual(await mountsUnder(kubelet), []);
+  });
+
+  it('inspects and unmounts a frozen FUSE mount (a hung server) without touching it', async function () {
+    // The helper would hang, and be killed at its deadline, if it stat-ed or read the mount.
+    const backing = path.join(root, 'fuse-backing');
+    const target = path.join(kubelet, 'pods', 'hung', 'mount');
+    mkdirSync(backing);
+    mkdirSync(target, { recursive: true });
+    const fuse = await mountBindfs(backing, target);
+    try {
+      const [m] = await mountsAt(target);
+      fuse.freeze();
+      const seen = await pool.run({ op: 'pinnedInspect', base: kubelet, path: target }, t);
+      assert.equal(seen.kind, 'mount');
+      const u = await pool.run({ op: 'pinnedUnmount', base: kubelet, path: target, expect: { device: m!.device, root: m!.root }, anyMount: false, removeDir: false, commandTimeoutMs: 2_000 }, t);
+      assert.equal(u.unmounted, 1);
+      assert.deepEqual(await mountsAt(target), []);
+    } finally {
+      await fuse.dispose();
+    }
   });
 });
