@@ -144,7 +144,16 @@ export async function startDriver(cfg: Config, logger: Logger, clock: Clock = sy
     // The mount table is the truth: records of mounts that are gone are dropped, the rest watched again.
     const table = await readMountTable();
     for (const reg of await state.retain((p) => findMount(table, p) !== undefined)) monitor.register(reg);
-    const ops = new NodeMountOps({ mounter, pool, state, health: monitor, logger, ...(faults ? { faults } : {}) });
+    const ops = new NodeMountOps({
+      pool,
+      state,
+      health: monitor,
+      logger,
+      kubeletDir: cfg.kubeletDir,
+      ...(cfg.backend === 'local' ? { sourceBase: cfg.localDir } : {}),
+      observe: (op, s, ok) => metrics?.observeMount(op, s, ok),
+      ...(faults ? { faults } : {}),
+    });
     services.push({
       definition: proto.Node.service,
       implementation: bindService(

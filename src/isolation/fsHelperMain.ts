@@ -10,6 +10,7 @@ import type { FsRequest, HelperReply, HelperRequest } from './fsOps';
 import { runProbeRound } from './probeRunner';
 import { toStat, toStatfs } from './statShapes';
 import { copyTree, removeTree } from './pinnedTree';
+import { runPinned } from './pinnedMountOps';
 
 function writeFileAtomic(file: string, data: string): null {
   const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
@@ -106,6 +107,10 @@ function run(req: FsRequest): unknown {
       return copyTree(req);
     case 'treeRemove':
       return removeTree(req);
+    case 'pinnedInspect':
+    case 'pinnedMount':
+    case 'pinnedUnmount':
+      return runPinned(req);
   }
 }
 

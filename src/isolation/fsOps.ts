@@ -1,3 +1,5 @@
+import type { PinnedRequest, PinnedResultMap } from './pinnedTypes';
+
 /**
  * The file operations a helper process performs on behalf of the driver. They are the only
  * way the driver touches a path that may sit on unresponsive storage (a share, a staging or
@@ -21,7 +23,8 @@ export type FsRequest =
    */
   | { op: 'probeMany'; path: string; items: ProbeItem[] }
   | TreeCopyRequest
-  | TreeRemoveRequest;
+  | TreeRemoveRequest
+  | PinnedRequest;
 
 /** Bounds of a tree walk (the time bound is the request's deadline). */
 export interface TreeLimits {
@@ -109,7 +112,7 @@ export interface ProbeResult {
   statfs?: StatfsResult;
 }
 
-export interface FsResultMap {
+export interface FsResultMap extends PinnedResultMap {
   stat: StatResult;
   exists: boolean;
   statfs: StatfsResult;

@@ -1,24 +1,34 @@
+import * as path from 'node:path';
 import type { Logger } from 'pino';
-import type { FsHelperPool } from '../isolation/fsHelperPool';
-import type { Mounter } from '../mount/mounter';
-import type { MountEntry } from '../mount/mountTable';
+import type { IsolatedFs } from '../isolation/isolatedFs';
 import { IsolatedFsError } from '../isolation/isolationErrors';
+import type { MountIdentity, PinnedCommandRun, PinnedMountSource, PinnedPathState } from '../isolation/pinnedTypes';
+import type { MountObserver } from '../mount/mounter';
 import type { VolumeSource } from '../backend/records';
-import { alreadyExists, failedPrecondition, notFound } from '../grpc/csiError';
-import type { MountRegistration } from '../health/mountRegistration';
+import { alreadyExists, deadlineExceeded, failedPrecondition, internal, notFound } from '../grpc/csiError';
 import type { NodeHealthView } from '../health/nodeHealthView';
-import type { NodeStateStore } from './nodeStateStore';
+import type { NodeMountRecord, NodeStateStore } from './nodeStateStore';
 
 export interface NodeMountDeps {
-  mounter: Mounter;
-  pool: FsHelperPool;
+  pool: Pick<IsolatedFs, 'run'>;
   state: NodeStateStore;
   health: NodeHealthView;
   logger: Logger;
-  /** Deadline of mkdir/rmdir of a staging or target path. */
+  /** Staging and target paths are walked from here, without following symlinks below it. */
+  kubeletDir: string;
+  /** Bind sources of staging mounts (the local share) are walked from here. */
+  sourceBase?: string;
+  /** Deadline of a look at a staging or target path. */
   pathTimeoutMs?: number;
+  /** Deadline of one mount command. */
+  mountTimeoutMs?: number;
+  /** Deadline of one umount step (plain, -f, -l). */
+  umountTimeoutMs?: number;
+  observe?: MountObserver;
   faults?: { consume(op: 'mount' | 'stage' | 'publish'): void };
 }
+
+type Mounted = Extract<PinnedPathState, { kind: 'mount' }>;
 
 /** Reasons after which a staging mount is not trusted and is made again. */
 const remountReasons = new Set(['StaleFileHandle', 'TransportError', 'NotMounted']);
@@ -32,110 +42,209 @@ function sourceDescription(src: VolumeSource): string {
   return src.kind === 'bind' || src.fsType === 'efs' ? '' : src.device;
 }
 
+const sameIdentity = (a: MountIdentity, b: MountIdentity): boolean => a.device === b.device && a.root === b.root;
+
+/** The helper's refusals, as the statuses a CO acts on. */
+function mountError(err: unknown): unknown {
+  if (!(err instanceof IsolatedFsError)) return err;
+  if (err.code === 'EFOREIGN' || err.code === 'EMOVED' || err.code === 'EBUSY') return failedPrecondition(err.message);
+  if (err.code === 'EMOUNTCMD') return internal(err.message);
+  if (err.code === 'ETIMEDOUT') return deadlineExceeded(err.message);
+  return err;
+}
+
 /**
- * The mount work of the node service: staging, publishing and taking both down, with the
- * mount table as the truth and every touch of the paths in a killable helper.
+ * The mount work of the node service: staging, publishing and taking both down. Every touch of
+ * a staging or target path runs in a killable helper that walks it without following symlinks
+ * and mounts or unmounts exactly the directory it resolved (src/isolation/pinnedMountOps.ts);
+ * a mount at a path is the driver's only when the node state records it there with its identity.
  */
 export class NodeMountOps {
   private readonly pathTimeoutMs: number;
+  private readonly mountTimeoutMs: number;
+  private readonly umountTimeoutMs: number;
 
   constructor(private readonly deps: NodeMountDeps) {
     this.pathTimeoutMs = deps.pathTimeoutMs ?? 10_000;
+    this.mountTimeoutMs = deps.mountTimeoutMs ?? 60_000;
+    this.umountTimeoutMs = deps.umountTimeoutMs ?? 5_000;
   }
 
   async stage(volumeId: string, stagingPath: string, source: VolumeSource): Promise<void> {
-    const { mounter, state } = this.deps;
     this.deps.faults?.consume('stage');
-    const current = await mounter.mountAt(stagingPath);
-    const rec = state.get(stagingPath);
-    const reg = this.stagingRegistration(volumeId, stagingPath, source);
-    if (current) {
-      if (rec && rec.volumeId !== volumeId) throw alreadyExists(`${stagingPath} is the staging path of volume ${rec.volumeId}`);
-      if (!(await this.isStale(stagingPath, current)) && (!rec || rec.expectedSource === reg.expectedSource)) {
-        await this.remember(reg);
+    const rec = this.deps.state.get(stagingPath);
+    if (rec && rec.volumeId !== volumeId) throw alreadyExists(`${stagingPath} is the staging path of volume ${rec.volumeId}`);
+    if (rec && rec.kind !== 'staging') throw failedPrecondition(`${stagingPath} is a publish target of volume ${volumeId}, not a staging path`);
+    const reg: NodeMountRecord = { volumeId, path: stagingPath, kind: 'staging', readOnly: false, expectedSource: sourceDescription(source), source };
+    const current = await this.inspect(stagingPath);
+    if (current.kind === 'mount') {
+      const identity = this.recognise(rec, current);
+      if (!(await this.isStale(stagingPath, current)) && rec?.expectedSource === reg.expectedSource) {
+        await this.remember({ ...reg, identity });
         return;
       }
+      await this.requireSource(volumeId, source);
+      this.deps.logger.warn({ stagingPath }, 'staging mount is stale or from another source; mounting again');
+      await this.unmount(stagingPath, identity);
+    } else {
+      await this.requireSource(volumeId, source);
     }
-    await this.requireSource(volumeId, source);
-    await this.mountStaging(reg, source, current !== undefined);
+    await this.mountStaging(reg, source);
   }
 
   async unstage(volumeId: string, stagingPath: string): Promise<void> {
     const rec = this.deps.state.get(stagingPath);
     if (rec && rec.volumeId !== volumeId) throw failedPrecondition(`${stagingPath} is the staging path of volume ${rec.volumeId}`);
-    await this.takeDown(stagingPath);
+    if (rec && rec.kind !== 'staging') throw failedPrecondition(`${stagingPath} is a publish target of volume ${volumeId}; NodeUnpublishVolume takes it down`);
+    await this.takeDown(stagingPath, rec);
   }
 
   async publish(volumeId: string, stagingPath: string, targetPath: string, readOnly: boolean): Promise<void> {
-    const { mounter, state } = this.deps;
     this.deps.faults?.consume('publish');
-    const staged = state.get(stagingPath);
-    if (staged && staged.volumeId !== volumeId) throw failedPrecondition(`${stagingPath} is the staging path of volume ${staged.volumeId}`);
-    const stagingMount = await mounter.mountAt(stagingPath);
-    const stagingMounted = stagingMount !== undefined;
-    if (staged?.source && (!stagingMounted || (await this.isStale(stagingPath, stagingMount)))) {
-      // The staging mount went stale or vanished behind our back: make it again before binding.
-      await this.requireSource(volumeId, staged.source);
-      await this.mountStaging(staged, staged.source, stagingMounted);
-    } else if (!stagingMounted) {
-      throw failedPrecondition(`volume ${volumeId} is not staged at ${stagingPath}`);
+    const staged = this.deps.state.get(stagingPath);
+    if (!staged || staged.kind !== 'staging' || staged.pending) throw failedPrecondition(`volume ${volumeId} is not staged at ${stagingPath}`);
+    if (staged.volumeId !== volumeId) throw failedPrecondition(`${stagingPath} is the staging path of volume ${staged.volumeId}`);
+    const stagedIdentity = await this.stagedMount(volumeId, staged);
+    const rec = this.deps.state.get(targetPath);
+    if (rec && rec.kind !== 'publish') throw failedPrecondition(`${targetPath} is the staging path of volume ${rec.volumeId}, not a publish target`);
+    if (rec && (rec.volumeId !== volumeId || rec.readOnly !== readOnly)) {
+      throw alreadyExists(`${targetPath} is already published ${rec.volumeId === volumeId ? 'with another read-only setting' : `for volume ${rec.volumeId}`}`);
     }
-    const current = await mounter.mountAt(targetPath);
-    if (current) {
-      const rec = state.get(targetPath);
-      if (rec && (rec.volumeId !== volumeId || rec.readOnly !== readOnly)) {
-        throw alreadyExists(`${targetPath} is already published ${rec.volumeId === volumeId ? 'with another read-only setting' : `for volume ${rec.volumeId}`}`);
-      }
-      await this.remember({ volumeId, path: targetPath, kind: 'publish', readOnly, expectedSource: staged?.expectedSource ?? '', stagingPath });
+    const reg: NodeMountRecord = { volumeId, path: targetPath, kind: 'publish', readOnly, expectedSource: staged.expectedSource, stagingPath };
+    const current = await this.inspect(targetPath);
+    if (current.kind === 'mount') {
+      // A retry: only the bind this node recorded (or was making, with the staging mount's identity) is taken as done.
+      const identity = this.recognise(rec, current, stagedIdentity);
+      await this.remember({ ...reg, identity });
       return;
     }
-    await this.deps.pool.run({ op: 'mkdir', path: targetPath }, this.pathTimeoutMs);
-    this.deps.faults?.consume('mount');
-    await mounter.bindMount(stagingPath, targetPath, readOnly);
-    await this.remember({ volumeId, path: targetPath, kind: 'publish', readOnly, expectedSource: staged?.expectedSource ?? '', stagingPath });
+    await this.mountAt(reg, { kind: 'bind', base: this.baseOf(stagingPath), path: stagingPath, expect: stagedIdentity });
   }
 
   async unpublish(volumeId: string, targetPath: string): Promise<void> {
     const rec = this.deps.state.get(targetPath);
+    // CSI: NodeUnpublishVolume undoes NodePublishVolume; the staging mount under live publishes is NodeUnstageVolume's.
+    if (rec && rec.kind !== 'publish') throw failedPrecondition(`${targetPath} is the staging path of volume ${rec.volumeId}; NodeUnstageVolume takes it down`);
     if (rec && rec.volumeId !== volumeId) throw failedPrecondition(`${targetPath} is published for volume ${rec.volumeId}`);
-    await this.takeDown(targetPath);
+    await this.takeDown(targetPath, rec);
   }
 
-  /** Unmounts (escalating for dead servers) and removes the directory if it is empty; never deletes data. */
-  private async takeDown(mountPath: string): Promise<void> {
+  /**
+   * Looks at a caller's path before anything else: a symlink or a file on the way is the
+   * caller's mistake (INVALID_ARGUMENT) whatever else is wrong with the call. Each step walks
+   * the path again; this is a first answer, not the check the steps rely on.
+   */
+  async checkPath(p: string): Promise<void> {
+    await this.inspect(p);
+  }
+
+  /** The staging mount to bind from: the recorded one, made again when it went stale or vanished. */
+  private async stagedMount(volumeId: string, staged: NodeMountRecord): Promise<MountIdentity> {
+    const current = await this.inspect(staged.path);
+    if (current.kind === 'mount') {
+      const identity = this.recognise(staged, current);
+      if (!staged.source || !(await this.isStale(staged.path, current))) return identity;
+      await this.requireSource(volumeId, staged.source);
+      await this.unmount(staged.path, identity);
+    } else if (!staged.source) {
+      throw failedPrecondition(`volume ${volumeId} is not staged at ${staged.path}`);
+    } else {
+      // The staging mount vanished behind our back: make it again before binding.
+      await this.requireSource(volumeId, staged.source);
+    }
+    return this.mountStaging(staged, staged.source);
+  }
+
+  /**
+   * The identity of the mount at a path, if it is the one `rec` records there: with a recorded
+   * identity, that identity; a record written just before a mount (a crash came between) takes
+   * the mount there, of the staging mount's identity when it is a publish. Anything else is
+   * another program's mount, never adopted, bound or taken down.
+   */
+  private recognise(rec: NodeMountRecord | undefined, m: Mounted, bindOf?: MountIdentity): MountIdentity {
+    const expected = rec?.identity ?? (rec ? bindOf : undefined);
+    if (!rec || (expected && !sameIdentity(expected, m))) {
+      throw failedPrecondition(`${rec?.path ?? 'the path'} is the mount point of something else (${m.fsType} ${m.source}); this driver leaves it alone`);
+    }
+    return { device: m.device, root: m.root };
+  }
+
+  /** Unmounts (escalating for dead servers) only the recorded mount, and removes the directory if it is empty; never deletes data. */
+  private async takeDown(mountPath: string, rec: NodeMountRecord | undefined): Promise<void> {
     const { health } = this.deps;
     // No more probes, but what the monitor knew stays reported until the mount is gone.
     health.retire(mountPath);
+    let removed: boolean;
     try {
-      await this.deps.mounter.unmount(mountPath, { knownDead: health.knownDead(mountPath) });
+      removed = (await this.runUnmount(mountPath, rec?.identity, rec !== undefined && !rec.identity, true, health.knownDead(mountPath))).removed;
     } catch (err) {
       // Still mounted: keep watching it until a retry takes it down.
       health.retire(mountPath, false);
-      throw err;
+      throw mountError(err);
     }
-    const removed = await this.deps.pool.run({ op: 'rmdirIfEmpty', path: mountPath }, this.pathTimeoutMs);
     // Files under an unmounted path are not ours to delete: leave them and say so.
     if (!removed) this.deps.logger.warn({ path: mountPath }, 'unmounted, but the directory is not empty; left in place');
     await this.deps.state.remove(mountPath);
     health.unregister(mountPath);
   }
 
-  private stagingRegistration(volumeId: string, stagingPath: string, source: VolumeSource): MountRegistration {
-    return { volumeId, path: stagingPath, kind: 'staging', readOnly: false, expectedSource: sourceDescription(source), source };
+  private async unmount(mountPath: string, identity: MountIdentity): Promise<void> {
+    try {
+      await this.runUnmount(mountPath, identity, false, false);
+    } catch (err) {
+      throw mountError(err);
+    }
   }
 
-  /** (Re)mounts a staging path: unmounts what is there, then mounts the source afresh. */
-  private async mountStaging(reg: MountRegistration, source: VolumeSource, mounted: boolean): Promise<void> {
-    const { mounter } = this.deps;
-    if (mounted) {
-      this.deps.logger.warn({ stagingPath: reg.path }, 'staging mount is stale or from another source; mounting again');
-      await mounter.unmount(reg.path);
+  private async runUnmount(mountPath: string, expect: MountIdentity | undefined, anyMount: boolean, removeDir: boolean, knownDead = false): Promise<{ removed: boolean }> {
+    const req = {
+      op: 'pinnedUnmount' as const,
+      base: this.baseOf(mountPath),
+      path: mountPath,
+      anyMount,
+      removeDir,
+      commandTimeoutMs: this.umountTimeoutMs,
+      ...(expect ? { expect } : {}),
+      ...(knownDead ? { knownDead } : {}),
+    };
+    const r = await this.deps.pool.run(req, this.umountTimeoutMs * 6 + this.pathTimeoutMs);
+    this.observe(r.commands);
+    return r;
+  }
+
+  private mountStaging(reg: NodeMountRecord, source: VolumeSource): Promise<MountIdentity> {
+    const pinned: PinnedMountSource =
+      source.kind === 'bind' ? { kind: 'bind', base: this.deps.sourceBase ?? '/', path: source.path } : { kind: 'fs', fsType: source.fsType, device: source.device, options: source.options };
+    return this.mountAt({ ...reg, source }, pinned);
+  }
+
+  /**
+   * Mounts and records. The record is written first, marked pending: a crash after the mount
+   * leaves it, and the retry finds its mount. A failed mount whose path holds no mount drops it.
+   */
+  private async mountAt(reg: NodeMountRecord, source: PinnedMountSource): Promise<MountIdentity> {
+    const { identity: _old, ...intent } = reg;
+    await this.deps.state.put({ ...intent, pending: true });
+    try {
+      this.deps.faults?.consume('mount');
+      const req = { op: 'pinnedMount' as const, base: this.baseOf(reg.path), path: reg.path, source, readOnly: reg.readOnly, commandTimeoutMs: this.mountTimeoutMs };
+      const r = await this.deps.pool.run(req, this.mountTimeoutMs * 3 + this.umountTimeoutMs * 3 + this.pathTimeoutMs);
+      this.observe(r.commands);
+      const identity = { device: r.device, root: r.root };
+      await this.remember({ ...intent, identity });
+      return identity;
+    } catch (err) {
+      await this.forgetIfUnmounted(reg.path);
+      throw mountError(err);
     }
-    await this.deps.pool.run({ op: 'mkdir', path: reg.path }, this.pathTimeoutMs);
-    this.deps.faults?.consume('mount');
-    if (source.kind === 'bind') await mounter.bindMount(source.path, reg.path, false);
-    else await mounter.mount(source.fsType, source.device, reg.path, source.options);
-    await this.remember(reg);
+  }
+
+  private async forgetIfUnmounted(p: string): Promise<void> {
+    try {
+      if ((await this.inspect(p)).kind !== 'mount') await this.deps.state.remove(p);
+    } catch {
+      // unknown: the pending record stays, and the next call looks again
+    }
   }
 
   /** CSI: staging or publishing a volume that does not exist is NOT_FOUND; a bind source shows it before any effect. */
@@ -151,8 +260,8 @@ export class NodeMountOps {
    * staged), or when a quick look answers ESTALE, ENOTCONN or EIO. A look that times out is a
    * hung server, not a stale mount: mounting again would not help, so that counts as not stale.
    */
-  private async isStale(stagingPath: string, mount: MountEntry): Promise<boolean> {
-    if (mount.root.endsWith('//deleted')) return true;
+  private async isStale(stagingPath: string, mount: Mounted): Promise<boolean> {
+    if (mount.rootDeleted) return true;
     if (this.deps.health.issuesOf(stagingPath).some((i) => remountReasons.has(i.reason))) return true;
     try {
       await this.deps.pool.run({ op: 'stat', path: stagingPath }, staleCheckMs);
@@ -162,8 +271,23 @@ export class NodeMountOps {
     }
   }
 
-  private async remember(reg: MountRegistration): Promise<void> {
-    await this.deps.state.put(reg);
-    this.deps.health.register(reg);
+  private inspect(p: string): Promise<PinnedPathState> {
+    return this.deps.pool.run({ op: 'pinnedInspect', base: this.baseOf(p), path: p }, this.pathTimeoutMs);
+  }
+
+  /** Paths are walked from the kubelet dir; a path recorded under an earlier setting, from the root. */
+  private baseOf(p: string): string {
+    const k = this.deps.kubeletDir;
+    return p.startsWith(k.endsWith(path.sep) ? k : k + path.sep) ? k : '/';
+  }
+
+  private observe(commands: PinnedCommandRun[]): void {
+    for (const c of commands) this.deps.observe?.(c.op, c.seconds, c.ok);
+  }
+
+  private async remember(reg: NodeMountRecord): Promise<void> {
+    const { pending: _pending, ...done } = reg;
+    await this.deps.state.put(done);
+    this.deps.health.register(done);
   }
 }

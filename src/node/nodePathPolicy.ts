@@ -30,17 +30,6 @@ export function requireNodePath(policy: NodePathPolicy, field: string, value: st
   return p;
 }
 
-/**
- * The path must be its own real path. A symlink on the way would carry a mount, a new directory
- * or the removal of one out of the kubelet directory, past the checks above; and the mount table
- * lists mounts by real path, so the driver could never find such a mount again to unmount it.
- * `realpath` resolves in a helper, as the path may sit on a hung mount.
- */
-export async function requireRealPath(realpath: (p: string) => Promise<string>, field: string, p: string): Promise<void> {
-  const real = await realpath(p);
-  if (real !== p) throw invalidArgument(`${field} ${p} goes through a symbolic link (it leads to ${real}); give the real path`);
-}
-
 /** Errors that a path itself causes: too long a name, a file on the way or at the end, a symlink loop. */
 const callerPathCodes = new Set(['ENAMETOOLONG', 'ENOTDIR', 'EEXIST', 'ELOOP']);
 
@@ -53,7 +42,7 @@ export async function callerPathErrors<T>(paths: readonly string[], fn: () => Pr
     return await fn();
   } catch (err) {
     if (err instanceof IsolatedFsError && callerPathCodes.has(err.code) && paths.includes(err.path)) {
-      throw invalidArgument(`${err.path} cannot be used (${err.code} during ${err.op})`);
+      throw invalidArgument(`${err.path} cannot be used (${err.code} during ${err.op}): ${err.message}`);
     }
     throw err;
   }
@@ -72,10 +61,4 @@ export function mountOverlap(p: string, table: readonly MountEntry[], isOwn: (mo
     if (inside(p, m) && isOwn(m)) return `${p} lies inside the mount at ${m}`;
   }
   return undefined;
-}
-
-/** Is a mount one of this volume's: a bind of its data directory, or a mount of it from the NFS server? */
-export function isVolumeMount(e: MountEntry, volumeId: string): boolean {
-  const data = `/volumes/${volumeId}/data`;
-  return e.root.replace(/\/\/deleted$/, '').endsWith(data) || e.source.endsWith(data);
 }

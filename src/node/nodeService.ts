@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import type { Logger } from 'pino';
 import type { HealthApi } from '../config';
 import type { FsHelperPool } from '../isolation/fsHelperPool';
-import { findMount, type MountEntry } from '../mount/mountTable';
+import type { MountEntry } from '../mount/mountTable';
 import { checkIdentifier } from '../backend/ids';
 import { checkNodeVolumeId, EfsHandleError } from '../backend/efsVolumeHandle';
 import { failedPrecondition, invalidArgument, notFound } from '../grpc/csiError';
@@ -16,7 +16,7 @@ import type { NodeMountOps } from './nodeMountOps';
 import type { NodeStateStore } from './nodeStateStore';
 import { NodeFailures } from './nodeFailures';
 import type { VolumeSourceResolver } from './volumeSourceResolver';
-import { callerPathErrors, isVolumeMount, mountOverlap, requireNodePath, requireRealPath, type NodePathPolicy } from './nodePathPolicy';
+import { callerPathErrors, mountOverlap, requireNodePath, type NodePathPolicy } from './nodePathPolicy';
 import { volumeUsage } from './volumeUsage';
 
 export interface NodeDeps {
@@ -65,7 +65,7 @@ export function createNodeService(deps: NodeDeps): AsyncService<NodeHandlers> {
 
   const mountOf = (volumeId: string, p: string) => {
     const rec = state.get(p);
-    return rec && rec.volumeId === volumeId ? rec : undefined;
+    return rec && rec.volumeId === volumeId && !rec.pending ? rec : undefined;
   };
 
   /**
@@ -87,29 +87,26 @@ export function createNodeService(deps: NodeDeps): AsyncService<NodeHandlers> {
     const p = requireAbsolutePath(field, value);
     return state.get(p) ? p : requireNodePath(deps.paths, field, p);
   };
-  const realpath = (p: string): Promise<string> => deps.pool.run({ op: 'realpath', path: p }, 10_000);
   /**
-   * A path to mount on (`forNewMount`) must not clash with the mounts there are; and a mount
-   * point already at the path that this node did not record must be this volume's: another
-   * driver's or program's mount is never adopted, bound or taken down.
+   * A new mount at `p` must not clash with the mounts there are (nested in one of ours, or
+   * covering others). Whether a mount already at `p` is this node's is decided by NodeMountOps,
+   * from the node state, on the path as resolved without following symlinks.
    */
-  const requireMountSite = async (field: string, p: string, volumeId: string, forNewMount: boolean): Promise<void> => {
-    const table = await deps.mountTable();
-    const clash = forNewMount ? mountOverlap(p, table, (m) => state.get(m) !== undefined) : undefined;
+  const requireNoOverlap = async (field: string, p: string): Promise<void> => {
+    const clash = mountOverlap(p, await deps.mountTable(), (m) => state.get(m) !== undefined);
     if (clash) throw invalidArgument(`${field}: ${clash}`);
-    const current = findMount(table, p);
-    if (current && !state.get(p) && !isVolumeMount(current, volumeId)) {
-      throw failedPrecondition(`${field} ${p} is the mount point of something else (${current.fsType} ${current.source}); this driver leaves it alone`);
-    }
   };
-  /** The mount work on the caller's paths, once they are known to be real paths (recorded ones are taken as they are). */
-  const onRealPaths = async (fields: Record<string, string>, fn: () => Promise<void>): Promise<void> => {
-    const paths = Object.values(fields);
-    await callerPathErrors(paths, async () => {
-      for (const [field, p] of Object.entries(fields)) if (!state.get(p)) await requireRealPath(realpath, field, p);
+  /**
+   * The mount work on the caller's paths. They are walked without following symlinks, first on
+   * their own and again by each step of NodeMountOps: a symlink or a file on the way (ELOOP,
+   * ENOTDIR) is the caller's path's fault, INVALID_ARGUMENT, with nothing made, mounted or
+   * unmounted. Recorded paths are taken as they are (the policy may have changed since).
+   */
+  const onCallerPaths = (fields: Record<string, string>, fn: () => Promise<void>): Promise<void> =>
+    callerPathErrors(Object.values(fields), async () => {
+      for (const p of Object.values(fields)) if (!state.get(p)) await ops.checkPath(p);
       await fn();
     });
-  };
 
   return {
     async NodeStageVolume(req) {
@@ -117,9 +114,9 @@ export function createNodeService(deps: NodeDeps): AsyncService<NodeHandlers> {
       const staging = mountPath('staging_target_path', req.staging_target_path);
       const cap = requireCapability('volume_capability', req.volume_capability);
       const source = deps.resolveSource(req.volume_id, req.volume_context, cap.mount?.mount_flags ?? []);
-      await onRealPaths({ staging_target_path: staging }, () =>
+      await onCallerPaths({ staging_target_path: staging }, () =>
         tracked(req.volume_id, 'stage', async () => {
-          await requireMountSite('staging_target_path', staging, req.volume_id, true);
+          await requireNoOverlap('staging_target_path', staging);
           await ops.stage(req.volume_id, staging, source);
         }),
       );
@@ -129,10 +126,7 @@ export function createNodeService(deps: NodeDeps): AsyncService<NodeHandlers> {
     async NodeUnstageVolume(req) {
       checkVolumeId(req.volume_id);
       const staging = unmountPath('staging_target_path', req.staging_target_path);
-      await onRealPaths({ staging_target_path: staging }, async () => {
-        await requireMountSite('staging_target_path', staging, req.volume_id, false);
-        await ops.unstage(req.volume_id, staging);
-      });
+      await onCallerPaths({ staging_target_path: staging }, () => ops.unstage(req.volume_id, staging));
       failures.clear(req.volume_id, 'stage');
       return {};
     },
@@ -143,12 +137,14 @@ export function createNodeService(deps: NodeDeps): AsyncService<NodeHandlers> {
       const staging = mountPath('staging_target_path', req.staging_target_path);
       const cap = requireCapability('volume_capability', req.volume_capability);
       const readOnly = req.readonly || isReadOnlyMode(cap);
-      await onRealPaths({ target_path: target }, () =>
+      // Binding the staging mount onto itself would turn the staging record into a publish record.
+      if (target === staging) throw invalidArgument('target_path must differ from staging_target_path');
+      await onCallerPaths({ target_path: target }, () =>
         tracked(req.volume_id, 'publish', async () => {
           // CSI: the staging path is the one NodeStageVolume was given; nothing else (a publish target, a foreign mount) is bound into a pod.
           const staged = state.get(staging);
           if (!staged || staged.kind !== 'staging') throw failedPrecondition(`volume ${req.volume_id} is not staged at ${staging}`);
-          await requireMountSite('target_path', target, req.volume_id, true);
+          await requireNoOverlap('target_path', target);
           await ops.publish(req.volume_id, staging, target, readOnly);
         }),
       );
@@ -158,10 +154,7 @@ export function createNodeService(deps: NodeDeps): AsyncService<NodeHandlers> {
     async NodeUnpublishVolume(req) {
       checkVolumeId(req.volume_id);
       const target = unmountPath('target_path', req.target_path);
-      await onRealPaths({ target_path: target }, async () => {
-        await requireMountSite('target_path', target, req.volume_id, false);
-        await ops.unpublish(req.volume_id, target);
-      });
+      await onCallerPaths({ target_path: target }, () => ops.unpublish(req.volume_id, target));
       failures.clear(req.volume_id, 'publish');
       return {};
     },

@@ -1,6 +1,15 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { MountRegistration } from '../health/mountRegistration';
+import type { MountIdentity } from '../isolation/pinnedTypes';
+
+/**
+ * A mount the node made (or is making). `identity` is what mountinfo showed right after the
+ * mount: only a mount with that identity at the path is taken for this record. `pending` marks
+ * a record written before the mount command ran, so that a mount made just before a crash is
+ * still known as the driver's on the retry.
+ */
+export type NodeMountRecord = MountRegistration & { identity?: MountIdentity; pending?: boolean };
 
 /**
  * The node's own record of the mounts it made, in --state-dir (a local disk, never the share).
@@ -9,16 +18,16 @@ import type { MountRegistration } from '../health/mountRegistration';
  */
 export class NodeStateStore {
   private readonly file: string;
-  private mounts = new Map<string, MountRegistration>();
+  private mounts = new Map<string, NodeMountRecord>();
   private writing: Promise<void> = Promise.resolve();
 
   constructor(stateDir: string) {
     this.file = path.join(stateDir, 'node-mounts.json');
   }
 
-  async load(): Promise<MountRegistration[]> {
+  async load(): Promise<NodeMountRecord[]> {
     try {
-      const list = JSON.parse(await readFile(this.file, 'utf8')) as MountRegistration[];
+      const list = JSON.parse(await readFile(this.file, 'utf8')) as NodeMountRecord[];
       this.mounts = new Map(list.map((m) => [m.path, m]));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`cannot read ${this.file}: ${(err as Error).message}`);
@@ -26,19 +35,19 @@ export class NodeStateStore {
     return [...this.mounts.values()];
   }
 
-  get(p: string): MountRegistration | undefined {
+  get(p: string): NodeMountRecord | undefined {
     return this.mounts.get(p);
   }
 
-  all(): MountRegistration[] {
+  all(): NodeMountRecord[] {
     return [...this.mounts.values()];
   }
 
-  byVolume(volumeId: string): MountRegistration[] {
+  byVolume(volumeId: string): NodeMountRecord[] {
     return this.all().filter((m) => m.volumeId === volumeId);
   }
 
-  async put(m: MountRegistration): Promise<void> {
+  async put(m: NodeMountRecord): Promise<void> {
     this.mounts.set(m.path, m);
     await this.save();
   }
@@ -48,7 +57,7 @@ export class NodeStateStore {
   }
 
   /** Keeps only the records whose path is in `mounted`. */
-  async retain(mounted: (p: string) => boolean): Promise<MountRegistration[]> {
+  async retain(mounted: (p: string) => boolean): Promise<NodeMountRecord[]> {
     for (const p of [...this.mounts.keys()]) if (!mounted(p)) this.mounts.delete(p);
     await this.save();
     return this.all();

@@ -1,0 +1,44 @@
+/**
+ * The argv of mount and umount run on pinned directories. Each directory is passed to the
+ * command as an inherited file descriptor and named by its magic link `/proc/self/fd/N`, which
+ * the kernel resolves to the very directory the descriptor holds; `-c` (--no-canonicalize)
+ * makes util-linux hand that name to mount(2)/umount(2) unchanged, instead of resolving it to a
+ * path string that a concurrent rename could redirect.
+ */
+
+/** The descriptor number a child sees for the n-th extra stdio entry (0 -> 3). */
+export const childFd = (n: number): number => 3 + n;
+
+/** Binds the directory at child fd 3 onto the directory at child fd 4. */
+export function bindArgv(): string[] {
+  return ['-c', '--bind', `/proc/self/fd/${childFd(0)}`, `/proc/self/fd/${childFd(1)}`];
+}
+
+/**
+ * Makes the bind mount at `<fd 3>/<name>` read-only. The name, looked up in the pinned parent,
+ * crosses into the new mount (the magic link of the mount point itself would name the
+ * directory under it).
+ */
+export function remountReadOnlyArgv(name: string): string[] {
+  return ['-c', '-o', 'remount,bind,ro', `/proc/self/fd/${childFd(0)}/${name}`];
+}
+
+/** Mounts a filesystem onto the directory at child fd 3. */
+export function mountArgv(fsType: string, device: string, options: string[]): string[] {
+  return ['-c', '-t', fsType, ...(options.length > 0 ? ['-o', options.join(',')] : []), device, `/proc/self/fd/${childFd(0)}`];
+}
+
+/** The escalation of one unmount of `<fd 3>/<name>`: plain, forced, lazy. */
+export function umountSteps(name: string, knownDead = false): Array<{ op: 'umount' | 'umount_force' | 'umount_lazy'; argv: string[] }> {
+  const at = `/proc/self/fd/${childFd(0)}/${name}`;
+  const steps: Array<{ op: 'umount' | 'umount_force' | 'umount_lazy'; argv: string[] }> = [
+    { op: 'umount', argv: ['-c', at] },
+    { op: 'umount_force', argv: ['-c', '-f', at] },
+    { op: 'umount_lazy', argv: ['-c', '-l', at] },
+  ];
+  // A mount known dead would only make a normal umount wait out its deadline.
+  return knownDead ? steps.slice(1) : steps;
+}
+
+/** The deadline of each escalation step of a mount already known to be dead. */
+export const deadStepMs = 2_000;
