@@ -20,6 +20,8 @@ export interface Config {
   readonly healthApi: HealthApi;
   readonly healthPort: number;
   readonly healthAddress: string;
+  /** Open connections each HTTP server (health port, fault API) holds at most. */
+  readonly httpMaxConnections: number;
   readonly healthCheckIntervalMs: number;
   readonly healthCheckTimeoutMs: number;
   readonly healthFailureThreshold: number;
@@ -38,6 +40,8 @@ export interface NfsConfig {
   readonly mountOptions: readonly string[];
   readonly efsRegion: string;
   readonly efsDnsName: string;
+  /** May volume_context name another server than --nfs-server (static volumes elsewhere)? */
+  readonly allowOtherServers: boolean;
 }
 
 export type Endpoint = { readonly kind: 'unix'; readonly path: string } | { readonly kind: 'tcp'; readonly host: string; readonly port: number };
@@ -57,9 +61,11 @@ export interface RawOptions {
   nfsMountOptions?: string;
   efsRegion?: string;
   efsDnsName?: string;
+  nfsAllowOtherServers?: boolean;
   healthApi?: string;
   healthPort?: string;
   healthAddress?: string;
+  httpMaxConnections?: string;
   healthCheckInterval?: string;
   healthCheckTimeout?: string;
   healthFailureThreshold?: string;
@@ -169,10 +175,12 @@ export function buildConfig(raw: RawOptions, cwd = process.cwd()): Config {
       mountOptions: Object.freeze(mountOptions),
       efsRegion: raw.efsRegion ?? '',
       efsDnsName: raw.efsDnsName ?? '',
+      allowOtherServers: raw.nfsAllowOtherServers ?? false,
     }),
     healthApi: oneOf<HealthApi>('health-api', raw.healthApi ?? 'both', ['v1.12', 'v1.13', 'both']),
     healthPort: integer('health-port', raw.healthPort ?? '9910', 0, 65535),
     healthAddress: raw.healthAddress ?? '0.0.0.0',
+    httpMaxConnections: integer('http-max-connections', raw.httpMaxConnections ?? '64', 4, 10_000),
     healthCheckIntervalMs: intervalMs,
     healthCheckTimeoutMs: timeoutMs,
     healthFailureThreshold: integer('health-failure-threshold', raw.healthFailureThreshold ?? '2', 1, 100),

@@ -15,7 +15,7 @@ const pool = {
 function backend(mode: DriverMode, mounter: RecordingMounter, pings: unknown[] = []) {
   const ping: ServerPing = async (...args) => void pings.push(args);
   return createNfsBackend({
-    nfs: { server: '10.0.2.2', share: '/export', mountOptions: ['nfsvers=4.1', 'port=12049'], efsRegion: '', efsDnsName: '' },
+    nfs: { server: '10.0.2.2', share: '/export', mountOptions: ['nfsvers=4.1', 'port=12049'], efsRegion: '', efsDnsName: '', allowOtherServers: false },
     mode,
     stateDir: '/state',
     pool,
@@ -67,7 +67,7 @@ describe('nfs backend', () => {
 
   it('refuses a configuration that cannot work', () => {
     assert.throws(
-      () => createNfsBackend({ nfs: { server: '10.0.2.2', share: '/export', mountOptions: ['nfsvers=3'], efsRegion: '', efsDnsName: '' }, mode: 'all', stateDir: '/s', pool, mounter: new RecordingMounter(), logger: pino({ level: 'silent' }), checkTimeoutMs: 1000 }),
+      () => createNfsBackend({ nfs: { server: '10.0.2.2', share: '/export', mountOptions: ['nfsvers=3'], efsRegion: '', efsDnsName: '', allowOtherServers: false }, mode: 'all', stateDir: '/s', pool, mounter: new RecordingMounter(), logger: pino({ level: 'silent' }), checkTimeoutMs: 1000 }),
       /--nfs-mount-options: mount option "nfsvers=3"/,
     );
   });
