@@ -3,6 +3,8 @@ import { CsiError } from './csiError';
 import { HelpersExhaustedError, IsolatedFsError, IsolationTimeoutError } from '../isolation/isolationErrors';
 import { CommandFailedError, CommandTimeoutError } from '../mount/runCommand';
 import { InjectedFaultError } from '../health/faultInjector';
+import { InvalidIdentifierError, MountPlanError, MountUnsupportedError, NoShareMountError, ShareUnavailableError } from '../backend/backendErrors';
+import { MountOptionError } from '../backend/nfsMountOptions';
 
 /** The status a client sees for an error; `unexpected` marks our own bugs. */
 export interface MappedStatus {
@@ -21,6 +23,9 @@ const unavailableCodes = new Set(['ESTALE', 'ENOTCONN', 'EIO', 'ETIMEDOUT', 'ECO
 export function toGrpcStatus(err: unknown): MappedStatus {
   const known = (code: status, details: string): MappedStatus => ({ code, details, unexpected: false });
   if (err instanceof CsiError) return known(err.code, err.message);
+  if (err instanceof InvalidIdentifierError || err instanceof MountPlanError || err instanceof MountOptionError) return known(status.INVALID_ARGUMENT, err.message);
+  if (err instanceof MountUnsupportedError || err instanceof NoShareMountError) return known(status.FAILED_PRECONDITION, err.message);
+  if (err instanceof ShareUnavailableError) return known(status.UNAVAILABLE, err.message);
   if (err instanceof IsolationTimeoutError || err instanceof HelpersExhaustedError) return known(status.UNAVAILABLE, err.message);
   if (err instanceof InjectedFaultError) return known(status.UNAVAILABLE, err.message);
   if (err instanceof CommandTimeoutError) return known(status.DEADLINE_EXCEEDED, err.message);

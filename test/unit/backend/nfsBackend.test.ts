@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { IsolatedFsError, IsolationTimeoutError } from '../../../src/isolation/isolationErrors';
 import pino from 'pino';
 import { RecordingMounter } from '../../helpers/recordingMounter';
 import type { FsHelperPool } from '../../../src/isolation/fsHelperPool';
@@ -63,6 +64,34 @@ describe('nfs backend', () => {
       device: '10.0.2.2:/export/volumes/pvc-1/data',
       options: ['nosharecache', 'nfsvers=4.1', 'port=12049'],
     });
+  });
+
+  it('mounts the share root again after a check finds it stale, and not when it only overstays', async () => {
+    const m = new RecordingMounter();
+    let failure: Error | undefined;
+    const failing = {
+      run: async (req: FsRequest) => {
+        if (failure && req.op !== 'mkdir' && req.path === shareWorkDir('/state')) throw failure;
+        return pool.run(req, 1_000);
+      },
+    } as unknown as FsHelperPool;
+    const b = createNfsBackend({
+      nfs: { server: '10.0.2.2', share: '/export', mountOptions: ['nfsvers=4.1'], efsRegion: '', efsDnsName: '', allowOtherServers: false },
+      mode: 'controller', stateDir: '/state', pool: failing, mounter: m, logger: pino({ level: 'silent' }), checkTimeoutMs: 1_000, efsUtilsPresent: () => false,
+      ping: async () => undefined,
+    });
+    await b.store.root();
+    const mounts = () => m.calls.filter((c) => c.startsWith('mount ')).length;
+    assert.equal(mounts(), 1);
+    failure = new IsolationTimeoutError('stat', shareWorkDir('/state'), 1_000);
+    assert.equal((await b.checkStorage())[0]?.reason, 'ShareUnresponsive');
+    await settle();
+    assert.equal(mounts(), 1, 'a root that only overstays is not mounted again by the check');
+    failure = new IsolatedFsError('stat', shareWorkDir('/state'), 'ESTALE', 'Stale file handle');
+    assert.equal((await b.checkStorage())[0]?.reason, 'StaleFileHandle');
+    for (let i = 0; i < 20 && mounts() < 2; i++) await settle();
+    assert.equal(mounts(), 2, 'a stale root is mounted again');
+    assert.ok(m.calls.includes('umount /state/nfs-share-root'));
   });
 
   it('refuses a configuration that cannot work', () => {

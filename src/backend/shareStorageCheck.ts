@@ -1,6 +1,6 @@
 import type { FsHelperPool } from '../isolation/fsHelperPool';
 import { IsolatedFsError, IsolationTimeoutError } from '../isolation/isolationErrors';
-import type { StorageIssue } from './nodeHealthView';
+import type { StorageIssue } from './storageIssue';
 
 /**
  * Reachability of a share directory as this process sees it: a stat and a statfs in a helper
@@ -16,9 +16,9 @@ export function shareStorageCheck(pool: FsHelperPool, root: string, timeoutMs: n
       }
       return [];
     } catch (err) {
-      if (err instanceof IsolationTimeoutError) return [{ status: 'STORAGE_UNREACHABLE', reason: 'ShareUnresponsive', message: err.message }];
+      if (err instanceof IsolationTimeoutError) return [{ status: 'STORAGE_UNREACHABLE', reason: 'ShareUnresponsive', message: err.message, code: 'ETIMEDOUT' }];
       const code = err instanceof IsolatedFsError ? err.code : 'EUNKNOWN';
-      return [{ status: 'STORAGE_UNREACHABLE', reason: code === 'ESTALE' ? 'StaleFileHandle' : 'ShareInaccessible', message: `${code}: ${(err as Error).message}` }];
+      return [{ status: 'STORAGE_UNREACHABLE', reason: code === 'ESTALE' ? 'StaleFileHandle' : 'ShareInaccessible', message: `${code}: ${(err as Error).message}`, code }];
     }
   };
 }
