@@ -4,7 +4,7 @@ import { startDriverProcess, type DriverProcess } from '../../helpers/driverProc
 import { mulberry32 } from '../mulberry32';
 import { scaled } from '../reliabilityScale';
 import { fuzzRequest, type HttpServerKind } from './httpRequestFactory';
-import { sendRaw } from './rawHttp';
+import { sendRaw } from '../../helpers/rawHttp';
 
 /**
  * HTTP_FUZZ_SEED picks the run, HTTP_FUZZ_REQUESTS the number of requests per server;

@@ -7,10 +7,10 @@ export interface RawAnswer {
 }
 
 /**
- * Sends bytes on a fresh TCP connection and reads until the server closes it (every generated
+ * Sends bytes on a fresh TCP connection (then half-closes it, unless keepWriting) and reads until the server closes it (every generated
  * request says `Connection: close`) or until `timeoutMs`, then returns the status line's code.
  */
-export function sendRaw(port: number, bytes: Buffer, timeoutMs: number): Promise<RawAnswer> {
+export function sendRaw(port: number, bytes: Buffer, timeoutMs: number, opts: { keepWriting?: boolean } = {}): Promise<RawAnswer> {
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
     const chunks: Buffer[] = [];
@@ -28,6 +28,7 @@ export function sendRaw(port: number, bytes: Buffer, timeoutMs: number): Promise
     socket.on('data', (c: Buffer) => chunks.push(c));
     socket.on('close', finish);
     socket.on('error', finish);
-    socket.on('connect', () => socket.end(bytes));
+    // keepWriting leaves our side open, as a client that is still sending (a slow or stalled one).
+    socket.on('connect', () => (opts.keepWriting ? socket.write(bytes) : socket.end(bytes)));
   });
 }
