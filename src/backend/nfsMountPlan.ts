@@ -42,6 +42,11 @@ export interface NfsMountRequest {
   /** Checked per-volume options (volume_context mountOptions, then capability mount_flags). */
   perVolume: readonly string[];
   /**
+   * The path comes from volume_context `share`: without --nfs-allow-other-servers it must lie in
+   * --nfs-share. (An EFS handle's path is not confined: the handle names the whole file system.)
+   */
+  confineToShare?: boolean;
+  /**
    * A superblock of its own (`nosharecache`): a node volume mount, so that `umount -f` of one
    * hung volume aborts only that volume's requests, and per-volume options really apply.
    */
@@ -168,7 +173,7 @@ export class NfsMountPlanner {
     } catch (err) {
       throw new MountPlanError((err as Error).message);
     }
-    this.checkAllowed(req.server, p);
+    this.checkAllowed(req.server, p, req.confineToShare ?? false);
     const nodeOptions = this.nodeOptionsFor(req.server, ep);
     try {
       checkAgainstFloor(nodeOptions, req.perVolume);
@@ -184,15 +189,16 @@ export class NfsMountPlanner {
   }
 
   /**
-   * Without --nfs-allow-other-servers a volume is mounted only from the configured server and
-   * only from --nfs-share or below: what a PV's volume context or handle names cannot send a
-   * node's mount elsewhere.
+   * Without --nfs-allow-other-servers a volume is mounted only from the configured server, and a
+   * volume_context share only from --nfs-share or below: what a PV's volume context or handle
+   * names cannot send a node's mount elsewhere.
    */
-  private checkAllowed(server: string, exportPath: string): void {
+  private checkAllowed(server: string, exportPath: string, confineToShare: boolean): void {
     if (this.settings.allowOtherServers) return;
     if (!this.isConfigured(server)) {
       throw new MountPlanError(`server "${server}" is not this driver's NFS server (${this.configuredServer}); static volumes on other servers need --nfs-allow-other-servers`);
     }
+    if (!confineToShare) return;
     const inside = this.share === '/' || exportPath === this.share || exportPath.startsWith(`${this.share}/`);
     if (!inside) throw new MountPlanError(`export path "${exportPath}" is outside --nfs-share ${this.share}; volumes elsewhere need --nfs-allow-other-servers`);
   }

@@ -100,6 +100,13 @@ describe('nfs volume source resolver', () => {
     expectCsi(() => r('fs-12345678', {}, []), status.INVALID_ARGUMENT, /server "fs-12345678" is not this driver's NFS server/);
   });
 
+  it('without --nfs-allow-other-servers, still mounts any path of the configured EFS file system from its handle', async () => {
+    const r = nfsSourceResolver(planner({ server: 'fs-12345678', share: '/k8s', mountOptions: ['nfsvers=4.1'], efsRegion: 'us-east-1' }));
+    assert.deepEqual((await mountArgv(r('fs-12345678:/shared/team-a', {}, []))).slice(-2), ['fs-12345678.efs.us-east-1.amazonaws.com:/shared/team-a', '/staging/v']);
+    expectCsi(() => r('static-1', { share: '/shared' }, []), status.INVALID_ARGUMENT, /outside --nfs-share \/k8s/);
+    expectCsi(() => r('fs-87654321:/x', {}, []), status.INVALID_ARGUMENT, /server "fs-87654321" is not this driver's NFS server \(fs-12345678\)/);
+  });
+
   it('refuses per-volume options that weaken the node\'s nosuid, nodev, noexec, sec or xprtsec', () => {
     const r = nfsSourceResolver(planner({ mountOptions: ['nfsvers=4.1', 'nosuid', 'nodev', 'noexec', 'sec=krb5p', 'xprtsec=mtls'] }));
     const cases: Array<[string, RegExp]> = [
