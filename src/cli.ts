@@ -18,12 +18,14 @@ export function buildCli(version: string): Command {
     .addOption(env(new Option('--nfs-server <host>', 'NFS server name or address'), 'NFS_SERVER'))
     .addOption(env(new Option('--nfs-share <path>', 'exported path on the NFS server (default /)'), 'NFS_SHARE'))
     .addOption(env(new Option('--nfs-mount-options <opts>', 'comma-separated NFS mount options (default nfsvers=4.1)'), 'NFS_MOUNT_OPTIONS'))
+    .addOption(new Option('--nfs-allow-other-servers', 'accept static volumes whose volume_context names another NFS server (default off); env NFS_ALLOW_OTHER_SERVERS=true|false'))
     .addOption(env(new Option('--efs-region <region>', 'AWS region for EFS volume handles (fs-id.efs.<region>.amazonaws.com)'), 'AWS_REGION'))
     .addOption(env(new Option('--efs-dns-name <name>', 'explicit EFS DNS name or mount-target IP for EFS volume handles'), 'EFS_DNS_NAME'))
     .addOption(env(new Option('--health-api <api>', 'health API to advertise: v1.12 is safe with every released sidecar; both or v1.13 need sidecars on csi-lib-utils v0.21.0 or later (default v1.12)').choices(['v1.12', 'v1.13', 'both']), 'HEALTH_API'))
     .addOption(env(new Option('--metrics-compat <names>', 'extra metric names: efs adds the seed design\'s efs_mount_* and efs_csi_driver_healthy (default none)').choices(['none', 'efs']), 'METRICS_COMPAT'))
     .addOption(env(new Option('--health-port <port>', 'port of /healthz and /metrics; 0 disables (default 9910)'), 'HEALTH_PORT'))
     .addOption(env(new Option('--health-address <addr>', 'address of the health port (default 0.0.0.0)'), 'HEALTH_ADDRESS'))
+    .addOption(env(new Option('--http-max-connections <n>', 'open connections each HTTP server holds at most; the oldest idle one is closed first (default 64)'), 'HTTP_MAX_CONNECTIONS'))
     .addOption(env(new Option('--health-check-interval <duration>', 'time between checks of one mount (default 30s)'), 'HEALTH_CHECK_INTERVAL'))
     .addOption(env(new Option('--health-check-timeout <duration>', 'hard deadline of one check (default 5s)'), 'HEALTH_CHECK_TIMEOUT'))
     .addOption(env(new Option('--health-failure-threshold <n>', 'consecutive failures before a mount is unhealthy (default 2)'), 'HEALTH_FAILURE_THRESHOLD'))
@@ -42,13 +44,23 @@ export function parseCli(argv: string[], version: string): RawOptions {
   const cmd = buildCli(version);
   cmd.parse(argv);
   const opts = cmd.opts<RawOptions>();
-  // A boolean from the environment must say true or false: "false" must not switch it on.
-  const envFaults = process.env.ENABLE_FAULT_INJECTION;
-  if (opts.enableFaultInjection === undefined && envFaults !== undefined && envFaults !== '') {
-    const v = envFaults.trim().toLowerCase();
-    if (['true', '1', 'yes'].includes(v)) opts.enableFaultInjection = true;
-    else if (['false', '0', 'no'].includes(v)) opts.enableFaultInjection = false;
-    else throw new Error(`invalid ENABLE_FAULT_INJECTION "${envFaults}": true or false`);
+  if (opts.enableFaultInjection === undefined) {
+    const v = envBoolean('ENABLE_FAULT_INJECTION');
+    if (v !== undefined) opts.enableFaultInjection = v;
+  }
+  if (opts.nfsAllowOtherServers === undefined) {
+    const v = envBoolean('NFS_ALLOW_OTHER_SERVERS');
+    if (v !== undefined) opts.nfsAllowOtherServers = v;
   }
   return opts;
+}
+
+/** A boolean from the environment must say true or false: "false" must not switch it on. */
+function envBoolean(name: string): boolean | undefined {
+  const text = process.env[name];
+  if (text === undefined || text === '') return undefined;
+  const v = text.trim().toLowerCase();
+  if (['true', '1', 'yes'].includes(v)) return true;
+  if (['false', '0', 'no'].includes(v)) return false;
+  throw new Error(`invalid ${name} "${text}": true or false`);
 }

@@ -23,6 +23,8 @@ export interface Config {
   readonly metricsCompat: MetricsCompat;
   readonly healthPort: number;
   readonly healthAddress: string;
+  /** Open connections each HTTP server (health port, fault API) holds at most. */
+  readonly httpMaxConnections: number;
   readonly healthCheckIntervalMs: number;
   readonly healthCheckTimeoutMs: number;
   readonly healthFailureThreshold: number;
@@ -41,6 +43,8 @@ export interface NfsConfig {
   readonly mountOptions: readonly string[];
   readonly efsRegion: string;
   readonly efsDnsName: string;
+  /** May volume_context name another server than --nfs-server (static volumes elsewhere)? */
+  readonly allowOtherServers: boolean;
 }
 
 export type Endpoint = { readonly kind: 'unix'; readonly path: string } | { readonly kind: 'tcp'; readonly host: string; readonly port: number };
@@ -60,10 +64,12 @@ export interface RawOptions {
   nfsMountOptions?: string;
   efsRegion?: string;
   efsDnsName?: string;
+  nfsAllowOtherServers?: boolean;
   healthApi?: string;
   metricsCompat?: string;
   healthPort?: string;
   healthAddress?: string;
+  httpMaxConnections?: string;
   healthCheckInterval?: string;
   healthCheckTimeout?: string;
   healthFailureThreshold?: string;
@@ -173,6 +179,7 @@ export function buildConfig(raw: RawOptions, cwd = process.cwd()): Config {
       mountOptions: Object.freeze(mountOptions),
       efsRegion: raw.efsRegion ?? '',
       efsDnsName: raw.efsDnsName ?? '',
+      allowOtherServers: raw.nfsAllowOtherServers ?? false,
     }),
     // v1.12 by default: every released consumer speaks it, and sidecars built on csi-lib-utils
     // v0.20.0 or older crash at start on the v1.13 capability values (docs/health-monitoring.md).
@@ -180,6 +187,7 @@ export function buildConfig(raw: RawOptions, cwd = process.cwd()): Config {
     metricsCompat: oneOf<MetricsCompat>('metrics-compat', raw.metricsCompat ?? 'none', ['none', 'efs']),
     healthPort: integer('health-port', raw.healthPort ?? '9910', 0, 65535),
     healthAddress: raw.healthAddress ?? '0.0.0.0',
+    httpMaxConnections: integer('http-max-connections', raw.httpMaxConnections ?? '64', 4, 10_000),
     healthCheckIntervalMs: intervalMs,
     healthCheckTimeoutMs: timeoutMs,
     healthFailureThreshold: integer('health-failure-threshold', raw.healthFailureThreshold ?? '2', 1, 100),

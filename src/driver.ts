@@ -192,9 +192,10 @@ export async function startDriver(cfg: Config, logger: Logger, clock: Clock = sy
             driverName: cfg.driverName,
           },
           logger,
+          { maxConnections: cfg.httpMaxConnections },
         )
       : undefined;
-  const faultServer = faults ? await startFaultApi(cfg.faultInjectionPort, cfg.faultInjectionAddress, faults, logger) : undefined;
+  const faultServer = faults ? await startFaultApi(cfg.faultInjectionPort, cfg.faultInjectionAddress, faults, logger, { maxConnections: cfg.httpMaxConnections }) : undefined;
   if (faults && !isLoopbackHost(cfg.faultInjectionAddress)) {
     logger.warn({ address: cfg.faultInjectionAddress }, 'fault injection is reachable from other machines: anyone who reaches it can fake volume health and fail mounts');
   }

@@ -1,7 +1,13 @@
-import type { StorageIssue } from '../health/nodeHealthView';
-import type { VolumeContextSource } from '../controller/volumeContext';
-import type { VolumeSourceResolver } from '../node/volumeSourceResolver';
 import type { ShareStore } from './shareStore';
+import type { StorageIssue } from './storageIssue';
+import type { VolumeSourceResolver } from './volumeSourceResolver';
+
+/** What the controller tells nodes about where a volume lives. */
+export interface VolumeContextSource {
+  backend: 'local' | 'nfs';
+  server?: string;
+  share?: string;
+}
 
 /** One storage backend, as the services see it. */
 export interface Backend {

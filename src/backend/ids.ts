@@ -1,14 +1,19 @@
 import { createHash } from 'node:crypto';
-import { invalidArgument } from '../grpc/csiError';
+import { InvalidIdentifierError } from './backendErrors';
 
-/** CSI ids and names we accept: at most 128 bytes, no NUL, no slash, not `.` or `..`. */
+const refuse = (message: string): InvalidIdentifierError => new InvalidIdentifierError(message);
+
+/**
+ * CSI ids and names we accept: at most 128 bytes, no NUL, no slash, not `.` or `..`.
+ * @throws InvalidIdentifierError naming the field and what is wrong with it.
+ */
 export function checkIdentifier(field: string, value: string): void {
-  if (!value) throw invalidArgument(`${field} is required`);
-  if (Buffer.byteLength(value, 'utf8') > 128) throw invalidArgument(`${field} is longer than 128 bytes`);
-  if (value.includes('\0')) throw invalidArgument(`${field} contains a NUL byte`);
-  if (value.includes('/')) throw invalidArgument(`${field} contains "/"`);
-  if (value.includes('..')) throw invalidArgument(`${field} contains ".."`);
-  if (value === '.') throw invalidArgument(`${field} is "."`);
+  if (!value) throw refuse(`${field} is required`);
+  if (Buffer.byteLength(value, 'utf8') > 128) throw refuse(`${field} is longer than 128 bytes`);
+  if (value.includes('\0')) throw refuse(`${field} contains a NUL byte`);
+  if (value.includes('/')) throw refuse(`${field} contains "/"`);
+  if (value.includes('..')) throw refuse(`${field} contains ".."`);
+  if (value === '.') throw refuse(`${field} is "."`);
 }
 
 const safeName = /^[a-z0-9][a-z0-9._-]{0,62}$/;

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import { shareStorageCheck } from '../health/shareStorageCheck';
-import { localSourceResolver } from '../node/volumeSourceResolver';
+import { shareStorageCheck } from './shareStorageCheck';
+import { localSourceResolver } from './volumeSourceResolver';
 import type { Backend } from './backend';
 import type { FsHelperPool } from '../isolation/fsHelperPool';
 import { ShareStore } from './shareStore';

@@ -1,9 +1,9 @@
 import * as path from 'node:path';
 import type { Logger } from 'pino';
 import type { DriverMode, NfsConfig } from '../config';
-import { failedPrecondition } from '../grpc/csiError';
-import { nfsStorageCheck } from './nfsStorageCheck';
-import { nfsSourceResolver } from '../node/volumeSourceResolver';
+import { NoShareMountError } from './backendErrors';
+import { nfsStorageCheck, remountCuresIssue } from './nfsStorageCheck';
+import { nfsSourceResolver } from './volumeSourceResolver';
 import type { Backend } from './backend';
 import { efsUtilsDetector } from './efsMount';
 import type { FsHelperPool } from '../isolation/fsHelperPool';
@@ -66,34 +66,30 @@ export function createNfsBackend(o: NfsBackendOptions): Backend {
   }
   const root = share;
   const store = new ShareStore(
-    root ? () => root.root() : () => Promise.reject(failedPrecondition('this node plugin has no controller share mount')),
+    root ? () => root.root() : () => Promise.reject(new NoShareMountError('this node plugin has no controller share mount')),
     { pool: o.pool, logger },
   );
+  const checkShare = nfsStorageCheck({
+    host: ep.host,
+    port: planner.configuredPort,
+    timeoutMs: o.checkTimeoutMs,
+    pingKind,
+    ping,
+    ...(root ? { shareRoot: { pool: o.pool, mountedPath: () => root.mountedPath(), markHealthy: () => root.markHealthy(), markSuspect: (code: string) => root.markSuspect(code) } } : {}),
+  });
   return {
     store,
     context: { backend: 'nfs', server: planner.configuredServer, share: planner.share },
     resolveSource: nfsSourceResolver(planner),
-    checkStorage: nfsStorageCheck({
-      host: ep.host,
-      port: planner.configuredPort,
-      timeoutMs: o.checkTimeoutMs,
-      pingKind,
-      ping,
-      ...(root
-        ? {
-            shareRoot: {
-              pool: o.pool,
-              mountedPath: () => root.mountedPath(),
-              markHealthy: () => root.markHealthy(),
-              markSuspect: (code: string) => {
-                root.markSuspect(code);
-                // A stale handle or a broken transport is cured by a new mount; a silent server is not.
-                if (code === 'ESTALE' || code === 'ENOTCONN') void root.root().catch((err: Error) => logger.warn({ err: err.message }, 'remount of the share root failed'));
-              },
-            },
-          }
-        : {}),
-    }),
+    async checkStorage() {
+      const issues = await checkShare();
+      // The check only checks. Mounting the root again is decided here: a stale handle or a broken
+      // transport of a live server is cured by a new mount, so do it before a controller call waits for it.
+      if (root && remountCuresIssue(issues)) {
+        void root.remountIfBroken().catch((err: Error) => logger.warn({ err: err.message }, 'remount of the share root failed'));
+      }
+      return issues;
+    },
     async init() {
       // Mounted in the background: a server that is down at start must not hold up serving.
       void root?.root().catch((err: Error) => logger.warn({ err: err.message }, 'share root not mounted yet; will retry on the next call'));

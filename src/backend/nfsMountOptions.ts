@@ -74,6 +74,9 @@ export function isEfsOnlyOption(opt: string): boolean {
   return efsFlags.has(name) || name in efsValued;
 }
 
+/** Bounds of one option list: a parameter or context value, and a list of mount flags. */
+export const mountOptionLimits = Object.freeze({ textBytes: 1024, count: 64, optionBytes: 256 });
+
 /**
  * Checks mount options against the allowlist of the flavour. Syntax first (a comma list of
  * `key` or `key=value`, so nothing can smuggle another option or argument), then the name,
@@ -82,7 +85,9 @@ export function isEfsOnlyOption(opt: string): boolean {
  * @throws MountOptionError naming the first bad option.
  */
 export function checkMountOptions(opts: readonly string[], flavour: MountOptionFlavour): string[] {
+  if (opts.length > mountOptionLimits.count) throw new MountOptionError(`${opts.length} mount options; at most ${mountOptionLimits.count}`);
   for (const opt of opts) {
+    if (opt.length > mountOptionLimits.optionBytes) throw new MountOptionError(`a mount option of ${opt.length} characters; at most ${mountOptionLimits.optionBytes}`);
     if (!/^[A-Za-z0-9_.-]+(=[A-Za-z0-9_.:/@+-]+)?$/.test(opt)) throw new MountOptionError(`invalid mount option "${opt}"`);
     const eq = opt.indexOf('=');
     const name = eq < 0 ? opt : opt.slice(0, eq);
@@ -109,6 +114,7 @@ export function checkMountOptions(opts: readonly string[], flavour: MountOptionF
 
 /** Parses a comma list and checks it (see checkMountOptions). */
 export function parseCheckedMountOptions(text: string, flavour: MountOptionFlavour): string[] {
+  if (text.length > mountOptionLimits.textBytes) throw new MountOptionError(`mount options of ${text.length} characters; at most ${mountOptionLimits.textBytes}`);
   let opts: string[];
   try {
     opts = parseMountOptions(text);
@@ -164,4 +170,57 @@ export function nfsPortOf(opts: readonly string[]): number {
     if (m && Number(m[1]) > 0 && Number(m[1]) <= 65535) port = Number(m[1]);
   }
   return port;
+}
+
+/** Flags the node's options may set that a per-volume option would switch off. */
+const hardeningFlags: ReadonlyArray<readonly [strong: string, weak: string]> = [
+  ['nosuid', 'suid'],
+  ['nodev', 'dev'],
+  ['noexec', 'exec'],
+  ['tls', 'notls'],
+];
+
+/** Options whose values are ordered from weak to strong. */
+const rankedValues: Record<string, readonly string[]> = {
+  sec: ['none', 'sys', 'krb5', 'krb5i', 'krb5p'],
+  xprtsec: ['none', 'tls', 'mtls'],
+};
+
+/** The rank of a (colon-separated) value: a list is as weak as its weakest entry. */
+function rankOf(name: string, value: string): number {
+  const order = rankedValues[name] ?? [];
+  return Math.min(...value.split(':').map((v) => order.indexOf(v)));
+}
+
+function lastValue(opts: readonly string[], name: string): string | undefined {
+  let v: string | undefined;
+  for (const o of opts) if (o.startsWith(`${name}=`)) v = o.slice(name.length + 1);
+  return v;
+}
+
+/**
+ * The node's mount options are a floor: per-volume options may add to them but not weaken
+ * `nosuid`, `nodev`, `noexec`, `tls`, `sec=` or `xprtsec=` (a weaker flavour, or a list that
+ * admits one). A weakening option is refused rather than dropped, so that whoever wrote it
+ * learns why. `ro`/`rw` are refused in every list (see checkMountOptions), so no list can
+ * lift a read-only mount either.
+ * @throws MountOptionError naming the option and what it would weaken.
+ */
+export function checkAgainstFloor(floor: readonly string[], perVolume: readonly string[]): void {
+  for (const [strong, weak] of hardeningFlags) {
+    if (floor.includes(strong) && perVolume.includes(weak)) {
+      throw new MountOptionError(`mount option "${weak}" would weaken "${strong}" of the node's --nfs-mount-options`);
+    }
+  }
+  for (const name of Object.keys(rankedValues)) {
+    const required = lastValue(floor, name);
+    if (required === undefined) continue;
+    for (const o of perVolume) {
+      if (!o.startsWith(`${name}=`)) continue;
+      const asked = o.slice(name.length + 1);
+      if (rankOf(name, asked) < rankOf(name, required)) {
+        throw new MountOptionError(`mount option "${o}" is weaker than "${name}=${required}" of the node's --nfs-mount-options`);
+      }
+    }
+  }
 }

@@ -1,9 +1,9 @@
 import { isIP, isIPv6 } from 'node:net';
 import * as path from 'node:path';
-import { failedPrecondition, invalidArgument } from '../grpc/csiError';
+import { MountPlanError, MountUnsupportedError } from './backendErrors';
 import { efsVolumeSource, type EfsEndpoint } from './efsMount';
 import { efsDnsNameFor, isEfsFileSystemId, parseEfsDnsName } from './efsVolumeHandle';
-import { checkMountOptions, mergeMountOptions, nfsPortOf, type MountOptionFlavour } from './nfsMountOptions';
+import { checkAgainstFloor, checkMountOptions, isEfsOnlyOption, mergeMountOptions, nfsPortOf, type MountOptionFlavour } from './nfsMountOptions';
 import type { VolumeSource } from './records';
 
 /** The NFS settings of the driver (Config.nfs plus the efs-utils probe). */
@@ -19,6 +19,8 @@ export interface NfsMountSettings {
   efsDnsName: string;
   /** Is amazon-efs-utils installed? Asked lazily, once per mount plan. */
   efsUtilsPresent: () => boolean;
+  /** --nfs-allow-other-servers: may a volume name another server, or a path outside --nfs-share? */
+  allowOtherServers?: boolean;
 }
 
 /** A plain NFS server. */
@@ -39,6 +41,11 @@ export interface NfsMountRequest {
   accessPointId?: string;
   /** Checked per-volume options (volume_context mountOptions, then capability mount_flags). */
   perVolume: readonly string[];
+  /**
+   * The path comes from volume_context `share`: without --nfs-allow-other-servers it must lie in
+   * --nfs-share. (An EFS handle's path is not confined: the handle names the whole file system.)
+   */
+  confineToShare?: boolean;
   /**
    * A superblock of its own (`nosharecache`): a node volume mount, so that `umount -f` of one
    * hung volume aborts only that volume's requests, and per-volume options really apply.
@@ -152,8 +159,10 @@ export class NfsMountPlanner {
   }
 
   /**
-   * The mount for a request. Errors about the request are INVALID_ARGUMENT; a request this
-   * node cannot serve (an access point without efs-utils) FAILED_PRECONDITION.
+   * The mount for a request: the node's --nfs-mount-options always apply (see nodeOptionsFor)
+   * and are a floor the per-volume options cannot weaken.
+   * @throws MountPlanError for a request that cannot be planned or that the node's policy refuses
+   * @throws MountUnsupportedError for a mount this node cannot make (an access point without efs-utils)
    */
   plan(req: NfsMountRequest): VolumeSource {
     let ep: NfsEndpoint;
@@ -162,13 +171,47 @@ export class NfsMountPlanner {
       ep = req.server ? this.endpointFor(req.server) : this.configured;
       p = normalizeExportPath(req.path);
     } catch (err) {
-      throw invalidArgument((err as Error).message);
+      throw new MountPlanError((err as Error).message);
     }
-    const base = [...(req.isolated ? ['nosharecache'] : []), ...(this.isConfigured(req.server) ? this.baseOptions : [])];
+    this.checkAllowed(req.server, p, req.confineToShare ?? false);
+    const nodeOptions = this.nodeOptionsFor(req.server, ep);
+    try {
+      checkAgainstFloor(nodeOptions, req.perVolume);
+    } catch (err) {
+      throw new MountPlanError(`per-volume mount options: ${(err as Error).message}`);
+    }
+    const base = [...(req.isolated ? ['nosharecache'] : []), ...nodeOptions];
     if (ep.kind === 'efs') {
       return efsVolumeSource(ep, { path: p, ...(req.accessPointId ? { accessPointId: req.accessPointId } : {}), base, perVolume: req.perVolume, efsUtils: this.settings.efsUtilsPresent() });
     }
-    if (req.accessPointId) throw failedPrecondition(`an access point needs an EFS file system, not ${ep.host}`);
+    if (req.accessPointId) throw new MountUnsupportedError(`an access point needs an EFS file system, not ${ep.host}`);
     return { kind: 'nfs', fsType: 'nfs4', device: `${ep.host}:${p}`, options: mergeMountOptions(base, req.perVolume) };
+  }
+
+  /**
+   * Without --nfs-allow-other-servers a volume is mounted only from the configured server, and a
+   * volume_context share only from --nfs-share or below: what a PV's volume context or handle
+   * names cannot send a node's mount elsewhere.
+   */
+  private checkAllowed(server: string, exportPath: string, confineToShare: boolean): void {
+    if (this.settings.allowOtherServers) return;
+    if (!this.isConfigured(server)) {
+      throw new MountPlanError(`server "${server}" is not this driver's NFS server (${this.configuredServer}); static volumes on other servers need --nfs-allow-other-servers`);
+    }
+    if (!confineToShare) return;
+    const inside = this.share === '/' || exportPath === this.share || exportPath.startsWith(`${this.share}/`);
+    if (!inside) throw new MountPlanError(`export path "${exportPath}" is outside --nfs-share ${this.share}; volumes elsewhere need --nfs-allow-other-servers`);
+  }
+
+  /**
+   * The node's options for a mount of `server`: all of --nfs-mount-options for the configured
+   * server; for another one (allowed by --nfs-allow-other-servers) the same less what names the
+   * configured server (port, clientaddr, its mount target or access point) and, for a plain NFS
+   * server, less the efs-utils options it cannot take.
+   */
+  private nodeOptionsFor(server: string, ep: NfsEndpoint): readonly string[] {
+    if (this.isConfigured(server)) return this.baseOptions;
+    const serverSpecific = /^(port|clientaddr|mounttargetip|accesspoint)=/;
+    return this.baseOptions.filter((o) => !serverSpecific.test(o) && (ep.kind === 'efs' || !isEfsOnlyOption(o)));
   }
 }

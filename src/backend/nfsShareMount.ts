@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { unavailable } from '../grpc/csiError';
+import { ShareUnavailableError } from './backendErrors';
 import type { FsHelperPool } from '../isolation/fsHelperPool';
 import { IsolationTimeoutError } from '../isolation/isolationErrors';
 import type { MountEntry } from '../mount/mountTable';
@@ -55,11 +55,20 @@ export class NfsShareMount {
     return this.o.workDir;
   }
 
-  /** The share root, mounted (again) if needed. UNAVAILABLE when it cannot be mounted. */
+  /** The share root, mounted (again) if needed. @throws ShareUnavailableError when it cannot be mounted. */
   root(): Promise<string> {
     if (!this.suspect && this.now() - this.verifiedAt < this.recheckMs) return Promise.resolve(this.o.workDir);
     this.pending ??= this.ensure().finally(() => (this.pending = undefined));
     return this.pending;
+  }
+
+  /**
+   * Verifies a suspect root and mounts it again when it is broken, now rather than on the next
+   * controller call. The same work as root(), named for what its caller decides.
+   * @throws ShareUnavailableError when it cannot be mounted.
+   */
+  remountIfBroken(): Promise<string> {
+    return this.root();
   }
 
   /** Told by a health check or a failed operation that the root answered `code`. */
@@ -106,7 +115,7 @@ export class NfsShareMount {
         await this.o.pool.run({ op: 'mkdir', path: workDir }, this.o.checkTimeoutMs);
         await mounter.mount(source.fsType, source.device, workDir, source.options);
       } catch (err) {
-        throw unavailable(`cannot mount the share ${source.device} at ${workDir}: ${(err as Error).message}`);
+        throw new ShareUnavailableError(`cannot mount the share ${source.device} at ${workDir}: ${(err as Error).message}`);
       }
       logger.info({ workDir, device: source.device }, 'share root mounted');
       this.needsLayout = true;
@@ -116,7 +125,7 @@ export class NfsShareMount {
       try {
         await this.o.onMounted?.(workDir);
       } catch (err) {
-        throw unavailable(`share ${source.device} is mounted, but its layout could not be made: ${(err as Error).message}`);
+        throw new ShareUnavailableError(`share ${source.device} is mounted, but its layout could not be made: ${(err as Error).message}`);
       }
       this.needsLayout = false;
     }
@@ -126,7 +135,7 @@ export class NfsShareMount {
   /**
    * Asks the root of a suspect mount for statfs: true when it answers, false when a new mount may cure
    * it (an error, or a timeout while the server itself answers).
-   * @throws CsiError UNAVAILABLE when neither the root nor the server answers.
+   * @throws ShareUnavailableError when neither the root nor the server answers.
    */
   private async verify(): Promise<boolean> {
     const { workDir, logger } = this.o;
@@ -136,7 +145,7 @@ export class NfsShareMount {
       return true;
     } catch (err) {
       if (err instanceof IsolationTimeoutError && this.o.serverAnswers && !(await this.o.serverAnswers())) {
-        throw unavailable(`the share root ${this.o.source.device} does not answer, nor does its server: not mounting it again while the server is down`);
+        throw new ShareUnavailableError(`the share root ${this.o.source.device} does not answer, nor does its server: not mounting it again while the server is down`);
       }
       logger.warn({ workDir, err: (err as Error).message }, 'share root does not answer; mounting it again');
       return false;

@@ -1,7 +1,7 @@
 import type { FsHelperPool } from '../isolation/fsHelperPool';
 import { pingServer, type PingKind, type ServerPing } from './nfsServerPing';
-import type { StorageIssue } from '../health/nodeHealthView';
-import { shareStorageCheck } from '../health/shareStorageCheck';
+import { shareStorageCheck } from './shareStorageCheck';
+import type { StorageIssue } from './storageIssue';
 
 /** The controller's work mount, as the check needs it. */
 export interface CheckedShareRoot {
@@ -26,13 +26,12 @@ export interface NfsStorageCheckOptions {
   shareRoot?: CheckedShareRoot;
 }
 
-const reasonCodes: Record<string, string> = { ShareUnresponsive: 'ETIMEDOUT', StaleFileHandle: 'ESTALE' };
-
 /**
  * Storage health of the nfs backend, as this process sees it: does the server answer (a TCP
  * connect, plus an NFS NULL call for plain NFS, with a deadline), and on the controller does
  * the mounted share root answer a stat and statfs in a killable helper. A failing root is
- * marked suspect so that the next controller call mounts it again.
+ * marked suspect, so that the next controller call verifies it before use; whether to mount it
+ * again now is its caller's decision (see remountCuresIssue). Each issue carries its code.
  */
 export function nfsStorageCheck(o: NfsStorageCheckOptions): () => Promise<StorageIssue[]> {
   const ping = o.ping ?? pingServer;
@@ -45,7 +44,7 @@ export function nfsStorageCheck(o: NfsStorageCheckOptions): () => Promise<Storag
       const reason = code === 'ETIMEDOUT' ? 'ServerUnresponsive' : 'ServerUnreachable';
       // The root is verified before its next use, so that controller calls fail fast meanwhile.
       o.shareRoot?.markSuspect('ETIMEDOUT');
-      return [{ status: 'STORAGE_UNREACHABLE', reason, message: `NFS server ${where}: ${(err as Error).message}` }];
+      return [{ status: 'STORAGE_UNREACHABLE', reason, message: `NFS server ${where}: ${(err as Error).message}`, code }];
     }
     const root = o.shareRoot;
     if (!root) return [];
@@ -53,8 +52,16 @@ export function nfsStorageCheck(o: NfsStorageCheckOptions): () => Promise<Storag
     if (!mounted) return [];
     const issues = await shareStorageCheck(root.pool, mounted, o.timeoutMs)();
     const unreachable = issues.find((i) => i.status === 'STORAGE_UNREACHABLE');
-    if (unreachable) root.markSuspect(reasonCodes[unreachable.reason] ?? (/^(E[A-Z]+):/.exec(unreachable.message)?.[1] ?? 'EIO'));
+    if (unreachable) root.markSuspect(unreachable.code ?? 'EIO');
     else root.markHealthy();
     return issues.map((i) => ({ ...i, message: `share root ${where}: ${i.message}` }));
   };
+}
+
+/** Codes of a broken mount of a live server: a new mount cures them; a silent server's does not. */
+const curedByRemount = new Set(['ESTALE', 'ENOTCONN']);
+
+/** Would mounting the share root again cure what the check found? */
+export function remountCuresIssue(issues: readonly StorageIssue[]): boolean {
+  return issues.some((i) => i.status === 'STORAGE_UNREACHABLE' && i.code !== undefined && curedByRemount.has(i.code));
 }

@@ -1,6 +1,7 @@
 import type { HealthApi } from '../config';
 import type { ShareStore } from '../backend/shareStore';
 import type { VolumeRecord } from '../backend/records';
+import { ShareUnavailableError } from '../backend/backendErrors';
 import { checkIdentifier } from '../backend/ids';
 import { status } from '@grpc/grpc-js';
 import { HelpersExhaustedError, IsolatedFsError, IsolationTimeoutError } from '../isolation/isolationErrors';
@@ -34,7 +35,9 @@ export interface ControllerDeps {
  */
 function shareUnreachable(err: unknown): HealthIssue | undefined {
   const unreachable =
-    (err instanceof CsiError && err.code === status.UNAVAILABLE) || err instanceof IsolationTimeoutError || err instanceof HelpersExhaustedError;
+    (err instanceof CsiError && err.code === status.UNAVAILABLE) ||
+    err instanceof ShareUnavailableError ||
+    err instanceof IsolationTimeoutError || err instanceof HelpersExhaustedError;
   if (!unreachable) return undefined;
   return { status: 'INACCESSIBLE', reason: 'ShareUnreachable', message: `the share does not answer, so the volume's state is unknown: ${(err as Error).message}` };
 }

@@ -1,12 +1,8 @@
+import type { VolumeContextSource } from '../backend/backend';
 import type { VolumeRecord } from '../backend/records';
 import { ShareStore } from '../backend/shareStore';
 
-/** What the controller tells nodes about where a volume lives. */
-export interface VolumeContextSource {
-  backend: 'local' | 'nfs';
-  server?: string;
-  share?: string;
-}
+export type { VolumeContextSource } from '../backend/backend';
 
 /**
  * The volume_context a node receives with NodeStage/NodePublish: enough to mount the volume

@@ -2,12 +2,9 @@ import type { StatfsResult } from '../isolation/fsOps';
 import type { HealthIssue } from './healthIssue';
 import type { MountRegistration } from './mountRegistration';
 
-/** A problem with the share as seen from this node (v1.13 NodeGetStorageHealth). */
-export interface StorageIssue {
-  status: 'STORAGE_DEGRADED' | 'STORAGE_UNREACHABLE';
-  reason: string;
-  message: string;
-}
+import type { StorageIssue } from '../backend/storageIssue';
+
+export type { StorageIssue } from '../backend/storageIssue';
 
 /** What the node service needs from the health monitor. */
 export interface NodeHealthView {

@@ -3,16 +3,30 @@ import type { Logger } from 'pino';
 import { parseDuration } from '../duration';
 import type { FaultInjector, FaultOperation } from '../health/faultInjector';
 import type { HealthStatus } from '../health/healthIssue';
-import { listen } from './healthHttpServer';
+import { faultApiGuard } from './faultApiGuard';
+import { listenHttp, sendJson, type HttpLimits } from './listenHttp';
+import { decodePathSegment, type RequestTarget } from './requestTarget';
 
-class BadRequest extends Error {}
+class BadRequest extends Error {
+  constructor(
+    message: string,
+    readonly status = 400,
+  ) {
+    super(message);
+  }
+}
+
+const maxBodyBytes = 64 * 1024;
 
 async function body(req: http.IncomingMessage): Promise<Record<string, unknown>> {
-  let text = '';
+  const chunks: Buffer[] = [];
+  let size = 0;
   for await (const chunk of req) {
-    text += String(chunk);
-    if (text.length > 64 * 1024) throw new BadRequest('body too large');
+    size += (chunk as Buffer).length;
+    if (size > maxBodyBytes) throw new BadRequest(`body larger than ${maxBodyBytes} bytes`, 413);
+    chunks.push(chunk as Buffer);
   }
+  const text = Buffer.concat(chunks).toString('utf8');
   if (!text.trim()) return {};
   try {
     const v = JSON.parse(text) as unknown;
@@ -39,13 +53,74 @@ function str(v: unknown, field: string, fallback?: string): string {
   return v;
 }
 
+function volumeIdOf(segment: string): string {
+  const id = decodePathSegment(segment);
+  if (id === undefined || id === '' || id.includes('\0')) throw new BadRequest('the volume id in the path is not a valid percent-encoded name');
+  return id;
+}
+
 const statuses: HealthStatus[] = ['DEGRADED', 'INACCESSIBLE', 'DATA_LOSS'];
 const ops: FaultOperation[] = ['mount', 'stage', 'publish'];
-const volumePath = /^\/faults\/volumes\/([^/]{1,128})\/(condition|latency)$/;
+const volumePath = /^\/faults\/volumes\/([^/]{1,384})(?:\/(condition|latency))?$/;
 
-function send(res: http.ServerResponse, code: number, v: unknown): void {
-  res.writeHead(code, { 'content-type': 'application/json' });
-  res.end(`${JSON.stringify(v)}\n`);
+async function failNext(req: http.IncomingMessage, faults: FaultInjector, logger: Logger): Promise<void> {
+  const b = await body(req);
+  const op = str(b.operation, 'operation') as FaultOperation;
+  if (!ops.includes(op)) throw new BadRequest(`operation must be one of ${ops.join(', ')}`);
+  const count = b.count === undefined ? 1 : Number(b.count);
+  if (!Number.isInteger(count) || count < 1 || count > 1000) throw new BadRequest('count must be a whole number from 1 to 1000');
+  faults.failNext(op, count, str(b.message, 'message', 'fault injected for testing'), optDuration(b.duration, 'duration'));
+  logger.warn({ op, count }, 'fault injected: failing next operations');
+}
+
+async function setVolumeFault(req: http.IncomingMessage, volumeId: string, kind: string, faults: FaultInjector): Promise<void> {
+  const b = await body(req);
+  const duration = optDuration(b.duration, 'duration');
+  if (kind === 'latency') {
+    const ms = optDuration(b.latency, 'latency');
+    if (ms === undefined) throw new BadRequest('latency is required');
+    faults.setLatency(volumeId, ms, duration);
+  } else if (b.abnormal === false) {
+    faults.clear(volumeId);
+  } else {
+    const status = str(b.status, 'status', 'DEGRADED') as HealthStatus;
+    if (!statuses.includes(status)) throw new BadRequest(`status must be one of ${statuses.join(', ')}`);
+    const reason = str(b.reason, 'reason', 'InjectedFault');
+    if (!/^[A-Z][A-Za-z0-9]{0,63}$/.test(reason)) throw new BadRequest('reason must be a CamelCase word');
+    faults.setCondition(volumeId, status, reason, str(b.message, 'message', 'fault injected for testing'), duration);
+  }
+}
+
+/** The per-volume routes, matched by pattern: DELETE a volume's faults, POST its condition or latency. */
+function volumeRoutes(faults: FaultInjector, logger: Logger) {
+  return async (req: http.IncomingMessage, res: http.ServerResponse, target: RequestTarget): Promise<void> => {
+    const m = volumePath.exec(target.path);
+    if (!m?.[1]) return sendJson(res, 404, { error: 'not found' });
+    const allowed = m[2] ? 'POST' : 'DELETE';
+    if (req.method !== allowed) return sendJson(res, 405, { error: 'method not allowed' });
+    const volumeId = volumeIdOf(m[1]);
+    if (!m[2]) {
+      faults.clear(volumeId);
+      return sendJson(res, 200, { cleared: volumeId });
+    }
+    await setVolumeFault(req, volumeId, m[2], faults);
+    logger.warn({ volumeId, kind: m[2] }, 'fault injected');
+    sendJson(res, 200, faults.list());
+  };
+}
+
+/** Answers a BadRequest with its status; anything else is the server's failure (500). */
+function answering(handler: (req: http.IncomingMessage, res: http.ServerResponse, target: RequestTarget) => Promise<void> | void) {
+  return async (req: http.IncomingMessage, res: http.ServerResponse, target: RequestTarget): Promise<void> => {
+    try {
+      await handler(req, res, target);
+    } catch (err) {
+      if (!(err instanceof BadRequest)) throw err;
+      // An unread body stays on the connection: close it rather than parse the rest as a request.
+      if (!req.complete) res.setHeader('connection', 'close');
+      sendJson(res, err.status, { error: err.message });
+    }
+  };
 }
 
 /**
@@ -55,58 +130,32 @@ function send(res: http.ServerResponse, code: number, v: unknown): void {
  *   POST   /faults/volumes/<id>/latency              {latency: "2s", duration?}
  *   POST   /faults/fail-next                         {operation: mount|stage|publish, count?, message?, duration?}
  *   DELETE /faults/volumes/<id>   and   DELETE /faults
+ * Every request passes faultApiGuard first (Host, browser origin, JSON content type).
  */
-export async function startFaultApi(port: number, address: string, faults: FaultInjector, logger: Logger): Promise<http.Server> {
-  const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const p = url.pathname;
-    try {
-      if (req.method === 'GET' && p === '/faults') return send(res, 200, faults.list());
-      if (req.method === 'DELETE' && p === '/faults') {
+export async function startFaultApi(
+  port: number,
+  address: string,
+  faults: FaultInjector,
+  logger: Logger,
+  limits: Partial<HttpLimits> = {},
+): Promise<http.Server> {
+  return listenHttp({
+    port,
+    address,
+    logger,
+    limits,
+    guard: faultApiGuard(address),
+    routes: {
+      'GET /faults': (_req, res) => sendJson(res, 200, faults.list()),
+      'DELETE /faults': (_req, res) => {
         faults.clear();
-        return send(res, 200, { cleared: 'all' });
-      }
-      const del = /^\/faults\/volumes\/([^/]{1,128})$/.exec(p);
-      if (req.method === 'DELETE' && del?.[1]) {
-        faults.clear(decodeURIComponent(del[1]));
-        return send(res, 200, { cleared: decodeURIComponent(del[1]) });
-      }
-      if (req.method === 'POST' && p === '/faults/fail-next') {
-        const b = await body(req);
-        const op = str(b.operation, 'operation') as FaultOperation;
-        if (!ops.includes(op)) throw new BadRequest(`operation must be one of ${ops.join(', ')}`);
-        const count = b.count === undefined ? 1 : Number(b.count);
-        if (!Number.isInteger(count) || count < 1 || count > 1000) throw new BadRequest('count must be a whole number from 1 to 1000');
-        faults.failNext(op, count, str(b.message, 'message', 'fault injected for testing'), optDuration(b.duration, 'duration'));
-        logger.warn({ op, count }, 'fault injected: failing next operations');
-        return send(res, 200, faults.list());
-      }
-      const m = volumePath.exec(p);
-      if (req.method === 'POST' && m?.[1] && m[2]) {
-        const volumeId = decodeURIComponent(m[1]);
-        const b = await body(req);
-        const duration = optDuration(b.duration, 'duration');
-        if (m[2] === 'latency') {
-          const ms = optDuration(b.latency, 'latency');
-          if (ms === undefined) throw new BadRequest('latency is required');
-          faults.setLatency(volumeId, ms, duration);
-        } else if (b.abnormal === false) {
-          faults.clear(volumeId);
-        } else {
-          const status = str(b.status, 'status', 'DEGRADED') as HealthStatus;
-          if (!statuses.includes(status)) throw new BadRequest(`status must be one of ${statuses.join(', ')}`);
-          const reason = str(b.reason, 'reason', 'InjectedFault');
-          if (!/^[A-Z][A-Za-z0-9]{0,63}$/.test(reason)) throw new BadRequest('reason must be a CamelCase word');
-          faults.setCondition(volumeId, status, reason, str(b.message, 'message', 'fault injected for testing'), duration);
-        }
-        logger.warn({ volumeId, kind: m[2] }, 'fault injected');
-        return send(res, 200, faults.list());
-      }
-      send(res, 404, { error: 'not found' });
-    } catch (err) {
-      if (err instanceof BadRequest) send(res, 400, { error: err.message });
-      else throw err;
-    }
-  };
-  return listen(port, address, {}, logger, handle);
+        sendJson(res, 200, { cleared: 'all' });
+      },
+      'POST /faults/fail-next': answering(async (req, res) => {
+        await failNext(req, faults, logger);
+        sendJson(res, 200, faults.list());
+      }),
+    },
+    fallback: answering(volumeRoutes(faults, logger)),
+  });
 }

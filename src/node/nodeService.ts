@@ -15,7 +15,7 @@ import { nodeCapabilities } from './nodeCapabilities';
 import type { NodeMountOps } from './nodeMountOps';
 import type { NodeStateStore } from './nodeStateStore';
 import { NodeFailures } from './nodeFailures';
-import type { VolumeSourceResolver } from './volumeSourceResolver';
+import type { VolumeSourceResolver } from '../backend/volumeSourceResolver';
 import { callerPathErrors, mountOverlap, requireNodePath, type NodePathPolicy } from './nodePathPolicy';
 import { volumeUsage } from './volumeUsage';
 

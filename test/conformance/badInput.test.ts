@@ -97,6 +97,13 @@ describe('conformance: bad names, ids and paths are refused before any effect', 
     await expectCode(n().NodeStageVolume({ volume_id: volumeId, staging_target_path: staging(), volume_capability: cap }), grpc.status.INVALID_ARGUMENT);
   });
 
+  it('refuses a 2 MB mountOptions parameter with INVALID_ARGUMENT and makes no volume', async () => {
+    const huge = 'hard,'.repeat(400_000) + 'hard';
+    const e = await expectCode(c().CreateVolume({ name: 'pvc-huge-options', volume_capabilities: [mountCap()], parameters: { mountOptions: huge } }), grpc.status.INVALID_ARGUMENT);
+    assert.equal(e.details, 'parameter mountOptions: mount options of 2000004 characters; at most 1024');
+    assert.ok(!(await c().ListVolumes({})).entries.some((v) => v.volume?.volume_id === 'pvc-huge-options'));
+  });
+
   it('finds nothing, rather than failing, when ListSnapshots is asked for an id it could never have made', async () => {
     const res = await c().ListSnapshots({ snapshot_id: '../snapshots' });
     assert.equal(res.entries.length, 0);

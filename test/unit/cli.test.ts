@@ -27,4 +27,24 @@ describe('parseCli', () => {
   it('lets the flag win over the environment', () => {
     withEnv('false', () => assert.equal(parseCli(['node', 'csi-driver', '--enable-fault-injection'], '0').enableFaultInjection, true));
   });
+
+  it('reads NFS_ALLOW_OTHER_SERVERS as a strict boolean, off when unset', () => {
+    const old = process.env.NFS_ALLOW_OTHER_SERVERS;
+    try {
+      delete process.env.NFS_ALLOW_OTHER_SERVERS;
+      assert.equal(parseCli(['node', 'csi-driver'], '0').nfsAllowOtherServers, undefined);
+      assert.equal(parseCli(['node', 'csi-driver', '--nfs-allow-other-servers'], '0').nfsAllowOtherServers, true);
+      process.env.NFS_ALLOW_OTHER_SERVERS = 'true';
+      assert.equal(parseCli(['node', 'csi-driver'], '0').nfsAllowOtherServers, true);
+      process.env.NFS_ALLOW_OTHER_SERVERS = 'off-ish';
+      assert.throws(() => parseCli(['node', 'csi-driver'], '0'), /invalid NFS_ALLOW_OTHER_SERVERS "off-ish": true or false/);
+    } finally {
+      if (old === undefined) delete process.env.NFS_ALLOW_OTHER_SERVERS;
+      else process.env.NFS_ALLOW_OTHER_SERVERS = old;
+    }
+  });
+
+  it('takes --http-max-connections from the flag or HTTP_MAX_CONNECTIONS', () => {
+    assert.equal(parseCli(['node', 'csi-driver', '--http-max-connections', '32'], '0').httpMaxConnections, '32');
+  });
 });

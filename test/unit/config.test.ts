@@ -19,6 +19,8 @@ describe('buildConfig', () => {
     assert.equal(cfg.healthCheckTimeoutMs, 5_000);
     assert.equal(cfg.enableFaultInjection, false);
     assert.equal(cfg.faultInjectionAddress, '127.0.0.1');
+    assert.equal(cfg.httpMaxConnections, 64);
+    assert.equal(cfg.nfs.allowOtherServers, false);
     assert.ok(Object.isFrozen(cfg) && Object.isFrozen(cfg.nfs) && Object.isFrozen(cfg.nfs.mountOptions));
   });
 
@@ -76,6 +78,8 @@ describe('buildConfig', () => {
     ['an nfs share with a comma', { backend: 'nfs', nfsServer: 'srv', nfsShare: '/export,ro' }, /--nfs-share/],
     ['nfs mount options with a space', { nfsMountOptions: 'nfsvers=4.1, hard x' }, /--nfs-mount-options: invalid mount option "hard x"/],
     ['an unknown log level', { logLevel: 'verbose' }, /--log-level "verbose"/],
+    ['an HTTP connection cap below 4', { httpMaxConnections: '3' }, /invalid --http-max-connections 3: between 4 and 10000/],
+    ['an HTTP connection cap that is no number', { httpMaxConnections: 'many' }, /invalid --http-max-connections "many": a whole number/],
     ['a state dir inside the local dir', { localDir: '/data/share', stateDir: '/data/share/state' }, /--state-dir and --local-dir must be separate/],
     ['a local dir inside the state dir', { localDir: '/data/state/share', stateDir: '/data/state' }, /--state-dir and --local-dir must be separate/],
     ['the same dir for state and share', { localDir: '/data/x', stateDir: '/data/x' }, /--state-dir and --local-dir must be separate/],

@@ -1,14 +1,17 @@
 import { strict as assert } from 'node:assert';
 import { status } from '@grpc/grpc-js';
 import { checkIdentifier, idFromName } from '../../../src/backend/ids';
-import { CsiError } from '../../../src/grpc/csiError';
+import { InvalidIdentifierError } from '../../../src/backend/backendErrors';
+import { toGrpcStatus } from '../../../src/grpc/toGrpcStatus';
 
-function refusal(fn: () => void): CsiError {
+/** The refusal as a client sees it: the backend's own error, mapped in the one place that knows codes. */
+function refusal(fn: () => void): { code: status; message: string } {
   try {
     fn();
   } catch (err) {
-    assert.ok(err instanceof CsiError, 'a CsiError');
-    return err;
+    assert.ok(err instanceof InvalidIdentifierError, 'an InvalidIdentifierError');
+    const mapped = toGrpcStatus(err);
+    return { code: mapped.code, message: mapped.details };
   }
   throw new Error('expected a refusal');
 }

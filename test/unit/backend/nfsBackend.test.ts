@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { IsolatedFsError, IsolationTimeoutError } from '../../../src/isolation/isolationErrors';
 import pino from 'pino';
 import { RecordingMounter } from '../../helpers/recordingMounter';
 import type { FsHelperPool } from '../../../src/isolation/fsHelperPool';
@@ -15,7 +16,7 @@ const pool = {
 function backend(mode: DriverMode, mounter: RecordingMounter, pings: unknown[] = []) {
   const ping: ServerPing = async (...args) => void pings.push(args);
   return createNfsBackend({
-    nfs: { server: '10.0.2.2', share: '/export', mountOptions: ['nfsvers=4.1', 'port=12049'], efsRegion: '', efsDnsName: '' },
+    nfs: { server: '10.0.2.2', share: '/export', mountOptions: ['nfsvers=4.1', 'port=12049'], efsRegion: '', efsDnsName: '', allowOtherServers: false },
     mode,
     stateDir: '/state',
     pool,
@@ -65,9 +66,37 @@ describe('nfs backend', () => {
     });
   });
 
+  it('mounts the share root again after a check finds it stale, and not when it only overstays', async () => {
+    const m = new RecordingMounter();
+    let failure: Error | undefined;
+    const failing = {
+      run: async (req: FsRequest) => {
+        if (failure && req.op !== 'mkdir' && req.path === shareWorkDir('/state')) throw failure;
+        return pool.run(req, 1_000);
+      },
+    } as unknown as FsHelperPool;
+    const b = createNfsBackend({
+      nfs: { server: '10.0.2.2', share: '/export', mountOptions: ['nfsvers=4.1'], efsRegion: '', efsDnsName: '', allowOtherServers: false },
+      mode: 'controller', stateDir: '/state', pool: failing, mounter: m, logger: pino({ level: 'silent' }), checkTimeoutMs: 1_000, efsUtilsPresent: () => false,
+      ping: async () => undefined,
+    });
+    await b.store.root();
+    const mounts = () => m.calls.filter((c) => c.startsWith('mount ')).length;
+    assert.equal(mounts(), 1);
+    failure = new IsolationTimeoutError('stat', shareWorkDir('/state'), 1_000);
+    assert.equal((await b.checkStorage())[0]?.reason, 'ShareUnresponsive');
+    await settle();
+    assert.equal(mounts(), 1, 'a root that only overstays is not mounted again by the check');
+    failure = new IsolatedFsError('stat', shareWorkDir('/state'), 'ESTALE', 'Stale file handle');
+    assert.equal((await b.checkStorage())[0]?.reason, 'StaleFileHandle');
+    for (let i = 0; i < 20 && mounts() < 2; i++) await settle();
+    assert.equal(mounts(), 2, 'a stale root is mounted again');
+    assert.ok(m.calls.includes('umount /state/nfs-share-root'));
+  });
+
   it('refuses a configuration that cannot work', () => {
     assert.throws(
-      () => createNfsBackend({ nfs: { server: '10.0.2.2', share: '/export', mountOptions: ['nfsvers=3'], efsRegion: '', efsDnsName: '' }, mode: 'all', stateDir: '/s', pool, mounter: new RecordingMounter(), logger: pino({ level: 'silent' }), checkTimeoutMs: 1000 }),
+      () => createNfsBackend({ nfs: { server: '10.0.2.2', share: '/export', mountOptions: ['nfsvers=3'], efsRegion: '', efsDnsName: '', allowOtherServers: false }, mode: 'all', stateDir: '/s', pool, mounter: new RecordingMounter(), logger: pino({ level: 'silent' }), checkTimeoutMs: 1000 }),
       /--nfs-mount-options: mount option "nfsvers=3"/,
     );
   });

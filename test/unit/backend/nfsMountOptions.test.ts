@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { checkMountOptions, isEfsOnlyOption, mergeMountOptions, MountOptionError, nfsPortOf, parseCheckedMountOptions } from '../../../src/backend/nfsMountOptions';
+import { checkAgainstFloor, checkMountOptions, isEfsOnlyOption, mergeMountOptions, MountOptionError, nfsPortOf, parseCheckedMountOptions } from '../../../src/backend/nfsMountOptions';
 
 describe('NFS mount option allowlist', () => {
   it('accepts the usual NFSv4 options', () => {
@@ -46,5 +46,28 @@ describe('NFS mount option allowlist', () => {
   it('finds the server port in the options, 2049 by default', () => {
     assert.equal(nfsPortOf(['nfsvers=4.1', 'port=12049']), 12049);
     assert.equal(nfsPortOf(['nfsvers=4.1']), 2049);
+  });
+});
+
+describe('checkAgainstFloor', () => {
+  it('lets per-volume options add to the floor, repeat it or strengthen it', () => {
+    assert.doesNotThrow(() => checkAgainstFloor(['nosuid', 'sec=sys', 'xprtsec=tls'], ['hard', 'nosuid', 'noexec', 'sec=krb5i', 'xprtsec=mtls']));
+    assert.doesNotThrow(() => checkAgainstFloor([], ['suid', 'dev', 'exec', 'sec=none']));
+  });
+
+  it('refuses each weakening with a message naming both options', () => {
+    assert.throws(() => checkAgainstFloor(['nodev'], ['dev']), { name: 'MountOptionError', message: 'mount option "dev" would weaken "nodev" of the node\'s --nfs-mount-options' });
+    assert.throws(() => checkAgainstFloor(['tls'], ['notls']), /"notls" would weaken "tls"/);
+    assert.throws(() => checkAgainstFloor(['sec=krb5p'], ['sec=sys']), { message: 'mount option "sec=sys" is weaker than "sec=krb5p" of the node\'s --nfs-mount-options' });
+    assert.throws(() => checkAgainstFloor(['sec=krb5:krb5p'], ['sec=none']), /"sec=none" is weaker than "sec=krb5:krb5p"/);
+    assert.throws(() => checkAgainstFloor(['xprtsec=tls'], ['xprtsec=none']), /"xprtsec=none" is weaker/);
+  });
+});
+
+describe('mount option bounds', () => {
+  it('refuses a text over 1024 characters, over 64 options and an option over 256 characters', () => {
+    assert.throws(() => parseCheckedMountOptions('hard,'.repeat(205), 'nfs'), { message: 'mount options of 1025 characters; at most 1024' });
+    assert.throws(() => checkMountOptions(Array.from({ length: 65 }, () => 'hard'), 'nfs'), { message: '65 mount options; at most 64' });
+    assert.throws(() => checkMountOptions([`x${'y'.repeat(256)}`], 'nfs'), { message: 'a mount option of 257 characters; at most 256' });
   });
 });

@@ -5,7 +5,8 @@ import type { FsHelperPool } from '../../../src/isolation/fsHelperPool';
 import type { FsRequest } from '../../../src/isolation/fsOps';
 import { IsolationTimeoutError } from '../../../src/isolation/isolationErrors';
 import { NfsShareMount } from '../../../src/backend/nfsShareMount';
-import { CsiError } from '../../../src/grpc/csiError';
+import { ShareUnavailableError } from '../../../src/backend/backendErrors';
+import { toGrpcStatus } from '../../../src/grpc/toGrpcStatus';
 
 const device = '10.0.2.2:/export';
 const workDir = '/state/nfs-share-root';
@@ -98,7 +99,7 @@ describe('NfsShareMount (the controller work mount)', () => {
     const s = share(m, pool, () => 0, async () => false);
     await s.root();
     s.markSuspect('ETIMEDOUT');
-    await assert.rejects(s.root(), (err: unknown) => err instanceof CsiError && err.code === 14 && /nor does its server/.test(err.message));
+    await assert.rejects(s.root(), (err: unknown) => err instanceof ShareUnavailableError && toGrpcStatus(err).code === 14 && /nor does its server/.test(err.message));
     assert.deepEqual(m.calls.slice(1), [], 'no umount, no mount');
   });
 
@@ -125,7 +126,7 @@ describe('NfsShareMount (the controller work mount)', () => {
     m.failMount = new Error('mount.nfs4: Connection refused');
     const { pool } = fakePool();
     const s = share(m, pool);
-    await assert.rejects(s.root(), (err: unknown) => err instanceof CsiError && err.code === 14 && /cannot mount the share 10.0.2.2:\/export .*Connection refused/.test(err.message));
+    await assert.rejects(s.root(), (err: unknown) => err instanceof ShareUnavailableError && toGrpcStatus(err).code === 14 && /cannot mount the share 10.0.2.2:\/export .*Connection refused/.test(err.message));
     m.failMount = undefined;
     assert.equal(await s.root(), workDir);
   });

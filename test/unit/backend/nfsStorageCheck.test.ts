@@ -40,7 +40,7 @@ describe('nfs storage check', () => {
       throw new ServerPingError('ETIMEDOUT', 'no answer within 100ms');
     };
     assert.deepEqual(await nfsStorageCheck({ host: 'nas', port: 2049, timeoutMs: 100, pingKind: 'nfs-null', ping: refused })(), [
-      { status: 'STORAGE_UNREACHABLE', reason: 'ServerUnreachable', message: 'NFS server nas:2049: connect ECONNREFUSED' },
+      { status: 'STORAGE_UNREACHABLE', reason: 'ServerUnreachable', message: 'NFS server nas:2049: connect ECONNREFUSED', code: 'ECONNREFUSED' },
     ]);
     const r = root(pool(() => assert.fail('no probe of the root while the server is silent')));
     const [issue] = await nfsStorageCheck({ host: 'nas', port: 2049, timeoutMs: 100, pingKind: 'nfs-null', ping: silent, shareRoot: r })();

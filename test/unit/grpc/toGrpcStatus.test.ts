@@ -6,8 +6,22 @@ import { HelpersExhaustedError, IsolatedFsError, IsolationBrokenError, Isolation
 import { UnmountBusyError } from '../../../src/mount/mounter';
 import { CommandFailedError, CommandTimeoutError } from '../../../src/mount/runCommand';
 import { ShareFullError, VolumeContentChangedError } from '../../../src/backend/shareErrors';
+import { InvalidIdentifierError, MountPlanError, MountUnsupportedError, NoShareMountError, ShareUnavailableError } from '../../../src/backend/backendErrors';
+import { MountOptionError } from '../../../src/backend/nfsMountOptions';
 
 describe('toGrpcStatus', () => {
+  it('maps each backend error to the code that tells the CO what to do, keeping its message', () => {
+    const cases: Array<[Error, status]> = [
+      [new InvalidIdentifierError('volume_id contains ".."'), status.INVALID_ARGUMENT],
+      [new MountPlanError('per-volume mount options: mount option "suid" would weaken "nosuid"'), status.INVALID_ARGUMENT],
+      [new MountOptionError('mount option "bg" is not supported'), status.INVALID_ARGUMENT],
+      [new MountUnsupportedError('EFS access point fsap-1 needs mount -t efs'), status.FAILED_PRECONDITION],
+      [new NoShareMountError('this node plugin has no controller share mount'), status.FAILED_PRECONDITION],
+      [new ShareUnavailableError('cannot mount the share'), status.UNAVAILABLE],
+    ];
+    for (const [err, code] of cases) assert.deepEqual(toGrpcStatus(err), { code, details: err.message, unexpected: false }, err.name);
+  });
+
   it('keeps the code and message of a CsiError', () => {
     assert.deepEqual(toGrpcStatus(notFound('volume v1 does not exist')), { code: status.NOT_FOUND, details: 'volume v1 does not exist', unexpected: false });
     assert.equal(toGrpcStatus(new CsiError(status.RESOURCE_EXHAUSTED, 'full')).code, status.RESOURCE_EXHAUSTED);

@@ -1,7 +1,7 @@
 import type { FsHelperPool } from '../isolation/fsHelperPool';
 import { IsolatedFsError, IsolationTimeoutError } from '../isolation/isolationErrors';
-import type { StorageIssue } from './nodeHealthView';
-import { isLowOnSpace, statfsBytes } from '../backend/statfsBytes';
+import type { StorageIssue } from './storageIssue';
+import { isLowOnSpace, statfsBytes } from './statfsBytes';
 
 /**
  * Reachability of a share directory as this process sees it: a stat and a statfs in a helper
@@ -17,9 +17,9 @@ export function shareStorageCheck(pool: FsHelperPool, root: string, timeoutMs: n
       }
       return [];
     } catch (err) {
-      if (err instanceof IsolationTimeoutError) return [{ status: 'STORAGE_UNREACHABLE', reason: 'ShareUnresponsive', message: err.message }];
+      if (err instanceof IsolationTimeoutError) return [{ status: 'STORAGE_UNREACHABLE', reason: 'ShareUnresponsive', message: err.message, code: 'ETIMEDOUT' }];
       const code = err instanceof IsolatedFsError ? err.code : 'EUNKNOWN';
-      return [{ status: 'STORAGE_UNREACHABLE', reason: code === 'ESTALE' ? 'StaleFileHandle' : 'ShareInaccessible', message: `${code}: ${(err as Error).message}` }];
+      return [{ status: 'STORAGE_UNREACHABLE', reason: code === 'ESTALE' ? 'StaleFileHandle' : 'ShareInaccessible', message: `${code}: ${(err as Error).message}`, code }];
     }
   };
 }

@@ -1,10 +1,12 @@
 import * as path from 'node:path';
-import { looksLikeEfsHandle, parseEfsVolumeHandle } from '../backend/efsVolumeHandle';
-import { joinExportPath, type NfsMountPlanner } from '../backend/nfsMountPlan';
-import { checkMountOptions, parseCheckedMountOptions, type MountOptionFlavour } from '../backend/nfsMountOptions';
-import type { VolumeSource } from '../backend/records';
-import { ShareStore } from '../backend/shareStore';
-import { invalidArgument } from '../grpc/csiError';
+import { MountPlanError } from './backendErrors';
+import { looksLikeEfsHandle, parseEfsVolumeHandle } from './efsVolumeHandle';
+import { joinExportPath, type NfsMountPlanner } from './nfsMountPlan';
+import { checkMountOptions, parseCheckedMountOptions, type MountOptionFlavour } from './nfsMountOptions';
+import type { VolumeSource } from './records';
+import { ShareStore } from './shareStore';
+
+const invalid = (message: string): MountPlanError => new MountPlanError(message);
 
 /** Works out how to mount a volume on this node from its id and volume_context. */
 export type VolumeSourceResolver = (volumeId: string, context: Record<string, string>, mountFlags: string[]) => VolumeSource;
@@ -17,10 +19,10 @@ export function localSourceResolver(localDir: string): VolumeSourceResolver {
   return (volumeId, context) => {
     const rel = ShareStore.volumeDataDir(volumeId);
     if (context.volumeDir !== undefined && context.volumeDir !== rel) {
-      throw invalidArgument(`volume_context.volumeDir "${context.volumeDir}" does not belong to volume ${volumeId}`);
+      throw invalid(`volume_context.volumeDir "${context.volumeDir}" does not belong to volume ${volumeId}`);
     }
     const abs = path.join(localDir, rel);
-    if (!abs.startsWith(localDir + path.sep)) throw invalidArgument(`volume ${volumeId} resolves outside the share`);
+    if (!abs.startsWith(localDir + path.sep)) throw invalid(`volume ${volumeId} resolves outside the share`);
     return { kind: 'bind', path: abs };
   };
 }
@@ -31,12 +33,12 @@ function perVolumeOptions(flavour: MountOptionFlavour, context: Record<string, s
   try {
     if (context.mountOptions) out.push(...parseCheckedMountOptions(context.mountOptions, flavour));
   } catch (err) {
-    throw invalidArgument(`volume_context.mountOptions: ${(err as Error).message}`);
+    throw invalid(`volume_context.mountOptions: ${(err as Error).message}`);
   }
   try {
     out.push(...checkMountOptions(mountFlags, flavour));
   } catch (err) {
-    throw invalidArgument(`volume_capability.mount.mount_flags: ${(err as Error).message}`);
+    throw invalid(`volume_capability.mount.mount_flags: ${(err as Error).message}`);
   }
   return out;
 }
@@ -45,7 +47,7 @@ function exportPath(share: string, rel: string, what: string): string {
   try {
     return joinExportPath(share, rel);
   } catch (err) {
-    throw invalidArgument(`${what}: ${(err as Error).message}`);
+    throw invalid(`${what}: ${(err as Error).message}`);
   }
 }
 
@@ -63,28 +65,28 @@ function exportPath(share: string, rel: string, what: string): string {
 export function nfsSourceResolver(planner: NfsMountPlanner): VolumeSourceResolver {
   return (volumeId, context, mountFlags) => {
     if (context.backend !== undefined && context.backend !== 'nfs') {
-      throw invalidArgument(`volume ${volumeId} was provisioned by the ${context.backend} backend; this node serves nfs`);
+      throw invalid(`volume ${volumeId} was provisioned by the ${context.backend} backend; this node serves nfs`);
     }
     const server = context.server ?? '';
     const flavour = (): MountOptionFlavour => {
       try {
         return planner.flavourOf(server);
       } catch (err) {
-        throw invalidArgument(`volume_context.server: ${(err as Error).message}`);
+        throw invalid(`volume_context.server: ${(err as Error).message}`);
       }
     };
     if (context.volumeDir !== undefined) {
       const rel = ShareStore.volumeDataDir(volumeId);
-      if (context.volumeDir !== rel) throw invalidArgument(`volume_context.volumeDir "${context.volumeDir}" does not belong to volume ${volumeId}`);
+      if (context.volumeDir !== rel) throw invalid(`volume_context.volumeDir "${context.volumeDir}" does not belong to volume ${volumeId}`);
       const p = exportPath(context.share ?? planner.share, rel, 'volume_context.share');
-      return planner.plan({ server, path: p, perVolume: perVolumeOptions(flavour(), context, mountFlags), isolated: true });
+      return planner.plan({ server, path: p, perVolume: perVolumeOptions(flavour(), context, mountFlags), isolated: true, confineToShare: true });
     }
     if (looksLikeEfsHandle(volumeId)) {
       let h: ReturnType<typeof parseEfsVolumeHandle>;
       try {
         h = parseEfsVolumeHandle(volumeId);
       } catch (err) {
-        throw invalidArgument((err as Error).message);
+        throw invalid((err as Error).message);
       }
       return planner.plan({
         server: h.fileSystemId,
@@ -96,9 +98,9 @@ export function nfsSourceResolver(planner: NfsMountPlanner): VolumeSourceResolve
     }
     if (context.share !== undefined || context.subDir !== undefined || context.server !== undefined) {
       const p = exportPath(context.share ?? planner.share, context.subDir ?? '', 'volume_context share/subDir');
-      return planner.plan({ server, path: p, perVolume: perVolumeOptions(flavour(), context, mountFlags), isolated: true });
+      return planner.plan({ server, path: p, perVolume: perVolumeOptions(flavour(), context, mountFlags), isolated: true, confineToShare: true });
     }
-    throw invalidArgument(
+    throw invalid(
       `volume ${volumeId}: volume_context has neither volumeDir (a provisioned volume) nor share or subDir (a static NFS volume), and the id is no EFS handle`,
     );
   };
