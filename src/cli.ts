@@ -31,7 +31,8 @@ export function buildCli(version: string): Command {
     .addOption(new Option('--enable-fault-injection', 'serve the fault-injection API (for testing health pipelines); env ENABLE_FAULT_INJECTION=true|false'))
     .addOption(env(new Option('--fault-injection-address <addr>', 'address of the fault-injection API (default 127.0.0.1)'), 'FAULT_INJECTION_ADDRESS'))
     .addOption(env(new Option('--fault-injection-port <port>', 'port of the fault-injection API (default 9911)'), 'FAULT_INJECTION_PORT'))
-    .addOption(env(new Option('--max-volumes-per-node <n>', 'reported by NodeGetInfo; 0 means no limit (default 0)'), 'MAX_VOLUMES_PER_NODE'))
+    .addOption(env(new Option('--max-volumes-per-node <n>', 'reported by NodeGetInfo and, with --enable-attach, enforced by ControllerPublishVolume; 0 means no limit (default 0)'), 'MAX_VOLUMES_PER_NODE'))
+    .addOption(new Option('--enable-attach', 'serve ControllerPublish/UnpublishVolume (per-node attachment records on the share); NodeStageVolume then requires their publish context; env ENABLE_ATTACH=true|false'))
     .addOption(env(new Option('--log-level <level>', 'trace, debug, info, warn, error (default info)'), 'LOG_LEVEL'))
     .allowExcessArguments(false);
 }
@@ -42,12 +43,23 @@ export function parseCli(argv: string[], version: string): RawOptions {
   cmd.parse(argv);
   const opts = cmd.opts<RawOptions>();
   // A boolean from the environment must say true or false: "false" must not switch it on.
-  const envFaults = process.env.ENABLE_FAULT_INJECTION;
-  if (opts.enableFaultInjection === undefined && envFaults !== undefined && envFaults !== '') {
-    const v = envFaults.trim().toLowerCase();
-    if (['true', '1', 'yes'].includes(v)) opts.enableFaultInjection = true;
-    else if (['false', '0', 'no'].includes(v)) opts.enableFaultInjection = false;
-    else throw new Error(`invalid ENABLE_FAULT_INJECTION "${envFaults}": true or false`);
+  if (opts.enableFaultInjection === undefined) {
+    const v = envBoolean('ENABLE_FAULT_INJECTION');
+    if (v !== undefined) opts.enableFaultInjection = v;
+  }
+  if (opts.enableAttach === undefined) {
+    const v = envBoolean('ENABLE_ATTACH');
+    if (v !== undefined) opts.enableAttach = v;
   }
   return opts;
+}
+
+/** A boolean environment variable: true/1/yes or false/0/no; unset or empty is undefined. */
+function envBoolean(name: string): boolean | undefined {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const v = raw.trim().toLowerCase();
+  if (['true', '1', 'yes'].includes(v)) return true;
+  if (['false', '0', 'no'].includes(v)) return false;
+  throw new Error(`invalid ${name} "${raw}": true or false`);
 }

@@ -25,6 +25,8 @@ export interface NfsBackendOptions {
   /** Is amazon-efs-utils installed? Default: look for mount.efs once. */
   efsUtilsPresent?: () => boolean;
   ping?: ServerPing;
+  /** Mount the share root in node mode too: a node announces itself there for attach (--enable-attach). */
+  shareRootOnNode?: boolean;
 }
 
 /** The controller's private mount point of the share root, under --state-dir. */
@@ -47,7 +49,7 @@ export function createNfsBackend(o: NfsBackendOptions): Backend {
   const logger = o.logger;
   const ping = o.ping ?? pingServer;
   let share: NfsShareMount | undefined;
-  if (o.mode !== 'node') {
+  if (o.mode !== 'node' || o.shareRootOnNode) {
     const source = planner.plan({ server: '', path: planner.share, perVolume: [] });
     if (source.kind !== 'nfs') throw new Error('the share root must be an NFS mount');
     share = new NfsShareMount({

@@ -16,6 +16,8 @@ export interface SnapshotRecord {
   sizeBytes: number;
   createdAt: string;
   parameters: Record<string, string>;
+  /** Set on the members of a group snapshot: the group they belong to. */
+  groupSnapshotId?: string;
 }
 
 /** Capacity of the share, from statfs. */

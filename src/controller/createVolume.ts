@@ -7,6 +7,7 @@ import type { CreateVolumeRequest__Output } from '../gen/csi/v1/CreateVolumeRequ
 import type { CreateVolumeResponse } from '../gen/csi/v1/CreateVolumeResponse';
 import { volumeContextFor, type VolumeContextSource } from './volumeContext';
 import { validateParameters } from './parameters';
+import { validateMutableParameters } from './mutableParameters';
 
 export const defaultCapacityBytes = 1024 ** 3;
 
@@ -24,7 +25,8 @@ export function validateCreateVolume(req: CreateVolumeRequest__Output): ValidCre
   checkIdentifier('name', req.name);
   requireCapabilities('volume_capabilities', req.volume_capabilities);
   const { bytes, limit } = capacityFor(req.capacity_range, defaultCapacityBytes);
-  const parameters = validateParameters(req.parameters);
+  // CSI: mutable_parameters take precedence over parameters.
+  const parameters = validateMutableParameters(req.mutable_parameters, validateParameters(req.parameters));
   let source: VolumeRecord['contentSource'];
   const cs = req.volume_content_source;
   if (cs) {

@@ -164,7 +164,7 @@ export class HealthMonitor implements NodeHealthView {
     let gone: Promise<void> = Promise.resolve();
     try {
       result = mountTableProblem(m.reg, await this.table.get()) ?? (await (() => {
-        const run = probeOne(this.o.pool, m.reg, this.o.faults?.probeDelayMs(m.reg.volumeId) ?? 0, this.o.timeoutMs);
+        const run = probeOne(this.o.pool, m.reg, this.o.faults?.probeDelayMs(m.reg.volumeId) ?? 0, m.reg.timeoutMs ?? this.o.timeoutMs);
         gone = run.gone;
         return run.done;
       })());
@@ -251,13 +251,13 @@ export class HealthMonitor implements NodeHealthView {
     };
     while (free > 0 && batchable.length > 0) {
       const batch = batchable.splice(0, maxBatch);
-      for (const m of batch) schedule(m, this.o.intervalMs - 2 * windowMs);
+      for (const m of batch) schedule(m, (m.reg.intervalMs ?? this.o.intervalMs) - 2 * windowMs);
       void this.probeBatch(batch, windowMs);
       free--;
     }
     while (free > 0 && single.length > 0) {
       const m = single.shift() as MountHealth;
-      schedule(m, this.o.intervalMs - windowMs);
+      schedule(m, (m.reg.intervalMs ?? this.o.intervalMs) - windowMs);
       void this.probe(m);
       free--;
     }

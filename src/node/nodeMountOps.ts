@@ -27,6 +27,17 @@ const staleCodes = new Set(['ESTALE', 'ENOTCONN', 'EIO']);
 /** Deadline of that quick look. */
 const staleCheckMs = 3_000;
 
+/** A volume's own health check interval and timeout (ms). */
+export type MountSchedule = Pick<MountRegistration, 'intervalMs' | 'timeoutMs'>;
+
+/** The schedule a publish inherits from its staging mount. */
+function scheduleOf(staged: MountRegistration | undefined): MountSchedule {
+  const out: MountSchedule = {};
+  if (staged?.intervalMs !== undefined) out.intervalMs = staged.intervalMs;
+  if (staged?.timeoutMs !== undefined) out.timeoutMs = staged.timeoutMs;
+  return out;
+}
+
 function sourceDescription(src: VolumeSource): string {
   // mount.efs with tls mounts through a local proxy (127.0.0.1:/path): its source is not the device.
   return src.kind === 'bind' || src.fsType === 'efs' ? '' : src.device;
@@ -43,12 +54,13 @@ export class NodeMountOps {
     this.pathTimeoutMs = deps.pathTimeoutMs ?? 10_000;
   }
 
-  async stage(volumeId: string, stagingPath: string, source: VolumeSource): Promise<void> {
+  /** `schedule`: the volume's own health check interval and timeout, kept on its mounts' registrations. */
+  async stage(volumeId: string, stagingPath: string, source: VolumeSource, schedule: MountSchedule = {}): Promise<void> {
     const { mounter, state } = this.deps;
     this.deps.faults?.consume('stage');
     const current = await mounter.mountAt(stagingPath);
     const rec = state.get(stagingPath);
-    const reg = this.stagingRegistration(volumeId, stagingPath, source);
+    const reg = { ...this.stagingRegistration(volumeId, stagingPath, source), ...schedule };
     if (current) {
       if (rec && rec.volumeId !== volumeId) throw alreadyExists(`${stagingPath} is the staging path of volume ${rec.volumeId}`);
       if (!(await this.isStale(stagingPath, current)) && (!rec || rec.expectedSource === reg.expectedSource)) {
@@ -86,13 +98,13 @@ export class NodeMountOps {
       if (rec && (rec.volumeId !== volumeId || rec.readOnly !== readOnly)) {
         throw alreadyExists(`${targetPath} is already published ${rec.volumeId === volumeId ? 'with another read-only setting' : `for volume ${rec.volumeId}`}`);
       }
-      await this.remember({ volumeId, path: targetPath, kind: 'publish', readOnly, expectedSource: staged?.expectedSource ?? '', stagingPath });
+      await this.remember({ volumeId, path: targetPath, kind: 'publish', readOnly, expectedSource: staged?.expectedSource ?? '', stagingPath, ...scheduleOf(staged) });
       return;
     }
     await this.deps.pool.run({ op: 'mkdir', path: targetPath }, this.pathTimeoutMs);
     this.deps.faults?.consume('mount');
     await mounter.bindMount(stagingPath, targetPath, readOnly);
-    await this.remember({ volumeId, path: targetPath, kind: 'publish', readOnly, expectedSource: staged?.expectedSource ?? '', stagingPath });
+    await this.remember({ volumeId, path: targetPath, kind: 'publish', readOnly, expectedSource: staged?.expectedSource ?? '', stagingPath, ...scheduleOf(staged) });
   }
 
   async unpublish(volumeId: string, targetPath: string): Promise<void> {
