@@ -18,6 +18,7 @@ export function toCsiSnapshot(rec: SnapshotRecord): Snapshot {
     size_bytes: String(rec.sizeBytes),
     creation_time: { seconds: String(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1e6 },
     ready_to_use: true,
+    ...(rec.groupSnapshotId ? { group_snapshot_id: rec.groupSnapshotId } : {}),
   };
 }
 
