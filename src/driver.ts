@@ -124,7 +124,6 @@ export async function startDriver(cfg: Config, logger: Logger, clock: Clock = sy
       ? {
           store,
           records,
-          defaultMaxVolumesPerNode: cfg.maxVolumesPerNode,
           ...(cfg.mode === 'all' ? { ownNode: { nodeId: cfg.nodeId, maxVolumesPerNode: cfg.maxVolumesPerNode } } : {}),
         }
       : undefined;

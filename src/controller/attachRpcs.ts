@@ -14,8 +14,6 @@ export interface AttachDeps {
   records: ShareRecordStore;
   /** This process's node id in mode all: a node the controller knows without a record. */
   ownNode?: { nodeId: string; maxVolumesPerNode: number };
-  /** The limit for nodes whose record names none (--max-volumes-per-node of the controller). */
-  defaultMaxVolumesPerNode: number;
 }
 
 const singleNodeModes = new Set(['SINGLE_NODE_WRITER', 'SINGLE_NODE_READER_ONLY', 'SINGLE_NODE_SINGLE_WRITER', 'SINGLE_NODE_MULTI_WRITER']);
@@ -25,7 +23,8 @@ async function nodeLimit(deps: AttachDeps, nodeId: string): Promise<number> {
   if (deps.ownNode?.nodeId === nodeId) return deps.ownNode.maxVolumesPerNode;
   const rec = await deps.records.getNode(nodeId);
   if (!rec) throw notFound(`node ${nodeId} is not known to this driver (a node plugin with --enable-attach announces itself on the share at start)`);
-  return rec.maxVolumesPerNode || deps.defaultMaxVolumesPerNode;
+  // The node's own --max-volumes-per-node, as its NodeGetInfo reports it (0: no limit).
+  return rec.maxVolumesPerNode;
 }
 
 /**
