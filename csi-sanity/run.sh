@@ -7,8 +7,9 @@
 #
 # Environment: CSI_SANITY (path of the binary), CSI_SANITY_TMPDIR (where the temp directory goes;
 # default $TMPDIR or /tmp), CSI_SANITY_KEEP=1 (keep the temp directory and driver log),
-# CSI_SANITY_OPTIONAL=1 (the optional features too: the driver with --enable-attach, csi-sanity
-# with --csi.testvolumemutableparameters mutable-params.yaml for ControllerModifyVolume).
+# CSI_SANITY_OPTIONAL=1 (the optional features too: the driver with --enable-attach and
+# --max-volumes-per-node 4, csi-sanity with --csi.testvolumemutableparameters mutable-params.yaml
+# for ControllerModifyVolume and --csi.testnodevolumeattachlimit).
 set -uo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -35,8 +36,8 @@ driver_pid=""
 driver_extra=()
 sanity_extra=()
 if [[ "${CSI_SANITY_OPTIONAL:-0}" == "1" ]]; then
-  driver_extra=(--enable-attach)
-  sanity_extra=(--csi.testvolumemutableparameters "$here/mutable-params.yaml")
+  driver_extra=(--enable-attach --max-volumes-per-node 4)
+  sanity_extra=(--csi.testvolumemutableparameters "$here/mutable-params.yaml" --csi.testnodevolumeattachlimit)
 fi
 
 cleanup() {

@@ -100,9 +100,23 @@ export async function createGroupSnapshot(store: ShareStore, records: ShareRecor
   return toCsiGroupSnapshot(done, members);
 }
 
-/** GetVolumeGroupSnapshot: NOT_FOUND for an unknown or unfinished group; snapshot_ids, when given, must be the group's. */
+/** An id this driver could have made; anything else names no group (and never reaches a path). */
+function couldBeGroupId(id: string): boolean {
+  if (!id) throw invalidArgument('group_snapshot_id is required');
+  try {
+    checkIdentifier('group_snapshot_id', id);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * GetVolumeGroupSnapshot: NOT_FOUND for an unknown or unfinished group, and for an id this
+ * driver could never have made (csi-sanity's "invalid id"); snapshot_ids, when given, must be the group's.
+ */
 export async function getGroupSnapshot(store: ShareStore, records: ShareRecordStore, groupId: string, snapshotIds: string[]): Promise<VolumeGroupSnapshot> {
-  checkIdentifier('group_snapshot_id', groupId);
+  if (!couldBeGroupId(groupId)) throw notFound(`group snapshot ${JSON.stringify(groupId.slice(0, 200))} does not exist`);
   const rec = await records.getGroupSnapshot(groupId);
   if (!rec || !rec.complete) throw notFound(`group snapshot ${groupId} does not exist`);
   if (snapshotIds.length > 0 && !sameSet(snapshotIds, rec.snapshotIds)) {
@@ -113,11 +127,11 @@ export async function getGroupSnapshot(store: ShareStore, records: ShareRecordSt
 
 /**
  * DeleteVolumeGroupSnapshot: members first, the group record last, so that an interrupted delete
- * is finished by the retry. CSI: an unknown id succeeds; snapshot_ids that are not the group's
- * members are INVALID_ARGUMENT and delete nothing.
+ * is finished by the retry. CSI: an unknown id (or one this driver could never have made)
+ * succeeds; snapshot_ids that are not the group's members are INVALID_ARGUMENT and delete nothing.
  */
 export async function deleteGroupSnapshot(store: ShareStore, records: ShareRecordStore, groupId: string, snapshotIds: string[]): Promise<void> {
-  checkIdentifier('group_snapshot_id', groupId);
+  if (!couldBeGroupId(groupId)) return;
   for (const [i, id] of snapshotIds.entries()) checkIdentifier(`snapshot_ids[${i}]`, id);
   const rec = await records.getGroupSnapshot(groupId);
   if (!rec) return;

@@ -20,9 +20,9 @@ describe('conformance: attach (--enable-attach, --max-volumes-per-node 3)', () =
   const c = () => d.client.controller;
   const record = (node: string, vol: string) => path.join(d.dirs.share, 'attachments', node, `${vol}.json`);
 
-  it('advertises PUBLISH_UNPUBLISH_VOLUME and reports max_volumes_per_node', async () => {
+  it('advertises PUBLISH_UNPUBLISH_VOLUME and PUBLISH_READONLY and reports max_volumes_per_node', async () => {
     const caps = await c().ControllerGetCapabilities({});
-    assert.ok(caps.capabilities.some((x) => x.rpc?.type === 'PUBLISH_UNPUBLISH_VOLUME'));
+    for (const t of ['PUBLISH_UNPUBLISH_VOLUME', 'PUBLISH_READONLY']) assert.ok(caps.capabilities.some((x) => x.rpc?.type === t), t);
     const info = await d.client.node.NodeGetInfo({});
     assert.equal(info.max_volumes_per_node, '3');
   });

@@ -95,6 +95,8 @@ describe('conformance: GroupController (volume group snapshots)', () => {
     await g().GetVolumeGroupSnapshot({ group_snapshot_id: created.group_snapshot_id, snapshot_ids: [...ids].reverse() });
     await expectCode(g().GetVolumeGroupSnapshot({ group_snapshot_id: created.group_snapshot_id, snapshot_ids: [ids[0]!] }), grpc.status.INVALID_ARGUMENT);
     await expectCode(g().GetVolumeGroupSnapshot({ group_snapshot_id: 'no-such-group' }), grpc.status.NOT_FOUND);
+    // An id this driver could never have made names no group, and reaches no path.
+    await expectCode(g().GetVolumeGroupSnapshot({ group_snapshot_id: '../../snapshots' }), grpc.status.NOT_FOUND);
   });
 
   it('restores each member into a new volume with that volume\'s data', async () => {
@@ -129,6 +131,10 @@ describe('conformance: GroupController (volume group snapshots)', () => {
     await expectCode(g().GetVolumeGroupSnapshot({ group_snapshot_id: gs.group_snapshot_id }), grpc.status.NOT_FOUND);
     await g().DeleteVolumeGroupSnapshot({ group_snapshot_id: gs.group_snapshot_id, snapshot_ids: ids });
     await g().DeleteVolumeGroupSnapshot({ group_snapshot_id: 'never-existed' });
+    const tree = listTree(d.dirs.share);
+    await g().DeleteVolumeGroupSnapshot({ group_snapshot_id: '..' });
+    await g().DeleteVolumeGroupSnapshot({ group_snapshot_id: '../snapshots' });
+    assert.deepEqual(listTree(d.dirs.share), tree);
   });
 
   it('finishes a group left incomplete by a crash: the retry redoes its members, a delete removes them', async () => {
