@@ -190,6 +190,18 @@ describe('lockKeysFor', () => {
     assert.deepEqual(lockKeysFor('NodeUnpublishVolume', { volume_id: 'v1', target_path: '/k/p/t' }), ['volume:v1', 'path:/k/p/t']);
   });
 
+  it('locks a group snapshot by the id its name gives and all its source volumes; its delete by id and the members named', () => {
+    assert.deepEqual(lockKeysFor('CreateVolumeGroupSnapshot', { name: 'group-1', source_volume_ids: ['pvc-1', 'pvc-2'] }), ['groupsnapshot:group-1', 'volume:pvc-1', 'volume:pvc-2']);
+    assert.deepEqual(lockKeysFor('DeleteVolumeGroupSnapshot', { group_snapshot_id: 'group-1', snapshot_ids: ['s1', 's2'] }), ['groupsnapshot:group-1', 'snapshot:s1', 'snapshot:s2']);
+    assert.deepEqual(lockKeysFor('GetVolumeGroupSnapshot', { group_snapshot_id: 'group-1' }), []);
+  });
+
+  it('locks a modified volume, and an attach or detach by volume and node (one slot change per node at a time)', () => {
+    assert.deepEqual(lockKeysFor('ControllerModifyVolume', { volume_id: 'pvc-1' }), ['volume:pvc-1']);
+    assert.deepEqual(lockKeysFor('ControllerPublishVolume', { volume_id: 'pvc-1', node_id: 'n1' }), ['volume:pvc-1', 'node:n1']);
+    assert.deepEqual(lockKeysFor('ControllerUnpublishVolume', { volume_id: 'pvc-1', node_id: '' }), ['volume:pvc-1']);
+  });
+
   it('takes no lock for reads or for a request without the id', () => {
     for (const rpc of ['ControllerGetVolume', 'ListVolumes', 'NodeGetVolumeStats', 'GetCapacity', 'ValidateVolumeCapabilities']) {
       assert.deepEqual(lockKeysFor(rpc, { volume_id: 'v1' }), [], rpc);
