@@ -99,7 +99,12 @@ export async function startDriver(cfg: Config, logger: Logger, clock: Clock = sy
   });
 
   const locks = new VolumeLocks();
-  const unaryDeps: UnaryDeps = { logger, locks, observe: (rpc, code, s) => metrics?.observeRpc(rpc, code, s) };
+  const unaryDeps: UnaryDeps = {
+    logger,
+    locks,
+    observe: (rpc, code, s) => metrics?.observeRpc(rpc, code, s),
+    ...(cfg.enableAttach ? {} : { unlocked: new Set(['ControllerPublishVolume', 'ControllerUnpublishVolume']) }),
+  };
   const proto = loadCsiProto().csi.v1;
   let serverUp = false;
   const services: ServiceBinding[] = [

@@ -30,6 +30,8 @@ export interface UnaryDeps {
   logger: Logger;
   locks: VolumeLocks;
   observe?: RpcObserver;
+  /** RPCs served as UNIMPLEMENTED (attach when off): no lock, so that they always answer so. */
+  unlocked?: ReadonlySet<string>;
 }
 
 type AnyRequest = Record<string, unknown>;
@@ -119,7 +121,7 @@ export function unary<Req, Res>(
         callback({ code, details, metadata: new grpc.Metadata(), name: 'CsiError', message: details });
       }
     };
-    const keys = lockKeysFor(rpc, req);
+    const keys = deps.unlocked?.has(rpc) ? [] : lockKeysFor(rpc, req);
     const release = deps.locks.tryAcquire(...keys);
     if (!release) {
       const err = aborted(`an operation on ${keys.join(' or ')} is already in progress`);
