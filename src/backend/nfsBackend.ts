@@ -38,7 +38,8 @@ export function shareWorkDir(stateDir: string): string {
  * The nfs backend (NFSv4 server or EFS). The controller mounts the share root at a private
  * work directory on first use and keeps volume directories there; nodes mount
  * `server:<share>/volumes/<id>/data` at the staging path. In node mode nothing is mounted
- * until a volume is staged.
+ * until a volume is staged, unless attach is enabled: then the node mounts the share root too,
+ * to announce itself in nodes/<node>.json for ControllerPublishVolume.
  * @throws Error at start for a configuration that cannot work (bad server, options, region).
  */
 export function createNfsBackend(o: NfsBackendOptions): Backend {

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { startDriverProcess, type DriverProcess } from '../helpers/driverProcess';
+import { driverDirs, startDriverProcess, type DriverProcess } from '../helpers/driverProcess';
 import { expectCode, grpc } from '../helpers/csiClient';
 import { GiB, createVolume, mountCap, mountsUnder, stopAndClean, unmountLeftovers } from './conformanceKit';
 
@@ -124,5 +124,33 @@ describe('conformance: attach (--enable-attach, --max-volumes-per-node 3)', () =
     await expectCode(c().ControllerPublishVolume({ volume_id: vol, node_id: 'node-2', volume_capability: mountCap(), readonly: true }), grpc.status.ALREADY_EXISTS);
     const again = await c().ControllerPublishVolume({ volume_id: vol, node_id: 'node-2', volume_capability: mountCap() });
     assert.deepEqual(again.publish_context, first.publish_context);
+  });
+});
+
+describe('conformance: attach across a controller and a node plugin (--enable-attach)', () => {
+  let node: DriverProcess;
+  let controller: DriverProcess;
+  before(async () => {
+    node = await startDriverProcess(['--health-api', 'v1.12', '--mode', 'node', '--node-id', 'node-7', '--enable-attach', '--max-volumes-per-node', '1']);
+    const dirs = { ...driverDirs('csi-test-ctl-'), share: node.dirs.share };
+    controller = await startDriverProcess(['--health-api', 'v1.12', '--mode', 'controller', '--enable-attach'], dirs);
+  });
+  after(async () => {
+    await stopAndClean(controller);
+    await stopAndClean(node);
+  });
+
+  it('the node plugin announces itself and its limit on the share; the controller attaches to it and enforces that limit', async () => {
+    const file = path.join(node.dirs.share, 'nodes', 'node-7.json');
+    // Announced in the background once the node's share answers: a generous bound, not a speed test.
+    for (let i = 0; i < 600 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 100));
+    const rec = JSON.parse(readFileSync(file, 'utf8')) as { nodeId: string; maxVolumesPerNode: number };
+    assert.deepEqual([rec.nodeId, rec.maxVolumesPerNode], ['node-7', 1]);
+    const c = controller.client.controller;
+    const a = await createVolume(controller.client, 'pvc-split-a', GiB);
+    const b = await createVolume(controller.client, 'pvc-split-b', GiB);
+    await c.ControllerPublishVolume({ volume_id: a, node_id: 'node-7', volume_capability: mountCap() });
+    await expectCode(c.ControllerPublishVolume({ volume_id: b, node_id: 'node-7', volume_capability: mountCap() }), grpc.status.RESOURCE_EXHAUSTED);
+    await expectCode(c.ControllerPublishVolume({ volume_id: b, node_id: 'node-1', volume_capability: mountCap() }), grpc.status.NOT_FOUND);
   });
 });
