@@ -158,6 +158,17 @@ describe('unary()', () => {
     assert.equal(b.callback.firstCall.args[0], null);
   });
 
+  it('takes no lock for the RPCs named unlocked (served as UNIMPLEMENTED), so a concurrent one is never ABORTED', async () => {
+    const gate = deferred<object>();
+    const h = unary('ControllerPublishVolume', () => gate.promise, { ...deps, unlocked: new Set(['ControllerPublishVolume']) });
+    const a = invoke(h, { volume_id: 'v1', node_id: 'n1' });
+    const b = invoke(h, { volume_id: 'v1', node_id: 'n1' });
+    assert.equal(deps.locks.size, 0);
+    gate.resolve({});
+    await Promise.all([a.done, b.done]);
+    assert.equal(b.callback.firstCall.args[0], null);
+  });
+
   it('never writes secrets to the log', async () => {
     const h = unary('NodeStageVolume', async () => ({}), deps);
     await invoke(h, { volume_id: 'v1', secrets: { password: 'hunter2' } }).done;
