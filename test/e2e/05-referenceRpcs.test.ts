@@ -82,7 +82,7 @@ describeInGuest('e2e group snapshots, ControllerModifyVolume and attach on NFS',
   describe('with --enable-attach', () => {
     let att: E2eDriver;
     before(async function () {
-      this.timeout(90_000);
+      this.timeout(240_000);
       att = await startNfsDriver('attach', ['--enable-attach', '--max-volumes-per-node', '2']);
     });
     after(async function () {

@@ -76,10 +76,11 @@ export async function startNfsDriver(name = '', extraArgs: string[] = []): Promi
   const out = openSync(logFile, 'a');
   const child = spawn(process.execPath, [driverBin, ...args], { stdio: ['ignore', out, out], cwd: workRoot });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const deadline = Date.now() + 60_000;
+  // Node starts slowly in an emulated guest on a busy host: a generous bound, not a speed goal.
+  const deadline = Date.now() + 180_000;
   while (!existsSync(socket)) {
     if (child.exitCode !== null) throw new Error(`driver exited ${child.exitCode}: ${readFileSync(logFile, 'utf8').slice(-2000)}`);
-    if (Date.now() > deadline) throw new Error('driver did not create its socket within 60s');
+    if (Date.now() > deadline) throw new Error('driver did not create its socket within 180s');
     await sleep(100);
   }
   const client = connectCsi(`unix://${socket}`);
