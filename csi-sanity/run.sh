@@ -6,7 +6,10 @@
 #   csi-sanity/run.sh [extra csi-sanity arguments, e.g. --ginkgo.focus=Node --ginkgo.v]
 #
 # Environment: CSI_SANITY (path of the binary), CSI_SANITY_TMPDIR (where the temp directory goes;
-# default $TMPDIR or /tmp), CSI_SANITY_KEEP=1 (keep the temp directory and driver log).
+# default $TMPDIR or /tmp), CSI_SANITY_KEEP=1 (keep the temp directory and driver log),
+# CSI_SANITY_OPTIONAL=1 (the optional features too: the driver with --enable-attach and
+# --max-volumes-per-node 4, csi-sanity with --csi.testvolumemutableparameters mutable-params.yaml
+# for ControllerModifyVolume and --csi.testnodevolumeattachlimit).
 set -uo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -30,6 +33,12 @@ work="$(mktemp -d "${CSI_SANITY_TMPDIR:-${TMPDIR:-/tmp}}/csi-sanity.XXXXXX")"
 socket="$work/csi.sock"
 log="$work/driver.log"
 driver_pid=""
+driver_extra=()
+sanity_extra=()
+if [[ "${CSI_SANITY_OPTIONAL:-0}" == "1" ]]; then
+  driver_extra=(--enable-attach --max-volumes-per-node 4)
+  sanity_extra=(--csi.testvolumemutableparameters "$here/mutable-params.yaml" --csi.testnodevolumeattachlimit)
+fi
 
 cleanup() {
   if [[ -n "$driver_pid" ]] && kill -0 "$driver_pid" 2>/dev/null; then
@@ -61,6 +70,7 @@ trap 'exit 130' INT TERM
   --kubelet-dir "$work" \
   --health-port 0 \
   --health-api v1.12 \
+  "${driver_extra[@]}" \
   >"$log" 2>&1 &
 driver_pid=$!
 
@@ -85,6 +95,7 @@ fi
   --csi.mountdir "$work/mnt" \
   --csi.stagingdir "$work/stage" \
   --csi.testvolumeparameters "$here/params.yaml" \
+  "${sanity_extra[@]}" \
   "$@"
 code=$?
 if [[ $code -ne 0 ]]; then

@@ -34,7 +34,8 @@ export function buildCli(version: string): Command {
     .addOption(new Option('--enable-fault-injection', 'serve the fault-injection API (for testing health pipelines); env ENABLE_FAULT_INJECTION=true|false'))
     .addOption(env(new Option('--fault-injection-address <addr>', 'address of the fault-injection API (default 127.0.0.1)'), 'FAULT_INJECTION_ADDRESS'))
     .addOption(env(new Option('--fault-injection-port <port>', 'port of the fault-injection API (default 9911)'), 'FAULT_INJECTION_PORT'))
-    .addOption(env(new Option('--max-volumes-per-node <n>', 'reported by NodeGetInfo; 0 means no limit (default 0)'), 'MAX_VOLUMES_PER_NODE'))
+    .addOption(env(new Option('--max-volumes-per-node <n>', 'reported by NodeGetInfo and, with --enable-attach, enforced by ControllerPublishVolume; 0 means no limit (default 0)'), 'MAX_VOLUMES_PER_NODE'))
+    .addOption(new Option('--enable-attach', 'serve ControllerPublish/UnpublishVolume (per-node attachment records on the share); NodeStageVolume then requires their publish context; env ENABLE_ATTACH=true|false'))
     .addOption(env(new Option('--log-level <level>', 'trace, debug, info, warn, error (default info)'), 'LOG_LEVEL'))
     .allowExcessArguments(false);
 }
@@ -51,6 +52,10 @@ export function parseCli(argv: string[], version: string): RawOptions {
   if (opts.nfsAllowOtherServers === undefined) {
     const v = envBoolean('NFS_ALLOW_OTHER_SERVERS');
     if (v !== undefined) opts.nfsAllowOtherServers = v;
+  }
+  if (opts.enableAttach === undefined) {
+    const v = envBoolean('ENABLE_ATTACH');
+    if (v !== undefined) opts.enableAttach = v;
   }
   return opts;
 }

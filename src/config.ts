@@ -34,6 +34,8 @@ export interface Config {
   readonly faultInjectionAddress: string;
   readonly faultInjectionPort: number;
   readonly maxVolumesPerNode: number;
+  /** Serve ControllerPublish/Unpublish with per-node attachment records; NodeStage then needs the publish context. */
+  readonly enableAttach: boolean;
   readonly logLevel: string;
 }
 
@@ -79,6 +81,7 @@ export interface RawOptions {
   faultInjectionAddress?: string;
   faultInjectionPort?: string;
   maxVolumesPerNode?: string;
+  enableAttach?: boolean;
   logLevel?: string;
 }
 
@@ -197,6 +200,7 @@ export function buildConfig(raw: RawOptions, cwd = process.cwd()): Config {
     faultInjectionAddress: raw.faultInjectionAddress ?? '127.0.0.1',
     faultInjectionPort: integer('fault-injection-port', raw.faultInjectionPort ?? '9911', 0, 65535),
     maxVolumesPerNode: integer('max-volumes-per-node', raw.maxVolumesPerNode ?? '0', 0, 100000),
+    enableAttach: raw.enableAttach ?? false,
     logLevel: oneOf('log-level', raw.logLevel ?? 'info', ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
   };
   if (timeoutMs >= intervalMs) throw new Error(`--health-check-timeout (${timeoutMs}ms) must be shorter than --health-check-interval (${intervalMs}ms)`);

@@ -9,6 +9,9 @@ import { SystemMounter } from './mount/mounter';
 import { readMountTable, findMount } from './mount/mountTable';
 import { createBackend } from './backend/createBackend';
 import { createControllerService } from './controller/controllerService';
+import { createGroupControllerService } from './controller/groupControllerService';
+import { currentMutableParameters } from './controller/modifyVolume';
+import { ShareRecordStore } from './backend/shareRecordStore';
 import { ControllerHealth } from './controller/controllerHealth';
 import { VolumeCatalog } from './controller/volumeCatalog';
 import { VolumeRegistry } from './backend/volumeRegistry';
@@ -106,7 +109,12 @@ export async function startDriver(cfg: Config, logger: Logger, clock: Clock = sy
   );
 
   const locks = new VolumeLocks();
-  const unaryDeps: UnaryDeps = { logger, locks, observe: (rpc, code, s) => metrics?.observeRpc(rpc, code, s) };
+  const unaryDeps: UnaryDeps = {
+    logger,
+    locks,
+    observe: (rpc, code, s) => metrics?.observeRpc(rpc, code, s),
+    ...(cfg.enableAttach ? {} : { unlocked: new Set(['ControllerPublishVolume', 'ControllerUnpublishVolume']) }),
+  };
   const proto = loadCsiProto().csi.v1;
   let serverUp = false;
   const services: ServiceBinding[] = [
@@ -124,6 +132,7 @@ export async function startDriver(cfg: Config, logger: Logger, clock: Clock = sy
     },
   ];
   const context = backend.context;
+  const records = new ShareRecordStore(() => store.root(), pool);
   let initCatalog: Promise<void> = Promise.resolve();
   if (cfg.mode !== 'node') {
     const health = new ControllerHealth(store, (id) => faults?.issuesFor(id) ?? []);
@@ -133,10 +142,20 @@ export async function startDriver(cfg: Config, logger: Logger, clock: Clock = sy
       () => undefined,
       (err: Error) => logger.error({ err: err.message }, 'volume registry could not be prepared; volumes made before it are listed from their directories'),
     );
-    services.push({
-      definition: proto.Controller.service,
-      implementation: bindService(createControllerService({ store, catalog, health, context, healthApi: cfg.healthApi }), unaryDeps),
-    });
+    const attach = cfg.enableAttach
+      ? {
+          store,
+          records,
+          ...(cfg.mode === 'all' ? { ownNode: { nodeId: cfg.nodeId, maxVolumesPerNode: cfg.maxVolumesPerNode } } : {}),
+        }
+      : undefined;
+    services.push(
+      {
+        definition: proto.Controller.service,
+        implementation: bindService(createControllerService({ store, catalog, health, context, healthApi: cfg.healthApi, records, ...(attach ? { attach } : {}) }), unaryDeps),
+      },
+      { definition: proto.GroupController.service, implementation: bindService(createGroupControllerService({ store, records }), unaryDeps) },
+    );
   }
   if (cfg.mode !== 'controller') {
     const state = new NodeStateStore(cfg.stateDir);
@@ -169,6 +188,17 @@ export async function startDriver(cfg: Config, logger: Logger, clock: Clock = sy
           logger,
           paths: { kubeletDir: cfg.kubeletDir, forbidden: cfg.backend === 'local' ? [cfg.localDir, cfg.stateDir] : [cfg.stateDir] },
           mountTable: () => mounter.table(),
+          attach: cfg.enableAttach,
+          healthDefaults: { intervalMs: cfg.healthCheckIntervalMs, timeoutMs: cfg.healthCheckTimeoutMs },
+          // The local backend's nodes see the share: a volume's modified parameters apply at its next stage.
+          ...(cfg.backend === 'local'
+            ? {
+                currentParameters: async (id: string) => {
+                  const rec = await store.getVolume(id);
+                  return rec ? currentMutableParameters(records, rec) : {};
+                },
+              }
+            : {}),
         }),
         unaryDeps,
       ),
@@ -178,6 +208,7 @@ export async function startDriver(cfg: Config, logger: Logger, clock: Clock = sy
   monitor.start();
   await initBackend;
   await initCatalog;
+  if (cfg.enableAttach && cfg.mode === 'node') announceNode(records, cfg, logger);
   const healthServer =
     cfg.healthPort > 0
       ? await startHealthServer(
@@ -219,4 +250,19 @@ export async function startDriver(cfg: Config, logger: Logger, clock: Clock = sy
       pool.close();
     },
   };
+}
+
+/**
+ * With attach, a node plugin announces itself (and its --max-volumes-per-node) on the share so
+ * that the controller knows it: ControllerPublishVolume to a node never announced is NOT_FOUND.
+ * Retried in the background until the share answers.
+ */
+function announceNode(records: ShareRecordStore, cfg: Config, logger: Logger, attempt = 0): void {
+  records.putNode({ nodeId: cfg.nodeId, maxVolumesPerNode: cfg.maxVolumesPerNode, registeredAt: new Date().toISOString() }).then(
+    () => logger.info({ nodeId: cfg.nodeId }, 'node announced on the share for attach'),
+    (err: Error) => {
+      logger.warn({ err: err.message, attempt }, 'node could not announce itself on the share; retrying');
+      setTimeout(() => announceNode(records, cfg, logger, attempt + 1), Math.min(60_000, 1_000 * 2 ** attempt)).unref();
+    },
+  );
 }

@@ -23,6 +23,7 @@ export function createBackend(cfg: Config, pool: FsHelperPool, mounter: Mounter,
         mounter,
         logger,
         checkTimeoutMs: cfg.healthCheckTimeoutMs,
+        shareRootOnNode: cfg.enableAttach,
       });
   }
 }

@@ -25,6 +25,8 @@ export interface NfsBackendOptions {
   /** Is amazon-efs-utils installed? Default: look for mount.efs once. */
   efsUtilsPresent?: () => boolean;
   ping?: ServerPing;
+  /** Mount the share root in node mode too: a node announces itself there for attach (--enable-attach). */
+  shareRootOnNode?: boolean;
 }
 
 /** The controller's private mount point of the share root, under --state-dir. */
@@ -36,7 +38,8 @@ export function shareWorkDir(stateDir: string): string {
  * The nfs backend (NFSv4 server or EFS). The controller mounts the share root at a private
  * work directory on first use and keeps volume directories there; nodes mount
  * `server:<share>/volumes/<id>/data` at the staging path. In node mode nothing is mounted
- * until a volume is staged.
+ * until a volume is staged, unless attach is enabled: then the node mounts the share root too,
+ * to announce itself in nodes/<node>.json for ControllerPublishVolume.
  * @throws Error at start for a configuration that cannot work (bad server, options, region).
  */
 export function createNfsBackend(o: NfsBackendOptions): Backend {
@@ -47,7 +50,7 @@ export function createNfsBackend(o: NfsBackendOptions): Backend {
   const logger = o.logger;
   const ping = o.ping ?? pingServer;
   let share: NfsShareMount | undefined;
-  if (o.mode !== 'node') {
+  if (o.mode !== 'node' || o.shareRootOnNode) {
     const source = planner.plan({ server: '', path: planner.share, perVolume: [] });
     if (source.kind !== 'nfs') throw new Error('the share root must be an NFS mount');
     share = new NfsShareMount({

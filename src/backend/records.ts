@@ -17,6 +17,8 @@ export interface SnapshotRecord {
   sizeBytes: bigint;
   createdAt: string;
   parameters: Record<string, string>;
+  /** Set on the members of a group snapshot: the group they belong to. */
+  groupSnapshotId?: string;
 }
 
 /** Capacity of the share, from statfs, exact. */

@@ -1,5 +1,6 @@
 import type { HealthApi } from '../config';
 import type { ShareStore } from '../backend/shareStore';
+import type { ShareRecordStore } from '../backend/shareRecordStore';
 import type { VolumeRecord } from '../backend/records';
 import { ShareUnavailableError } from '../backend/backendErrors';
 import { checkIdentifier } from '../backend/ids';
@@ -18,6 +19,9 @@ import { createSnapshot, listSnapshots, toCsiSnapshot } from './snapshotRpcs';
 import { VolumeCatalog, type CatalogEntry } from './volumeCatalog';
 import { clampInt64 } from '../int64';
 import type { VolumeContextSource } from './volumeContext';
+import { groupHolding } from './groupSnapshotRpcs';
+import { modifyVolume } from './modifyVolume';
+import { controllerPublish, controllerUnpublish, type AttachDeps } from './attachRpcs';
 
 export interface ControllerDeps {
   store: ShareStore;
@@ -27,6 +31,10 @@ export interface ControllerDeps {
   context: VolumeContextSource;
   healthApi: HealthApi;
   advertiseGetSnapshot?: boolean;
+  /** Group snapshots, modified parameters and attachments on the share. */
+  records: ShareRecordStore;
+  /** Set when --enable-attach: ControllerPublish/Unpublish are served. */
+  attach?: AttachDeps;
 }
 
 /**
@@ -100,6 +108,11 @@ export function createControllerService(deps: ControllerDeps): AsyncService<Cont
 
     async DeleteVolume(req) {
       checkIdentifier('volume_id', req.volume_id);
+      if (deps.attach) {
+        // CSI: a volume still attached to a node is in use.
+        const nodes = await deps.records.nodesOfVolume(req.volume_id);
+        if (nodes.length > 0) throw failedPrecondition(`volume ${req.volume_id} is still published to node ${nodes.join(', ')}`);
+      }
       // CSI: deleting a volume that does not exist succeeds.
       try {
         await store.deleteVolume(req.volume_id);
@@ -115,12 +128,15 @@ export function createControllerService(deps: ControllerDeps): AsyncService<Cont
       return {};
     },
 
-    async ControllerPublishVolume() {
-      throw unimplemented('ControllerPublishVolume is not supported: volumes need no attach step');
+    async ControllerPublishVolume(req) {
+      if (!deps.attach) throw unimplemented('ControllerPublishVolume is not enabled: volumes need no attach step (see --enable-attach)');
+      return controllerPublish(deps.attach, req);
     },
 
-    async ControllerUnpublishVolume() {
-      throw unimplemented('ControllerUnpublishVolume is not supported: volumes need no attach step');
+    async ControllerUnpublishVolume(req) {
+      if (!deps.attach) throw unimplemented('ControllerUnpublishVolume is not enabled: volumes need no attach step (see --enable-attach)');
+      await controllerUnpublish(deps.attach, req);
+      return {};
     },
 
     async ValidateVolumeCapabilities(req) {
@@ -183,13 +199,16 @@ export function createControllerService(deps: ControllerDeps): AsyncService<Cont
     },
 
     async ControllerGetCapabilities() {
-      return { capabilities: controllerCapabilities(healthApi, deps.advertiseGetSnapshot ?? false) };
+      return { capabilities: controllerCapabilities(healthApi, deps.advertiseGetSnapshot ?? false, deps.attach !== undefined) };
     },
 
     CreateSnapshot: (req) => createSnapshot(store, (id) => requireIntact(id, 'a snapshot'), req),
 
     async DeleteSnapshot(req) {
       checkIdentifier('snapshot_id', req.snapshot_id);
+      // CSI: a member of a group snapshot goes with its group (DeleteVolumeGroupSnapshot).
+      const group = await groupHolding(deps.records, await store.getSnapshot(req.snapshot_id));
+      if (group) throw failedPrecondition(`snapshot ${req.snapshot_id} belongs to group snapshot ${group}; delete the group snapshot instead`);
       await store.deleteSnapshot(req.snapshot_id);
       return {};
     },
@@ -241,8 +260,9 @@ export function createControllerService(deps: ControllerDeps): AsyncService<Cont
       };
     },
 
-    async ControllerModifyVolume() {
-      throw unimplemented('ControllerModifyVolume is not supported');
+    async ControllerModifyVolume(req) {
+      await modifyVolume(store, deps.records, req);
+      return {};
     },
   };
 }

@@ -10,6 +10,7 @@ import type { VolumeCatalog } from './volumeCatalog';
 import { RecordCorruptError } from '../backend/recordErrors';
 import { clampInt64, parseInt64 } from '../int64';
 import { validateParameters } from './parameters';
+import { validateMutableParameters } from './mutableParameters';
 
 export const defaultCapacityBytes = 1024n ** 3n;
 
@@ -27,7 +28,8 @@ export function validateCreateVolume(req: CreateVolumeRequest__Output): ValidCre
   checkIdentifier('name', req.name);
   requireCapabilities('volume_capabilities', req.volume_capabilities);
   const { bytes, limit } = capacityFor(req.capacity_range, defaultCapacityBytes);
-  const parameters = validateParameters(req.parameters);
+  // CSI: mutable_parameters take precedence over parameters.
+  const parameters = validateMutableParameters(req.mutable_parameters, validateParameters(req.parameters));
   let source: VolumeRecord['contentSource'];
   const cs = req.volume_content_source;
   if (cs) {

@@ -1,8 +1,9 @@
 import { invalidArgument } from '../grpc/csiError';
 import { parseCheckedMountOptions } from '../backend/nfsMountOptions';
+import { healthDurations } from '../backend/healthParameters';
 
 /** StorageClass parameters this driver understands; the provisioner's own keys are passed over. */
-const known = new Set(['mountOptions']);
+const known = new Set(['mountOptions', 'healthCheckInterval', 'healthCheckTimeout']);
 
 /** Validates StorageClass parameters; unknown keys are refused so that typos do not go unnoticed. */
 export function validateParameters(params: Record<string, string>): Record<string, string> {
@@ -20,5 +21,6 @@ export function validateParameters(params: Record<string, string>): Record<strin
     }
     out[k] = v;
   }
+  healthDurations(out);
   return out;
 }

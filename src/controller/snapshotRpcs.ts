@@ -29,6 +29,7 @@ export function toCsiSnapshot(rec: SnapshotRecord): Snapshot {
     size_bytes: String(clampInt64(rec.sizeBytes)),
     creation_time: { seconds: String(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1e6 },
     ready_to_use: true,
+    ...(rec.groupSnapshotId ? { group_snapshot_id: rec.groupSnapshotId } : {}),
   };
 }
 

@@ -13,5 +13,10 @@ export function volumeContextFor(rec: VolumeRecord, src: VolumeContextSource): R
   if (src.server) ctx.server = src.server;
   if (src.share) ctx.share = src.share;
   if (rec.parameters.mountOptions) ctx.mountOptions = rec.parameters.mountOptions;
+  // The values at creation; ControllerModifyVolume changes reach nodes as docs/health-monitoring.md says.
+  for (const k of ['healthCheckInterval', 'healthCheckTimeout'] as const) {
+    const v = rec.parameters[k];
+    if (v !== undefined) ctx[k] = v;
+  }
   return ctx;
 }

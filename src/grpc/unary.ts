@@ -58,6 +58,8 @@ export interface UnaryDeps {
   logger: Logger;
   locks: VolumeLocks;
   observe?: RpcObserver;
+  /** RPCs served as UNIMPLEMENTED (attach when off): no lock, so that they always answer so. */
+  unlocked?: ReadonlySet<string>;
 }
 
 type AnyRequest = Record<string, unknown>;
@@ -75,6 +77,8 @@ const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 export function lockKeysFor(rpc: string, req: AnyRequest): string[] {
   const volume = (id: string): string[] => (id ? [`volume:${id}`] : []);
   const snapshot = (id: string): string[] => (id ? [`snapshot:${id}`] : []);
+  const group = (id: string): string[] => (id ? [`groupsnapshot:${id}`] : []);
+  const strList = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
   const named = (name: string): string => (name ? idFromName(name) : '');
   // Normalised as the node service normalises its paths, so that "/a//b/" and "/a/b" meet.
   const mountPath = (p: string): string[] => (p ? [`path:${path.posix.normalize(p).replace(/(.)\/+$/, '$1')}`] : []);
@@ -87,6 +91,14 @@ export function lockKeysFor(rpc: string, req: AnyRequest): string[] {
       return [...snapshot(named(str(req.name))), ...volume(str(req.source_volume_id))];
     case 'DeleteSnapshot':
       return snapshot(str(req.snapshot_id));
+    case 'CreateVolumeGroupSnapshot':
+      return [...group(named(str(req.name))), ...strList(req.source_volume_ids).flatMap(volume)];
+    case 'DeleteVolumeGroupSnapshot':
+      return [...group(str(req.group_snapshot_id)), ...strList(req.snapshot_ids).flatMap(snapshot)];
+    case 'ControllerPublishVolume':
+    case 'ControllerUnpublishVolume':
+      // One attach or detach per node at a time, so that two cannot both take its last slot.
+      return [...volume(str(req.volume_id)), ...(str(req.node_id) ? [`node:${str(req.node_id)}`] : [])];
     case 'NodeStageVolume':
     case 'NodeUnstageVolume':
       return [...volume(str(req.volume_id)), ...mountPath(str(req.staging_target_path))];
@@ -96,6 +108,7 @@ export function lockKeysFor(rpc: string, req: AnyRequest): string[] {
       return [...volume(str(req.volume_id)), ...mountPath(str(req.target_path))];
     case 'DeleteVolume':
     case 'ControllerExpandVolume':
+    case 'ControllerModifyVolume':
     case 'NodeExpandVolume':
       return volume(str(req.volume_id));
     default:
@@ -104,7 +117,7 @@ export function lockKeysFor(rpc: string, req: AnyRequest): string[] {
 }
 
 function volumeIdOf(req: AnyRequest): string | undefined {
-  return str(req.volume_id) || str(req.source_volume_id) || str(req.snapshot_id) || str(req.name) || undefined;
+  return str(req.volume_id) || str(req.source_volume_id) || str(req.snapshot_id) || str(req.group_snapshot_id) || str(req.name) || undefined;
 }
 
 /**
@@ -136,7 +149,7 @@ export function unary<Req, Res>(
         callback({ code, details, metadata: new grpc.Metadata(), name: 'CsiError', message: details });
       }
     };
-    const keys = lockKeysFor(rpc, req);
+    const keys = deps.unlocked?.has(rpc) ? [] : lockKeysFor(rpc, req);
     const release = deps.locks.tryAcquire(...keys);
     if (!release) {
       const err = aborted(`an operation on ${keys.join(' or ')} is already in progress`);

@@ -13,7 +13,8 @@ export interface MountRegistration {
   stagingPath?: string;
   /** For a staging mount: how it was made, so that a stale one can be made again. */
   source?: VolumeSource;
-  /** This volume's own health-check interval and timeout (ms), when its parameters set them. */
+  /** This volume's own check interval (ControllerModifyVolume healthCheckInterval); the monitor's when unset. */
   intervalMs?: number;
+  /** This volume's own check deadline (healthCheckTimeout), shorter than its interval; the monitor's when unset. */
   timeoutMs?: number;
 }

@@ -7,6 +7,7 @@ import type { MountObserver } from '../mount/mounter';
 import type { VolumeSource } from '../backend/records';
 import { alreadyExists, deadlineExceeded, failedPrecondition, internal, notFound } from '../grpc/csiError';
 import type { NodeHealthView } from '../health/nodeHealthView';
+import type { MountRegistration } from '../health/mountRegistration';
 import type { NodeMountRecord, NodeStateStore } from './nodeStateStore';
 
 export interface NodeMountDeps {
@@ -36,6 +37,17 @@ const remountReasons = new Set(['StaleFileHandle', 'TransportError', 'NotMounted
 const staleCodes = new Set(['ESTALE', 'ENOTCONN', 'EIO']);
 /** Deadline of that quick look. */
 const staleCheckMs = 3_000;
+
+/** A volume's own health check interval and timeout (ms). */
+export type MountSchedule = Pick<MountRegistration, 'intervalMs' | 'timeoutMs'>;
+
+/** The schedule a publish inherits from its staging mount. */
+function scheduleOf(staged: MountRegistration | undefined): MountSchedule {
+  const out: MountSchedule = {};
+  if (staged?.intervalMs !== undefined) out.intervalMs = staged.intervalMs;
+  if (staged?.timeoutMs !== undefined) out.timeoutMs = staged.timeoutMs;
+  return out;
+}
 
 function sourceDescription(src: VolumeSource): string {
   // mount.efs with tls mounts through a local proxy (127.0.0.1:/path): its source is not the device.
@@ -70,12 +82,13 @@ export class NodeMountOps {
     this.umountTimeoutMs = deps.umountTimeoutMs ?? 5_000;
   }
 
-  async stage(volumeId: string, stagingPath: string, source: VolumeSource): Promise<void> {
+  /** `schedule`: the volume's own health check interval and timeout, kept on its mounts' registrations. */
+  async stage(volumeId: string, stagingPath: string, source: VolumeSource, schedule: MountSchedule = {}): Promise<void> {
     this.deps.faults?.consume('stage');
     const rec = this.deps.state.get(stagingPath);
     if (rec && rec.volumeId !== volumeId) throw alreadyExists(`${stagingPath} is the staging path of volume ${rec.volumeId}`);
     if (rec && rec.kind !== 'staging') throw failedPrecondition(`${stagingPath} is a publish target of volume ${volumeId}, not a staging path`);
-    const reg: NodeMountRecord = { volumeId, path: stagingPath, kind: 'staging', readOnly: false, expectedSource: sourceDescription(source), source };
+    const reg: NodeMountRecord = { volumeId, path: stagingPath, kind: 'staging', readOnly: false, expectedSource: sourceDescription(source), source, ...schedule };
     const current = await this.inspect(stagingPath);
     if (current.kind === 'mount') {
       const identity = this.recognise(rec, current);
@@ -110,7 +123,7 @@ export class NodeMountOps {
     if (rec && (rec.volumeId !== volumeId || rec.readOnly !== readOnly)) {
       throw alreadyExists(`${targetPath} is already published ${rec.volumeId === volumeId ? 'with another read-only setting' : `for volume ${rec.volumeId}`}`);
     }
-    const reg: NodeMountRecord = { volumeId, path: targetPath, kind: 'publish', readOnly, expectedSource: staged.expectedSource, stagingPath };
+    const reg: NodeMountRecord = { volumeId, path: targetPath, kind: 'publish', readOnly, expectedSource: staged.expectedSource, stagingPath, ...scheduleOf(staged) };
     const current = await this.inspect(targetPath);
     if (current.kind === 'mount') {
       // A retry: only the bind this node recorded (or was making, with the staging mount's identity) is taken as done.

@@ -18,6 +18,7 @@ import { NodeFailures } from './nodeFailures';
 import type { VolumeSourceResolver } from '../backend/volumeSourceResolver';
 import { callerPathErrors, mountOverlap, requireNodePath, type NodePathPolicy } from './nodePathPolicy';
 import { volumeUsage } from './volumeUsage';
+import { stageSettings, type CurrentParameters } from './stageSettings';
 
 export interface NodeDeps {
   nodeId: string;
@@ -34,6 +35,12 @@ export interface NodeDeps {
   mountTable: () => Promise<MountEntry[]>;
   /** Deadline of the statfs behind NodeGetVolumeStats when no probe result is cached. */
   statsTimeoutMs?: number;
+  /** --enable-attach: NodeStageVolume requires the publish context of ControllerPublishVolume. */
+  attach?: boolean;
+  /** Where this node can read a volume's current mutable parameters on the share (local backend). */
+  currentParameters?: CurrentParameters;
+  /** The monitor's defaults, against which a volume's own schedule is checked. */
+  healthDefaults?: { intervalMs: number; timeoutMs: number };
 }
 
 /** Volume ids: CSI names, or static EFS handles, whose path part may hold "/" (never used as a path here). */
@@ -113,11 +120,24 @@ export function createNodeService(deps: NodeDeps): AsyncService<NodeHandlers> {
       checkVolumeId(req.volume_id);
       const staging = mountPath('staging_target_path', req.staging_target_path);
       const cap = requireCapability('volume_capability', req.volume_capability);
-      const source = deps.resolveSource(req.volume_id, req.volume_context, cap.mount?.mount_flags ?? []);
+      const settings = await stageSettings(
+        {
+          nodeId: deps.nodeId,
+          attach: deps.attach ?? false,
+          ...(deps.currentParameters ? { currentParameters: deps.currentParameters } : {}),
+          defaultIntervalMs: deps.healthDefaults?.intervalMs ?? 30_000,
+          defaultTimeoutMs: deps.healthDefaults?.timeoutMs ?? 5_000,
+          logger: deps.logger,
+        },
+        req.volume_id,
+        req.volume_context,
+        req.publish_context,
+      );
+      const source = deps.resolveSource(req.volume_id, settings.context, cap.mount?.mount_flags ?? []);
       await onCallerPaths({ staging_target_path: staging }, () =>
         tracked(req.volume_id, 'stage', async () => {
           await requireNoOverlap('staging_target_path', staging);
-          await ops.stage(req.volume_id, staging, source);
+          await ops.stage(req.volume_id, staging, source, settings.schedule);
         }),
       );
       return {};

@@ -17,6 +17,7 @@ const controllerValuesKnownToV112 = new Set([
   'GET_VOLUME',
   'VOLUME_CONDITION',
   'SINGLE_NODE_MULTI_WRITER',
+  'MODIFY_VOLUME',
 ]);
 
 /** The node capability values csi-sanity v5 (spec v1.12) accepts. */
@@ -30,7 +31,7 @@ const nodeValuesKnownToV112 = new Set([
 ]);
 
 /** What every mode serves and so advertises. */
-const servedController = ['CREATE_DELETE_VOLUME', 'CREATE_DELETE_SNAPSHOT', 'LIST_SNAPSHOTS', 'CLONE_VOLUME', 'EXPAND_VOLUME', 'GET_CAPACITY', 'LIST_VOLUMES', 'GET_VOLUME'];
+const servedController = ['CREATE_DELETE_VOLUME', 'CREATE_DELETE_SNAPSHOT', 'LIST_SNAPSHOTS', 'CLONE_VOLUME', 'EXPAND_VOLUME', 'GET_CAPACITY', 'LIST_VOLUMES', 'GET_VOLUME', 'MODIFY_VOLUME'];
 const servedNode = ['STAGE_UNSTAGE_VOLUME', 'GET_VOLUME_STATS', 'EXPAND_VOLUME'];
 
 async function capabilitiesOf(d: DriverProcess): Promise<{ controller: string[]; node: string[] }> {
@@ -84,10 +85,10 @@ describe('conformance: capabilities follow --health-api', () => {
     assertExcludes(caps.controller, ['GET_SNAPSHOT']);
   });
 
-  it('never advertises the RPCs that answer UNIMPLEMENTED', async () => {
+  it('never advertises the RPCs that answer UNIMPLEMENTED (attach is off by default)', async () => {
     for (const d of Object.values(drivers)) {
       const caps = await capabilitiesOf(d);
-      assertExcludes(caps.controller, ['PUBLISH_UNPUBLISH_VOLUME', 'PUBLISH_READONLY', 'MODIFY_VOLUME', 'LIST_VOLUMES_PUBLISHED_NODES']);
+      assertExcludes(caps.controller, ['PUBLISH_UNPUBLISH_VOLUME', 'PUBLISH_READONLY', 'LIST_VOLUMES_PUBLISHED_NODES']);
     }
   });
 

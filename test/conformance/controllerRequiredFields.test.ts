@@ -59,10 +59,9 @@ describe('conformance: Controller required fields (--health-api v1.12)', () => {
     });
   }
 
-  it('returns UNIMPLEMENTED for ControllerPublishVolume, ControllerUnpublishVolume and ControllerModifyVolume', async () => {
+  it('returns UNIMPLEMENTED for ControllerPublishVolume and ControllerUnpublishVolume without --enable-attach', async () => {
     await expectCode(c().ControllerPublishVolume({ volume_id: volumeId, node_id: 'node-1', volume_capability: mountCap() }), grpc.status.UNIMPLEMENTED);
     await expectCode(c().ControllerUnpublishVolume({ volume_id: volumeId, node_id: 'node-1' }), grpc.status.UNIMPLEMENTED);
-    await expectCode(c().ControllerModifyVolume({ volume_id: volumeId, mutable_parameters: { a: 'b' } }), grpc.status.UNIMPLEMENTED);
   });
 
   it('keeps the volume and the snapshot that existed before the rejected calls', async () => {

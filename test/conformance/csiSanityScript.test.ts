@@ -23,11 +23,13 @@ const args = process.argv.slice(2);
 const flag = (n) => { const i = args.indexOf(n); return i >= 0 ? args[i + 1] : undefined; };
 const { connectCsi } = require(${JSON.stringify(client)});
 const c = connectCsi(flag('--csi.endpoint'));
-Promise.all([c.identity.GetPluginInfo({}), c.identity.Probe({})]).then(([info, probe]) => {
+Promise.all([c.identity.GetPluginInfo({}), c.identity.Probe({}), c.controller.ControllerGetCapabilities({}), c.node.NodeGetInfo({})]).then(([info, probe, caps, node]) => {
   fs.writeFileSync(${JSON.stringify(path.join(dir, 'report.json'))}, JSON.stringify({
     args, name: info.name, ready: probe.ready && probe.ready.value,
     mountdirFree: !fs.existsSync(flag('--csi.mountdir')), stagingdirFree: !fs.existsSync(flag('--csi.stagingdir')),
     params: fs.readFileSync(flag('--csi.testvolumeparameters'), 'utf8'),
+    mutable: flag('--csi.testvolumemutableparameters') ? fs.readFileSync(flag('--csi.testvolumemutableparameters'), 'utf8') : null,
+    controllerCaps: caps.capabilities.map((x) => x.rpc && x.rpc.type), maxVolumesPerNode: node.max_volumes_per_node,
   }));
   c.close();
   process.exit(${exitCode});
@@ -77,6 +79,29 @@ describe('csi-sanity/run.sh', function () {
     const endpoint = report.args[report.args.indexOf('--csi.endpoint') + 1]!;
     assert.match(endpoint, /^unix:\/\//);
     assert.equal(existsSync(path.dirname(endpoint.slice('unix://'.length))), false, 'the temp directory is removed afterwards');
+  });
+
+  it('with CSI_SANITY_OPTIONAL=1, enables attach and hands csi-sanity the mutable parameters and the attach-limit test', () => {
+    const bin = fakeSanity(dir, 0);
+    const res = spawnSync('bash', [script], { env: { ...process.env, CSI_SANITY: bin, CSI_SANITY_TMPDIR: dir, CSI_SANITY_OPTIONAL: '1' }, encoding: 'utf8' });
+    assert.equal(res.status, 0, res.stderr);
+    const report = JSON.parse(readFileSync(path.join(dir, 'report.json'), 'utf8')) as { args: string[]; mutable: string | null; controllerCaps: string[]; maxVolumesPerNode: string };
+    assert.match(String(report.mutable), /^healthCheckInterval: "10s"$/m);
+    assert.ok(report.args.includes('--csi.testnodevolumeattachlimit'));
+    assert.ok(report.controllerCaps.includes('PUBLISH_UNPUBLISH_VOLUME'));
+    assert.ok(report.controllerCaps.includes('MODIFY_VOLUME'));
+    assert.equal(report.maxVolumesPerNode, '4');
+  });
+
+  it('without CSI_SANITY_OPTIONAL, leaves attach off and passes no mutable parameters', () => {
+    const bin = fakeSanity(dir, 0);
+    const env: NodeJS.ProcessEnv = { ...process.env, CSI_SANITY: bin, CSI_SANITY_TMPDIR: dir };
+    delete env.CSI_SANITY_OPTIONAL;
+    const res = spawnSync('bash', [script], { env, encoding: 'utf8' });
+    assert.equal(res.status, 0, res.stderr);
+    const report = JSON.parse(readFileSync(path.join(dir, 'report.json'), 'utf8')) as { mutable: string | null; controllerCaps: string[] };
+    assert.equal(report.mutable, null);
+    assert.equal(report.controllerCaps.includes('PUBLISH_UNPUBLISH_VOLUME'), false);
   });
 
   it('exits 0 when csi-sanity passes, leaving no driver process behind', () => {

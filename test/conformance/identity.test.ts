@@ -21,11 +21,11 @@ describe('conformance: Identity service (--health-api v1.12)', () => {
     assert.equal(info.vendor_version, packageVersion);
   });
 
-  it('GetPluginCapabilities advertises the controller service and online expansion in mode all', async () => {
+  it('GetPluginCapabilities advertises the controller and group controller services and online expansion in mode all', async () => {
     const caps = await d.client.identity.GetPluginCapabilities({});
     const services = caps.capabilities.map((c) => c.service?.type).filter((t) => t);
     const expansion = caps.capabilities.map((c) => c.volume_expansion?.type).filter((t) => t);
-    assert.deepEqual(services, ['CONTROLLER_SERVICE']);
+    assert.deepEqual(services, ['CONTROLLER_SERVICE', 'GROUP_CONTROLLER_SERVICE']);
     assert.deepEqual(expansion, ['ONLINE']);
   });
 
@@ -49,6 +49,6 @@ describe('conformance: Identity service in node mode', () => {
 
   it('GetPluginCapabilities does not advertise the controller service', async () => {
     const caps = await d.client.identity.GetPluginCapabilities({});
-    assert.equal(caps.capabilities.some((c) => c.service?.type === 'CONTROLLER_SERVICE'), false);
+    assert.equal(caps.capabilities.some((c) => c.service?.type === 'CONTROLLER_SERVICE' || c.service?.type === 'GROUP_CONTROLLER_SERVICE'), false);
   });
 });

@@ -47,33 +47,40 @@ export function sharedDriver(): Promise<E2eDriver> {
   return shared;
 }
 
-async function startNfsDriver(): Promise<E2eDriver> {
+/**
+ * Another driver on the same share, with flags of its own (e.g. --enable-attach): its socket,
+ * state directory and log are named after `name`. The caller stops it.
+ */
+export async function startNfsDriver(name = '', extraArgs: string[] = []): Promise<E2eDriver> {
   mkdirSync(workRoot, { recursive: true });
   mkdirSync(resultsDir, { recursive: true });
-  const socket = path.join(workRoot, 'csi.sock');
-  const logFile = path.join(resultsDir, 'driver.log');
+  const suffix = name ? `-${name}` : '';
+  const socket = path.join(workRoot, `csi${suffix}.sock`);
+  const logFile = path.join(resultsDir, `driver${suffix}.log`);
   const args = [
     '--endpoint', `unix://${socket}`,
-    '--node-id', 'node-1',
+    '--node-id', name ? `node-${name}` : 'node-1',
     '--mode', 'all',
     '--backend', 'nfs',
     '--nfs-server', nfsServer,
     '--nfs-share', nfsShare,
     '--nfs-mount-options', `nfsvers=4.1,port=${nfsPort}`,
-    '--state-dir', path.join(workRoot, 'state'),
+    '--state-dir', path.join(workRoot, `state${suffix}`),
     '--kubelet-dir', workRoot,
     '--health-port', '0',
     '--health-check-interval', `${intervalMs / 1000}s`,
     '--health-check-timeout', `${timeoutMs / 1000}s`,
     '--log-level', 'debug',
+    ...extraArgs,
   ];
   const out = openSync(logFile, 'a');
   const child = spawn(process.execPath, [driverBin, ...args], { stdio: ['ignore', out, out], cwd: workRoot });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const deadline = Date.now() + 60_000;
+  // Node starts slowly in an emulated guest on a busy host: a generous bound, not a speed goal.
+  const deadline = Date.now() + 180_000;
   while (!existsSync(socket)) {
     if (child.exitCode !== null) throw new Error(`driver exited ${child.exitCode}: ${readFileSync(logFile, 'utf8').slice(-2000)}`);
-    if (Date.now() > deadline) throw new Error('driver did not create its socket within 60s');
+    if (Date.now() > deadline) throw new Error('driver did not create its socket within 180s');
     await sleep(100);
   }
   const client = connectCsi(`unix://${socket}`);

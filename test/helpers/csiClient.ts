@@ -3,6 +3,7 @@ import { loadCsiProto } from '../../src/grpc/loadCsiProto';
 import type { ControllerClient } from '../../src/gen/csi/v1/Controller';
 import type { NodeClient } from '../../src/gen/csi/v1/Node';
 import type { IdentityClient } from '../../src/gen/csi/v1/Identity';
+import type { GroupControllerClient } from '../../src/gen/csi/v1/GroupController';
 
 type Unary<C> = {
   [K in keyof C as K extends `${infer F}${string}` ? (F extends Uppercase<F> ? (K extends string ? K : never) : never) : never]: C[K] extends {
@@ -36,6 +37,7 @@ export interface CsiClient {
   identity: Unary<IdentityClient>;
   controller: Unary<ControllerClient>;
   node: Unary<NodeClient>;
+  group: Unary<GroupControllerClient>;
   close(): void;
 }
 
@@ -45,11 +47,14 @@ export function connectCsi(address: string): CsiClient {
   const identity = new v1.Identity(address, creds);
   const controller = new v1.Controller(address, creds);
   const node = new v1.Node(address, creds);
+  const group = new v1.GroupController(address, creds);
   return {
     identity: promisify(identity),
     controller: promisify(controller),
     node: promisify(node),
+    group: promisify(group),
     close() {
+      group.close();
       identity.close();
       controller.close();
       node.close();

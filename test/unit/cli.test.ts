@@ -48,3 +48,28 @@ describe('parseCli', () => {
     assert.equal(parseCli(['node', 'csi-driver', '--http-max-connections', '32'], '0').httpMaxConnections, '32');
   });
 });
+
+describe('parseCli: ENABLE_ATTACH', () => {
+  const withAttachEnv = (value: string | undefined, fn: () => void): void => {
+    const old = process.env.ENABLE_ATTACH;
+    if (value === undefined) delete process.env.ENABLE_ATTACH;
+    else process.env.ENABLE_ATTACH = value;
+    try {
+      fn();
+    } finally {
+      if (old === undefined) delete process.env.ENABLE_ATTACH;
+      else process.env.ENABLE_ATTACH = old;
+    }
+  };
+
+  it('is off unless the flag or ENABLE_ATTACH=true says so', () => {
+    withAttachEnv(undefined, () => assert.equal(parseCli(['node', 'csi-driver'], '0').enableAttach, undefined));
+    withAttachEnv('false', () => assert.equal(parseCli(['node', 'csi-driver'], '0').enableAttach, false));
+    withAttachEnv('1', () => assert.equal(parseCli(['node', 'csi-driver'], '0').enableAttach, true));
+    withAttachEnv(undefined, () => assert.equal(parseCli(['node', 'csi-driver', '--enable-attach'], '0').enableAttach, true));
+  });
+
+  it('refuses any other value of ENABLE_ATTACH', () => {
+    withAttachEnv('sometimes', () => assert.throws(() => parseCli(['node', 'csi-driver'], '0'), /invalid ENABLE_ATTACH "sometimes"/));
+  });
+});

@@ -43,7 +43,7 @@ const baseCodes: Readonly<Record<string, readonly status[]>> = {
   GetSnapshot: [S.OK, S.INVALID_ARGUMENT, S.NOT_FOUND],
   ControllerExpandVolume: [S.OK, S.INVALID_ARGUMENT, S.NOT_FOUND, S.OUT_OF_RANGE, S.FAILED_PRECONDITION, S.RESOURCE_EXHAUSTED, ...mutating],
   ControllerGetVolume: [S.OK, S.INVALID_ARGUMENT, S.NOT_FOUND],
-  ControllerModifyVolume: [S.UNIMPLEMENTED],
+  ControllerModifyVolume: [S.OK, S.INVALID_ARGUMENT, S.NOT_FOUND, ...mutating],
   NodeStageVolume: [S.OK, S.INVALID_ARGUMENT, S.NOT_FOUND, S.ALREADY_EXISTS, S.FAILED_PRECONDITION, ...mutating],
   NodeUnstageVolume: [S.OK, S.INVALID_ARGUMENT, S.NOT_FOUND, S.FAILED_PRECONDITION, ...mutating],
   NodePublishVolume: [S.OK, S.INVALID_ARGUMENT, S.NOT_FOUND, S.ALREADY_EXISTS, S.FAILED_PRECONDITION, ...mutating],
@@ -57,7 +57,7 @@ const baseCodes: Readonly<Record<string, readonly status[]>> = {
 };
 
 /** The RPCs that take a per-volume lock and so may answer ABORTED to a concurrent call. */
-const locked = new Set(['CreateVolume', 'DeleteVolume', 'CreateSnapshot', 'DeleteSnapshot', 'ControllerExpandVolume', 'NodeStageVolume', 'NodeUnstageVolume', 'NodePublishVolume', 'NodeUnpublishVolume', 'NodeExpandVolume']);
+const locked = new Set(['CreateVolume', 'DeleteVolume', 'CreateSnapshot', 'DeleteSnapshot', 'ControllerExpandVolume', 'ControllerModifyVolume', 'NodeStageVolume', 'NodeUnstageVolume', 'NodePublishVolume', 'NodeUnpublishVolume', 'NodeExpandVolume']);
 
 const bytes = (s: string): number => Buffer.byteLength(s, 'utf8');
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');

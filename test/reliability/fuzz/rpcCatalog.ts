@@ -161,7 +161,7 @@ export const rpcCatalog: readonly RpcSpec[] = [
     rpc: 'ControllerModifyVolume',
     weight: 1,
     fields: { volume_id: 'volumeId', secrets: 'secrets', mutable_parameters: 'map' },
-    valid: (f) => ({ volume_id: f.volumeId(), secrets: f.secrets(), mutable_parameters: { iops: '100' } }),
+    valid: (f) => ({ volume_id: f.volumeId(), secrets: f.secrets(), mutable_parameters: { healthCheckInterval: f.rng.pick(['10s', '1m']) } }),
   },
   {
     service: 'node',

@@ -13,7 +13,7 @@ const pool = {
   run: async (req: FsRequest) => (req.op === 'statfs' ? { bsize: '4096', blocks: '100', bfree: '50', bavail: '50', files: '10', ffree: '5' } : req.op === 'readdir' ? [] : null),
 } as unknown as FsHelperPool;
 
-function backend(mode: DriverMode, mounter: RecordingMounter, pings: unknown[] = []) {
+function backend(mode: DriverMode, mounter: RecordingMounter, pings: unknown[] = [], shareRootOnNode = false) {
   const ping: ServerPing = async (...args) => void pings.push(args);
   return createNfsBackend({
     nfs: { server: '10.0.2.2', share: '/export', mountOptions: ['nfsvers=4.1', 'port=12049'], efsRegion: '', efsDnsName: '', allowOtherServers: false },
@@ -25,6 +25,7 @@ function backend(mode: DriverMode, mounter: RecordingMounter, pings: unknown[] =
     checkTimeoutMs: 1_000,
     efsUtilsPresent: () => false,
     ping,
+    shareRootOnNode,
   });
 }
 
@@ -53,6 +54,16 @@ describe('nfs backend', () => {
     assert.deepEqual(m.calls, []);
     assert.deepEqual(pings, [['10.0.2.2', 12049, 1_000, 'nfs-null']]);
     await assert.rejects(b.store.root(), /no controller share mount/);
+  });
+
+  it('with attach in node mode, mounts the share root too, where the node announces itself', async () => {
+    const m = new RecordingMounter();
+    const b = backend('node', m, [], true);
+    await b.init();
+    await settle();
+    assert.equal(await b.store.root(), shareWorkDir('/state'));
+    assert.deepEqual(m.calls, ['mount -t nfs4 -o nfsvers=4.1,port=12049 10.0.2.2:/export /state/nfs-share-root']);
+    await b.close();
   });
 
   it('tells nodes the server and share in volume_context and resolves provisioned volumes', () => {

@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import pino from 'pino';
 import { IsolatedFsError } from '../../../src/isolation/isolationErrors';
 import type { ShareStore } from '../../../src/backend/shareStore';
+import type { ShareRecordStore } from '../../../src/backend/shareRecordStore';
 import type { ControllerHealth } from '../../../src/controller/controllerHealth';
 import { createControllerService } from '../../../src/controller/controllerService';
 import type { VolumeCatalog } from '../../../src/controller/volumeCatalog';
@@ -10,7 +11,7 @@ import { CsiError } from '../../../src/grpc/csiError';
 /** A store whose removal of the volume directory fails as it does when something writes into it meanwhile. */
 function serviceWhoseDeleteFails(code: string) {
   const store = { deleteVolume: async () => Promise.reject(new IsolatedFsError('rm', '/share/volumes/pvc-1', code, `${code}: rm`)) } as unknown as ShareStore;
-  return createControllerService({ store, catalog: {} as VolumeCatalog, health: {} as ControllerHealth, context: { backend: 'local' }, healthApi: 'both' });
+  return createControllerService({ store, catalog: {} as VolumeCatalog, health: {} as ControllerHealth, context: { backend: 'local' }, healthApi: 'both', records: {} as ShareRecordStore });
 }
 
 describe('DeleteVolume of a volume in use', () => {

@@ -4,6 +4,7 @@ import type { RecordRead, ShareCapacity, VolumeRecord } from '../../../src/backe
 import type { ShareStore } from '../../../src/backend/shareStore';
 import type { ControllerHealth } from '../../../src/controller/controllerHealth';
 import { createControllerService } from '../../../src/controller/controllerService';
+import type { ShareRecordStore } from '../../../src/backend/shareRecordStore';
 import { VolumeCatalog } from '../../../src/controller/volumeCatalog';
 import type { VolumeRegistry } from '../../../src/backend/volumeRegistry';
 import { CsiError } from '../../../src/grpc/csiError';
@@ -36,7 +37,7 @@ function fakeShare(capacity: ShareCapacity) {
     remove: async (id: string) => void registry.delete(id),
   } as unknown as VolumeRegistry;
   const catalog = new VolumeCatalog(store, reg);
-  const svc = createControllerService({ store, catalog, health: {} as ControllerHealth, context: { backend: 'local' }, healthApi: 'v1.13' });
+  const svc = createControllerService({ store, catalog, health: {} as ControllerHealth, context: { backend: 'local' }, healthApi: 'v1.13', records: {} as ShareRecordStore });
   return { svc, volumes, registry };
 }
 

@@ -6,6 +6,7 @@ import type { ShareStore } from '../../../src/backend/shareStore';
 import type { VolumeRegistry } from '../../../src/backend/volumeRegistry';
 import { ControllerHealth } from '../../../src/controller/controllerHealth';
 import { createControllerService } from '../../../src/controller/controllerService';
+import type { ShareRecordStore } from '../../../src/backend/shareRecordStore';
 import { VolumeCatalog } from '../../../src/controller/volumeCatalog';
 import { CsiError } from '../../../src/grpc/csiError';
 import { toGrpcStatus } from '../../../src/grpc/toGrpcStatus';
@@ -37,7 +38,7 @@ function world(n: number, healthApi: HealthApi, opts: { fail?: (id: string) => E
     capacity: async () => ({ totalBytes: 1n << 40n, availableBytes: 1n << 39n }),
   } as unknown as ShareStore;
   const health = new ControllerHealth(store);
-  const svc = createControllerService({ store, catalog: new VolumeCatalog(store, registry), health, context: { backend: 'local' }, healthApi });
+  const svc = createControllerService({ store, catalog: new VolumeCatalog(store, registry), health, context: { backend: 'local' }, healthApi, records: {} as ShareRecordStore });
   return { svc, reads };
 }
 

@@ -199,6 +199,17 @@ describe('unary()', () => {
     assert.equal(errorOf(c.callback).code, grpc.status.DEADLINE_EXCEEDED);
   });
 
+  it('takes no lock for the RPCs named unlocked (served as UNIMPLEMENTED), so a concurrent one is never ABORTED', async () => {
+    const gate = deferred<object>();
+    const h = unary('ControllerPublishVolume', () => gate.promise, { ...deps, unlocked: new Set(['ControllerPublishVolume']) });
+    const a = invoke(h, { volume_id: 'v1', node_id: 'n1' });
+    const b = invoke(h, { volume_id: 'v1', node_id: 'n1' });
+    assert.equal(deps.locks.size, 0);
+    gate.resolve({});
+    await Promise.all([a.done, b.done]);
+    assert.equal(b.callback.firstCall.args[0], null);
+  });
+
   it('never writes secrets to the log', async () => {
     const h = unary('NodeStageVolume', async () => ({}), deps);
     await invoke(h, { volume_id: 'v1', secrets: { password: 'hunter2' } }).done;
@@ -229,6 +240,18 @@ describe('lockKeysFor', () => {
     assert.deepEqual(lockKeysFor('NodeUnstageVolume', { volume_id: 'v2', staging_target_path: '/k/s/v1' }), ['volume:v2', 'path:/k/s/v1']);
     assert.deepEqual(lockKeysFor('NodePublishVolume', { volume_id: 'v1', staging_target_path: '/k/s/v1', target_path: '/k/p/t' }), ['volume:v1', 'path:/k/p/t', 'path:/k/s/v1']);
     assert.deepEqual(lockKeysFor('NodeUnpublishVolume', { volume_id: 'v1', target_path: '/k/p/t' }), ['volume:v1', 'path:/k/p/t']);
+  });
+
+  it('locks a group snapshot by the id its name gives and all its source volumes; its delete by id and the members named', () => {
+    assert.deepEqual(lockKeysFor('CreateVolumeGroupSnapshot', { name: 'group-1', source_volume_ids: ['pvc-1', 'pvc-2'] }), ['groupsnapshot:group-1', 'volume:pvc-1', 'volume:pvc-2']);
+    assert.deepEqual(lockKeysFor('DeleteVolumeGroupSnapshot', { group_snapshot_id: 'group-1', snapshot_ids: ['s1', 's2'] }), ['groupsnapshot:group-1', 'snapshot:s1', 'snapshot:s2']);
+    assert.deepEqual(lockKeysFor('GetVolumeGroupSnapshot', { group_snapshot_id: 'group-1' }), []);
+  });
+
+  it('locks a modified volume, and an attach or detach by volume and node (one slot change per node at a time)', () => {
+    assert.deepEqual(lockKeysFor('ControllerModifyVolume', { volume_id: 'pvc-1' }), ['volume:pvc-1']);
+    assert.deepEqual(lockKeysFor('ControllerPublishVolume', { volume_id: 'pvc-1', node_id: 'n1' }), ['volume:pvc-1', 'node:n1']);
+    assert.deepEqual(lockKeysFor('ControllerUnpublishVolume', { volume_id: 'pvc-1', node_id: '' }), ['volume:pvc-1']);
   });
 
   it('takes no lock for reads or for a request without the id', () => {

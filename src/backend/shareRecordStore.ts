@@ -1,0 +1,162 @@
+import * as path from 'node:path';
+import type { IsolatedFs } from '../isolation/isolatedFs';
+import { IsolatedFsError } from '../isolation/isolationErrors';
+import { RecordCorruptError } from './recordErrors';
+import {
+  checkGroupSnapshotRecord,
+  checkNodeRecord,
+  checkPublishRecord,
+  type GroupSnapshotRecord,
+  type NodeRecord,
+  type PublishRecord,
+} from './shareRecords';
+
+const maxRecordBytes = 256 * 1024;
+
+/**
+ * The share's records beside volumes and snapshots, each a small JSON file written atomically
+ * (temp, fsync, rename) in a killable helper with a deadline:
+ *
+ *   groupsnapshots/<id>/groupsnapshot.json   a group snapshot and its member snapshot ids
+ *   attachments/<node>/<volume>.json         a volume attached to a node (ControllerPublishVolume)
+ *   nodes/<node>.json                        a node that announced itself (for attach)
+ *   volumes/<id>/mutable.json                parameters changed by ControllerModifyVolume
+ *                                            (volume.json keeps those of creation, so that the
+ *                                            volume_context stays as CSI requires: fixed)
+ *
+ * Ids reaching here were checked by checkIdentifier (no "/", no "..", no NUL), so every path
+ * stays inside its folder of the share.
+ */
+export class ShareRecordStore {
+  private readonly opTimeoutMs: number;
+
+  constructor(
+    private readonly rootPath: () => Promise<string>,
+    private readonly pool: Pick<IsolatedFs, 'run'>,
+    opts: { opTimeoutMs?: number } = {},
+  ) {
+    this.opTimeoutMs = opts.opTimeoutMs ?? 10_000;
+  }
+
+  async getGroupSnapshot(id: string): Promise<GroupSnapshotRecord | undefined> {
+    const file = path.join(await this.groupDir(id), 'groupsnapshot.json');
+    const v = await this.read(file);
+    return v === undefined ? undefined : checkGroupSnapshotRecord(v, file);
+  }
+
+  async putGroupSnapshot(rec: GroupSnapshotRecord): Promise<void> {
+    const dir = await this.groupDir(rec.id);
+    await this.pool.run({ op: 'mkdir', path: dir }, this.opTimeoutMs);
+    await this.write(path.join(dir, 'groupsnapshot.json'), rec);
+  }
+
+  /** Removes the record first, then its directory: a half-deleted group is never found. */
+  async deleteGroupSnapshot(id: string): Promise<void> {
+    const dir = await this.groupDir(id);
+    await this.pool.run({ op: 'rm', path: path.join(dir, 'groupsnapshot.json') }, this.opTimeoutMs);
+    await this.pool.run({ op: 'rm', path: dir }, this.opTimeoutMs);
+  }
+
+  async getPublish(volumeId: string, nodeId: string): Promise<PublishRecord | undefined> {
+    const file = path.join(await this.nodeAttachDir(nodeId), `${volumeId}.json`);
+    const v = await this.read(file);
+    return v === undefined ? undefined : checkPublishRecord(v, file);
+  }
+
+  async putPublish(rec: PublishRecord): Promise<void> {
+    const dir = await this.nodeAttachDir(rec.nodeId);
+    await this.pool.run({ op: 'mkdir', path: dir }, this.opTimeoutMs);
+    await this.write(path.join(dir, `${rec.volumeId}.json`), rec);
+  }
+
+  async deletePublish(volumeId: string, nodeId: string): Promise<void> {
+    await this.pool.run({ op: 'rm', path: path.join(await this.nodeAttachDir(nodeId), `${volumeId}.json`) }, this.opTimeoutMs);
+  }
+
+  /** The volumes attached to a node. A record that cannot be read fails the call: it may hold a slot. */
+  async publishesOfNode(nodeId: string): Promise<PublishRecord[]> {
+    const dir = await this.nodeAttachDir(nodeId);
+    const out: PublishRecord[] = [];
+    for (const name of await this.names(dir)) {
+      if (!name.endsWith('.json')) continue;
+      const file = path.join(dir, name);
+      const v = await this.read(file);
+      if (v !== undefined) out.push(checkPublishRecord(v, file));
+    }
+    return out;
+  }
+
+  /** The nodes a volume is attached to. */
+  async nodesOfVolume(volumeId: string): Promise<string[]> {
+    const root = path.join(await this.rootPath(), 'attachments');
+    const out: string[] = [];
+    for (const node of await this.names(root)) {
+      const exists = await this.pool.run({ op: 'exists', path: path.join(root, node, `${volumeId}.json`) }, this.opTimeoutMs);
+      if (exists) out.push(node);
+    }
+    return out;
+  }
+
+  /** The parameters ControllerModifyVolume set on a volume; {} when none. */
+  async getVolumeChanges(volumeId: string): Promise<Record<string, string>> {
+    const file = path.join(await this.rootPath(), 'volumes', volumeId, 'mutable.json');
+    const v = await this.read(file);
+    if (v === undefined) return {};
+    if (typeof v !== 'object' || v === null || Array.isArray(v) || !Object.values(v).every((x) => typeof x === 'string')) {
+      throw new RecordCorruptError('a record of the driver', file, 'not a map of strings');
+    }
+    return v as Record<string, string>;
+  }
+
+  async putVolumeChanges(volumeId: string, params: Record<string, string>): Promise<void> {
+    await this.write(path.join(await this.rootPath(), 'volumes', volumeId, 'mutable.json'), params);
+  }
+
+  async getNode(nodeId: string): Promise<NodeRecord | undefined> {
+    const file = path.join(await this.rootPath(), 'nodes', `${nodeId}.json`);
+    const v = await this.read(file);
+    return v === undefined ? undefined : checkNodeRecord(v, file);
+  }
+
+  async putNode(rec: NodeRecord): Promise<void> {
+    const dir = path.join(await this.rootPath(), 'nodes');
+    await this.pool.run({ op: 'mkdir', path: dir }, this.opTimeoutMs);
+    await this.write(path.join(dir, `${rec.nodeId}.json`), rec);
+  }
+
+  private async groupDir(id: string): Promise<string> {
+    return path.join(await this.rootPath(), 'groupsnapshots', id);
+  }
+
+  private async nodeAttachDir(nodeId: string): Promise<string> {
+    return path.join(await this.rootPath(), 'attachments', nodeId);
+  }
+
+  private async names(dir: string): Promise<string[]> {
+    try {
+      return (await this.pool.run({ op: 'readdir', path: dir }, this.opTimeoutMs)).sort();
+    } catch (err) {
+      if (err instanceof IsolatedFsError && err.code === 'ENOENT') return [];
+      throw err;
+    }
+  }
+
+  private async read(file: string): Promise<unknown> {
+    let text: string;
+    try {
+      text = await this.pool.run({ op: 'readFile', path: file, maxBytes: maxRecordBytes }, this.opTimeoutMs);
+    } catch (err) {
+      if (err instanceof IsolatedFsError && (err.code === 'ENOENT' || err.code === 'ENOTDIR')) return undefined;
+      throw err;
+    }
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (err) {
+      throw new RecordCorruptError('a record of the driver', file, (err as Error).message);
+    }
+  }
+
+  private async write(file: string, value: unknown): Promise<void> {
+    await this.pool.run({ op: 'writeFileAtomic', path: file, data: `${JSON.stringify(value, null, 2)}\n` }, this.opTimeoutMs);
+  }
+}
