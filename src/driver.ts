@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { isLoopbackHost, type Config } from './config';
 import { FsHelperPool } from './isolation/fsHelperPool';
 import { SystemMounter } from './mount/mounter';
-import { readMountTable, findMount } from './mount/mountTable';
+import { readMountTable } from './mount/mountTable';
 import { createBackend } from './backend/createBackend';
 import { createControllerService } from './controller/controllerService';
 import { ControllerHealth } from './controller/controllerHealth';
@@ -25,6 +25,9 @@ import { createIdentityService } from './identity/identityService';
 import { NodeMountOps } from './node/nodeMountOps';
 import { createNodeService } from './node/nodeService';
 import { NodeStateStore } from './node/nodeStateStore';
+import { restoreNodeState } from './node/restoreNodeState';
+import { ShareStore } from './backend/shareStore';
+import type { VolumeSource } from './backend/records';
 
 /** The version in package.json, read once. */
 export const driverVersion: string = (
@@ -45,6 +48,17 @@ function portOf(s: http.Server | undefined): number | undefined {
   return a && typeof a === 'object' ? a.port : undefined;
 }
 
+/** How this node mounts a volume it provisioned, or undefined when the backend cannot tell from the id alone. */
+function sourceOfProvisioned(backend: { resolveSource: (id: string, ctx: Record<string, string>, flags: string[]) => VolumeSource }) {
+  return (volumeId: string): VolumeSource | undefined => {
+    try {
+      return backend.resolveSource(volumeId, { volumeDir: ShareStore.volumeDataDir(volumeId) }, []);
+    } catch {
+      return undefined;
+    }
+  };
+}
+
 /** Builds every part from the Config, restores node state from the mount table, and starts serving. */
 export async function startDriver(cfg: Config, logger: Logger, clock: Clock = systemClock): Promise<RunningDriver> {
   const pool = new FsHelperPool({ logger: logger.child({ component: 'fs-helpers' }), maxIdle: cfg.healthConcurrency + 2 });
@@ -55,6 +69,7 @@ export async function startDriver(cfg: Config, logger: Logger, clock: Clock = sy
   const backend = createBackend(cfg, pool, mounter, logger.child({ component: 'backend' }));
   const store = backend.store;
   let backendReady = false;
+  let nodeStateRebuilt = false;
   const initBackend = backend.init().then(
     () => (backendReady = true),
     (err: Error) => logger.error({ err: err.message }, 'share layout could not be created; will retry on the next call'),
@@ -93,6 +108,7 @@ export async function startDriver(cfg: Config, logger: Logger, clock: Clock = sy
     stuckHelpers: () => pool.snapshot().stuck,
     driverHealthy: () => ready().ok,
     storageReachable,
+    nodeStateRebuilt: () => nodeStateRebuilt,
   });
 
   const locks = new VolumeLocks();
@@ -123,10 +139,10 @@ export async function startDriver(cfg: Config, logger: Logger, clock: Clock = sy
   }
   if (cfg.mode !== 'controller') {
     const state = new NodeStateStore(cfg.stateDir);
-    await state.load();
     // The mount table is the truth: records of mounts that are gone are dropped, the rest watched again.
-    const table = await readMountTable();
-    for (const reg of await state.retain((p) => findMount(table, p) !== undefined)) monitor.register(reg);
+    const restored = await restoreNodeState(state, await readMountTable(), { kubeletDir: cfg.kubeletDir, sourceOf: sourceOfProvisioned(backend) }, logger);
+    nodeStateRebuilt = restored.corrupt !== undefined;
+    for (const reg of restored.records) monitor.register(reg);
     const ops = new NodeMountOps({ mounter, pool, state, health: monitor, logger, ...(faults ? { faults } : {}) });
     services.push({
       definition: proto.Node.service,

@@ -3,6 +3,7 @@ import { CsiError } from './csiError';
 import { HelpersExhaustedError, IsolatedFsError, IsolationTimeoutError } from '../isolation/isolationErrors';
 import { CommandFailedError, CommandTimeoutError } from '../mount/runCommand';
 import { InjectedFaultError } from '../health/faultInjector';
+import { NodeStateWriteError } from '../node/nodeStateErrors';
 
 /** The status a client sees for an error; `unexpected` marks our own bugs. */
 export interface MappedStatus {
@@ -23,6 +24,8 @@ export function toGrpcStatus(err: unknown): MappedStatus {
   if (err instanceof CsiError) return known(err.code, err.message);
   if (err instanceof IsolationTimeoutError || err instanceof HelpersExhaustedError) return known(status.UNAVAILABLE, err.message);
   if (err instanceof InjectedFaultError) return known(status.UNAVAILABLE, err.message);
+  // The mount is made but not yet on disk: the next call (the CO retries) writes it again.
+  if (err instanceof NodeStateWriteError) return known(status.UNAVAILABLE, err.message);
   if (err instanceof CommandTimeoutError) return known(status.DEADLINE_EXCEEDED, err.message);
   if (err instanceof CommandFailedError) return known(status.INTERNAL, err.message);
   if (err instanceof IsolatedFsError) {

@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import type { MountRegistration } from '../health/mountRegistration';
+
+const volumeSource = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('bind'), path: z.string().startsWith('/') }).strict(),
+  z
+    .object({
+      kind: z.literal('nfs'),
+      fsType: z.enum(['nfs4', 'efs']),
+      device: z.string().min(1),
+      options: z.array(z.string()),
+    })
+    .strict(),
+]);
+
+const mountRegistration = z
+  .object({
+    volumeId: z.string().min(1).max(256),
+    path: z.string().startsWith('/'),
+    kind: z.enum(['staging', 'publish']),
+    readOnly: z.boolean(),
+    expectedSource: z.string(),
+    stagingPath: z.string().startsWith('/').optional(),
+    source: volumeSource.optional(),
+  })
+  .strict();
+
+/** The node state file: a list of the mounts this node made. */
+export const nodeStateFileSchema = z.array(mountRegistration);
+
+/**
+ * Parses the text of the state file. Returns the records, or the reason the text is not a
+ * valid state file (bad JSON, a record of the wrong shape, two records for one path).
+ */
+export function parseNodeState(text: string): { ok: true; records: MountRegistration[] } | { ok: false; detail: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    return { ok: false, detail: `not JSON (${(err as Error).message})` };
+  }
+  const parsed = nodeStateFileSchema.safeParse(json);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    return { ok: false, detail: first ? `${first.path.join('.') || 'file'}: ${first.message}` : 'invalid' };
+  }
+  const records = parsed.data.map(withoutUndefined);
+  const seen = new Set<string>();
+  for (const r of records) {
+    if (seen.has(r.path)) return { ok: false, detail: `two records for ${r.path}` };
+    seen.add(r.path);
+  }
+  return { ok: true, records };
+}
+
+/** zod leaves optional keys out when absent; this keeps the exactOptional shape of MountRegistration. */
+function withoutUndefined(r: z.infer<typeof mountRegistration>): MountRegistration {
+  const out: MountRegistration = { volumeId: r.volumeId, path: r.path, kind: r.kind, readOnly: r.readOnly, expectedSource: r.expectedSource };
+  if (r.stagingPath !== undefined) out.stagingPath = r.stagingPath;
+  if (r.source !== undefined) out.source = r.source.kind === 'bind' ? { kind: 'bind', path: r.source.path } : { ...r.source, options: [...r.source.options] };
+  return out;
+}
