@@ -187,7 +187,7 @@ describe('durableStateFileIo', () => {
     assert.equal(await durableStateFileIo.read(path.join(dir, 'absent.json')), undefined);
   });
 
-  it('a store on the real disk recovers from a failed write (a directory in the temp file's place, then removed)', async () => {
+  it("a store on the real disk recovers from a failed write (a directory in the temp file's place, then removed)", async () => {
     const store = new NodeStateStore(dir);
     // A directory where the temp file should go makes the write fail, as a full or broken disk would.
     const blocker = path.join(dir, 'node-mounts.json.tmp');
