@@ -12,6 +12,7 @@ import { createControllerService } from './controller/controllerService';
 import { ControllerHealth } from './controller/controllerHealth';
 import { CsiServer, type ServiceBinding } from './grpc/csiServer';
 import { loadCsiProto } from './grpc/loadCsiProto';
+import { refuseLiveSocket } from './grpc/socketInUse';
 import { bindService, type UnaryDeps } from './grpc/unary';
 import { VolumeLocks } from './grpc/volumeLocks';
 import { systemClock, type Clock } from './health/clock';
@@ -20,12 +21,14 @@ import { FaultInjector } from './health/faultInjector';
 import { startFaultApi } from './http/faultApi';
 import { HealthMonitor } from './health/healthMonitor';
 import { startHealthServer } from './http/healthHttpServer';
+import { explainListenError } from './http/listenError';
 import { toReport } from './health/mountHealth';
 import { createIdentityService } from './identity/identityService';
 import { NodeMountOps } from './node/nodeMountOps';
 import { createNodeService } from './node/nodeService';
 import { NodeStateStore } from './node/nodeStateStore';
 import { restoreNodeState } from './node/restoreNodeState';
+import { readProcStatus, requireMountPrivileges } from './node/mountPrivileges';
 import { ShareStore } from './backend/shareStore';
 import type { VolumeSource } from './backend/records';
 
@@ -61,6 +64,9 @@ function sourceOfProvisioned(backend: { resolveSource: (id: string, ctx: Record<
 
 /** Builds every part from the Config, restores node state from the mount table, and starts serving. */
 export async function startDriver(cfg: Config, logger: Logger, clock: Clock = systemClock): Promise<RunningDriver> {
+  // Before anything else: a second driver on a live socket would also share its state dir and mounts.
+  if (cfg.endpoint.kind === 'unix') await refuseLiveSocket(cfg.endpoint.path);
+  if (cfg.mode !== 'controller') requireMountPrivileges(await readProcStatus());
   const pool = new FsHelperPool({ logger: logger.child({ component: 'fs-helpers' }), maxIdle: cfg.healthConcurrency + 2 });
   const faults = cfg.enableFaultInjection ? new FaultInjector(clock) : undefined;
   let metrics: DriverMetrics | undefined;
@@ -181,9 +187,15 @@ export async function startDriver(cfg: Config, logger: Logger, clock: Clock = sy
             driverName: cfg.driverName,
           },
           logger,
-        )
+        ).catch((err: unknown) => {
+          throw explainListenError(err, { flag: '--health-port', env: 'HEALTH_PORT', port: cfg.healthPort, address: cfg.healthAddress });
+        })
       : undefined;
-  const faultServer = faults ? await startFaultApi(cfg.faultInjectionPort, cfg.faultInjectionAddress, faults, logger) : undefined;
+  const faultServer = faults
+    ? await startFaultApi(cfg.faultInjectionPort, cfg.faultInjectionAddress, faults, logger).catch((err: unknown) => {
+        throw explainListenError(err, { flag: '--fault-injection-port', env: 'FAULT_INJECTION_PORT', port: cfg.faultInjectionPort, address: cfg.faultInjectionAddress });
+      })
+    : undefined;
   if (faults && !isLoopbackHost(cfg.faultInjectionAddress)) {
     logger.warn({ address: cfg.faultInjectionAddress }, 'fault injection is reachable from other machines: anyone who reaches it can fake volume health and fail mounts');
   }

@@ -36,6 +36,44 @@ describe('the CSI server process', function () {
     await again.stop();
   });
 
+  it('refuses to start on a socket another driver serves, naming its pid, and that driver stays reachable', async () => {
+    const first = await startDriverProcess();
+    try {
+      const other = driverDirs();
+      const child = spawn(process.execPath, [driverBin, '--endpoint', `unix://${first.dirs.socket}`, '--local-dir', other.share, '--state-dir', other.state, '--health-port', '0'], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let err = '';
+      child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+      const code = await new Promise<number | null>((r) => child.once('exit', r));
+      assert.equal(code, 1);
+      assert.match(err, new RegExp(`${first.dirs.socket} is in use by pid ${first.child.pid} \\(likely another csi-driver\\)`));
+      // Nothing of the second driver was made: it stopped before its state dir.
+      assert.equal(existsSync(other.state), false);
+      assert.ok(existsSync(first.dirs.socket));
+      assert.equal((await first.client.identity.Probe({})).ready?.value, true);
+    } finally {
+      await first.stop();
+    }
+  });
+
+  it('on stop, leaves the socket file alone when it is no longer the one it bound', async () => {
+    const d = await startDriverProcess();
+    const { unlinkSync } = await import('node:fs');
+    const net = await import('node:net');
+    unlinkSync(d.dirs.socket);
+    const other = net.createServer((c) => c.end());
+    await new Promise<void>((r) => other.listen(d.dirs.socket, r));
+    try {
+      assert.equal(await d.stop(), 0);
+      assert.ok(existsSync(d.dirs.socket), 'the socket of the other server is still there');
+      assert.match(d.logText(), /no longer the one this server bound; left in place/);
+      await new Promise<void>((resolve, reject) => net.connect(d.dirs.socket).once('connect', resolve).once('error', reject));
+    } finally {
+      await new Promise((r) => other.close(r));
+    }
+  });
+
   it('refuses to replace a regular file at the socket path, and says why', async () => {
     const dirs = driverDirs();
     const { mkdirSync } = await import('node:fs');

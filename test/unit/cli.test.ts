@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { parseCli } from '../../src/cli';
+import { buildCli, parseCli } from '../../src/cli';
 
 describe('parseCli', () => {
   const withEnv = (value: string | undefined, fn: () => void): void => {
@@ -26,5 +26,13 @@ describe('parseCli', () => {
 
   it('lets the flag win over the environment', () => {
     withEnv('false', () => assert.equal(parseCli(['node', 'csi-driver', '--enable-fault-injection'], '0').enableFaultInjection, true));
+  });
+
+  it('--help shows the defaults of --driver-name, --mode, --backend and --node-id', () => {
+    const help = buildCli('0').helpInformation().replace(/\s+/g, ' ');
+    assert.match(help, /--driver-name <name> driver name reported by GetPluginInfo \(default nfs-health\.csi\.dev\)/);
+    assert.match(help, /--mode <mode> services to serve; node and all need root or CAP_SYS_ADMIN \(default all\)/);
+    assert.match(help, /--backend <kind> storage backend \(default local\)/);
+    assert.match(help, /--node-id <id> .*\(default: this machine's host name/);
   });
 });
