@@ -55,8 +55,15 @@ export function parseNodeState(text: string): { ok: true; records: MountRegistra
 
 /** zod leaves optional keys out when absent; this keeps the exactOptional shape of MountRegistration. */
 function withoutUndefined(r: z.infer<typeof mountRegistration>): MountRegistration {
-  const out: MountRegistration = { volumeId: r.volumeId, path: r.path, kind: r.kind, readOnly: r.readOnly, expectedSource: r.expectedSource };
+  const out: MountRegistration = {
+    volumeId: r.volumeId,
+    path: r.path,
+    kind: r.kind,
+    readOnly: r.readOnly,
+    expectedSource: r.expectedSource,
+  };
   if (r.stagingPath !== undefined) out.stagingPath = r.stagingPath;
-  if (r.source !== undefined) out.source = r.source.kind === 'bind' ? { kind: 'bind', path: r.source.path } : { ...r.source, options: [...r.source.options] };
+  if (r.source !== undefined)
+    out.source = r.source.kind === 'bind' ? { kind: 'bind', path: r.source.path } : { ...r.source, options: [...r.source.options] };
   return out;
 }

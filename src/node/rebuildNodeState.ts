@@ -49,7 +49,14 @@ export function rebuildNodeState(table: readonly MountEntry[], deps: RebuildDeps
     const expectedSource = expectedSourceOf(source, staging);
     out.push({ volumeId, path: staging.mountPoint, kind: 'staging', readOnly: false, expectedSource, ...(source ? { source } : {}) });
     for (const p of publishes) {
-      out.push({ volumeId, path: p.mountPoint, kind: 'publish', readOnly: p.options.includes('ro'), expectedSource, stagingPath: staging.mountPoint });
+      out.push({
+        volumeId,
+        path: p.mountPoint,
+        kind: 'publish',
+        readOnly: p.options.includes('ro'),
+        expectedSource,
+        stagingPath: staging.mountPoint,
+      });
     }
   }
   return out;

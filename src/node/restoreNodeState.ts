@@ -18,7 +18,12 @@ export interface RestoredNodeState {
  * mounts that are gone are dropped. A corrupt file is reported (logged as an error, returned)
  * and the records are rebuilt from the mount table instead of failing start-up.
  */
-export async function restoreNodeState(state: NodeStateStore, table: MountEntry[], rebuild: RebuildDeps, logger: Logger): Promise<RestoredNodeState> {
+export async function restoreNodeState(
+  state: NodeStateStore,
+  table: MountEntry[],
+  rebuild: RebuildDeps,
+  logger: Logger,
+): Promise<RestoredNodeState> {
   const loaded = await state.load();
   if (loaded.corrupt) {
     const rebuilt = rebuildNodeState(table, rebuild);

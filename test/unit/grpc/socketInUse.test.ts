@@ -31,7 +31,10 @@ describe('socketInUse', () => {
     await new Promise<void>((r) => server.listen(sock, r));
     try {
       assert.equal(await socketAnswers(sock), true);
-      await assert.rejects(refuseLiveSocket(sock), (err: unknown) => err instanceof SocketInUseError && err.message.includes(`${sock} is in use by`));
+      await assert.rejects(
+        refuseLiveSocket(sock),
+        (err: unknown) => err instanceof SocketInUseError && err.message.includes(`${sock} is in use by`),
+      );
     } finally {
       await new Promise((r) => server.close(r));
     }
@@ -47,7 +50,7 @@ describe('socketInUse', () => {
     assert.equal(await socketOwnerPid('/run/csi/csi.sock', proc), 4242);
   });
 
-  it("finds the pid of a driver from the name it bound before renaming (.csi-<pid>.sock beside the path)", async () => {
+  it('finds the pid of a driver from the name it bound before renaming (.csi-<pid>.sock beside the path)', async () => {
     const proc = fakeProc(line('00010000', 900, '/run/csi/.csi-3131.sock') + line('00010000', 901, '/elsewhere/.csi-77.sock'), {});
     assert.equal(await socketOwnerPid('/run/csi/csi.sock', proc), 3131);
   });

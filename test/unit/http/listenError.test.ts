@@ -16,7 +16,12 @@ describe('explainListenError', () => {
       });
       const explained = explainListenError(err, { flag: '--health-port', env: 'HEALTH_PORT', port, address: '127.0.0.1' });
       assert.ok(explained instanceof PortUnavailableError);
-      assert.match(explained.message, new RegExp(`^--health-port ${port} \\(env HEALTH_PORT\\): 127\\.0\\.0\\.1:${port} is already in use, most likely by another csi-driver`));
+      assert.match(
+        explained.message,
+        new RegExp(
+          `^--health-port ${port} \\(env HEALTH_PORT\\): 127\\.0\\.0\\.1:${port} is already in use, most likely by another csi-driver`,
+        ),
+      );
       assert.match(explained.message, /choose another port \(0 turns this port off\)/);
     } finally {
       second.close();

@@ -33,7 +33,10 @@ describe('NodeStateStore', () => {
     const io = new MemoryStateFileIo();
     const store = new NodeStateStore('/state', io);
     io.failNext.push(new Error('EIO: disk hiccup'));
-    await assert.rejects(store.put(staging('a')), (err: unknown) => err instanceof NodeStateWriteError && /EIO: disk hiccup/.test(err.message));
+    await assert.rejects(
+      store.put(staging('a')),
+      (err: unknown) => err instanceof NodeStateWriteError && /EIO: disk hiccup/.test(err.message),
+    );
     await store.put(staging('b'));
     await store.remove(staging('b').path);
     await store.put(staging('c'));
@@ -137,7 +140,7 @@ describe('restoreNodeState', () => {
     entry(40, '/mnt/volumes/v3/data', '/srv/share/volumes/v3/data'),
     entry(41, '/kubelet/pods/p3/volumes/other/mount', '/srv/other'),
   ];
-  const sourceOf = (id: string) => (id === 'v2' ? undefined : ({ kind: 'bind', path: `/srv/share/volumes/${id}/data` }) as const);
+  const sourceOf = (id: string) => (id === 'v2' ? undefined : ({ kind: 'bind', path: `/srv/share/volumes/${id}/data` } as const));
   const logs: unknown[] = [];
   const logger = pino({ level: 'error' }, { write: (line: string) => logs.push(JSON.parse(line)) });
 
@@ -148,9 +151,30 @@ describe('restoreNodeState', () => {
     const restored = await restoreNodeState(store, table, { kubeletDir: kubelet, sourceOf }, logger);
     assert.ok(restored.corrupt instanceof NodeStateCorruptError);
     assert.deepEqual(restored.records, [
-      { volumeId: 'v1', path: '/kubelet/plugins/v1/globalmount', kind: 'staging', readOnly: false, expectedSource: '', source: { kind: 'bind', path: '/srv/share/volumes/v1/data' } },
-      { volumeId: 'v1', path: '/kubelet/pods/p1/volumes/v1/mount', kind: 'publish', readOnly: true, expectedSource: '', stagingPath: '/kubelet/plugins/v1/globalmount' },
-      { volumeId: 'v1', path: '/kubelet/pods/p2/volumes/v1/mount', kind: 'publish', readOnly: false, expectedSource: '', stagingPath: '/kubelet/plugins/v1/globalmount' },
+      {
+        volumeId: 'v1',
+        path: '/kubelet/plugins/v1/globalmount',
+        kind: 'staging',
+        readOnly: false,
+        expectedSource: '',
+        source: { kind: 'bind', path: '/srv/share/volumes/v1/data' },
+      },
+      {
+        volumeId: 'v1',
+        path: '/kubelet/pods/p1/volumes/v1/mount',
+        kind: 'publish',
+        readOnly: true,
+        expectedSource: '',
+        stagingPath: '/kubelet/plugins/v1/globalmount',
+      },
+      {
+        volumeId: 'v1',
+        path: '/kubelet/pods/p2/volumes/v1/mount',
+        kind: 'publish',
+        readOnly: false,
+        expectedSource: '',
+        stagingPath: '/kubelet/plugins/v1/globalmount',
+      },
       { volumeId: 'v2', path: '/kubelet/plugins/v2/globalmount', kind: 'staging', readOnly: false, expectedSource: '' },
     ]);
     // The rebuilt list is on disk, the corrupt file kept aside.
