@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { driverBin, driverDirs, freePort, startDriverProcess } from '../helpers/driverProcess';
@@ -72,6 +72,22 @@ describe('the CSI server process', function () {
     } finally {
       await new Promise((r) => other.close(r));
     }
+  });
+
+  it('refuses node mode without root or CAP_SYS_ADMIN at start, saying so, and creates nothing', async function () {
+    // As the unprivileged user nobody; skipped where that user cannot read the built tree.
+    const readable = spawnSync('runuser', ['-u', 'nobody', '--', 'test', '-r', path.join(path.dirname(driverBin), '..', 'dist', 'src', 'main.js')]);
+    if (process.getuid?.() !== 0 || readable.status !== 0) this.skip();
+    const dirs = driverDirs();
+    const r = spawnSync(
+      'runuser',
+      ['-u', 'nobody', '--', process.execPath, driverBin, '--mode', 'node', '--endpoint', `unix://${dirs.socket}`, '--state-dir', dirs.state, '--local-dir', dirs.share, '--health-port', '0'],
+      { encoding: 'utf8', timeout: 30_000 },
+    );
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /node mode mounts volumes and needs root or CAP_SYS_ADMIN, but this process runs as uid \d+ without it/);
+    assert.equal(existsSync(dirs.state), false);
+    assert.equal(existsSync(dirs.socket), false);
   });
 
   it('refuses to replace a regular file at the socket path, and says why', async () => {
