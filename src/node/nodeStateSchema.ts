@@ -25,6 +25,14 @@ const mountRegistration = z
   })
   .strict();
 
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type SameShape<A, B> = Same<A, B> extends true ? Same<keyof A, keyof B> : false;
+/**
+ * Fails to compile when MountRegistration and the schema drift apart: a field added to the one
+ * must be added to the other, or files written with it would read back as corrupt.
+ */
+export const schemaMatchesRegistration: SameShape<z.infer<typeof mountRegistration>, MountRegistration> = true;
+
 /** The node state file: a list of the mounts this node made. */
 export const nodeStateFileSchema = z.array(mountRegistration);
 
