@@ -31,6 +31,7 @@ import { restoreNodeState } from './node/restoreNodeState';
 import { readProcStatus, requireMountPrivileges } from './node/mountPrivileges';
 import { ShareStore } from './backend/shareStore';
 import type { VolumeSource } from './backend/records';
+import type { VolumeSourceResolver } from './node/volumeSourceResolver';
 
 /** The version in package.json, read once. */
 export const driverVersion: string = (
@@ -52,7 +53,7 @@ function portOf(s: http.Server | undefined): number | undefined {
 }
 
 /** How this node mounts a volume it provisioned, or undefined when the backend cannot tell from the id alone. */
-function sourceOfProvisioned(backend: { resolveSource: (id: string, ctx: Record<string, string>, flags: string[]) => VolumeSource }) {
+function sourceOfProvisioned(backend: { resolveSource: VolumeSourceResolver }): (volumeId: string) => VolumeSource | undefined {
   return (volumeId: string): VolumeSource | undefined => {
     try {
       return backend.resolveSource(volumeId, { volumeDir: ShareStore.volumeDataDir(volumeId) }, []);

@@ -57,6 +57,25 @@ describe('the CSI server process', function () {
     }
   });
 
+  it('names the flag and the likely cause when the health port is taken, and leaves the other driver serving', async () => {
+    const first = await startDriverProcess([], driverDirs(), { health: true });
+    try {
+      const other = driverDirs();
+      const args = ['--endpoint', `unix://${other.socket}`, '--local-dir', other.share, '--state-dir', other.state, '--kubelet-dir', other.root];
+      const child = spawn(process.execPath, [driverBin, ...args, '--health-address', '127.0.0.1', '--health-port', String(first.healthPort)], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let err = '';
+      child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+      const code = await new Promise<number | null>((r) => child.once('exit', r));
+      assert.equal(code, 1);
+      assert.match(err, new RegExp(`--health-port ${first.healthPort} \\(env HEALTH_PORT\\): 127\\.0\\.0\\.1:${first.healthPort} is already in use, most likely by another csi-driver`));
+      assert.equal((await fetch(`http://127.0.0.1:${first.healthPort}/healthz/live`)).status, 200);
+    } finally {
+      await first.stop();
+    }
+  });
+
   it('on stop, leaves the socket file alone when it is no longer the one it bound', async () => {
     const d = await startDriverProcess();
     const { unlinkSync } = await import('node:fs');
