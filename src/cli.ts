@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import type { RawOptions } from './config';
+import { defaultDriverName, type RawOptions } from './config';
 
 /** The command line, flags with their environment variables; `--help` lists them all. */
 export function buildCli(version: string): Command {
@@ -8,10 +8,10 @@ export function buildCli(version: string): Command {
     .description('CSI driver for NFSv4 and AWS EFS with an embedded volume health monitor')
     .version(version)
     .addOption(env(new Option('--endpoint <url>', 'CSI endpoint: unix:///path/csi.sock or tcp://host:port (default unix://./.run/csi.sock)'), 'CSI_ENDPOINT'))
-    .addOption(env(new Option('--driver-name <name>', 'driver name reported by GetPluginInfo'), 'DRIVER_NAME'))
-    .addOption(env(new Option('--node-id <id>', 'node id reported by NodeGetInfo (default $HOSTNAME)'), 'NODE_ID'))
-    .addOption(env(new Option('--mode <mode>', 'services to serve').choices(['controller', 'node', 'all']), 'CSI_MODE'))
-    .addOption(env(new Option('--backend <kind>', 'storage backend').choices(['local', 'nfs']), 'CSI_BACKEND'))
+    .addOption(env(new Option('--driver-name <name>', `driver name reported by GetPluginInfo (default ${defaultDriverName})`), 'DRIVER_NAME'))
+    .addOption(env(new Option('--node-id <id>', "node id reported by NodeGetInfo (default: this machine's host name, as `hostname` prints it)"), 'NODE_ID'))
+    .addOption(env(new Option('--mode <mode>', 'services to serve; node and all need root or CAP_SYS_ADMIN (default all)').choices(['controller', 'node', 'all']), 'CSI_MODE'))
+    .addOption(env(new Option('--backend <kind>', 'storage backend (default local)').choices(['local', 'nfs']), 'CSI_BACKEND'))
     .addOption(env(new Option('--local-dir <dir>', 'share directory of the local backend (default ./.run/share)'), 'LOCAL_DIR'))
     .addOption(env(new Option('--kubelet-dir <dir>', 'staging and target paths must be under it, as real paths without symlinks (default /var/lib/kubelet)'), 'KUBELET_DIR'))
     .addOption(env(new Option('--state-dir <dir>', 'private state: node mount records, controller work mounts (default ./.run/state)'), 'STATE_DIR'))

@@ -1,3 +1,4 @@
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseDuration } from './duration';
 import type { MetricsCompat } from './metrics/efsCompatMetrics';
@@ -143,7 +144,7 @@ export function parseMountOptions(text: string): string[] {
 }
 
 /** Builds and validates the Config; throws an Error with a clear message on bad input. */
-export function buildConfig(raw: RawOptions, cwd = process.cwd()): Config {
+export function buildConfig(raw: RawOptions, cwd = process.cwd(), hostname: () => string = os.hostname): Config {
   const runDir = path.join(cwd, '.run');
   const mode = oneOf<DriverMode>('mode', raw.mode ?? 'all', ['controller', 'node', 'all']);
   const backend = oneOf<BackendKind>('backend', raw.backend ?? 'local', ['local', 'nfs']);
@@ -152,8 +153,11 @@ export function buildConfig(raw: RawOptions, cwd = process.cwd()): Config {
   if (!/^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,61}[a-zA-Z0-9])?$/.test(driverName)) {
     throw new Error(`invalid --driver-name "${driverName}": up to 63 characters of [a-z0-9.-], starting and ending alphanumeric`);
   }
-  const nodeId = raw.nodeId ?? (process.env.HOSTNAME || 'node-1');
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(nodeId)) throw new Error(`invalid --node-id "${nodeId}"`);
+  // The real host name, not $HOSTNAME: shells set that variable but rarely export it.
+  const nodeId = raw.nodeId ?? hostname();
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(nodeId)) {
+    throw new Error(`invalid --node-id "${nodeId}"${raw.nodeId === undefined ? " (this machine's host name, the default): give --node-id" : ''}`);
+  }
   const nfsServer = raw.nfsServer ?? '';
   const nfsShare = raw.nfsShare ?? '/';
   if (backend === 'nfs' && !nfsServer && !raw.efsDnsName) throw new Error('--backend nfs needs --nfs-server (or --efs-dns-name)');

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { isLoopbackHost, type Config } from './config';
 import { FsHelperPool } from './isolation/fsHelperPool';
 import { SystemMounter } from './mount/mounter';
-import { readMountTable, findMount } from './mount/mountTable';
+import { readMountTable } from './mount/mountTable';
 import { createBackend } from './backend/createBackend';
 import { createControllerService } from './controller/controllerService';
 import { createGroupControllerService } from './controller/groupControllerService';
@@ -17,6 +17,7 @@ import { VolumeCatalog } from './controller/volumeCatalog';
 import { VolumeRegistry } from './backend/volumeRegistry';
 import { CsiServer, type ServiceBinding } from './grpc/csiServer';
 import { loadCsiProto } from './grpc/loadCsiProto';
+import { refuseLiveSocket } from './grpc/socketInUse';
 import { bindService, type UnaryDeps } from './grpc/unary';
 import { VolumeLocks } from './grpc/volumeLocks';
 import { systemClock, type Clock } from './health/clock';
@@ -27,10 +28,16 @@ import { HealthMonitor } from './health/healthMonitor';
 import { liveness } from './health/liveness';
 import { startHealthServer } from './http/healthHttpServer';
 import { mountsReport } from './http/mountsReport';
+import { explainListenError } from './http/listenError';
 import { createIdentityService } from './identity/identityService';
 import { NodeMountOps } from './node/nodeMountOps';
 import { createNodeService } from './node/nodeService';
 import { NodeStateStore } from './node/nodeStateStore';
+import { restoreNodeState } from './node/restoreNodeState';
+import { readProcStatus, requireMountPrivileges } from './node/mountPrivileges';
+import { ShareStore } from './backend/shareStore';
+import type { VolumeSource } from './backend/records';
+import type { VolumeSourceResolver } from './backend/volumeSourceResolver';
 
 /** The version in package.json, read once. */
 export const driverVersion: string = (
@@ -51,8 +58,22 @@ function portOf(s: http.Server | undefined): number | undefined {
   return a && typeof a === 'object' ? a.port : undefined;
 }
 
+/** How this node mounts a volume it provisioned, or undefined when the backend cannot tell from the id alone. */
+function sourceOfProvisioned(backend: { resolveSource: VolumeSourceResolver }): (volumeId: string) => VolumeSource | undefined {
+  return (volumeId: string): VolumeSource | undefined => {
+    try {
+      return backend.resolveSource(volumeId, { volumeDir: ShareStore.volumeDataDir(volumeId) }, []);
+    } catch {
+      return undefined;
+    }
+  };
+}
+
 /** Builds every part from the Config, restores node state from the mount table, and starts serving. */
 export async function startDriver(cfg: Config, logger: Logger, clock: Clock = systemClock): Promise<RunningDriver> {
+  // Before anything else: a second driver on a live socket would also share its state dir and mounts.
+  if (cfg.endpoint.kind === 'unix') await refuseLiveSocket(cfg.endpoint.path);
+  if (cfg.mode !== 'controller') requireMountPrivileges(await readProcStatus());
   const pool = new FsHelperPool({ logger: logger.child({ component: 'fs-helpers' }), probeHelpers: cfg.healthConcurrency });
   const faults = cfg.enableFaultInjection ? new FaultInjector(clock) : undefined;
   let metrics: DriverMetrics | undefined;
@@ -62,6 +83,7 @@ export async function startDriver(cfg: Config, logger: Logger, clock: Clock = sy
   const backend = createBackend(cfg, pool, mounter, logger.child({ component: 'backend' }));
   const store = backend.store;
   let backendReady = false;
+  let nodeStateRebuilt = false;
   const initBackend = backend.init().then(
     () => (backendReady = true),
     (err: Error) => logger.error({ err: err.message }, 'share layout could not be created; will retry on the next call'),
@@ -104,6 +126,7 @@ export async function startDriver(cfg: Config, logger: Logger, clock: Clock = sy
       },
       driverHealthy: () => ready().ok,
       storageReachable,
+      nodeStateRebuilt: () => nodeStateRebuilt,
     },
     cfg.metricsCompat,
   );
@@ -159,10 +182,10 @@ export async function startDriver(cfg: Config, logger: Logger, clock: Clock = sy
   }
   if (cfg.mode !== 'controller') {
     const state = new NodeStateStore(cfg.stateDir);
-    await state.load();
     // The mount table is the truth: records of mounts that are gone are dropped, the rest watched again.
-    const table = await readMountTable();
-    for (const reg of await state.retain((p) => findMount(table, p) !== undefined)) monitor.register(reg);
+    const restored = await restoreNodeState(state, await readMountTable(), { kubeletDir: cfg.kubeletDir, sourceOf: sourceOfProvisioned(backend) }, logger);
+    nodeStateRebuilt = restored.corrupt !== undefined;
+    for (const reg of restored.records) monitor.register(reg);
     const ops = new NodeMountOps({
       pool,
       state,
@@ -224,9 +247,15 @@ export async function startDriver(cfg: Config, logger: Logger, clock: Clock = sy
           },
           logger,
           { maxConnections: cfg.httpMaxConnections },
-        )
+        ).catch((err: unknown) => {
+          throw explainListenError(err, { flag: '--health-port', env: 'HEALTH_PORT', port: cfg.healthPort, address: cfg.healthAddress });
+        })
       : undefined;
-  const faultServer = faults ? await startFaultApi(cfg.faultInjectionPort, cfg.faultInjectionAddress, faults, logger, { maxConnections: cfg.httpMaxConnections }) : undefined;
+  const faultServer = faults
+    ? await startFaultApi(cfg.faultInjectionPort, cfg.faultInjectionAddress, faults, logger, { maxConnections: cfg.httpMaxConnections }).catch((err: unknown) => {
+        throw explainListenError(err, { flag: '--fault-injection-port', env: 'FAULT_INJECTION_PORT', port: cfg.faultInjectionPort, address: cfg.faultInjectionAddress });
+      })
+    : undefined;
   if (faults && !isLoopbackHost(cfg.faultInjectionAddress)) {
     logger.warn({ address: cfg.faultInjectionAddress }, 'fault injection is reachable from other machines: anyone who reaches it can fake volume health and fail mounts');
   }

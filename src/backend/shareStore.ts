@@ -7,7 +7,7 @@ import { readRecordFile, writeRecordFile } from './recordFile';
 import { RecordCorruptError } from './recordErrors';
 import { snapshotRecordFormat, volumeRecordFormat, type RecordSchema } from './recordSchemas';
 import { statfsBytes } from './statfsBytes';
-import { CommandFailedError, runChecked, type CommandRunner } from '../mount/runCommand';
+import type { CommandRunner } from '../mount/runCommand';
 import { tarFailure, VolumeContentChangedError } from './shareErrors';
 
 export interface ShareStoreOptions {
@@ -20,7 +20,6 @@ export interface ShareStoreOptions {
   logger?: Logger;
 }
 
-const maxMetaBytes = 1024 * 1024;
 /** tar runs of one snapshot spoiled by a volume that changed under them before ABORTED. */
 const archiveAttempts = 3;
 

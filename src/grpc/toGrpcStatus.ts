@@ -8,6 +8,7 @@ import { ShareFullError, VolumeContentChangedError } from '../backend/shareError
 import { RecordCorruptError } from '../backend/recordErrors';
 import { InvalidIdentifierError, MountPlanError, MountUnsupportedError, NoShareMountError, ShareUnavailableError } from '../backend/backendErrors';
 import { MountOptionError } from '../backend/nfsMountOptions';
+import { NodeStateWriteError } from '../node/nodeStateErrors';
 
 /** The status a client sees for an error; `unexpected` marks our own bugs. */
 export interface MappedStatus {
@@ -37,6 +38,8 @@ export function toGrpcStatus(err: unknown): MappedStatus {
   // Still mounted after umount -f and a lazy umount: something holds it; a retry may succeed.
   if (err instanceof UnmountBusyError) return known(status.FAILED_PRECONDITION, err.message);
   if (err instanceof InjectedFaultError) return known(status.UNAVAILABLE, err.message);
+  // The mount is made but not yet on disk: the next call (the CO retries) writes it again.
+  if (err instanceof NodeStateWriteError) return known(status.UNAVAILABLE, err.message);
   if (err instanceof CommandTimeoutError) return known(status.DEADLINE_EXCEEDED, err.message);
   if (err instanceof CommandFailedError) return known(status.INTERNAL, err.message);
   if (err instanceof ShareFullError) return known(status.RESOURCE_EXHAUSTED, err.message);

@@ -13,6 +13,8 @@ export interface MetricsSources {
   stuckHelpers: () => number;
   driverHealthy: () => boolean;
   storageReachable: () => boolean;
+  /** True when the node state file was corrupt at start and the records were rebuilt from the mount table. */
+  nodeStateRebuilt?: () => boolean;
 }
 
 const stateRank: Record<MountState, number> = { unknown: 0, healthy: 1, degraded: 2, unhealthy: 3 };
@@ -97,6 +99,14 @@ export class DriverMetrics {
       registers: [r],
       collect() {
         this.set(self.src.storageReachable() ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'csi_driver_node_state_rebuilt',
+      help: '1 when the node state file was corrupt at start and the node rebuilt its mount records from the mount table (the corrupt file is kept beside it as .corrupt), else 0.',
+      registers: [r],
+      collect() {
+        this.set(self.src.nodeStateRebuilt?.() ? 1 : 0);
       },
     });
     this.probeDuration = new Histogram({

@@ -221,7 +221,7 @@ export function createNodeService(deps: NodeDeps): AsyncService<NodeHandlers> {
     async NodeExpandVolume(req) {
       checkVolumeId(req.volume_id);
       if (req.volume_capability) requireCapability('volume_capability', req.volume_capability);
-      const volumePath = requireMountPath(req.volume_id, req.volume_path);
+      requireMountPath(req.volume_id, req.volume_path);
       const { bytes } = capacityFor(req.capacity_range, 0n);
       // A shared filesystem grows on the server; there is nothing to resize here.
       return { capacity_bytes: String(bytes) };

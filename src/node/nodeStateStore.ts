@@ -1,46 +1,67 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import type { MountRegistration } from '../health/mountRegistration';
-import type { MountIdentity } from '../isolation/pinnedTypes';
+import type { NodeMountRecord } from './nodeMountRecord';
 
-/**
- * A mount the node made (or is making). `identity` is what mountinfo showed right after the
- * mount: only a mount with that identity at the path is taken for this record. `pending` marks
- * a record written before the mount command ran, so that a mount made just before a crash is
- * still known as the driver's on the retry.
- */
-export type NodeMountRecord = MountRegistration & { identity?: MountIdentity; pending?: boolean };
+export type { NodeMountRecord } from './nodeMountRecord';
+import { NodeStateCorruptError, NodeStateWriteError } from './nodeStateErrors';
+import { parseNodeState } from './nodeStateSchema';
+import { durableStateFileIo, type StateFileIo } from './stateFileIo';
+
+/** What load() found: the records, and the problem when the file was there but unreadable or corrupt. */
+export interface NodeStateLoad {
+  records: NodeMountRecord[];
+  corrupt?: NodeStateCorruptError;
+  /** Where the corrupt file was moved to, when it could be moved. */
+  setAsideAs?: string;
+}
+
+/** A record as callers see it: a copy, so that no caller can change the store's own. */
+function copyOf(m: NodeMountRecord): NodeMountRecord {
+  const c: NodeMountRecord = { ...m };
+  if (m.identity) c.identity = { ...m.identity };
+  if (m.source) c.source = m.source.kind === 'bind' ? { ...m.source } : { ...m.source, options: [...m.source.options] };
+  return c;
+}
 
 /**
  * The node's own record of the mounts it made, in --state-dir (a local disk, never the share).
  * The mount table decides what is still true: at start, records whose path is no longer a
- * mount point are dropped.
+ * mount point are dropped. Getters hand out copies.
  */
 export class NodeStateStore {
-  private readonly file: string;
+  readonly file: string;
   private mounts = new Map<string, NodeMountRecord>();
+  /** The chain that serialises writes; it never holds a rejection, so one failed write does not fail the next. */
   private writing: Promise<void> = Promise.resolve();
 
-  constructor(stateDir: string) {
+  constructor(
+    stateDir: string,
+    private readonly io: StateFileIo = durableStateFileIo,
+  ) {
     this.file = path.join(stateDir, 'node-mounts.json');
   }
 
-  async load(): Promise<NodeMountRecord[]> {
-    try {
-      const list = JSON.parse(await readFile(this.file, 'utf8')) as NodeMountRecord[];
-      this.mounts = new Map(list.map((m) => [m.path, m]));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`cannot read ${this.file}: ${(err as Error).message}`);
-    }
-    return [...this.mounts.values()];
+  /**
+   * Reads the file. A missing file is an empty list. A file that is not valid JSON or fails the
+   * schema is reported in `corrupt` (and moved aside), and the store starts empty: the caller
+   * rebuilds it from the mount table. Only an error reading the file itself is thrown.
+   */
+  async load(): Promise<NodeStateLoad> {
+    const text = await this.io.read(this.file);
+    if (text === undefined) return { records: this.replaceAll([]) };
+    const parsed = parseNodeState(text);
+    if (parsed.ok) return { records: this.replaceAll(parsed.records) };
+    const corrupt = new NodeStateCorruptError(this.file, parsed.detail);
+    const setAsideAs = await this.io.setAside(this.file).catch(() => undefined);
+    return { records: this.replaceAll([]), corrupt, ...(setAsideAs ? { setAsideAs } : {}) };
   }
 
   get(p: string): NodeMountRecord | undefined {
-    return this.mounts.get(p);
+    const m = this.mounts.get(p);
+    return m ? copyOf(m) : undefined;
   }
 
   all(): NodeMountRecord[] {
-    return [...this.mounts.values()];
+    return [...this.mounts.values()].map(copyOf);
   }
 
   byVolume(volumeId: string): NodeMountRecord[] {
@@ -48,7 +69,7 @@ export class NodeStateStore {
   }
 
   async put(m: NodeMountRecord): Promise<void> {
-    this.mounts.set(m.path, m);
+    this.mounts.set(m.path, copyOf(m));
     await this.save();
   }
 
@@ -63,15 +84,27 @@ export class NodeStateStore {
     return this.all();
   }
 
-  /** Writes are serialised and atomic (temp file, rename). */
+  /** Replaces every record (after a rebuild from the mount table) and writes the file. */
+  async reset(records: NodeMountRecord[]): Promise<void> {
+    this.replaceAll(records);
+    await this.save();
+  }
+
+  private replaceAll(records: NodeMountRecord[]): NodeMountRecord[] {
+    this.mounts = new Map(records.map((m) => [m.path, copyOf(m)]));
+    return this.all();
+  }
+
+  /**
+   * Writes are serialised, atomic and durable. Each write carries the whole list as it is when
+   * asked, so a later write repairs the file after an earlier one failed.
+   */
   private save(): Promise<void> {
-    const snapshot = JSON.stringify(this.all(), null, 2);
-    this.writing = this.writing.then(async () => {
-      await mkdir(path.dirname(this.file), { recursive: true });
-      const tmp = `${this.file}.tmp`;
-      await writeFile(tmp, snapshot);
-      await rename(tmp, this.file);
+    const text = JSON.stringify([...this.mounts.values()], null, 2);
+    const done = this.writing.then(() => this.io.write(this.file, text));
+    this.writing = done.catch(() => undefined);
+    return done.catch((err: unknown) => {
+      throw new NodeStateWriteError(this.file, err);
     });
-    return this.writing;
   }
 }

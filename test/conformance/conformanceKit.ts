@@ -1,10 +1,8 @@
-import { lstatSync, readdirSync, rmSync } from 'node:fs';
+import { lstatSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { readMountTable } from '../../src/mount/mountTable';
 import type { VolumeCapability } from '../../src/gen/csi/v1/VolumeCapability';
 import type { CreateVolumeRequest } from '../../src/gen/csi/v1/CreateVolumeRequest';
 import type { CsiClient } from '../helpers/csiClient';
-import type { DriverProcess } from '../helpers/driverProcess';
 export { mountPoints, mountsUnder, unmountLeftovers, stopAndClean } from '../helpers/cleanup';
 
 /** What the conformance suite shares: capabilities, request builders, and views of disk and mount table. */

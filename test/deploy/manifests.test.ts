@@ -7,7 +7,7 @@ import { deployableProblems, namespace, workloads } from './deployableChecks';
 import { helpEnvVars, helpFlags } from './driverCli';
 import { deployDir, readObjects, validateObject, yamlFiles, type K8sObject } from './k8sObjects';
 import { appendedArgs, chain, deployables, loadKustomization, namedFiles, resourceObjects, settingsOf } from './kustomizations';
-import { containerOf, driverConfigOf, driverContainer, imageName } from './podChecks';
+import { containerOf, driverConfigOf, driverContainer } from './podChecks';
 
 /** Every directory below deploy/kubernetes that holds a kustomization.yaml, relative. */
 function kustomizationDirs(dir = deployDir): string[] {

@@ -38,7 +38,7 @@ function spec(pod: K8sObject): IPodSpec {
 }
 
 /** The volume and the path inside it that a container path falls in (the deepest mount wins). */
-export function locate(pod: K8sObject, c: IContainer, p: string): { volume: string; rel: string } | undefined {
+export function locate(c: IContainer, p: string): { volume: string; rel: string } | undefined {
   const m = (c.volumeMounts ?? [])
     .filter((vm) => p === vm.mountPath || p.startsWith(vm.mountPath.replace(/\/$/, '') + '/'))
     .sort((a, b) => b.mountPath.length - a.mountPath.length)[0];
@@ -58,7 +58,7 @@ export function socketProblems(pod: K8sObject, cfg: Config): string[] {
   const out: string[] = [];
   const name = pod.metadata.name;
   if (cfg.endpoint.kind !== 'unix') return [`${name}: the driver must serve a unix socket, not ${cfg.endpoint.kind}`];
-  const served = locate(pod, containerOf(pod, driverContainer), cfg.endpoint.path);
+  const served = locate(containerOf(pod, driverContainer), cfg.endpoint.path);
   if (!served) return [`${name}: the driver's socket ${cfg.endpoint.path} is not on a volume`];
   for (const c of spec(pod).containers.filter((x) => x.name !== driverContainer)) {
     const addr = flagValue(c.args ?? [], 'csi-address');
@@ -66,7 +66,7 @@ export function socketProblems(pod: K8sObject, cfg: Config): string[] {
       out.push(`${name}/${c.name}: no --csi-address`);
       continue;
     }
-    const dialed = locate(pod, c, socketPath(addr));
+    const dialed = locate(c, socketPath(addr));
     if (!dialed || dialed.volume !== served.volume || dialed.rel !== served.rel) {
       out.push(`${name}/${c.name}: --csi-address ${addr} is not the file the driver serves (${served.volume}:${served.rel})`);
     }
@@ -76,7 +76,7 @@ export function socketProblems(pod: K8sObject, cfg: Config): string[] {
       if (!host) out.push(`${name}: the socket volume ${served.volume} must be a hostPath for the kubelet to reach it`);
       else if (reg !== path.join(host, served.rel)) out.push(`${name}/${c.name}: --kubelet-registration-path ${String(reg)} is not ${path.join(host, served.rel)}`);
       if (host && host !== `/var/lib/kubelet/plugins/${cfg.driverName}`) out.push(`${name}: socket directory ${host} is not /var/lib/kubelet/plugins/${cfg.driverName}`);
-      const regDir = locate(pod, c, '/registration');
+      const regDir = locate(c, '/registration');
       if (!regDir || hostPathOf(pod, regDir.volume) !== '/var/lib/kubelet/plugins_registry') out.push(`${name}/${c.name}: /registration is not the kubelet's plugins_registry`);
     }
   }
@@ -160,7 +160,7 @@ export function nodeHostProblems(pod: K8sObject, cfg: Config): string[] {
   if (c.securityContext?.privileged !== true) out.push('the node plugin must be privileged (Bidirectional propagation and mount need it)');
   const dev = (c.volumeMounts ?? []).find((m) => m.mountPath === '/dev');
   if (!dev || hostPathOf(pod, dev.name) !== '/dev') out.push('/dev is not mounted from the host');
-  const state = locate(pod, c, path.join(cfg.stateDir, 'x'));
+  const state = locate(c, path.join(cfg.stateDir, 'x'));
   if (!state || !hostPathOf(pod, state.volume)) out.push(`--state-dir ${cfg.stateDir} is not on a hostPath: mount records would not survive a restart`);
   if (spec(pod).hostNetwork !== true) out.push('the node plugin should run in the host network so NFS mounts outlive the pod');
   return out;
@@ -169,7 +169,7 @@ export function nodeHostProblems(pod: K8sObject, cfg: Config): string[] {
 /** With the local backend the share directory must be the same host directory in every pod. */
 export function localShareHostPath(pod: K8sObject, cfg: Config): string | undefined {
   const c = containerOf(pod, driverContainer);
-  const at = locate(pod, c, path.join(cfg.localDir, 'x'));
+  const at = locate(c, path.join(cfg.localDir, 'x'));
   return at ? hostPathOf(pod, at.volume) : undefined;
 }
 

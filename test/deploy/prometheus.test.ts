@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as yaml from 'js-yaml';
@@ -118,7 +118,12 @@ describe('Prometheus rules and Grafana dashboard (deploy/prometheus, deploy/graf
       const rules = dashboardExprs().map((q, i) => ({ record: `dashboard:query_${i}`, expr: q.expr }));
       assert.ok(rules.length >= 20);
       writeFileSync(file, yaml.dump({ groups: [{ name: 'dashboard', rules }] }));
-      const r = promtool(['check', 'rules', file]);
+      let r: ReturnType<typeof promtool>;
+      try {
+        r = promtool(['check', 'rules', file]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
       assert.equal(r.status, 0, r.output);
     });
   });

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, existsSync, readFileSync } from 'node:fs';
+import { mkdtempSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { connectCsi, type CsiClient } from './csiClient';
@@ -15,9 +15,41 @@ export interface DriverDirs {
   log: string;
 }
 
-/** A fresh temp directory layout for one driver. */
+/** Temp roots made by this test process, and the drivers started in them: removed when the process exits. */
+const tempRoots = new Set<string>();
+const children = new Set<ChildProcess>();
+
+/**
+ * At exit, drivers a test left running are killed and every temp root with nothing mounted
+ * under it is removed (a root with a mount left is kept: no removal may reach through a mount).
+ * KEEP_TEST_DIRS=1 keeps them all.
+ */
+function removeTempRoots(): void {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  if (process.env.KEEP_TEST_DIRS === '1' || tempRoots.size === 0) return;
+  let mountPoints: string[] = [];
+  try {
+    mountPoints = readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .map((l) => (l.split(' ')[4] ?? '').replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))));
+  } catch {
+    return;
+  }
+  for (const root of tempRoots) {
+    if (mountPoints.some((p) => p === root || p.startsWith(root + '/'))) continue;
+    try {
+      rmSync(root, { recursive: true, force: true });
+    } catch {
+      // a driver still writing its log as it dies: the next run's clean-up does not know it, so say nothing
+    }
+  }
+}
+process.once('exit', removeTempRoots);
+
+/** A fresh temp directory layout for one driver (removed when the test process exits). */
 export function driverDirs(prefix = 'csi-test-'): DriverDirs {
   const root = mkdtempSync(path.join(os.tmpdir(), prefix));
+  tempRoots.add(root);
   return {
     root,
     share: path.join(root, 'share'),
@@ -71,6 +103,7 @@ export async function startDriverProcess(extraArgs: string[] = [], dirs: DriverD
   const { openSync } = await import('node:fs');
   const out = openSync(dirs.log, 'a');
   const child = spawn(process.execPath, [driverBin, ...args], { stdio: ['ignore', out, out], cwd: dirs.root });
+  children.add(child);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const deadline = Date.now() + 20_000;
   while (!existsSync(dirs.socket)) {

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { driverBin, driverDirs, freePort, startDriverProcess } from '../helpers/driverProcess';
@@ -34,6 +34,79 @@ describe('the CSI server process', function () {
     const again = await startDriverProcess([], d.dirs);
     assert.equal((await again.client.identity.Probe({})).ready?.value, true);
     await again.stop();
+  });
+
+  it('refuses to start on a socket another driver serves, naming its pid, and that driver stays reachable', async () => {
+    const first = await startDriverProcess();
+    try {
+      const other = driverDirs();
+      const child = spawn(process.execPath, [driverBin, '--endpoint', `unix://${first.dirs.socket}`, '--local-dir', other.share, '--state-dir', other.state, '--health-port', '0'], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let err = '';
+      child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+      const code = await new Promise<number | null>((r) => child.once('exit', r));
+      assert.equal(code, 1);
+      assert.match(err, new RegExp(`${first.dirs.socket} is in use by pid ${first.child.pid} \\(likely another csi-driver\\)`));
+      // Nothing of the second driver was made: it stopped before its state dir.
+      assert.equal(existsSync(other.state), false);
+      assert.ok(existsSync(first.dirs.socket));
+      assert.equal((await first.client.identity.Probe({})).ready?.value, true);
+    } finally {
+      await first.stop();
+    }
+  });
+
+  it('names the flag and the likely cause when the health port is taken, and leaves the other driver serving', async () => {
+    const first = await startDriverProcess([], driverDirs(), { health: true });
+    try {
+      const other = driverDirs();
+      const args = ['--endpoint', `unix://${other.socket}`, '--local-dir', other.share, '--state-dir', other.state, '--kubelet-dir', other.root];
+      const child = spawn(process.execPath, [driverBin, ...args, '--health-address', '127.0.0.1', '--health-port', String(first.healthPort)], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let err = '';
+      child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+      const code = await new Promise<number | null>((r) => child.once('exit', r));
+      assert.equal(code, 1);
+      assert.match(err, new RegExp(`--health-port ${first.healthPort} \\(env HEALTH_PORT\\): 127\\.0\\.0\\.1:${first.healthPort} is already in use, most likely by another csi-driver`));
+      assert.equal((await fetch(`http://127.0.0.1:${first.healthPort}/healthz/live`)).status, 200);
+    } finally {
+      await first.stop();
+    }
+  });
+
+  it('on stop, leaves the socket file alone when it is no longer the one it bound', async () => {
+    const d = await startDriverProcess();
+    const { unlinkSync } = await import('node:fs');
+    const net = await import('node:net');
+    unlinkSync(d.dirs.socket);
+    const other = net.createServer((c) => c.end());
+    await new Promise<void>((r) => other.listen(d.dirs.socket, r));
+    try {
+      assert.equal(await d.stop(), 0);
+      assert.ok(existsSync(d.dirs.socket), 'the socket of the other server is still there');
+      assert.match(d.logText(), /no longer the one this server bound; left in place/);
+      await new Promise<void>((resolve, reject) => net.connect(d.dirs.socket).once('connect', resolve).once('error', reject));
+    } finally {
+      await new Promise((r) => other.close(r));
+    }
+  });
+
+  it('refuses node mode without root or CAP_SYS_ADMIN at start, saying so, and creates nothing', async function () {
+    // As the unprivileged user nobody; skipped where that user cannot read the built tree.
+    const readable = spawnSync('runuser', ['-u', 'nobody', '--', 'test', '-r', path.join(path.dirname(driverBin), '..', 'dist', 'src', 'main.js')]);
+    if (process.getuid?.() !== 0 || readable.status !== 0) this.skip();
+    const dirs = driverDirs();
+    const r = spawnSync(
+      'runuser',
+      ['-u', 'nobody', '--', process.execPath, driverBin, '--mode', 'node', '--endpoint', `unix://${dirs.socket}`, '--state-dir', dirs.state, '--local-dir', dirs.share, '--health-port', '0'],
+      { encoding: 'utf8', timeout: 30_000 },
+    );
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /node mode mounts volumes and needs root or CAP_SYS_ADMIN, but this process runs as uid \d+ without it/);
+    assert.equal(existsSync(dirs.state), false);
+    assert.equal(existsSync(dirs.socket), false);
   });
 
   it('refuses to replace a regular file at the socket path, and says why', async () => {

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { parseCli } from '../../src/cli';
+import { buildCli, parseCli } from '../../src/cli';
 
 describe('parseCli', () => {
   const withEnv = (value: string | undefined, fn: () => void): void => {
@@ -71,5 +71,15 @@ describe('parseCli: ENABLE_ATTACH', () => {
 
   it('refuses any other value of ENABLE_ATTACH', () => {
     withAttachEnv('sometimes', () => assert.throws(() => parseCli(['node', 'csi-driver'], '0'), /invalid ENABLE_ATTACH "sometimes"/));
+  });
+});
+
+describe('parseCli: help', () => {
+  it('--help shows the defaults of --driver-name, --mode, --backend and --node-id', () => {
+    const help = buildCli('0').helpInformation().replace(/\s+/g, ' ');
+    assert.match(help, /--driver-name <name> driver name reported by GetPluginInfo \(default nfs-health\.csi\.dev\)/);
+    assert.match(help, /--mode <mode> services to serve; node and all need root or CAP_SYS_ADMIN \(default all\)/);
+    assert.match(help, /--backend <kind> storage backend \(default local\)/);
+    assert.match(help, /--node-id <id> .*\(default: this machine's host name/);
   });
 });

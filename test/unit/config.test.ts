@@ -1,10 +1,27 @@
 import { strict as assert } from 'node:assert';
+import * as os from 'node:os';
 import { buildConfig, isLoopbackHost, parseEndpoint, parseMountOptions, type RawOptions } from '../../src/config';
 
 const cwd = '/srv/csi';
 const build = (raw: RawOptions) => buildConfig({ nodeId: 'node-1', ...raw }, cwd);
 
 describe('buildConfig', () => {
+  it("takes the machine's host name as the node id when none is given, even with $HOSTNAME unset", () => {
+    const old = process.env.HOSTNAME;
+    delete process.env.HOSTNAME;
+    try {
+      assert.equal(buildConfig({}, cwd, () => 'worker-7.example').nodeId, 'worker-7.example');
+      assert.equal(buildConfig({}, cwd).nodeId, os.hostname());
+      assert.equal(buildConfig({ nodeId: 'given' }, cwd, () => 'worker-7').nodeId, 'given');
+    } finally {
+      if (old !== undefined) process.env.HOSTNAME = old;
+    }
+  });
+
+  it('names the host name as the culprit when it is no valid node id', () => {
+    assert.throws(() => buildConfig({}, cwd, () => 'bad host'), /invalid --node-id "bad host" \(this machine's host name, the default\): give --node-id/);
+  });
+
   it('fills defaults under ./.run of the working directory and freezes the result', () => {
     const cfg = build({});
     assert.deepEqual(cfg.endpoint, { kind: 'unix', path: '/srv/csi/.run/csi.sock' });

@@ -164,7 +164,6 @@ type Check = (req: Request, add: (why: string | undefined, codes: status[]) => v
 
 const IA = S.INVALID_ARGUMENT;
 const id = (field: string, node = false): Check => (req, add) => add(prefixed(field, (node ? nodeVolumeIdProblem : identifierProblem)(str(req[field]))), [IA]);
-const requiredPath = (field: string): Check => (req, add) => add(prefixed(field, pathProblem(str(req[field]))), [IA]);
 /** A path the driver mounts on or unmounts: valid, and allowed by the path policy. */
 const mountPath = (field: string, codes: status[] = [IA]): Check => (req, add, policy) => {
   const v = str(req[field]);

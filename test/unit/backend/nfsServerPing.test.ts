@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import * as net from 'node:net';
+import * as sinon from 'sinon';
 import { isRpcReplyTo, nfsNullCall, pingServer, ServerPingError } from '../../../src/backend/nfsServerPing';
 
 /** A TCP server on a free port; `onData` decides what a client gets. */
@@ -43,12 +44,26 @@ describe('NFS server ping', () => {
     }
   });
 
-  it('times out on a server that accepts but never answers (a frozen server)', async () => {
-    const s = await server(() => undefined);
+  it('times out on a server that accepts but never answers (a frozen server), at its deadline and not before', async () => {
+    let callArrived: () => void = () => undefined;
+    const arrived = new Promise<void>((r) => (callArrived = r));
+    const s = await server(() => callArrived());
+    // Only the ping's deadline timer is virtual: the socket I/O is real, the clock is not the machine's.
+    const clock = sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     try {
-      const t0 = Date.now();
-      await assert.rejects(pingServer('127.0.0.1', s.port, 200, 'nfs-null'), (err: unknown) => err instanceof ServerPingError && err.code === 'ETIMEDOUT');
-      assert.ok(Date.now() - t0 < 2_000);
+      let settled = false;
+      const ping = pingServer('127.0.0.1', s.port, 200, 'nfs-null').finally(() => (settled = true));
+      ping.catch(() => undefined);
+      await arrived;
+      await clock.tickAsync(199);
+      assert.equal(settled, false, 'still waiting for the reply before the deadline');
+      await clock.tickAsync(1);
+      await assert.rejects(ping, (err: unknown) => err instanceof ServerPingError && err.code === 'ETIMEDOUT' && /within 200ms/.test(err.message));
+    } finally {
+      clock.restore();
+    }
+    try {
+      // The same server passes a plain TCP check: it is up, only not answering RPC.
       await pingServer('127.0.0.1', s.port, 2_000, 'tcp');
     } finally {
       s.close();

@@ -1,7 +1,4 @@
 import { strict as assert } from 'node:assert';
-import { mkdtempSync } from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import pino from 'pino';
 import type { FsHelperPool } from '../../../src/isolation/fsHelperPool';
 import type { FsRequest } from '../../../src/isolation/fsOps';
@@ -13,6 +10,7 @@ import type { HealthIssue } from '../../../src/health/healthIssue';
 import type { NodeHealthView } from '../../../src/health/nodeHealthView';
 import { NodeMountOps } from '../../../src/node/nodeMountOps';
 import { NodeStateStore } from '../../../src/node/nodeStateStore';
+import { MemoryStateFileIo } from '../../helpers/memoryStateFileIo';
 
 const nfs: VolumeSource = { kind: 'nfs', fsType: 'nfs4', device: 'server:/export/volumes/v1/data', options: ['nfsvers=4.1'] };
 
@@ -101,7 +99,7 @@ function setup() {
     recordStatfs: () => undefined,
     storageIssues: () => [],
   };
-  const state = new NodeStateStore(mkdtempSync(path.join(os.tmpdir(), 'node-ops-')));
+  const state = new NodeStateStore('/state', new MemoryStateFileIo());
   const ops = new NodeMountOps({ pool, state, health, logger: pino({ level: 'silent' }), kubeletDir: '/' });
   return { ops, mounter, state, issues, missing, dead, calls, setStat: (f: () => unknown) => (statAnswer = f) };
 }
