@@ -22,7 +22,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 for (const variant of outageVariants) {
   describe(`whole-server outage: ${frozen} of ${volumes} mounts frozen at once (${variant} FUSE daemons)`, function () {
-    this.timeout(600_000);
+    this.timeout(scaled(600_000, 3_600_000));
     let d: DriverProcess;
     let storage: FrozenStorage;
     const healthy: PublishedVolume[] = [];
