@@ -6,10 +6,9 @@ import { waitFor } from '../test/helpers/bindfs';
 import { mountsUnder, stopAndClean } from '../test/helpers/cleanup';
 import { frozenStorage, type FrozenStorage, type OutageVariant } from '../test/helpers/frozenStorage';
 import { allCheckedHealthy, mountPathsOf, mountReports, tearDown, watchDetection, type TeardownCall } from '../test/helpers/outageWatch';
-import { percentile } from './benchKit';
 import { latencyStats, type LatencyStats } from './latencyStats';
 import { healthyOpsDuringOutage, type HealthyOps } from './outageHealthyOps';
-import { scrapeEventLoopLag, startLatencyLoop } from './outageLatency';
+import { scrapeEventLoopLag, startLatencyLoop, type HungPick } from './outageLatency';
 import { sampleProcessTree, type ProcessPeak } from './processTree';
 
 /** One outage run's shape. */
@@ -70,6 +69,87 @@ function teardownStats(calls: TeardownCall[], rpc: TeardownCall['rpc']): Latency
   return latencyStats(calls.filter((c) => c.rpc === rpc).map((c) => c.ms));
 }
 
+/** Which hung volumes are on their way down, for the latency loop's choice of a hung volume. */
+class HungRotation {
+  /** A volume is asked about until its unpublish returns: on its way down it must still report what the monitor knew. */
+  readonly unpublished = new Set<string>();
+  readonly unpublishing = new Set<string>();
+  private turn = 0;
+  constructor(
+    private readonly hung: readonly PublishedVolume[],
+    private readonly seen: ReadonlyMap<string, number>,
+  ) {}
+
+  pick(): HungPick | undefined {
+    const left = this.hung.filter((v) => !this.unpublished.has(v.volumeId));
+    const v = left[this.turn++ % Math.max(1, left.length)];
+    return v ? { volume: v, detected: this.seen.has(v.target), goingDown: () => this.unpublishing.has(v.volumeId) } : undefined;
+  }
+}
+
+/** Freezes the storage and measures until every hung volume is torn down. */
+async function measureOutage(d: DriverProcess, storage: FrozenStorage, s: OutageSetup, healthy: PublishedVolume[], hung: PublishedVolume[], say: (line: string) => void): Promise<OutageResult> {
+  const label = `outage[${s.variant} ${s.intervalMs / 1000}s/${s.timeoutMs / 1000}s]`;
+  await scrapeEventLoopLag(d); // starts the lag window at the freeze
+  const sampler = sampleProcessTree(d.child.pid!, () => storage.daemonPids());
+  const hungPaths = mountPathsOf(hung);
+  const seen = new Map<string, number>();
+  const rotation = new HungRotation(hung, seen);
+  storage.freeze();
+  const t0 = performance.now();
+  const calls = startLatencyLoop(d, healthy[0]!, () => rotation.pick());
+  const ops = healthyOpsDuringOutage(d, t0, [s.timeoutMs, s.intervalMs, s.intervalMs + s.timeoutMs], 'outage-fresh');
+  const watchLimitMs = 4 * (s.intervalMs + s.timeoutMs) + 60_000;
+  await watchDetection(d.healthPort!, hungPaths, t0, watchLimitMs, seen);
+  const healthyOps = await ops;
+  const lagDetect = await scrapeEventLoopLag(d);
+  say(`${label}: ${seen.size} of ${hungPaths.length} hung mounts reported; tearing down`);
+
+  const t1 = performance.now();
+  const teardown = await tearDown(d.client, hung, s.parallel, 300_000, {
+    onStart: (v) => rotation.unpublishing.add(v.volumeId),
+    onCall: (c) => void (c.rpc === 'NodeUnpublishVolume' && rotation.unpublished.add(c.volumeId)),
+  });
+  const teardownTotalMs = performance.now() - t1;
+  const lagTeardown = await scrapeEventLoopLag(d);
+  const lat = await calls.stop();
+  const peak = await sampler.stop();
+  const mounted = new Set(await mountsUnder(d.dirs.root));
+  return {
+    ...s,
+    boundMs: s.intervalMs + s.timeoutMs + monitorTickMs(s.intervalMs),
+    detectionMs: [...seen.values()],
+    undetected: hungPaths.length - seen.size,
+    watchLimitMs,
+    probe: latencyStats(lat.probeMs),
+    statsHealthy: latencyStats(lat.statsHealthyMs),
+    statsHung: latencyStats(lat.statsHungMs),
+    live: latencyStats(lat.liveMs),
+    callErrors: lat.errors,
+    hungReportedHealthy: lat.hungReportedHealthy,
+    lag: { p99Ms: Math.max(lagDetect.p99Ms, lagTeardown.p99Ms), maxMs: Math.max(lagDetect.maxMs, lagTeardown.maxMs) },
+    healthyOps,
+    unpublish: teardownStats(teardown, 'NodeUnpublishVolume'),
+    unstage: teardownStats(teardown, 'NodeUnstageVolume'),
+    teardownTotalMs,
+    teardownFailures: teardown.filter((c) => c.error).map((c) => `${c.rpc} ${c.volumeId}: ${c.error}`),
+    leftMounted: hungPaths.filter((p) => mounted.has(p)).length,
+    peak,
+  };
+}
+
+/** On SIGINT or SIGTERM: leaves no frozen daemon, driver or mount behind, then exits. */
+function interruptCleanup(d: DriverProcess, storage: FrozenStorage): () => void {
+  return () => {
+    storage.thaw();
+    d.child.kill('SIGKILL');
+    const table = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '');
+    for (const p of table.filter((m) => m.startsWith(`${d.dirs.root}/`)).reverse()) spawnSync('umount', ['-l', p], { timeout: 10_000 });
+    for (const pid of storage.daemonPids()) process.kill(pid, 'SIGKILL');
+    process.exit(130);
+  };
+}
+
 /**
  * One outage: a driver with `n` published volumes, `h` of them on FUSE storage that is frozen at
  * once; measures detection, call latency, event-loop lag, healthy-volume work and the teardown of
@@ -79,15 +159,7 @@ export async function outageRun(s: OutageSetup, say: (line: string) => void): Pr
   if (!(s.h >= 1 && s.n > s.h)) throw new Error(`outage needs 1 <= H < N (got N=${s.n}, H=${s.h})`);
   const d = await startDriverProcess(['--health-check-interval', `${s.intervalMs}ms`, '--health-check-timeout', `${s.timeoutMs}ms`, '--log-level', 'warn'], driverDirs('csi-outage-'), { health: true });
   const storage = frozenStorage(s.variant, d.dirs.root, d.dirs.share);
-  // Interrupted: leave no frozen daemon, driver or mount behind.
-  const onSignal = (): void => {
-    storage.thaw();
-    d.child.kill('SIGKILL');
-    const table = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '');
-    for (const p of table.filter((m) => m.startsWith(`${d.dirs.root}/`)).reverse()) spawnSync('umount', ['-l', p], { timeout: 10_000 });
-    for (const pid of storage.daemonPids()) process.kill(pid, 'SIGKILL');
-    process.exit(130);
-  };
+  const onSignal = interruptCleanup(d, storage);
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
@@ -95,61 +167,7 @@ export async function outageRun(s: OutageSetup, say: (line: string) => void): Pr
     const paths = mountPathsOf([...healthy, ...hung]);
     await waitFor('every mount checked and healthy', async () => allCheckedHealthy(await mountReports(d.healthPort!), paths), 3 * s.intervalMs + 120_000, 500);
     say(`outage[${s.variant} ${s.intervalMs / 1000}s/${s.timeoutMs / 1000}s]: ${s.n} volumes published, every mount checked healthy; freezing ${s.h}`);
-
-    await scrapeEventLoopLag(d); // starts the lag window at the freeze
-    const sampler = sampleProcessTree(d.child.pid!, () => storage.daemonPids());
-    const hungPaths = mountPathsOf(hung);
-    const seen = new Map<string, number>();
-    // A volume is asked about until its unpublish returns: on its way down it must still report what the monitor knew.
-    const unpublished = new Set<string>();
-    const unpublishing = new Set<string>();
-    let turn = 0;
-    const pickHung = () => {
-      const left = hung.filter((v) => !unpublished.has(v.volumeId));
-      const v = left[turn++ % Math.max(1, left.length)];
-      return v ? { volume: v, detected: seen.has(v.target), goingDown: () => unpublishing.has(v.volumeId) } : undefined;
-    };
-    storage.freeze();
-    const t0 = performance.now();
-    const calls = startLatencyLoop(d, healthy[0]!, pickHung);
-    const ops = healthyOpsDuringOutage(d, t0, [s.timeoutMs, s.intervalMs, s.intervalMs + s.timeoutMs], 'outage-fresh');
-    const watchLimitMs = 4 * (s.intervalMs + s.timeoutMs) + 60_000;
-    await watchDetection(d.healthPort!, hungPaths, t0, watchLimitMs, seen);
-    const healthyOps = await ops;
-    const lagDetect = await scrapeEventLoopLag(d);
-    say(`outage[${s.variant} ${s.intervalMs / 1000}s/${s.timeoutMs / 1000}s]: ${seen.size} of ${hungPaths.length} hung mounts reported; tearing down`);
-
-    const t1 = performance.now();
-    const teardown = await tearDown(d.client, hung, s.parallel, 300_000, {
-      onStart: (v) => unpublishing.add(v.volumeId),
-      onCall: (c) => void (c.rpc === 'NodeUnpublishVolume' && unpublished.add(c.volumeId)),
-    });
-    const teardownTotalMs = performance.now() - t1;
-    const lagTeardown = await scrapeEventLoopLag(d);
-    const lat = await calls.stop();
-    const peak = await sampler.stop();
-    const mounted = new Set(await mountsUnder(d.dirs.root));
-    return {
-      ...s,
-      boundMs: s.intervalMs + s.timeoutMs + monitorTickMs(s.intervalMs),
-      detectionMs: [...seen.values()],
-      undetected: hungPaths.length - seen.size,
-      watchLimitMs,
-      probe: latencyStats(lat.probeMs),
-      statsHealthy: latencyStats(lat.statsHealthyMs),
-      statsHung: latencyStats(lat.statsHungMs),
-      live: latencyStats(lat.liveMs),
-      callErrors: lat.errors,
-      hungReportedHealthy: lat.hungReportedHealthy,
-      lag: { p99Ms: Math.max(lagDetect.p99Ms, lagTeardown.p99Ms), maxMs: Math.max(lagDetect.maxMs, lagTeardown.maxMs) },
-      healthyOps,
-      unpublish: teardownStats(teardown, 'NodeUnpublishVolume'),
-      unstage: teardownStats(teardown, 'NodeUnstageVolume'),
-      teardownTotalMs,
-      teardownFailures: teardown.filter((c) => c.error).map((c) => `${c.rpc} ${c.volumeId}: ${c.error}`),
-      leftMounted: hungPaths.filter((p) => mounted.has(p)).length,
-      peak,
-    };
+    return await measureOutage(d, storage, s, healthy, hung, say);
   } finally {
     storage.thaw();
     await sleep(100);
@@ -161,6 +179,3 @@ export async function outageRun(s: OutageSetup, say: (line: string) => void): Pr
     process.removeListener('SIGTERM', onSignal);
   }
 }
-
-/** Median of detection times, for the rows. */
-export const medianMs = (xs: number[]): number => percentile(xs, 50);

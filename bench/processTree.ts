@@ -6,13 +6,14 @@ const run = promisify(execFile);
 
 // smaps_rollup takes the target's memory-map lock; a shell reads it, so a process that holds the
 // lock while stuck on frozen storage stalls the shell (killed at its deadline), never the bench.
-const pssScript = 'for p in "$@"; do awk \'/^Pss:/ { print $2; exit }\' "/proc/$p/smaps_rollup" 2>/dev/null; done';
+// One cat for all (it goes on past a process that ended) and one awk: two execs per sample.
+const pssScript = 'for p in "$@"; do set -- "$@" "/proc/$p/smaps_rollup"; shift; done; cat "$@" 2>/dev/null | awk \'/^Pss:/ { kb += $2 } END { print kb + 0 }\'';
 
 /** Sum of the proportional set size (PSS) of `pids` in KiB; processes that ended count 0. */
 export async function pssKiB(pids: readonly number[], timeoutMs = 10_000): Promise<number> {
   if (pids.length === 0) return 0;
   const { stdout } = await run('sh', ['-c', pssScript, 'sh', ...pids.map(String)], { timeout: timeoutMs, killSignal: 'SIGKILL' });
-  return stdout.split('\n').filter(Boolean).reduce((sum, line) => sum + Number(line), 0);
+  return Number(stdout.trim());
 }
 
 /** The peak number of processes below a driver and the peak PSS of the driver with them. */

@@ -10,7 +10,7 @@
 # Results (mocha output, driver log, timings) land in test-results/e2e/ of the repo.
 # The last line is "N passed, N failed"; the exit code is 0 only when nothing failed.
 # Env: CSI_E2E_WORK, CSI_E2E_NFS_PORT, CSI_E2E_EXPORT_DIR, CSI_E2E_CTL_PORT (see e2e/lab/README.md),
-#      CSI_E2E_GUEST_TIMEOUT (default 480 s), CSI_E2E_KEEP=1 (keep the run's share and guest dir),
+#      CSI_E2E_GUEST_TIMEOUT (default 1200 s), CSI_E2E_KEEP=1 (keep the run's share and guest dir),
 #      CSI_E2E_GREP (mocha --grep inside the guest).
 set -uo pipefail
 E2E=$(cd "$(dirname "$0")" && pwd)
@@ -21,7 +21,7 @@ WORK=$CSI_E2E_WORK
 PORT=${CSI_E2E_NFS_PORT:-12049}
 EXPORT=$(realpath -m "${CSI_E2E_EXPORT_DIR:-$WORK/export}")
 CTL_PORT=${CSI_E2E_CTL_PORT:-18999}
-GUEST_TIMEOUT=${CSI_E2E_GUEST_TIMEOUT:-480}
+GUEST_TIMEOUT=${CSI_E2E_GUEST_TIMEOUT:-1200}
 T0=$SECONDS
 say() { echo "e2e: $*" >&2; }
 finish() {  # PASSED FAILED

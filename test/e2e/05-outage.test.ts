@@ -3,7 +3,7 @@ import { tearDown } from '../helpers/outageWatch';
 import type { PublishedVolume } from '../helpers/publish';
 import { describeInGuest, faultCtl, intervalMs, isMounted, mountCap, recordTiming, sharedDriver, timeoutMs, waitFor, workRoot, type E2eDriver } from './e2eHarness';
 
-const volumes = 24;
+const volumes = 20;
 /** Generous: every mount of the frozen server must go abnormal, at TCG speed. */
 const detectionLimitMs = 180_000;
 const callDeadlineMs = 150_000;

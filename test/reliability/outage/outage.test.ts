@@ -13,8 +13,8 @@ import { scaled } from '../reliabilityScale';
 // below is a behaviour with a generous outer bound, never a speed.
 const volumes = scaled(24, 200);
 const frozen = scaled(16, 150);
-const intervalMs = 1000;
-const timeoutMs = 500;
+const intervalMs = 2000;
+const timeoutMs = 1000;
 const detectionLimitMs = 120_000;
 const callDeadlineMs = 120_000;
 
@@ -22,7 +22,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 for (const variant of outageVariants) {
   describe(`whole-server outage: ${frozen} of ${volumes} mounts frozen at once (${variant} FUSE daemons)`, function () {
-    this.timeout(600_000);
+    this.timeout(scaled(600_000, 3_600_000));
     let d: DriverProcess;
     let storage: FrozenStorage;
     const healthy: PublishedVolume[] = [];
@@ -69,8 +69,13 @@ for (const variant of outageVariants) {
       healthy.push(fresh);
       assert.deepEqual(await mountsUnder(fresh.target), [fresh.target], 'the fresh volume is published');
       await waitFor('fresh volume checked', async () => (await mountReports(d.healthPort!))[fresh.target]?.lastCheckTime, 60_000, 250);
+      // A check of a healthy mount starved of CPU on a busy machine may miss its deadline once;
+      // what must hold is that hung mounts do not keep healthy ones reported abnormal.
       for (const v of [healthy[0]!, fresh]) {
-        const s = await stats(v);
+        const s = await waitFor(`${v.volumeId} reported healthy`, async () => {
+          const r = await stats(v);
+          return r.volume_condition?.abnormal === false ? r : undefined;
+        }, 60_000, 250).catch(async () => stats(v));
         assert.equal(s.volume_condition?.abnormal, false, `${v.volumeId} is healthy, not: ${s.volume_condition?.message}`);
         assert.ok(s.usage.length > 0 && Number(s.usage[0]!.total) > 0, `${v.volumeId} reports its usage`);
       }
