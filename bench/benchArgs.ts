@@ -69,12 +69,15 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv): BenchArg
     else if (a === '--outage-settings') outage.settings = parseSettings(value());
     else if (a === '--outage-variant') {
       const v = value();
-      if (v !== 'both' && !(outageVariants as readonly string[]).includes(v)) throw new Error(`unknown outage variant ${v}; per-volume, one-server or both`);
+      if (v !== 'both' && !(outageVariants as readonly string[]).includes(v))
+        throw new Error(`unknown outage variant ${v}; per-volume, one-server or both`);
       outage.variants = v === 'both' ? [...outageVariants] : [v as OutageVariant];
     } else throw new Error(`unknown option ${a}; ${usage}`);
   }
-  for (const s of only) if (!(sections as readonly string[]).includes(s)) throw new Error(`unknown section ${s}; sections: ${sections.join(', ')}`);
-  if (outage.h >= outage.n) throw new Error(`--outage-h (${outage.h}) must be below --outage-n (${outage.n}): the outage needs a healthy volume`);
+  for (const s of only)
+    if (!(sections as readonly string[]).includes(s)) throw new Error(`unknown section ${s}; sections: ${sections.join(', ')}`);
+  if (outage.h >= outage.n)
+    throw new Error(`--outage-h (${outage.h}) must be below --outage-n (${outage.n}): the outage needs a healthy volume`);
   return { jsonFile, only, outage };
 }
 

@@ -23,7 +23,10 @@ async function checkedOnce(d: DriverProcess, v: PublishedVolume): Promise<boolea
 }
 
 async function reasons(d: DriverProcess, v: PublishedVolume): Promise<string[]> {
-  const r = await d.client.node.NodeGetVolumeHealth({ volume_id: v.volumeId, volume_publish_path: v.target, staging_target_path: '' }, 5000);
+  const r = await d.client.node.NodeGetVolumeHealth(
+    { volume_id: v.volumeId, volume_publish_path: v.target, staging_target_path: '' },
+    5000,
+  );
   return (r.volume_health?.health_statuses ?? []).map((x) => x.reason ?? '');
 }
 
@@ -61,10 +64,15 @@ export async function detectionBench(rounds: number): Promise<DetectionResults> 
       await sleep(Math.random() * detectionIntervalMs);
       const t0 = performance.now();
       v.fuse!.crash();
-      const seen = await waitFor('dead detection', async () => {
-        const rs = await reasons(d, v);
-        return rs.length > 0 ? rs : undefined;
-      }, 30_000, 20);
+      const seen = await waitFor(
+        'dead detection',
+        async () => {
+          const rs = await reasons(d, v);
+          return rs.length > 0 ? rs : undefined;
+        },
+        30_000,
+        20,
+      );
       deadMs.push(performance.now() - t0);
       deadReasons.push(...seen.filter((x) => !deadReasons.includes(x)));
     }

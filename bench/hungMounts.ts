@@ -13,7 +13,10 @@ async function scrapeLagP99(d: DriverProcess): Promise<number> {
 }
 
 const unresponsive = async (d: DriverProcess, v: PublishedVolume): Promise<boolean> => {
-  const r = await d.client.node.NodeGetVolumeHealth({ volume_id: v.volumeId, volume_publish_path: v.target, staging_target_path: '' }, 5000);
+  const r = await d.client.node.NodeGetVolumeHealth(
+    { volume_id: v.volumeId, volume_publish_path: v.target, staging_target_path: '' },
+    5000,
+  );
   return r.volume_health?.health_statuses.some((x) => x.reason === 'MountUnresponsive') ?? false;
 };
 
@@ -31,7 +34,11 @@ export interface HungMountResults {
  * a hung volume, called in turn one at a time.
  */
 export async function hungMountBench(calls: number): Promise<HungMountResults> {
-  const d = await startDriverProcess(['--health-check-interval', `${detectionIntervalMs}ms`, '--health-check-timeout', `${detectionTimeoutMs}ms`, '--log-level', 'warn'], undefined, { health: true });
+  const d = await startDriverProcess(
+    ['--health-check-interval', `${detectionIntervalMs}ms`, '--health-check-timeout', `${detectionTimeoutMs}ms`, '--log-level', 'warn'],
+    undefined,
+    { health: true },
+  );
   const published: PublishedVolume[] = [];
   try {
     const healthy = await createAndPublish(d.client, d.dirs.root, d.dirs.share, 'bench-healthy');
@@ -41,10 +48,14 @@ export async function hungMountBench(calls: number): Promise<HungMountResults> {
     published.push(...hung);
     await sleep(detectionIntervalMs);
     for (const v of hung) v.fuse!.freeze();
-    await waitFor('all hung detected', async () => {
-      for (const v of hung) if (!(await unresponsive(d, v))) return false;
-      return true;
-    }, 60_000);
+    await waitFor(
+      'all hung detected',
+      async () => {
+        for (const v of hung) if (!(await unresponsive(d, v))) return false;
+        return true;
+      },
+      60_000,
+    );
     await scrapeLagP99(d);
     const probeMs: number[] = [];
     const statsHealthyMs: number[] = [];

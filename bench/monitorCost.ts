@@ -96,7 +96,10 @@ function sampleHelpers(pool: FsHelperPool): { stop(): { mean: number; max: numbe
 
 /** heapPerMount(count) measured in a fresh child process. */
 export function heapPerMountIsolated(count: number): number {
-  const out = execFileSync(process.execPath, ['--expose-gc', path.join(__dirname, 'heapPerMountMain.js'), String(count)], { encoding: 'utf8', timeout: 120_000 });
+  const out = execFileSync(process.execPath, ['--expose-gc', path.join(__dirname, 'heapPerMountMain.js'), String(count)], {
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   return (JSON.parse(out) as { bytes: number }).bytes;
 }
 
@@ -104,11 +107,7 @@ export function heapPerMountIsolated(count: number): number {
  * CPU of the monitor (this process plus its probe helpers) over `intervals` steady intervals with
  * `count` real bind mounts on a tmpfs, every one probed with write/fsync/read/delete + statfs.
  */
-export async function cpuPerInterval(
-  count: number,
-  intervalMs: number,
-  intervals: number,
-): Promise<CpuResult> {
+export async function cpuPerInterval(count: number, intervalMs: number, intervals: number): Promise<CpuResult> {
   const root = mkdtempSync('/tmp/csi-bench-');
   execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256m', 'csi-bench', root]);
   const targets: string[] = [];

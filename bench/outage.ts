@@ -55,11 +55,16 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 /** The monitor's scheduling tick as the driver derives it from the interval. */
 export const monitorTickMs = (intervalMs: number): number => Math.max(50, Math.min(1000, Math.floor(intervalMs / 10)));
 
-async function publishAll(d: DriverProcess, storage: FrozenStorage, s: OutageSetup): Promise<{ healthy: PublishedVolume[]; hung: PublishedVolume[] }> {
+async function publishAll(
+  d: DriverProcess,
+  storage: FrozenStorage,
+  s: OutageSetup,
+): Promise<{ healthy: PublishedVolume[]; hung: PublishedVolume[] }> {
   const healthy: PublishedVolume[] = [];
   const hung: PublishedVolume[] = [];
   for (let i = 0; i < s.n; i++) {
-    if (i < s.h) hung.push(await createAndPublish(d.client, d.dirs.root, d.dirs.share, `outage-hung-${i}`, { cover: (id) => storage.cover(id) }));
+    if (i < s.h)
+      hung.push(await createAndPublish(d.client, d.dirs.root, d.dirs.share, `outage-hung-${i}`, { cover: (id) => storage.cover(id) }));
     else healthy.push(await createAndPublish(d.client, d.dirs.root, d.dirs.share, `outage-healthy-${i}`));
   }
   return { healthy, hung };
@@ -88,7 +93,14 @@ class HungRotation {
 }
 
 /** Freezes the storage and measures until every hung volume is torn down. */
-async function measureOutage(d: DriverProcess, storage: FrozenStorage, s: OutageSetup, healthy: PublishedVolume[], hung: PublishedVolume[], say: (line: string) => void): Promise<OutageResult> {
+async function measureOutage(
+  d: DriverProcess,
+  storage: FrozenStorage,
+  s: OutageSetup,
+  healthy: PublishedVolume[],
+  hung: PublishedVolume[],
+  say: (line: string) => void,
+): Promise<OutageResult> {
   const label = `outage[${s.variant} ${s.intervalMs / 1000}s/${s.timeoutMs / 1000}s]`;
   await scrapeEventLoopLag(d); // starts the lag window at the freeze
   const sampler = sampleProcessTree(d.child.pid!, () => storage.daemonPids());
@@ -143,7 +155,9 @@ function interruptCleanup(d: DriverProcess, storage: FrozenStorage): () => void 
   return () => {
     storage.thaw();
     d.child.kill('SIGKILL');
-    const table = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '');
+    const table = readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .map((l) => l.split(' ')[4] ?? '');
     for (const p of table.filter((m) => m.startsWith(`${d.dirs.root}/`)).reverse()) spawnSync('umount', ['-l', p], { timeout: 10_000 });
     for (const pid of storage.daemonPids()) process.kill(pid, 'SIGKILL');
     process.exit(130);
@@ -157,7 +171,11 @@ function interruptCleanup(d: DriverProcess, storage: FrozenStorage): () => void 
  */
 export async function outageRun(s: OutageSetup, say: (line: string) => void): Promise<OutageResult> {
   if (!(s.h >= 1 && s.n > s.h)) throw new Error(`outage needs 1 <= H < N (got N=${s.n}, H=${s.h})`);
-  const d = await startDriverProcess(['--health-check-interval', `${s.intervalMs}ms`, '--health-check-timeout', `${s.timeoutMs}ms`, '--log-level', 'warn'], driverDirs('csi-outage-'), { health: true });
+  const d = await startDriverProcess(
+    ['--health-check-interval', `${s.intervalMs}ms`, '--health-check-timeout', `${s.timeoutMs}ms`, '--log-level', 'warn'],
+    driverDirs('csi-outage-'),
+    { health: true },
+  );
   const storage = frozenStorage(s.variant, d.dirs.root, d.dirs.share);
   const onSignal = interruptCleanup(d, storage);
   process.once('SIGINT', onSignal);
@@ -165,8 +183,15 @@ export async function outageRun(s: OutageSetup, say: (line: string) => void): Pr
   try {
     const { healthy, hung } = await publishAll(d, storage, s);
     const paths = mountPathsOf([...healthy, ...hung]);
-    await waitFor('every mount checked and healthy', async () => allCheckedHealthy(await mountReports(d.healthPort!), paths), 3 * s.intervalMs + 120_000, 500);
-    say(`outage[${s.variant} ${s.intervalMs / 1000}s/${s.timeoutMs / 1000}s]: ${s.n} volumes published, every mount checked healthy; freezing ${s.h}`);
+    await waitFor(
+      'every mount checked and healthy',
+      async () => allCheckedHealthy(await mountReports(d.healthPort!), paths),
+      3 * s.intervalMs + 120_000,
+      500,
+    );
+    say(
+      `outage[${s.variant} ${s.intervalMs / 1000}s/${s.timeoutMs / 1000}s]: ${s.n} volumes published, every mount checked healthy; freezing ${s.h}`,
+    );
     return await measureOutage(d, storage, s, healthy, hung, say);
   } finally {
     storage.thaw();

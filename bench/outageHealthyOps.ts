@@ -17,7 +17,12 @@ const deadlineMs = 120_000;
  * Creates, stages and publishes a fresh healthy volume at each of `offsetsMs` after `t0` (a
  * performance.now() value; a round that comes late starts at once), timing each call.
  */
-export async function healthyOpsDuringOutage(d: DriverProcess, t0: number, offsetsMs: readonly number[], prefix: string): Promise<HealthyOps> {
+export async function healthyOpsDuringOutage(
+  d: DriverProcess,
+  t0: number,
+  offsetsMs: readonly number[],
+  prefix: string,
+): Promise<HealthyOps> {
   const out: HealthyOps = { createMs: [], stageMs: [], publishMs: [], errors: [] };
   const timed = async <T>(samples: number[], what: string, call: () => Promise<T>): Promise<T> => {
     const t = performance.now();
@@ -33,15 +38,27 @@ export async function healthyOpsDuringOutage(d: DriverProcess, t0: number, offse
   for (const [i, offset] of offsetsMs.entries()) {
     await sleep(Math.max(0, t0 + offset - performance.now()));
     try {
-      const { volume } = await timed(out.createMs, 'CreateVolume', () => d.client.controller.CreateVolume({ name: `${prefix}-${i}`, volume_capabilities: [mountCap] }, deadlineMs));
+      const { volume } = await timed(out.createMs, 'CreateVolume', () =>
+        d.client.controller.CreateVolume({ name: `${prefix}-${i}`, volume_capabilities: [mountCap] }, deadlineMs),
+      );
       const volumeId = volume!.volume_id;
       const staging = path.join(d.dirs.root, 'staging', volumeId);
       await timed(out.stageMs, 'NodeStageVolume', () =>
-        d.client.node.NodeStageVolume({ volume_id: volumeId, staging_target_path: staging, volume_capability: mountCap, volume_context: volume!.volume_context }, deadlineMs),
+        d.client.node.NodeStageVolume(
+          { volume_id: volumeId, staging_target_path: staging, volume_capability: mountCap, volume_context: volume!.volume_context },
+          deadlineMs,
+        ),
       );
       await timed(out.publishMs, 'NodePublishVolume', () =>
         d.client.node.NodePublishVolume(
-          { volume_id: volumeId, staging_target_path: staging, target_path: path.join(d.dirs.root, 'pods', volumeId, 'mount'), volume_capability: mountCap, readonly: false, volume_context: volume!.volume_context },
+          {
+            volume_id: volumeId,
+            staging_target_path: staging,
+            target_path: path.join(d.dirs.root, 'pods', volumeId, 'mount'),
+            volume_capability: mountCap,
+            readonly: false,
+            volume_context: volume!.volume_context,
+          },
           deadlineMs,
         ),
       );

@@ -30,10 +30,20 @@ const callDeadlineMs = 120_000;
  * volumes still published) and GET /healthz/live, pausing `pauseMs` between rounds. A failed call
  * still counts its time (up to its 120 s deadline).
  */
-export function startLatencyLoop(d: DriverProcess, healthy: PublishedVolume, pickHung: () => HungPick | undefined, pauseMs = 100): { stop(): Promise<OutageLatency> } {
+export function startLatencyLoop(
+  d: DriverProcess,
+  healthy: PublishedVolume,
+  pickHung: () => HungPick | undefined,
+  pauseMs = 100,
+): { stop(): Promise<OutageLatency> } {
   const out: OutageLatency = { probeMs: [], statsHealthyMs: [], statsHungMs: [], liveMs: [], errors: {}, hungReportedHealthy: 0 };
   let stopped = false;
-  const timed = async <T>(samples: number[], what: string, call: () => Promise<T>, expected?: (err: unknown) => boolean): Promise<T | undefined> => {
+  const timed = async <T>(
+    samples: number[],
+    what: string,
+    call: () => Promise<T>,
+    expected?: (err: unknown) => boolean,
+  ): Promise<T | undefined> => {
     const t = performance.now();
     try {
       return await call();
@@ -47,7 +57,8 @@ export function startLatencyLoop(d: DriverProcess, healthy: PublishedVolume, pic
       samples.push(performance.now() - t);
     }
   };
-  const stats = (v: PublishedVolume) => () => d.client.node.NodeGetVolumeStats({ volume_id: v.volumeId, volume_path: v.target, staging_target_path: '' }, callDeadlineMs);
+  const stats = (v: PublishedVolume) => () =>
+    d.client.node.NodeGetVolumeStats({ volume_id: v.volumeId, volume_path: v.target, staging_target_path: '' }, callDeadlineMs);
   const live = async (): Promise<void> => {
     const res = await fetch(`http://127.0.0.1:${d.healthPort}/healthz/live`, { signal: AbortSignal.timeout(callDeadlineMs) });
     await res.text();

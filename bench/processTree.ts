@@ -7,7 +7,8 @@ const run = promisify(execFile);
 // smaps_rollup takes the target's memory-map lock; a shell reads it, so a process that holds the
 // lock while stuck on frozen storage stalls the shell (killed at its deadline), never the bench.
 // One cat for all (it goes on past a process that ended) and one awk: two execs per sample.
-const pssScript = 'for p in "$@"; do set -- "$@" "/proc/$p/smaps_rollup"; shift; done; cat "$@" 2>/dev/null | awk \'/^Pss:/ { kb += $2 } END { print kb + 0 }\'';
+const pssScript =
+  'for p in "$@"; do set -- "$@" "/proc/$p/smaps_rollup"; shift; done; cat "$@" 2>/dev/null | awk \'/^Pss:/ { kb += $2 } END { print kb + 0 }\'';
 
 /** Sum of the proportional set size (PSS) of `pids` in KiB; processes that ended count 0. */
 export async function pssKiB(pids: readonly number[], timeoutMs = 10_000): Promise<number> {

@@ -21,13 +21,21 @@ export async function rpcLatencyBench(calls: number, createCalls: number): Promi
     const { identity, controller, node } = d.client;
     const ops: Array<{ rpc: string; calls: number; op: (i: number, c: number) => Promise<unknown> }> = [
       { rpc: 'Probe', calls, op: () => identity.Probe({}) },
-      { rpc: 'NodeGetVolumeStats', calls, op: () => node.NodeGetVolumeStats({ volume_id: v.volumeId, volume_path: v.target, staging_target_path: '' }) },
+      {
+        rpc: 'NodeGetVolumeStats',
+        calls,
+        op: () => node.NodeGetVolumeStats({ volume_id: v.volumeId, volume_path: v.target, staging_target_path: '' }),
+      },
       { rpc: 'ControllerGetVolume', calls, op: () => controller.ControllerGetVolume({ volume_id: v.volumeId }) },
       {
         rpc: 'CreateVolume+DeleteVolume',
         calls: createCalls,
         op: async (i, c) => {
-          const { volume } = await controller.CreateVolume({ name: `bench-cd-${c}-${i}`, volume_capabilities: [mountCap], capacity_range: { required_bytes: '1073741824', limit_bytes: '0' } });
+          const { volume } = await controller.CreateVolume({
+            name: `bench-cd-${c}-${i}`,
+            volume_capabilities: [mountCap],
+            capacity_range: { required_bytes: '1073741824', limit_bytes: '0' },
+          });
           await controller.DeleteVolume({ volume_id: volume!.volume_id });
         },
       },

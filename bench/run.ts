@@ -34,7 +34,9 @@ async function main(): Promise<void> {
     node: process.version,
     loadAverage: os.loadavg().map((x) => Number(x.toFixed(2))),
   };
-  say(`bench: ${machine.date} on ${machine.cores} x ${machine.cpu}, ${machine.memoryGiB} GiB, ${machine.kernel}, node ${machine.node}, load ${machine.loadAverage.join(' ')}`);
+  say(
+    `bench: ${machine.date} on ${machine.cores} x ${machine.cpu}, ${machine.memoryGiB} GiB, ${machine.kernel}, node ${machine.node}, load ${machine.loadAverage.join(' ')}`,
+  );
   const rows: BenchRow[] = [];
   const results: Record<string, unknown> = {};
   const row = (r: BenchRow): void => {
@@ -46,7 +48,12 @@ async function main(): Promise<void> {
   if (wants(args, 'rpc')) {
     const rpc = await rpcLatencyBench(num('BENCH_CALLS', 2000), num('BENCH_CREATE_CALLS', 300));
     results.rpcLatency = rpc;
-    for (const r of rpc) row({ section: 'rpc', measure: `${r.rpc}, concurrency ${r.concurrency}`, value: `p50 ${fmtMs(r.stats.p50Ms)} ms, p99 ${fmtMs(r.stats.p99Ms)} ms (${r.stats.calls} calls)` });
+    for (const r of rpc)
+      row({
+        section: 'rpc',
+        measure: `${r.rpc}, concurrency ${r.concurrency}`,
+        value: `p50 ${fmtMs(r.stats.p50Ms)} ms, p99 ${fmtMs(r.stats.p99Ms)} ms (${r.stats.calls} calls)`,
+      });
   }
 
   if (wants(args, 'monitor')) {
@@ -59,14 +66,23 @@ async function main(): Promise<void> {
       const cpu = await cpuPerInterval(n, intervalMs, intervals);
       monitor.push({ mounts: n, heapBytesPerMount: heap, intervalMs, ...cpu });
       const at1000 = n === 1000;
-      row({ section: 'monitor', measure: `heap per mount, ${n} mounts`, value: `${(heap / 1024).toFixed(2)} KB`, ...(at1000 ? { target: '<= 2 KB', meets: heap <= 2048 } : {}) });
+      row({
+        section: 'monitor',
+        measure: `heap per mount, ${n} mounts`,
+        value: `${(heap / 1024).toFixed(2)} KB`,
+        ...(at1000 ? { target: '<= 2 KB', meets: heap <= 2048 } : {}),
+      });
       row({
         section: 'monitor',
         measure: `CPU per interval, ${n} mounts`,
         value: `${(cpu.fraction * 100).toFixed(3)}% of a core (${intervals} x ${intervalMs / 1000} s: ${cpu.windows.map((w) => `${(w * 100).toFixed(3)}%`).join(', ')}; ${cpu.probes} probes)`,
         ...(at1000 ? { target: '<= 0.5%', meets: cpu.fraction <= 0.005 } : {}),
       });
-      row({ section: 'monitor', measure: `probe helpers alive, ${n} mounts`, value: `mean ${cpu.helpersMean.toFixed(1)}, max ${cpu.helpersMax}` });
+      row({
+        section: 'monitor',
+        measure: `probe helpers alive, ${n} mounts`,
+        value: `mean ${cpu.helpersMean.toFixed(1)}, max ${cpu.helpersMax}`,
+      });
     }
     results.monitor = monitor;
   }
@@ -75,8 +91,20 @@ async function main(): Promise<void> {
     const det = await detectionBench(num('BENCH_ROUNDS', 5));
     results.detection = det;
     const bound = `<= ${det.boundMs} ms (interval + timeout)`;
-    row({ section: 'detection', measure: `hung mount (SIGSTOP) to MountUnresponsive, ${det.hungMs.length} rounds`, value: `median ${fmtMs(percentile(det.hungMs, 50))} ms, max ${fmtMs(Math.max(...det.hungMs))} ms`, target: bound, meets: Math.max(...det.hungMs) <= det.boundMs });
-    row({ section: 'detection', measure: `dead mount (SIGKILL) to ${det.deadReasons.join('/')}, ${det.deadMs.length} rounds`, value: `median ${fmtMs(percentile(det.deadMs, 50))} ms, max ${fmtMs(Math.max(...det.deadMs))} ms`, target: bound, meets: Math.max(...det.deadMs) <= det.boundMs });
+    row({
+      section: 'detection',
+      measure: `hung mount (SIGSTOP) to MountUnresponsive, ${det.hungMs.length} rounds`,
+      value: `median ${fmtMs(percentile(det.hungMs, 50))} ms, max ${fmtMs(Math.max(...det.hungMs))} ms`,
+      target: bound,
+      meets: Math.max(...det.hungMs) <= det.boundMs,
+    });
+    row({
+      section: 'detection',
+      measure: `dead mount (SIGKILL) to ${det.deadReasons.join('/')}, ${det.deadMs.length} rounds`,
+      value: `median ${fmtMs(percentile(det.deadMs, 50))} ms, max ${fmtMs(Math.max(...det.deadMs))} ms`,
+      target: bound,
+      meets: Math.max(...det.deadMs) <= det.boundMs,
+    });
   }
 
   if (wants(args, 'hung')) {
@@ -85,16 +113,35 @@ async function main(): Promise<void> {
     const under10 = (p99: number): { target: string; meets: boolean } => ({ target: 'p99 < 10 ms', meets: p99 < 10 });
     const lat = (s: { p50Ms: number; p99Ms: number }): string => `p50 ${fmtMs(s.p50Ms)} ms, p99 ${fmtMs(s.p99Ms)} ms`;
     row({ section: '10 hung mounts', measure: 'Probe', value: lat(h.probe), ...under10(h.probe.p99Ms) });
-    row({ section: '10 hung mounts', measure: 'NodeGetVolumeStats, healthy volume', value: lat(h.statsHealthy), ...under10(h.statsHealthy.p99Ms) });
+    row({
+      section: '10 hung mounts',
+      measure: 'NodeGetVolumeStats, healthy volume',
+      value: lat(h.statsHealthy),
+      ...under10(h.statsHealthy.p99Ms),
+    });
     row({ section: '10 hung mounts', measure: 'NodeGetVolumeStats, hung volume', value: lat(h.statsHung), ...under10(h.statsHung.p99Ms) });
-    row({ section: '10 hung mounts', measure: 'driver event-loop lag p99', value: `${fmtMs(h.lagP99Ms)} ms`, target: '< 20 ms', meets: h.lagP99Ms < 20 });
+    row({
+      section: '10 hung mounts',
+      measure: 'driver event-loop lag p99',
+      value: `${fmtMs(h.lagP99Ms)} ms`,
+      target: '< 20 ms',
+      meets: h.lagP99Ms < 20,
+    });
   }
 
   if (wants(args, 'startup')) {
     const s = await startupBench(num('BENCH_STARTS', 5), num('BENCH_IDLE_MS', 10_000));
     results.startup = s;
-    row({ section: 'startup', measure: `spawn to first served Probe, ${s.toProbeMs.length} starts`, value: `median ${fmtMs(s.medianToProbeMs)} ms, max ${fmtMs(Math.max(...s.toProbeMs))} ms` });
-    row({ section: 'startup', measure: `idle RSS after ${s.idleMs / 1000} s`, value: `driver ${s.idleRssMiB.toFixed(1)} MiB; ${s.idleHelpers} probe helpers ${s.idleHelpersRssMiB.toFixed(1)} MiB` });
+    row({
+      section: 'startup',
+      measure: `spawn to first served Probe, ${s.toProbeMs.length} starts`,
+      value: `median ${fmtMs(s.medianToProbeMs)} ms, max ${fmtMs(Math.max(...s.toProbeMs))} ms`,
+    });
+    row({
+      section: 'startup',
+      measure: `idle RSS after ${s.idleMs / 1000} s`,
+      value: `driver ${s.idleRssMiB.toFixed(1)} MiB; ${s.idleHelpers} probe helpers ${s.idleHelpersRssMiB.toFixed(1)} MiB`,
+    });
   }
 
   if (wants(args, 'outage')) {

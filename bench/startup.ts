@@ -36,7 +36,23 @@ export async function startupBench(rounds: number, idleMs: number): Promise<Star
     const t0 = performance.now();
     const child = spawn(
       process.execPath,
-      [driverBin, '--endpoint', `unix://${dirs.socket}`, '--node-id', 'bench', '--backend', 'local', '--local-dir', dirs.share, '--state-dir', dirs.state, '--health-port', String(freePort()), '--health-address', '127.0.0.1'],
+      [
+        driverBin,
+        '--endpoint',
+        `unix://${dirs.socket}`,
+        '--node-id',
+        'bench',
+        '--backend',
+        'local',
+        '--local-dir',
+        dirs.share,
+        '--state-dir',
+        dirs.state,
+        '--health-port',
+        String(freePort()),
+        '--health-address',
+        '127.0.0.1',
+      ],
       { stdio: ['ignore', out, out], cwd: dirs.root },
     );
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -50,7 +50,8 @@ export interface NfsConfig {
   readonly allowOtherServers: boolean;
 }
 
-export type Endpoint = { readonly kind: 'unix'; readonly path: string } | { readonly kind: 'tcp'; readonly host: string; readonly port: number };
+export type Endpoint =
+  { readonly kind: 'unix'; readonly path: string } | { readonly kind: 'tcp'; readonly host: string; readonly port: number };
 
 /** Raw option values as the CLI hands them over (strings, before validation). */
 export interface RawOptions {
@@ -156,13 +157,16 @@ export function buildConfig(raw: RawOptions, cwd = process.cwd(), hostname: () =
   // The real host name, not $HOSTNAME: shells set that variable but rarely export it.
   const nodeId = raw.nodeId ?? hostname();
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(nodeId)) {
-    throw new Error(`invalid --node-id "${nodeId}"${raw.nodeId === undefined ? " (this machine's host name, the default): give --node-id" : ''}`);
+    throw new Error(
+      `invalid --node-id "${nodeId}"${raw.nodeId === undefined ? " (this machine's host name, the default): give --node-id" : ''}`,
+    );
   }
   const nfsServer = raw.nfsServer ?? '';
   const nfsShare = raw.nfsShare ?? '/';
   if (backend === 'nfs' && !nfsServer && !raw.efsDnsName) throw new Error('--backend nfs needs --nfs-server (or --efs-dns-name)');
   if (nfsServer && !/^[A-Za-z0-9.:[\]-]+$/.test(nfsServer)) throw new Error(`invalid --nfs-server "${nfsServer}"`);
-  if (!nfsShare.startsWith('/') || nfsShare.includes('..') || /[\s,\0]/.test(nfsShare)) throw new Error(`invalid --nfs-share "${nfsShare}": an absolute export path`);
+  if (!nfsShare.startsWith('/') || nfsShare.includes('..') || /[\s,\0]/.test(nfsShare))
+    throw new Error(`invalid --nfs-share "${nfsShare}": an absolute export path`);
   let mountOptions: string[];
   try {
     mountOptions = parseMountOptions(raw.nfsMountOptions ?? 'nfsvers=4.1');
@@ -207,7 +211,8 @@ export function buildConfig(raw: RawOptions, cwd = process.cwd(), hostname: () =
     enableAttach: raw.enableAttach ?? false,
     logLevel: oneOf('log-level', raw.logLevel ?? 'info', ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
   };
-  if (timeoutMs >= intervalMs) throw new Error(`--health-check-timeout (${timeoutMs}ms) must be shorter than --health-check-interval (${intervalMs}ms)`);
+  if (timeoutMs >= intervalMs)
+    throw new Error(`--health-check-timeout (${timeoutMs}ms) must be shorter than --health-check-interval (${intervalMs}ms)`);
   if (cfg.backend === 'local') {
     const inside = (a: string, b: string): boolean => a === b || a.startsWith(b + path.sep);
     // The share is published to pods and the state dir holds the node's records: keep them apart.

@@ -76,9 +76,13 @@ export async function startDriver(cfg: Config, logger: Logger, clock: Clock = sy
   if (cfg.mode !== 'controller') requireMountPrivileges(await readProcStatus());
   const pool = new FsHelperPool({ logger: logger.child({ component: 'fs-helpers' }), probeHelpers: cfg.healthConcurrency });
   const faults = cfg.enableFaultInjection ? new FaultInjector(clock) : undefined;
-  let metrics: DriverMetrics | undefined;
+  const metrics = new DriverMetrics(undefined, cfg.metricsCompat);
   // mount and umount are forked by the pool thread, never on the event loop.
-  const mounter = new SystemMounter({ logger, run: (cmd, args, o) => pool.command(cmd, args, o), observe: (op, s, ok) => metrics?.observeMount(op, s, ok) });
+  const mounter = new SystemMounter({
+    logger,
+    run: (cmd, args, o) => pool.command(cmd, args, o),
+    observe: (op, s, ok) => metrics.observeMount(op, s, ok),
+  });
   await mkdir(cfg.stateDir, { recursive: true, mode: 0o700 });
   const backend = createBackend(cfg, pool, mounter, logger.child({ component: 'backend' }));
   const store = backend.store;
@@ -102,7 +106,7 @@ export async function startDriver(cfg: Config, logger: Logger, clock: Clock = sy
     checkStorage: backend.checkStorage,
     ...(faults ? { faults } : {}),
     observer: {
-      probeDone: (m, s, issue) => metrics?.observeProbe(m, s, issue),
+      probeDone: (m, s, issue) => metrics.observeProbe(m, s, issue),
       stateChanged: () => undefined,
     },
   });
@@ -116,26 +120,23 @@ export async function startDriver(cfg: Config, logger: Logger, clock: Clock = sy
     for (const s of monitor.storageIssues()) problems.push(`storage: ${s.reason}: ${s.message}`);
     return { ok: problems.length === 0, problems };
   };
-  metrics = new DriverMetrics(
-    {
-      mounts: () => monitor.all(),
-      issuesOf: (p) => monitor.issuesOf(p),
-      stuckHelpers: () => {
-        const s = pool.snapshot();
-        return s.csi.stuck + s.probe.stuck;
-      },
-      driverHealthy: () => ready().ok,
-      storageReachable,
-      nodeStateRebuilt: () => nodeStateRebuilt,
+  metrics.watch({
+    mounts: () => monitor.all(),
+    issuesOf: (p) => monitor.issuesOf(p),
+    stuckHelpers: () => {
+      const s = pool.snapshot();
+      return s.csi.stuck + s.probe.stuck;
     },
-    cfg.metricsCompat,
-  );
+    driverHealthy: () => ready().ok,
+    storageReachable,
+    nodeStateRebuilt: () => nodeStateRebuilt,
+  });
 
   const locks = new VolumeLocks();
   const unaryDeps: UnaryDeps = {
     logger,
     locks,
-    observe: (rpc, code, s) => metrics?.observeRpc(rpc, code, s),
+    observe: (rpc, code, s) => metrics.observeRpc(rpc, code, s),
     ...(cfg.enableAttach ? {} : { unlocked: new Set(['ControllerPublishVolume', 'ControllerUnpublishVolume']) }),
   };
   const proto = loadCsiProto().csi.v1;
@@ -161,10 +162,16 @@ export async function startDriver(cfg: Config, logger: Logger, clock: Clock = sy
     const health = new ControllerHealth(store, (id) => faults?.issuesFor(id) ?? []);
     const catalog = new VolumeCatalog(store, new VolumeRegistry(() => store.root(), pool), logger.child({ component: 'volume-catalog' }));
     // Until the registry is there, volumes are still listed from their directories.
-    initCatalog = initBackend.then(() => catalog.init()).then(
-      () => undefined,
-      (err: Error) => logger.error({ err: err.message }, 'volume registry could not be prepared; volumes made before it are listed from their directories'),
-    );
+    initCatalog = initBackend
+      .then(() => catalog.init())
+      .then(
+        () => undefined,
+        (err: Error) =>
+          logger.error(
+            { err: err.message },
+            'volume registry could not be prepared; volumes made before it are listed from their directories',
+          ),
+      );
     const attach = cfg.enableAttach
       ? {
           store,
@@ -175,15 +182,26 @@ export async function startDriver(cfg: Config, logger: Logger, clock: Clock = sy
     services.push(
       {
         definition: proto.Controller.service,
-        implementation: bindService(createControllerService({ store, catalog, health, context, healthApi: cfg.healthApi, records, ...(attach ? { attach } : {}) }), unaryDeps),
+        implementation: bindService(
+          createControllerService({ store, catalog, health, context, healthApi: cfg.healthApi, records, ...(attach ? { attach } : {}) }),
+          unaryDeps,
+        ),
       },
-      { definition: proto.GroupController.service, implementation: bindService(createGroupControllerService({ store, records }), unaryDeps) },
+      {
+        definition: proto.GroupController.service,
+        implementation: bindService(createGroupControllerService({ store, records }), unaryDeps),
+      },
     );
   }
   if (cfg.mode !== 'controller') {
     const state = new NodeStateStore(cfg.stateDir);
     // The mount table is the truth: records of mounts that are gone are dropped, the rest watched again.
-    const restored = await restoreNodeState(state, await readMountTable(), { kubeletDir: cfg.kubeletDir, sourceOf: sourceOfProvisioned(backend) }, logger);
+    const restored = await restoreNodeState(
+      state,
+      await readMountTable(),
+      { kubeletDir: cfg.kubeletDir, sourceOf: sourceOfProvisioned(backend) },
+      logger,
+    );
     nodeStateRebuilt = restored.corrupt !== undefined;
     for (const reg of restored.records) monitor.register(reg);
     const ops = new NodeMountOps({
@@ -193,7 +211,7 @@ export async function startDriver(cfg: Config, logger: Logger, clock: Clock = sy
       logger,
       kubeletDir: cfg.kubeletDir,
       ...(cfg.backend === 'local' ? { sourceBase: cfg.localDir } : {}),
-      observe: (op, s, ok) => metrics?.observeMount(op, s, ok),
+      observe: (op, s, ok) => metrics.observeMount(op, s, ok),
       ...(faults ? { faults } : {}),
     });
     services.push({
@@ -238,10 +256,13 @@ export async function startDriver(cfg: Config, logger: Logger, clock: Clock = sy
           cfg.healthPort,
           cfg.healthAddress,
           {
-            live: liveness(() => monitor.loopAlive(), () => pool.status()),
+            live: liveness(
+              () => monitor.loopAlive(),
+              () => pool.status(),
+            ),
             ready,
             mounts: () => mountsReport(monitor.all(), (p) => monitor.issuesOf(p)),
-            metrics: () => metrics?.text() ?? Promise.resolve(''),
+            metrics: () => metrics.text(),
             metricsContentType: metrics.registry.contentType,
             driverName: cfg.driverName,
           },
@@ -252,12 +273,22 @@ export async function startDriver(cfg: Config, logger: Logger, clock: Clock = sy
         })
       : undefined;
   const faultServer = faults
-    ? await startFaultApi(cfg.faultInjectionPort, cfg.faultInjectionAddress, faults, logger, { maxConnections: cfg.httpMaxConnections }).catch((err: unknown) => {
-        throw explainListenError(err, { flag: '--fault-injection-port', env: 'FAULT_INJECTION_PORT', port: cfg.faultInjectionPort, address: cfg.faultInjectionAddress });
+    ? await startFaultApi(cfg.faultInjectionPort, cfg.faultInjectionAddress, faults, logger, {
+        maxConnections: cfg.httpMaxConnections,
+      }).catch((err: unknown) => {
+        throw explainListenError(err, {
+          flag: '--fault-injection-port',
+          env: 'FAULT_INJECTION_PORT',
+          port: cfg.faultInjectionPort,
+          address: cfg.faultInjectionAddress,
+        });
       })
     : undefined;
   if (faults && !isLoopbackHost(cfg.faultInjectionAddress)) {
-    logger.warn({ address: cfg.faultInjectionAddress }, 'fault injection is reachable from other machines: anyone who reaches it can fake volume health and fail mounts');
+    logger.warn(
+      { address: cfg.faultInjectionAddress },
+      'fault injection is reachable from other machines: anyone who reaches it can fake volume health and fail mounts',
+    );
   }
   // The CSI socket comes last: once it answers, everything else is up.
   const server = new CsiServer(cfg.endpoint, services, logger);

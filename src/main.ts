@@ -7,7 +7,10 @@ import { createLogger } from './logger';
 export async function main(argv: string[]): Promise<void> {
   const cfg = buildConfig(parseCli(argv, driverVersion));
   const logger = createLogger(cfg.logLevel);
-  logger.info({ version: driverVersion, mode: cfg.mode, backend: cfg.backend, healthApi: cfg.healthApi, driverName: cfg.driverName }, 'starting');
+  logger.info(
+    { version: driverVersion, mode: cfg.mode, backend: cfg.backend, healthApi: cfg.healthApi, driverName: cfg.driverName },
+    'starting',
+  );
   const driver = await startDriver(cfg, logger);
   let stopping = false;
   const stop = (signal: string): void => {

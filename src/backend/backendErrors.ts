@@ -11,6 +11,14 @@ export class InvalidIdentifierError extends Error {
   }
 }
 
+/** A volume parameter the driver does not accept (a bad duration, out of its bounds). */
+export class InvalidParameterError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidParameterError';
+  }
+}
+
 /** A mount that cannot be planned from what the request says: its server, path, options, or the node's policy. */
 export class MountPlanError extends Error {
   constructor(message: string) {

@@ -57,12 +57,28 @@ export interface EfsMountRequest {
  */
 export function efsVolumeSource(ep: EfsEndpoint, req: EfsMountRequest): VolumeSource {
   if (req.efsUtils && ep.fileSystemId) {
-    const own = ['tls', ...(req.accessPointId ? [`accesspoint=${req.accessPointId}`] : []), ...(ep.mountTargetIp ? [`mounttargetip=${ep.mountTargetIp}`] : [])];
-    return { kind: 'nfs', fsType: 'efs', device: `${ep.dnsName ?? ep.fileSystemId}:${req.path}`, options: mergeMountOptions(own, req.base, req.perVolume) };
+    const own = [
+      'tls',
+      ...(req.accessPointId ? [`accesspoint=${req.accessPointId}`] : []),
+      ...(ep.mountTargetIp ? [`mounttargetip=${ep.mountTargetIp}`] : []),
+    ];
+    return {
+      kind: 'nfs',
+      fsType: 'efs',
+      device: `${ep.dnsName ?? ep.fileSystemId}:${req.path}`,
+      options: mergeMountOptions(own, req.base, req.perVolume),
+    };
   }
-  const why = req.efsUtils ? 'no file system id is known (only a mount-target address was configured)' : 'amazon-efs-utils (mount.efs) is not installed on this node';
+  const why = req.efsUtils
+    ? 'no file system id is known (only a mount-target address was configured)'
+    : 'amazon-efs-utils (mount.efs) is not installed on this node';
   if (req.accessPointId) throw new MountUnsupportedError(`EFS access point ${req.accessPointId} needs mount -t efs, but ${why}`);
   const helperOnly = [...req.base, ...req.perVolume].filter(isEfsOnlyOption);
   if (helperOnly.length > 0) throw new MountUnsupportedError(`mount options ${helperOnly.join(',')} need mount -t efs, but ${why}`);
-  return { kind: 'nfs', fsType: 'nfs4', device: `${ep.host}:${req.path}`, options: mergeMountOptions(efsRecommendedOptions, req.base, req.perVolume) };
+  return {
+    kind: 'nfs',
+    fsType: 'nfs4',
+    device: `${ep.host}:${req.path}`,
+    options: mergeMountOptions(efsRecommendedOptions, req.base, req.perVolume),
+  };
 }

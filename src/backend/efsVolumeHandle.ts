@@ -45,10 +45,12 @@ export function parseEfsVolumeHandle(handle: string): EfsVolumeHandle {
   let p = '/';
   if (rawPath !== '') {
     if (!pathPattern.test(rawPath)) throw new EfsHandleError(handle, 'the path must be absolute and of letters, digits and ._@+=~/-');
-    if (rawPath.split('/').some((seg) => seg === '..' || seg === '.')) throw new EfsHandleError(handle, 'the path must not contain "." or ".." segments');
+    if (rawPath.split('/').some((seg) => seg === '..' || seg === '.'))
+      throw new EfsHandleError(handle, 'the path must not contain "." or ".." segments');
     p = path.posix.normalize(rawPath).replace(/\/+$/, '') || '/';
   }
-  if (ap !== undefined && !accessPointIdPattern.test(ap)) throw new EfsHandleError(handle, `"${ap}" is not an access point id (fsap-<hex>)`);
+  if (ap !== undefined && !accessPointIdPattern.test(ap))
+    throw new EfsHandleError(handle, `"${ap}" is not an access point id (fsap-<hex>)`);
   return { fileSystemId: fsId, path: p, ...(ap !== undefined ? { accessPointId: ap } : {}) };
 }
 

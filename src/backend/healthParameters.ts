@@ -1,5 +1,5 @@
 import { parseDuration } from '../duration';
-import { invalidArgument } from '../grpc/csiError';
+import { InvalidParameterError } from './backendErrors';
 
 /** Bounds of the per-volume health durations (ms). */
 export const healthIntervalBounds = { min: 5_000, max: 24 * 3_600_000 };
@@ -10,17 +10,18 @@ function durationParam(key: string, value: string, bounds: { min: number; max: n
   try {
     ms = parseDuration(value);
   } catch (err) {
-    throw invalidArgument(`parameter ${key}: ${(err as Error).message}`);
+    throw new InvalidParameterError(`parameter ${key}: ${(err as Error).message}`);
   }
-  if (ms < bounds.min || ms > bounds.max) throw invalidArgument(`parameter ${key} "${value}": between ${bounds.min}ms and ${bounds.max}ms`);
+  if (ms < bounds.min || ms > bounds.max) throw new InvalidParameterError(`parameter ${key} "${value}": between ${bounds.min}ms and ${bounds.max}ms`);
   return ms;
 }
 
 /** The per-volume health durations a parameter map sets, in ms; undefined where it sets none. */
 export function healthDurations(params: Record<string, string>): { intervalMs?: number; timeoutMs?: number } {
   const out: { intervalMs?: number; timeoutMs?: number } = {};
-  if (params.healthCheckInterval !== undefined) out.intervalMs = durationParam('healthCheckInterval', params.healthCheckInterval, healthIntervalBounds);
-  if (params.healthCheckTimeout !== undefined) out.timeoutMs = durationParam('healthCheckTimeout', params.healthCheckTimeout, healthTimeoutBounds);
+  if (params.healthCheckInterval !== undefined)
+    out.intervalMs = durationParam('healthCheckInterval', params.healthCheckInterval, healthIntervalBounds);
+  if (params.healthCheckTimeout !== undefined)
+    out.timeoutMs = durationParam('healthCheckTimeout', params.healthCheckTimeout, healthTimeoutBounds);
   return out;
 }
-

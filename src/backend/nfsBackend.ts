@@ -60,7 +60,11 @@ export function createNfsBackend(o: NfsBackendOptions): Backend {
       pool: o.pool,
       logger,
       checkTimeoutMs: Math.max(o.checkTimeoutMs, 2_000),
-      serverAnswers: () => ping(ep.host, planner.configuredPort, Math.max(o.checkTimeoutMs, 2_000), pingKind).then(() => true, () => false),
+      serverAnswers: () =>
+        ping(ep.host, planner.configuredPort, Math.max(o.checkTimeoutMs, 2_000), pingKind).then(
+          () => true,
+          () => false,
+        ),
       onMounted: async (root) => {
         await o.pool.run({ op: 'mkdir', path: path.join(root, 'volumes') }, 10_000);
         await o.pool.run({ op: 'mkdir', path: path.join(root, 'snapshots') }, 10_000);
@@ -78,7 +82,16 @@ export function createNfsBackend(o: NfsBackendOptions): Backend {
     timeoutMs: o.checkTimeoutMs,
     pingKind,
     ping,
-    ...(root ? { shareRoot: { pool: o.pool, mountedPath: () => root.mountedPath(), markHealthy: () => root.markHealthy(), markSuspect: (code: string) => root.markSuspect(code) } } : {}),
+    ...(root
+      ? {
+          shareRoot: {
+            pool: o.pool,
+            mountedPath: () => root.mountedPath(),
+            markHealthy: () => root.markHealthy(),
+            markSuspect: (code: string) => root.markSuspect(code),
+          },
+        }
+      : {}),
   });
   return {
     store,

@@ -17,17 +17,61 @@ export class MountOptionError extends Error {
 
 type ValueCheck = (value: string) => boolean;
 
-const uint = (min: number, max: number): ValueCheck => (v) => /^\d{1,10}$/.test(v) && Number(v) >= min && Number(v) <= max;
-const oneOf = (...values: string[]): ValueCheck => (v) => values.includes(v);
-const hexId = (prefix: string): ValueCheck => (v) => new RegExp(`^${prefix}-[0-9a-f]{8,40}$`).test(v);
+const uint =
+  (min: number, max: number): ValueCheck =>
+  (v) =>
+    /^\d{1,10}$/.test(v) && Number(v) >= min && Number(v) <= max;
+const oneOf =
+  (...values: string[]): ValueCheck =>
+  (v) =>
+    values.includes(v);
+const hexId =
+  (prefix: string): ValueCheck =>
+  (v) =>
+    new RegExp(`^${prefix}-[0-9a-f]{8,40}$`).test(v);
 const word: ValueCheck = (v) => /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(v);
 
 /** Options that take no value. A `no` prefix is listed explicitly where the kernel knows it. */
 const nfsFlags = new Set([
-  'hard', 'soft', 'softerr', 'intr', 'nointr', 'ac', 'noac', 'cto', 'nocto', 'sharecache', 'nosharecache',
-  'resvport', 'noresvport', 'fsc', 'nofsc', 'rdirplus', 'nordirplus', 'trunkdiscovery', 'notrunkdiscovery',
-  'atime', 'noatime', 'diratime', 'nodiratime', 'relatime', 'norelatime', 'strictatime', 'nostrictatime',
-  'lazytime', 'nolazytime', 'suid', 'nosuid', 'dev', 'nodev', 'exec', 'noexec', 'sync', 'async', 'fg', '_netdev',
+  'hard',
+  'soft',
+  'softerr',
+  'intr',
+  'nointr',
+  'ac',
+  'noac',
+  'cto',
+  'nocto',
+  'sharecache',
+  'nosharecache',
+  'resvport',
+  'noresvport',
+  'fsc',
+  'nofsc',
+  'rdirplus',
+  'nordirplus',
+  'trunkdiscovery',
+  'notrunkdiscovery',
+  'atime',
+  'noatime',
+  'diratime',
+  'nodiratime',
+  'relatime',
+  'norelatime',
+  'strictatime',
+  'nostrictatime',
+  'lazytime',
+  'nolazytime',
+  'suid',
+  'nosuid',
+  'dev',
+  'nodev',
+  'exec',
+  'noexec',
+  'sync',
+  'async',
+  'fg',
+  '_netdev',
 ]);
 
 /** Options with a value and what the value may be. */
@@ -87,14 +131,17 @@ export const mountOptionLimits = Object.freeze({ textBytes: 1024, count: 64, opt
 export function checkMountOptions(opts: readonly string[], flavour: MountOptionFlavour): string[] {
   if (opts.length > mountOptionLimits.count) throw new MountOptionError(`${opts.length} mount options; at most ${mountOptionLimits.count}`);
   for (const opt of opts) {
-    if (opt.length > mountOptionLimits.optionBytes) throw new MountOptionError(`a mount option of ${opt.length} characters; at most ${mountOptionLimits.optionBytes}`);
+    if (opt.length > mountOptionLimits.optionBytes)
+      throw new MountOptionError(`a mount option of ${opt.length} characters; at most ${mountOptionLimits.optionBytes}`);
     if (!/^[A-Za-z0-9_.-]+(=[A-Za-z0-9_.:/@+-]+)?$/.test(opt)) throw new MountOptionError(`invalid mount option "${opt}"`);
     const eq = opt.indexOf('=');
     const name = eq < 0 ? opt : opt.slice(0, eq);
     const value = eq < 0 ? undefined : opt.slice(eq + 1);
-    if (name === 'ro' || name === 'rw') throw new MountOptionError(`mount option "${opt}" is not allowed: use a read-only access mode or readonly instead`);
+    if (name === 'ro' || name === 'rw')
+      throw new MountOptionError(`mount option "${opt}" is not allowed: use a read-only access mode or readonly instead`);
     if (name === 'nfsvers' || name === 'vers') {
-      if (value === undefined || !(nfsValued.nfsvers as ValueCheck)(value)) throw new MountOptionError(`mount option "${opt}": this driver mounts NFSv4 (4, 4.0, 4.1 or 4.2)`);
+      if (value === undefined || !(nfsValued.nfsvers as ValueCheck)(value))
+        throw new MountOptionError(`mount option "${opt}": this driver mounts NFSv4 (4, 4.0, 4.1 or 4.2)`);
       continue;
     }
     const efs = flavour === 'efs';
@@ -114,7 +161,8 @@ export function checkMountOptions(opts: readonly string[], flavour: MountOptionF
 
 /** Parses a comma list and checks it (see checkMountOptions). */
 export function parseCheckedMountOptions(text: string, flavour: MountOptionFlavour): string[] {
-  if (text.length > mountOptionLimits.textBytes) throw new MountOptionError(`mount options of ${text.length} characters; at most ${mountOptionLimits.textBytes}`);
+  if (text.length > mountOptionLimits.textBytes)
+    throw new MountOptionError(`mount options of ${text.length} characters; at most ${mountOptionLimits.textBytes}`);
   let opts: string[];
   try {
     opts = parseMountOptions(text);

@@ -3,7 +3,14 @@ import * as path from 'node:path';
 import { MountPlanError, MountUnsupportedError } from './backendErrors';
 import { efsVolumeSource, type EfsEndpoint } from './efsMount';
 import { efsDnsNameFor, isEfsFileSystemId, parseEfsDnsName } from './efsVolumeHandle';
-import { checkAgainstFloor, checkMountOptions, isEfsOnlyOption, mergeMountOptions, nfsPortOf, type MountOptionFlavour } from './nfsMountOptions';
+import {
+  checkAgainstFloor,
+  checkMountOptions,
+  isEfsOnlyOption,
+  mergeMountOptions,
+  nfsPortOf,
+  type MountOptionFlavour,
+} from './nfsMountOptions';
 import type { VolumeSource } from './records';
 
 /** The NFS settings of the driver (Config.nfs plus the efs-utils probe). */
@@ -141,7 +148,12 @@ export class NfsMountPlanner {
       const explicit = efsDnsName && (!dns || dns.fileSystemId === s) ? efsDnsName : '';
       if (explicit) {
         const ip = isIP(explicit) !== 0;
-        return { kind: 'efs', host: ip && isIPv6(explicit) ? `[${explicit}]` : explicit, fileSystemId: s, ...(ip ? { mountTargetIp: explicit } : { dnsName: explicit }) };
+        return {
+          kind: 'efs',
+          host: ip && isIPv6(explicit) ? `[${explicit}]` : explicit,
+          fileSystemId: s,
+          ...(ip ? { mountTargetIp: explicit } : { dnsName: explicit }),
+        };
       }
       const region = efsRegion || dns?.region;
       if (!region) throw new Error(`EFS file system ${s} needs --efs-region (or --efs-dns-name) to be resolved`);
@@ -149,7 +161,8 @@ export class NfsMountPlanner {
     }
     const dns = parseEfsDnsName(s);
     if (dns) return { kind: 'efs', host: s, fileSystemId: dns.fileSystemId, dnsName: s };
-    if (efsDnsName && s === normalizeServer(efsDnsName)) return { kind: 'efs', host: s, ...(isIP(efsDnsName) ? { mountTargetIp: efsDnsName } : { dnsName: s }) };
+    if (efsDnsName && s === normalizeServer(efsDnsName))
+      return { kind: 'efs', host: s, ...(isIP(efsDnsName) ? { mountTargetIp: efsDnsName } : { dnsName: s }) };
     return { kind: 'nfs', host: s };
   }
 
@@ -182,7 +195,13 @@ export class NfsMountPlanner {
     }
     const base = [...(req.isolated ? ['nosharecache'] : []), ...nodeOptions];
     if (ep.kind === 'efs') {
-      return efsVolumeSource(ep, { path: p, ...(req.accessPointId ? { accessPointId: req.accessPointId } : {}), base, perVolume: req.perVolume, efsUtils: this.settings.efsUtilsPresent() });
+      return efsVolumeSource(ep, {
+        path: p,
+        ...(req.accessPointId ? { accessPointId: req.accessPointId } : {}),
+        base,
+        perVolume: req.perVolume,
+        efsUtils: this.settings.efsUtilsPresent(),
+      });
     }
     if (req.accessPointId) throw new MountUnsupportedError(`an access point needs an EFS file system, not ${ep.host}`);
     return { kind: 'nfs', fsType: 'nfs4', device: `${ep.host}:${p}`, options: mergeMountOptions(base, req.perVolume) };
@@ -196,11 +215,16 @@ export class NfsMountPlanner {
   private checkAllowed(server: string, exportPath: string, confineToShare: boolean): void {
     if (this.settings.allowOtherServers) return;
     if (!this.isConfigured(server)) {
-      throw new MountPlanError(`server "${server}" is not this driver's NFS server (${this.configuredServer}); static volumes on other servers need --nfs-allow-other-servers`);
+      throw new MountPlanError(
+        `server "${server}" is not this driver's NFS server (${this.configuredServer}); static volumes on other servers need --nfs-allow-other-servers`,
+      );
     }
     if (!confineToShare) return;
     const inside = this.share === '/' || exportPath === this.share || exportPath.startsWith(`${this.share}/`);
-    if (!inside) throw new MountPlanError(`export path "${exportPath}" is outside --nfs-share ${this.share}; volumes elsewhere need --nfs-allow-other-servers`);
+    if (!inside)
+      throw new MountPlanError(
+        `export path "${exportPath}" is outside --nfs-share ${this.share}; volumes elsewhere need --nfs-allow-other-servers`,
+      );
   }
 
   /**

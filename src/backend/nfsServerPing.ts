@@ -27,7 +27,18 @@ const nfsVersion = 4;
 
 /** An ONC RPC call of NFSv4 procedure 0 (NULL) with AUTH_NONE, in one TCP record. */
 export function nfsNullCall(xid: number): Buffer {
-  const words = [xid, 0 /* CALL */, 2 /* RPC version */, nfsProgram, nfsVersion, 0 /* NULL */, 0, 0 /* cred AUTH_NONE */, 0, 0 /* verf AUTH_NONE */];
+  const words = [
+    xid,
+    0 /* CALL */,
+    2 /* RPC version */,
+    nfsProgram,
+    nfsVersion,
+    0 /* NULL */,
+    0,
+    0 /* cred AUTH_NONE */,
+    0,
+    0 /* verf AUTH_NONE */,
+  ];
   const buf = Buffer.alloc(4 + words.length * 4);
   buf.writeUInt32BE((0x80000000 | (words.length * 4)) >>> 0, 0);
   words.forEach((w, i) => buf.writeUInt32BE(w >>> 0, 4 + i * 4));
@@ -37,7 +48,7 @@ export function nfsNullCall(xid: number): Buffer {
 /** Is `buf` (from the start of the stream) the beginning of an RPC reply to `xid`? undefined: need more bytes. */
 export function isRpcReplyTo(buf: Buffer, xid: number): boolean | undefined {
   if (buf.length < 12) return undefined;
-  return buf.readUInt32BE(4) === xid >>> 0 && buf.readUInt32BE(8) === 1 /* REPLY */;
+  return buf.readUInt32BE(4) === xid >>> 0 && buf.readUInt32BE(8) === 1; /* REPLY */
 }
 
 /**
@@ -59,7 +70,13 @@ export const pingServer: ServerPing = (host, port, timeoutMs, kind) =>
       else resolve();
     };
     const timer = setTimeout(
-      () => finish(new ServerPingError('ETIMEDOUT', `${host}:${port} did not answer ${kind === 'tcp' ? 'a TCP connect' : 'an NFS NULL call'} within ${timeoutMs}ms`)),
+      () =>
+        finish(
+          new ServerPingError(
+            'ETIMEDOUT',
+            `${host}:${port} did not answer ${kind === 'tcp' ? 'a TCP connect' : 'an NFS NULL call'} within ${timeoutMs}ms`,
+          ),
+        ),
       timeoutMs,
     );
     socket.once('connect', () => {

@@ -74,7 +74,8 @@ export class NfsShareMount {
   /** Told by a health check or a failed operation that the root answered `code`. */
   markSuspect(code: string): void {
     if (!staleCodes.has(code)) return;
-    if (!this.suspect) this.o.logger.warn({ workDir: this.o.workDir, code }, 'share root looks stale; it will be verified and mounted again on next use');
+    if (!this.suspect)
+      this.o.logger.warn({ workDir: this.o.workDir, code }, 'share root looks stale; it will be verified and mounted again on next use');
     this.suspect = code;
   }
 
@@ -145,7 +146,9 @@ export class NfsShareMount {
       return true;
     } catch (err) {
       if (err instanceof IsolationTimeoutError && this.o.serverAnswers && !(await this.o.serverAnswers())) {
-        throw new ShareUnavailableError(`the share root ${this.o.source.device} does not answer, nor does its server: not mounting it again while the server is down`);
+        throw new ShareUnavailableError(
+          `the share root ${this.o.source.device} does not answer, nor does its server: not mounting it again while the server is down`,
+        );
       }
       logger.warn({ workDir, err: (err as Error).message }, 'share root does not answer; mounting it again');
       return false;

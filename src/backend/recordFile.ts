@@ -14,13 +14,19 @@ const maxRecordBytes = 1024 * 1024;
  * a file that is not JSON, or not this record, is `corrupt` with what is wrong. Failures of the
  * storage itself (timeouts, I/O errors, an exhausted pool) are thrown: they say nothing about the record.
  */
-export async function readRecordFile<T>(pool: RecordRunner, file: string, schema: RecordSchema<T>, timeoutMs: number): Promise<RecordRead<T>> {
+export async function readRecordFile<T>(
+  pool: RecordRunner,
+  file: string,
+  schema: RecordSchema<T>,
+  timeoutMs: number,
+): Promise<RecordRead<T>> {
   let text: string;
   try {
     text = await pool.run({ op: 'readFile', path: file, maxBytes: maxRecordBytes }, timeoutMs);
   } catch (err) {
     if (err instanceof IsolatedFsError && (err.code === 'ENOENT' || err.code === 'ENOTDIR')) return { state: 'absent' };
-    if (err instanceof IsolatedFsError && (err.code === 'EFBIG' || err.code === 'EISDIR')) return { state: 'corrupt', problem: `is not a record file (${err.code})` };
+    if (err instanceof IsolatedFsError && (err.code === 'EFBIG' || err.code === 'EISDIR'))
+      return { state: 'corrupt', problem: `is not a record file (${err.code})` };
     throw err;
   }
   let raw: unknown;

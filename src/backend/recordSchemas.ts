@@ -30,11 +30,13 @@ const volumeRecordSchema = z.object({
 
 const snapshotRecordSchema = z.object({
   id,
-  name: z.string().min(1).max(128),
+  // A member of a group snapshot is named "<group name>/<volume id>".
+  name: z.string().min(1).max(300),
   sourceVolumeId: id,
   sizeBytes: byteCount,
   createdAt: timestamp,
   parameters: stringMap,
+  groupSnapshotId: id.optional(),
 });
 
 /** A record schema: what the record files hold, checked when read. */

@@ -50,6 +50,4 @@ export interface VolumeInspection {
 }
 
 /** How a node mounts a volume: a bind of a local directory, or an NFS mount. */
-export type VolumeSource =
-  | { kind: 'bind'; path: string }
-  | { kind: 'nfs'; fsType: 'nfs4' | 'efs'; device: string; options: string[] };
+export type VolumeSource = { kind: 'bind'; path: string } | { kind: 'nfs'; fsType: 'nfs4' | 'efs'; device: string; options: string[] };

@@ -40,7 +40,10 @@ export function tarFailure(op: string, command: string, res: CommandResult, read
   if (/No space left on device|: Wrote only \d+ of \d+ bytes/.test(res.stderr)) return new ShareFullError(op, 'ENOSPC');
   if (/Disk quota exceeded/.test(res.stderr)) return new ShareFullError(op, 'EDQUOT');
   if (!readLiveVolume) return new CommandFailedError(command, res);
-  const lines = res.stderr.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !ignoredLine.test(l));
+  const lines = res.stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !ignoredLine.test(l));
   if (lines.length > 0 && lines.every((l) => raceLine.test(l))) return new VolumeContentChangedError(op, lines[0]!.slice(0, 200));
   return new CommandFailedError(command, res);
 }

@@ -47,28 +47,56 @@ function fail(file: string, what: string): never {
 export function checkGroupSnapshotRecord(v: unknown, file: string): GroupSnapshotRecord {
   const r = v as Partial<GroupSnapshotRecord>;
   if (typeof v !== 'object' || v === null) fail(file, 'not an object');
-  if (!isStr(r.id) || !isStr(r.name) || !isStr(r.createdAt) || typeof r.complete !== 'boolean') fail(file, 'id, name, createdAt or complete missing');
+  if (!isStr(r.id) || !isStr(r.name) || !isStr(r.createdAt) || typeof r.complete !== 'boolean')
+    fail(file, 'id, name, createdAt or complete missing');
   if (!isStrList(r.sourceVolumeIds) || !isStrList(r.snapshotIds) || r.sourceVolumeIds.length !== r.snapshotIds.length) {
     fail(file, 'sourceVolumeIds and snapshotIds must be string lists of one length');
   }
-  return { id: r.id, name: r.name, sourceVolumeIds: r.sourceVolumeIds, snapshotIds: r.snapshotIds, createdAt: r.createdAt, complete: r.complete };
+  return {
+    id: r.id,
+    name: r.name,
+    sourceVolumeIds: r.sourceVolumeIds,
+    snapshotIds: r.snapshotIds,
+    createdAt: r.createdAt,
+    complete: r.complete,
+  };
 }
 
 /** Checks a parsed attachment record. */
 export function checkPublishRecord(v: unknown, file: string): PublishRecord {
   const r = v as Partial<PublishRecord>;
   if (typeof v !== 'object' || v === null) fail(file, 'not an object');
-  if (!isStr(r.volumeId) || !isStr(r.nodeId) || typeof r.readonly !== 'boolean' || !isStr(r.accessMode) || !isStrMap(r.publishContext) || !isStr(r.publishedAt)) {
+  if (
+    !isStr(r.volumeId) ||
+    !isStr(r.nodeId) ||
+    typeof r.readonly !== 'boolean' ||
+    !isStr(r.accessMode) ||
+    !isStrMap(r.publishContext) ||
+    !isStr(r.publishedAt)
+  ) {
     fail(file, 'a field is missing or of the wrong type');
   }
-  return { volumeId: r.volumeId, nodeId: r.nodeId, readonly: r.readonly, accessMode: r.accessMode, publishContext: r.publishContext, publishedAt: r.publishedAt };
+  return {
+    volumeId: r.volumeId,
+    nodeId: r.nodeId,
+    readonly: r.readonly,
+    accessMode: r.accessMode,
+    publishContext: r.publishContext,
+    publishedAt: r.publishedAt,
+  };
 }
 
 /** Checks a parsed node record. */
 export function checkNodeRecord(v: unknown, file: string): NodeRecord {
   const r = v as Partial<NodeRecord>;
   if (typeof v !== 'object' || v === null) fail(file, 'not an object');
-  if (!isStr(r.nodeId) || typeof r.maxVolumesPerNode !== 'number' || !Number.isInteger(r.maxVolumesPerNode) || r.maxVolumesPerNode < 0 || !isStr(r.registeredAt)) {
+  if (
+    !isStr(r.nodeId) ||
+    typeof r.maxVolumesPerNode !== 'number' ||
+    !Number.isInteger(r.maxVolumesPerNode) ||
+    r.maxVolumesPerNode < 0 ||
+    !isStr(r.registeredAt)
+  ) {
     fail(file, 'a field is missing or of the wrong type');
   }
   return { nodeId: r.nodeId, maxVolumesPerNode: r.maxVolumesPerNode, registeredAt: r.registeredAt };

@@ -13,13 +13,23 @@ export function shareStorageCheck(pool: FsHelperPool, root: string, timeoutMs: n
       await pool.run({ op: 'stat', path: root }, timeoutMs, 'probe');
       const b = statfsBytes(await pool.run({ op: 'statfs', path: root }, timeoutMs, 'probe'));
       if (isLowOnSpace(b.totalBytes, b.availableBytes)) {
-        return [{ status: 'STORAGE_DEGRADED', reason: 'NoSpace', message: `the share has ${b.availableBytes} of ${b.totalBytes} bytes free` }];
+        return [
+          { status: 'STORAGE_DEGRADED', reason: 'NoSpace', message: `the share has ${b.availableBytes} of ${b.totalBytes} bytes free` },
+        ];
       }
       return [];
     } catch (err) {
-      if (err instanceof IsolationTimeoutError) return [{ status: 'STORAGE_UNREACHABLE', reason: 'ShareUnresponsive', message: err.message, code: 'ETIMEDOUT' }];
+      if (err instanceof IsolationTimeoutError)
+        return [{ status: 'STORAGE_UNREACHABLE', reason: 'ShareUnresponsive', message: err.message, code: 'ETIMEDOUT' }];
       const code = err instanceof IsolatedFsError ? err.code : 'EUNKNOWN';
-      return [{ status: 'STORAGE_UNREACHABLE', reason: code === 'ESTALE' ? 'StaleFileHandle' : 'ShareInaccessible', message: `${code}: ${(err as Error).message}`, code }];
+      return [
+        {
+          status: 'STORAGE_UNREACHABLE',
+          reason: code === 'ESTALE' ? 'StaleFileHandle' : 'ShareInaccessible',
+          message: `${code}: ${(err as Error).message}`,
+          code,
+        },
+      ];
     }
   };
 }

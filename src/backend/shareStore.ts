@@ -216,7 +216,10 @@ export class ShareStore {
     const to = path.relative(root, dataDir).split(path.sep);
     if (to.includes('..') || path.isAbsolute(path.relative(root, dataDir))) throw new Error(`clone target ${dataDir} is outside the share`);
     const from = ['volumes', sourceId, 'data'];
-    const res = await this.pool.run({ op: 'treeCopy', path: path.join(root, ...from), root, from, to, exclude: ['.csi-health'] }, this.bulkTimeoutMs);
+    const res = await this.pool.run(
+      { op: 'treeCopy', path: path.join(root, ...from), root, from, to, exclude: ['.csi-health'] },
+      this.bulkTimeoutMs,
+    );
     if (res.skipped > 0) this.logger?.info({ sourceId, skipped: res.skipped }, 'special files and mount points were left out of the clone');
   }
 
@@ -235,15 +238,38 @@ export class ShareStore {
     try {
       const dir = await this.volumeDir(id);
       const exists = await this.pool.run({ op: 'exists', path: dir }, timeoutMs);
-      if (!exists) return { exists: false, accessible: false, metadataIntact: false, code: 'ENOENT', message: `the directory volumes/${id} is gone from the share` };
+      if (!exists)
+        return {
+          exists: false,
+          accessible: false,
+          metadataIntact: false,
+          code: 'ENOENT',
+          message: `the directory volumes/${id} is gone from the share`,
+        };
       const meta = await this.readVolume(id, timeoutMs);
       const metadata =
         meta.state === 'ok'
           ? { metadataIntact: true, record: meta.rec }
           : { metadataIntact: false, metadataProblem: meta.state === 'absent' ? 'is missing' : meta.problem };
       const data = await this.statDataDir(dir, timeoutMs);
-      if (data === 'missing') return { exists: true, accessible: false, dataMissing: true, ...metadata, code: 'ENOENT', message: `data/ of volume ${id} is missing` };
-      if (data === 'notDirectory') return { exists: true, accessible: false, dataMissing: true, ...metadata, code: 'ENOTDIR', message: `data/ of volume ${id} is not a directory` };
+      if (data === 'missing')
+        return {
+          exists: true,
+          accessible: false,
+          dataMissing: true,
+          ...metadata,
+          code: 'ENOENT',
+          message: `data/ of volume ${id} is missing`,
+        };
+      if (data === 'notDirectory')
+        return {
+          exists: true,
+          accessible: false,
+          dataMissing: true,
+          ...metadata,
+          code: 'ENOTDIR',
+          message: `data/ of volume ${id} is not a directory`,
+        };
       return { exists: true, accessible: true, ...metadata };
     } catch (err) {
       if (err instanceof HelpersExhaustedError) throw err;
@@ -289,14 +315,20 @@ export class ShareStore {
    * are corrupt ones, which are logged; a failure of the storage fails the whole listing, never
    * shortens it.
    */
-  private async listRecords<T extends { id: string }>(kind: 'volumes' | 'snapshots', file: string, schema: RecordSchema<T>, signal?: AbortSignal): Promise<T[]> {
+  private async listRecords<T extends { id: string }>(
+    kind: 'volumes' | 'snapshots',
+    file: string,
+    schema: RecordSchema<T>,
+    signal?: AbortSignal,
+  ): Promise<T[]> {
     const dir = path.join(await this.root(), kind);
     const out: T[] = [];
     for (const name of await this.dirNames(kind)) {
       signal?.throwIfAborted();
       const read = await this.readRecord(path.join(dir, name, file), schema, name);
       if (read.state === 'ok') out.push(read.rec);
-      else if (read.state === 'corrupt') this.logger?.warn({ file: `${kind}/${name}/${file}`, problem: read.problem }, 'corrupt record left out of the listing');
+      else if (read.state === 'corrupt')
+        this.logger?.warn({ file: `${kind}/${name}/${file}`, problem: read.problem }, 'corrupt record left out of the listing');
     }
     return out;
   }

@@ -79,7 +79,13 @@ export function nfsSourceResolver(planner: NfsMountPlanner): VolumeSourceResolve
       const rel = ShareStore.volumeDataDir(volumeId);
       if (context.volumeDir !== rel) throw invalid(`volume_context.volumeDir "${context.volumeDir}" does not belong to volume ${volumeId}`);
       const p = exportPath(context.share ?? planner.share, rel, 'volume_context.share');
-      return planner.plan({ server, path: p, perVolume: perVolumeOptions(flavour(), context, mountFlags), isolated: true, confineToShare: true });
+      return planner.plan({
+        server,
+        path: p,
+        perVolume: perVolumeOptions(flavour(), context, mountFlags),
+        isolated: true,
+        confineToShare: true,
+      });
     }
     if (looksLikeEfsHandle(volumeId)) {
       let h: ReturnType<typeof parseEfsVolumeHandle>;
@@ -98,7 +104,13 @@ export function nfsSourceResolver(planner: NfsMountPlanner): VolumeSourceResolve
     }
     if (context.share !== undefined || context.subDir !== undefined || context.server !== undefined) {
       const p = exportPath(context.share ?? planner.share, context.subDir ?? '', 'volume_context share/subDir');
-      return planner.plan({ server, path: p, perVolume: perVolumeOptions(flavour(), context, mountFlags), isolated: true, confineToShare: true });
+      return planner.plan({
+        server,
+        path: p,
+        perVolume: perVolumeOptions(flavour(), context, mountFlags),
+        isolated: true,
+        confineToShare: true,
+      });
     }
     throw invalid(
       `volume ${volumeId}: volume_context has neither volumeDir (a provisioned volume) nor share or subDir (a static NFS volume), and the id is no EFS handle`,

@@ -50,7 +50,7 @@ export function buildClientCli(connect: (endpoint: string) => CsiCall, print: (r
     if (Object.keys(given).length > 0) return given;
     try {
       const res = await connect(target())('Controller', 'ControllerGetVolume', { volume_id: volumeId });
-      return ((res.volume as { volume_context?: Record<string, string> } | undefined)?.volume_context ?? {});
+      return (res.volume as { volume_context?: Record<string, string> } | undefined)?.volume_context ?? {};
     } catch {
       return {};
     }

@@ -22,7 +22,10 @@ const singleNodeModes = new Set(['SINGLE_NODE_WRITER', 'SINGLE_NODE_READER_ONLY'
 async function nodeLimit(deps: AttachDeps, nodeId: string): Promise<number> {
   if (deps.ownNode?.nodeId === nodeId) return deps.ownNode.maxVolumesPerNode;
   const rec = await deps.records.getNode(nodeId);
-  if (!rec) throw notFound(`node ${nodeId} is not known to this driver (a node plugin with --enable-attach announces itself on the share at start)`);
+  if (!rec)
+    throw notFound(
+      `node ${nodeId} is not known to this driver (a node plugin with --enable-attach announces itself on the share at start)`,
+    );
   // The node's own --max-volumes-per-node, as its NodeGetInfo reports it (0: no limit).
   return rec.maxVolumesPerNode;
 }
@@ -33,7 +36,10 @@ async function nodeLimit(deps: AttachDeps, nodeId: string): Promise<number> {
  * read-only setting ALREADY_EXISTS; a single-node mode published to another node
  * FAILED_PRECONDITION; the node's limit reached RESOURCE_EXHAUSTED. A retry gets the same context.
  */
-export async function controllerPublish(deps: AttachDeps, req: ControllerPublishVolumeRequest__Output): Promise<ControllerPublishVolumeResponse> {
+export async function controllerPublish(
+  deps: AttachDeps,
+  req: ControllerPublishVolumeRequest__Output,
+): Promise<ControllerPublishVolumeResponse> {
   checkIdentifier('volume_id', req.volume_id);
   checkIdentifier('node_id', req.node_id);
   const cap = requireCapability('volume_capability', req.volume_capability);

@@ -48,17 +48,19 @@ export class ControllerHealth {
   }
 
   async issuesOf(volumeId: string): Promise<HealthIssue[]> {
-    const [insp, capacity] = await Promise.all([
-      this.inspect(volumeId),
-      this.store.capacity().catch(() => undefined),
-    ]);
+    const [insp, capacity] = await Promise.all([this.inspect(volumeId), this.store.capacity().catch(() => undefined)]);
     return [...this.injected(volumeId), ...inspectionIssues(volumeId, insp, capacity)];
   }
 
   /** Issues of many volumes, sharing one capacity look; stops when the signal aborts. */
   async issuesOfAll(volumeIds: string[], signal?: AbortSignal): Promise<Map<string, HealthIssue[]>> {
     const capacity = await this.store.capacity().catch(() => undefined);
-    const found = await mapLimit(volumeIds, 4, async (id) => [...this.injected(id), ...inspectionIssues(id, await this.inspect(id), capacity)], signal);
+    const found = await mapLimit(
+      volumeIds,
+      4,
+      async (id) => [...this.injected(id), ...inspectionIssues(id, await this.inspect(id), capacity)],
+      signal,
+    );
     return new Map(volumeIds.map((id, i) => [id, found[i] ?? []]));
   }
 }

@@ -45,9 +45,14 @@ function shareUnreachable(err: unknown): HealthIssue | undefined {
   const unreachable =
     (err instanceof CsiError && err.code === status.UNAVAILABLE) ||
     err instanceof ShareUnavailableError ||
-    err instanceof IsolationTimeoutError || err instanceof HelpersExhaustedError;
+    err instanceof IsolationTimeoutError ||
+    err instanceof HelpersExhaustedError;
   if (!unreachable) return undefined;
-  return { status: 'INACCESSIBLE', reason: 'ShareUnreachable', message: `the share does not answer, so the volume's state is unknown: ${(err as Error).message}` };
+  return {
+    status: 'INACCESSIBLE',
+    reason: 'ShareUnreachable',
+    message: `the share does not answer, so the volume's state is unknown: ${err.message}`,
+  };
 }
 
 function volumeHealth(volumeId: string, issues: HealthIssue[]) {
@@ -74,15 +79,23 @@ export function createControllerService(deps: ControllerDeps): AsyncService<Cont
   const requireIntact = async (id: string, action: string): Promise<VolumeRecord> => {
     const entry = await requireEntry(id);
     const own = await store.getVolume(id);
-    if (!own || !entry.rec) throw failedPrecondition(`volume ${id} is damaged (its directory or volume.json is gone from the share): ${action} needs it whole; repair or delete it`);
+    if (!own || !entry.rec)
+      throw failedPrecondition(
+        `volume ${id} is damaged (its directory or volume.json is gone from the share): ${action} needs it whole; repair or delete it`,
+      );
     return own;
   };
 
   /** Everything wrong with a known volume, as health issues. */
-  const issuesOfEntry = async (entry: CatalogEntry): Promise<HealthIssue[]> => [...VolumeCatalog.issuesOf(entry), ...(await health.issuesOf(entry.id))];
+  const issuesOfEntry = async (entry: CatalogEntry): Promise<HealthIssue[]> => [
+    ...VolumeCatalog.issuesOf(entry),
+    ...(await health.issuesOf(entry.id)),
+  ];
 
   /** The entry and its issues, or the ShareUnreachable issue when the share does not answer. */
-  const lookOrUnreachable = async (id: string): Promise<{ entry: CatalogEntry; issues: HealthIssue[] } | { issue: HealthIssue; err: unknown }> => {
+  const lookOrUnreachable = async (
+    id: string,
+  ): Promise<{ entry: CatalogEntry; issues: HealthIssue[] } | { issue: HealthIssue; err: unknown }> => {
     checkIdentifier('volume_id', id);
     try {
       const entry = await requireEntry(id);
@@ -95,11 +108,15 @@ export function createControllerService(deps: ControllerDeps): AsyncService<Cont
   };
 
   /** The Volume message of a known volume; without a usable record, its id and nothing it cannot vouch for. */
-  const csiVolumeOf = (e: CatalogEntry) => (e.rec ? toCsiVolume(e.rec, context) : { volume_id: e.id, capacity_bytes: '0', volume_context: {} });
+  const csiVolumeOf = (e: CatalogEntry) =>
+    e.rec ? toCsiVolume(e.rec, context) : { volume_id: e.id, capacity_bytes: '0', volume_context: {} };
 
   /** Issues of many volumes: what the catalog and the storage say of each. */
   const issuesOfEntries = async (entries: CatalogEntry[], signal?: AbortSignal): Promise<Map<string, HealthIssue[]>> => {
-    const seen = await health.issuesOfAll(entries.map((e) => e.id), signal);
+    const seen = await health.issuesOfAll(
+      entries.map((e) => e.id),
+      signal,
+    );
     return new Map(entries.map((e) => [e.id, [...VolumeCatalog.issuesOf(e), ...(seen.get(e.id) ?? [])]]));
   };
 
@@ -161,7 +178,10 @@ export function createControllerService(deps: ControllerDeps): AsyncService<Cont
     async ListVolumes(req, ctx) {
       const ids = (await catalog.ids(ctx.signal)).map((id) => ({ id }));
       const { page, nextToken } = paginate(ids, req.max_entries, req.starting_token);
-      const entries = await catalog.entries(page.map((p) => p.id), ctx.signal);
+      const entries = await catalog.entries(
+        page.map((p) => p.id),
+        ctx.signal,
+      );
       const issues = withCondition ? await issuesOfEntries(entries, ctx.signal) : undefined;
       return {
         entries: entries.map((e) => ({
@@ -208,7 +228,8 @@ export function createControllerService(deps: ControllerDeps): AsyncService<Cont
       checkIdentifier('snapshot_id', req.snapshot_id);
       // CSI: a member of a group snapshot goes with its group (DeleteVolumeGroupSnapshot).
       const group = await groupHolding(deps.records, await store.getSnapshot(req.snapshot_id));
-      if (group) throw failedPrecondition(`snapshot ${req.snapshot_id} belongs to group snapshot ${group}; delete the group snapshot instead`);
+      if (group)
+        throw failedPrecondition(`snapshot ${req.snapshot_id} belongs to group snapshot ${group}; delete the group snapshot instead`);
       await store.deleteSnapshot(req.snapshot_id);
       return {};
     },
@@ -228,7 +249,8 @@ export function createControllerService(deps: ControllerDeps): AsyncService<Cont
       if (req.volume_capability) requireCapabilities('volume_capability', [req.volume_capability]);
       const { bytes, limit } = capacityFor(req.capacity_range, defaultCapacityBytes);
       const rec = await requireIntact(req.volume_id, 'expansion');
-      if (limit > 0n && rec.capacityBytes > limit) throw outOfRange(`volume is ${rec.capacityBytes} bytes; volumes cannot shrink below that`);
+      if (limit > 0n && rec.capacityBytes > limit)
+        throw outOfRange(`volume is ${rec.capacityBytes} bytes; volumes cannot shrink below that`);
       if (bytes > rec.capacityBytes) {
         // As CreateVolume: no volume may be larger than the whole share.
         const total = (await store.capacity()).totalBytes;

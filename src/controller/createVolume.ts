@@ -97,7 +97,8 @@ export async function createVolume(
   // Validated above: an int64 or empty.
   const required = parseInt64(String(req.capacity_range?.required_bytes || '0')) ?? 0n;
   const capacity = required > 0n ? await store.capacity() : undefined;
-  if (capacity && required > capacity.totalBytes) throw outOfRange(`requested ${required} bytes, more than the whole share (${capacity.totalBytes})`);
+  if (capacity && required > capacity.totalBytes)
+    throw outOfRange(`requested ${required} bytes, more than the whole share (${capacity.totalBytes})`);
   let fill: ((dataDir: string) => Promise<void>) | undefined;
   if (v.source && 'snapshotId' in v.source) {
     const snap = await store.getSnapshot(v.source.snapshotId);
@@ -107,7 +108,9 @@ export async function createVolume(
   } else if (v.source && 'volumeId' in v.source) {
     const src = await store.getVolume(v.source.volumeId);
     if (!src && (await catalog.entry(v.source.volumeId))) {
-      throw failedPrecondition(`source volume ${v.source.volumeId} is damaged (its directory or volume.json is gone from the share): it cannot be cloned`);
+      throw failedPrecondition(
+        `source volume ${v.source.volumeId} is damaged (its directory or volume.json is gone from the share): it cannot be cloned`,
+      );
     }
     if (!src) throw notFound(`volume ${v.source.volumeId} does not exist`);
     if (src.capacityBytes > v.bytes && v.limit > 0n && src.capacityBytes > v.limit) {

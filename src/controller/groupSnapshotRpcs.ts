@@ -50,7 +50,8 @@ export function validateCreateGroupSnapshot(req: CreateVolumeGroupSnapshotReques
   return { id: idFromName(req.name), name: req.name, sourceVolumeIds: [...req.source_volume_ids] };
 }
 
-const sameSet = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && [...a].sort().join('\0') === [...b].sort().join('\0');
+const sameSet = (a: readonly string[], b: readonly string[]): boolean =>
+  a.length === b.length && [...a].sort().join('\0') === [...b].sort().join('\0');
 
 /** The member records of a group, every one required. */
 async function membersOf(store: ShareStore, rec: GroupSnapshotRecord): Promise<SnapshotRecord[]> {
@@ -69,7 +70,11 @@ async function membersOf(store: ShareStore, rec: GroupSnapshotRecord): Promise<S
  * member is archived, then the record is marked complete: a crash at any point leaves a record
  * from which a retry redoes the members, or a delete removes them.
  */
-export async function createGroupSnapshot(store: ShareStore, records: ShareRecordStore, req: CreateVolumeGroupSnapshotRequest__Output): Promise<VolumeGroupSnapshot> {
+export async function createGroupSnapshot(
+  store: ShareStore,
+  records: ShareRecordStore,
+  req: CreateVolumeGroupSnapshotRequest__Output,
+): Promise<VolumeGroupSnapshot> {
   const v = validateCreateGroupSnapshot(req);
   const existing = await records.getGroupSnapshot(v.id);
   if (existing && (existing.name !== v.name || !sameSet(existing.sourceVolumeIds, v.sourceVolumeIds))) {
@@ -92,7 +97,15 @@ export async function createGroupSnapshot(store: ShareStore, records: ShareRecor
   for (const [i, volumeId] of rec.sourceVolumeIds.entries()) {
     const id = rec.snapshotIds[i] as string;
     members.push(
-      await store.createSnapshot({ id, name: `${rec.name}/${volumeId}`, sourceVolumeId: volumeId, sizeBytes: 0n, createdAt: rec.createdAt, parameters: {}, groupSnapshotId: rec.id }),
+      await store.createSnapshot({
+        id,
+        name: `${rec.name}/${volumeId}`,
+        sourceVolumeId: volumeId,
+        sizeBytes: 0n,
+        createdAt: rec.createdAt,
+        parameters: {},
+        groupSnapshotId: rec.id,
+      }),
     );
   }
   const done = { ...rec, complete: true };
@@ -115,7 +128,12 @@ function couldBeGroupId(id: string): boolean {
  * GetVolumeGroupSnapshot: NOT_FOUND for an unknown or unfinished group, and for an id this
  * driver could never have made (csi-sanity's "invalid id"); snapshot_ids, when given, must be the group's.
  */
-export async function getGroupSnapshot(store: ShareStore, records: ShareRecordStore, groupId: string, snapshotIds: string[]): Promise<VolumeGroupSnapshot> {
+export async function getGroupSnapshot(
+  store: ShareStore,
+  records: ShareRecordStore,
+  groupId: string,
+  snapshotIds: string[],
+): Promise<VolumeGroupSnapshot> {
   if (!couldBeGroupId(groupId)) throw notFound(`group snapshot ${JSON.stringify(groupId.slice(0, 200))} does not exist`);
   const rec = await records.getGroupSnapshot(groupId);
   if (!rec || !rec.complete) throw notFound(`group snapshot ${groupId} does not exist`);
@@ -130,7 +148,12 @@ export async function getGroupSnapshot(store: ShareStore, records: ShareRecordSt
  * is finished by the retry. CSI: an unknown id (or one this driver could never have made)
  * succeeds; snapshot_ids that are not the group's members are INVALID_ARGUMENT and delete nothing.
  */
-export async function deleteGroupSnapshot(store: ShareStore, records: ShareRecordStore, groupId: string, snapshotIds: string[]): Promise<void> {
+export async function deleteGroupSnapshot(
+  store: ShareStore,
+  records: ShareRecordStore,
+  groupId: string,
+  snapshotIds: string[],
+): Promise<void> {
   if (!couldBeGroupId(groupId)) return;
   for (const [i, id] of snapshotIds.entries()) checkIdentifier(`snapshot_ids[${i}]`, id);
   const rec = await records.getGroupSnapshot(groupId);

@@ -12,17 +12,29 @@ import { isLowOnSpace } from '../backend/statfsBytes';
 export function inspectionIssues(id: string, insp: VolumeInspection, capacity: ShareCapacity | undefined): HealthIssue[] {
   const issues: HealthIssue[] = [];
   if (!insp.exists) {
-    issues.push({ status: 'INACCESSIBLE', reason: 'VolumeNotFound', message: `the directory volumes/${id} of volume ${id} is gone from the share` });
+    issues.push({
+      status: 'INACCESSIBLE',
+      reason: 'VolumeNotFound',
+      message: `the directory volumes/${id} of volume ${id} is gone from the share`,
+    });
   } else if (insp.dataMissing) {
     issues.push({ status: 'DATA_LOSS', reason: 'DataDirectoryMissing', message: insp.message ?? `data/ of volume ${id} is missing` });
   } else if (!insp.accessible) {
     issues.push(issueFromErrorCode(insp.code, insp.message ?? `the directory of volume ${id} is not accessible`, true));
   }
   if (insp.exists && insp.metadataProblem) {
-    issues.push({ status: 'DATA_LOSS', reason: 'MetadataCorrupt', message: `volumes/${id}/volume.json of volume ${id} ${insp.metadataProblem}` });
+    issues.push({
+      status: 'DATA_LOSS',
+      reason: 'MetadataCorrupt',
+      message: `volumes/${id}/volume.json of volume ${id} ${insp.metadataProblem}`,
+    });
   }
   if (capacity && isLowOnSpace(capacity.totalBytes, capacity.availableBytes)) {
-    issues.push({ status: 'DEGRADED', reason: 'NoSpace', message: `the share has ${capacity.availableBytes} of ${capacity.totalBytes} bytes free` });
+    issues.push({
+      status: 'DEGRADED',
+      reason: 'NoSpace',
+      message: `the share has ${capacity.availableBytes} of ${capacity.totalBytes} bytes free`,
+    });
   }
   return issues;
 }

@@ -21,7 +21,11 @@ export async function currentMutableParameters(records: ShareRecordStore, rec: V
  * immutable keys are INVALID_ARGUMENT), NOT_FOUND for an unknown volume, then records the merged
  * set in volumes/<id>/mutable.json (atomically). Nodes apply it at the next stage.
  */
-export async function modifyVolume(store: ShareStore, records: ShareRecordStore, req: ControllerModifyVolumeRequest__Output): Promise<void> {
+export async function modifyVolume(
+  store: ShareStore,
+  records: ShareRecordStore,
+  req: ControllerModifyVolumeRequest__Output,
+): Promise<void> {
   checkIdentifier('volume_id', req.volume_id);
   if (Object.keys(req.mutable_parameters).length === 0) throw invalidArgument('mutable_parameters is required');
   validateMutableParameters(req.mutable_parameters);

@@ -23,7 +23,9 @@ export function validateMutableParameters(changes: Record<string, string>, curre
   const merged = { ...current, ...changes };
   const { intervalMs, timeoutMs } = healthDurations(merged);
   if (intervalMs !== undefined && timeoutMs !== undefined && timeoutMs >= intervalMs) {
-    throw invalidArgument(`healthCheckTimeout (${merged.healthCheckTimeout}) must be shorter than healthCheckInterval (${merged.healthCheckInterval})`);
+    throw invalidArgument(
+      `healthCheckTimeout (${merged.healthCheckTimeout}) must be shorter than healthCheckInterval (${merged.healthCheckInterval})`,
+    );
   }
   return merged;
 }

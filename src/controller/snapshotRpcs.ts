@@ -65,7 +65,11 @@ export async function createSnapshot(
 }
 
 /** ListSnapshots: by snapshot id, by source volume, or all, paginated. */
-export async function listSnapshots(store: ShareStore, req: ListSnapshotsRequest__Output, signal?: AbortSignal): Promise<ListSnapshotsResponse> {
+export async function listSnapshots(
+  store: ShareStore,
+  req: ListSnapshotsRequest__Output,
+  signal?: AbortSignal,
+): Promise<ListSnapshotsResponse> {
   if (req.max_entries < 0) throw invalidArgument('max_entries must not be negative');
   let all: SnapshotRecord[];
   if (req.snapshot_id) {

@@ -90,7 +90,13 @@ export class VolumeCatalog {
   /** Issues the catalog itself sees: a corrupt registry entry. */
   static issuesOf(e: CatalogEntry): HealthIssue[] {
     if (!e.registryProblem) return [];
-    return [{ status: 'DATA_LOSS', reason: 'MetadataCorrupt', message: `the registry entry ${VolumeRegistry.entryPath(e.id)} of volume ${e.id} ${e.registryProblem}` }];
+    return [
+      {
+        status: 'DATA_LOSS',
+        reason: 'MetadataCorrupt',
+        message: `the registry entry ${VolumeRegistry.entryPath(e.id)} of volume ${e.id} ${e.registryProblem}`,
+      },
+    ];
   }
 }
 

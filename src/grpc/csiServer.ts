@@ -40,7 +40,10 @@ export class CsiServer {
     if (this.endpoint.kind === 'tcp') {
       this.boundPort = await this.bind(`${this.endpoint.host}:${this.endpoint.port}`);
       if (!isLoopbackHost(this.endpoint.host)) {
-        this.logger.warn({ endpoint: this.address }, 'CSI served on a TCP address other than loopback: gRPC here has no authentication, anyone who reaches it can mount and delete volumes');
+        this.logger.warn(
+          { endpoint: this.address },
+          'CSI served on a TCP address other than loopback: gRPC here has no authentication, anyone who reaches it can mount and delete volumes',
+        );
       }
     } else {
       const socketPath = this.endpoint.path;

@@ -4,7 +4,14 @@ import * as protoLoader from '@grpc/proto-loader';
 import type { ProtoGrpcType } from '../gen/csi';
 
 /** Where the hand-written CSI proto lives, from dist/src/grpc or src/grpc alike. */
-export const csiProtoPath = path.resolve(__dirname, '..', '..', ...(path.basename(path.resolve(__dirname, '..', '..')) === 'dist' ? ['..'] : []), 'proto', 'csi.proto');
+export const csiProtoPath = path.resolve(
+  __dirname,
+  '..',
+  '..',
+  ...(path.basename(path.resolve(__dirname, '..', '..')) === 'dist' ? ['..'] : []),
+  'proto',
+  'csi.proto',
+);
 
 /** The options the generated types assume: keep field names, enums as names, defaults filled. */
 export const protoLoaderOptions: protoLoader.Options = {

@@ -13,7 +13,11 @@ export function decodePageToken(token: string): string | undefined {
 }
 
 /** One page of items sorted by id, starting at the token's id, with the next token when more remain. */
-export function paginate<T extends { id: string }>(sorted: T[], maxEntries: number, startingToken: string): { page: T[]; nextToken: string } {
+export function paginate<T extends { id: string }>(
+  sorted: T[],
+  maxEntries: number,
+  startingToken: string,
+): { page: T[]; nextToken: string } {
   if (!Number.isInteger(maxEntries) || maxEntries < 0) throw invalidArgument('max_entries must not be negative');
   const start = decodePageToken(startingToken);
   const from = start === undefined ? 0 : sorted.findIndex((v) => v.id >= start);

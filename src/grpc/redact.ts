@@ -8,7 +8,7 @@ export function redactSecrets(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(redactSecrets);
   if (value === null || typeof value !== 'object' || Buffer.isBuffer(value)) return value;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) {
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
     if (secretKey.test(k)) out[k] = v && typeof v === 'object' && Object.keys(v).length === 0 ? {} : '[REDACTED]';
     else out[k] = redactSecrets(v);
   }

@@ -6,7 +6,14 @@ import { CommandFailedError, CommandTimeoutError } from '../mount/runCommand';
 import { InjectedFaultError } from '../health/faultInjector';
 import { ShareFullError, VolumeContentChangedError } from '../backend/shareErrors';
 import { RecordCorruptError } from '../backend/recordErrors';
-import { InvalidIdentifierError, MountPlanError, MountUnsupportedError, NoShareMountError, ShareUnavailableError } from '../backend/backendErrors';
+import {
+  InvalidIdentifierError,
+  InvalidParameterError,
+  MountPlanError,
+  MountUnsupportedError,
+  NoShareMountError,
+  ShareUnavailableError,
+} from '../backend/backendErrors';
 import { MountOptionError } from '../backend/nfsMountOptions';
 import { NodeStateWriteError } from '../node/nodeStateErrors';
 
@@ -29,7 +36,8 @@ export function toGrpcStatus(err: unknown): MappedStatus {
   if (err instanceof CsiError) return known(err.code, err.message);
   // Unusable metadata is neither our bug nor a passing failure: DATA_LOSS, with what is wrong.
   if (err instanceof RecordCorruptError) return known(status.DATA_LOSS, err.message);
-  if (err instanceof InvalidIdentifierError || err instanceof MountPlanError || err instanceof MountOptionError) return known(status.INVALID_ARGUMENT, err.message);
+  if (err instanceof InvalidIdentifierError || err instanceof InvalidParameterError || err instanceof MountPlanError || err instanceof MountOptionError)
+    return known(status.INVALID_ARGUMENT, err.message);
   if (err instanceof MountUnsupportedError || err instanceof NoShareMountError) return known(status.FAILED_PRECONDITION, err.message);
   if (err instanceof ShareUnavailableError) return known(status.UNAVAILABLE, err.message);
   if (err instanceof IsolationTimeoutError || err instanceof HelpersExhaustedError) return known(status.UNAVAILABLE, err.message);

@@ -22,14 +22,20 @@ export interface CallContext {
  * An AbortSignal for a call: aborted (with a CsiError as its reason) when grpc-js reports the
  * call cancelled or when the call's deadline passes. Returns it with a function that stops watching.
  */
-export function callSignal(call: Pick<grpc.ServerUnaryCall<unknown, unknown>, 'on' | 'removeListener' | 'getDeadline'>): { signal: AbortSignal; done: () => void } {
+export function callSignal(call: Pick<grpc.ServerUnaryCall<unknown, unknown>, 'on' | 'removeListener' | 'getDeadline'>): {
+  signal: AbortSignal;
+  done: () => void;
+} {
   const ac = new AbortController();
   const onCancel = (): void => ac.abort(new CsiError(grpc.status.CANCELLED, 'the client cancelled the call'));
   call.on('cancelled', onCancel);
   const deadline = call.getDeadline();
   const at = deadline instanceof Date ? deadline.getTime() : Number(deadline);
   const timer = Number.isFinite(at)
-    ? setTimeout(() => ac.abort(new CsiError(grpc.status.DEADLINE_EXCEEDED, 'the deadline of the call passed')), Math.max(0, at - Date.now()))
+    ? setTimeout(
+        () => ac.abort(new CsiError(grpc.status.DEADLINE_EXCEEDED, 'the deadline of the call passed')),
+        Math.max(0, at - Date.now()),
+      )
     : undefined;
   timer?.unref();
   return {
@@ -117,7 +123,9 @@ export function lockKeysFor(rpc: string, req: AnyRequest): string[] {
 }
 
 function volumeIdOf(req: AnyRequest): string | undefined {
-  return str(req.volume_id) || str(req.source_volume_id) || str(req.snapshot_id) || str(req.group_snapshot_id) || str(req.name) || undefined;
+  return (
+    str(req.volume_id) || str(req.source_volume_id) || str(req.snapshot_id) || str(req.group_snapshot_id) || str(req.name) || undefined
+  );
 }
 
 /**
@@ -161,7 +169,7 @@ export function unary<Req, Res>(
     try {
       promise = handler(call.request, { logger, signal: watch.signal });
     } catch (err) {
-      promise = Promise.reject(err);
+      promise = Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
     promise.then(
       (res) => {

@@ -62,7 +62,13 @@ export function requireAbsolutePath(field: string, value: string): string {
 
 /** An int64 field of a request as an exact bigint; INVALID_ARGUMENT when it is negative or no int64. */
 function byteField(field: string, value: unknown): bigint {
-  const text = value === undefined || value === null || value === '' ? '0' : String(value);
+  // Wire int64 fields arrive as decimal strings (or numbers from hand-made requests); anything else is not a count.
+  const text =
+    value === undefined || value === null || value === ''
+      ? '0'
+      : typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint'
+        ? String(value)
+        : '[not a number]';
   const n = parseInt64(text);
   if (n === undefined) throw invalidArgument(`${field} is invalid: ${text.slice(0, 40)} is not a byte count between 0 and 2^63-1`);
   return n;

@@ -14,10 +14,12 @@ export interface Thresholds {
 export function classifyProbe(r: ProbeResult, readOnly: boolean): HealthIssue {
   const where = r.failedStep ? ` (${r.failedStep})` : '';
   const message = `${r.message ?? 'probe failed'}${where}`;
-  if (r.code === 'ENOTMOUNTED' || r.code === 'EWRONGSOURCE' || r.code === 'EWRONGMOUNT') return { status: 'INACCESSIBLE', reason: 'NotMounted', message };
+  if (r.code === 'ENOTMOUNTED' || r.code === 'EWRONGSOURCE' || r.code === 'EWRONGMOUNT')
+    return { status: 'INACCESSIBLE', reason: 'NotMounted', message };
   // Something in the volume took the place of the probe's own directory; it was moved aside.
   if (r.code === 'ETAMPERED') return { status: 'DEGRADED', reason: 'ProbeDirectoryTampered', message };
-  if ((r.code === 'ENOENT' && r.failedStep === 'stat') || r.code === 'ESOURCEDELETED') return { status: 'INACCESSIBLE', reason: 'VolumeNotFound', message };
+  if ((r.code === 'ENOENT' && r.failedStep === 'stat') || r.code === 'ESOURCEDELETED')
+    return { status: 'INACCESSIBLE', reason: 'VolumeNotFound', message };
   return issueFromErrorCode(r.code, message, !readOnly);
 }
 
@@ -27,7 +29,13 @@ export function classifyProbe(r: ProbeResult, readOnly: boolean): HealthIssue {
  * cleared) only after `successThreshold` successes in a row. Returns the probe's issue and the
  * previous state when it changed.
  */
-export function applyProbeResult(m: MountHealth, r: ProbeResult, elapsedMs: number, now: number, t: Thresholds): { issue: HealthIssue | undefined; from: MountState | undefined } {
+export function applyProbeResult(
+  m: MountHealth,
+  r: ProbeResult,
+  elapsedMs: number,
+  now: number,
+  t: Thresholds,
+): { issue: HealthIssue | undefined; from: MountState | undefined } {
   const before = m.state;
   m.lastCheckTime = now;
   m.responseTimeMs = Math.round(elapsedMs);

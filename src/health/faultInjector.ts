@@ -83,7 +83,11 @@ export class FaultInjector {
 
   /** Everything armed now, for /healthz and the API. */
   list(): { conditions: Record<string, HealthIssue>; latencies: Record<string, number>; failures: Record<string, number> } {
-    const out = { conditions: {} as Record<string, HealthIssue>, latencies: {} as Record<string, number>, failures: {} as Record<string, number> };
+    const out = {
+      conditions: {} as Record<string, HealthIssue>,
+      latencies: {} as Record<string, number>,
+      failures: {} as Record<string, number>,
+    };
     for (const k of [...this.conditions.keys()]) {
       const c = this.live(this.conditions, k);
       if (c) out.conditions[k] = c.issue;

@@ -157,7 +157,11 @@ export class HealthMonitor implements NodeHealthView {
     let sick = 0;
     for (const m of this.mounts.values()) if (m.state === 'unhealthy') sick++;
     if (sick > 0 && !out.some((s) => s.status === 'STORAGE_UNREACHABLE')) {
-      out.push({ status: 'STORAGE_DEGRADED', reason: 'MountsUnhealthy', message: `${sick} of ${this.mounts.size} mounts on this node are unhealthy` });
+      out.push({
+        status: 'STORAGE_DEGRADED',
+        reason: 'MountsUnhealthy',
+        message: `${sick} of ${this.mounts.size} mounts on this node are unhealthy`,
+      });
     }
     return out;
   }
@@ -167,7 +171,12 @@ export class HealthMonitor implements NodeHealthView {
     if (this.broken) return { ok: false, message: `monitor loop failed: ${this.broken}` };
     const late = this.opts.clock.now() - this.lastTickAt;
     if (this.timer && late > Math.max(10 * this.tickMs, 10_000)) return { ok: false, message: `monitor loop has not ticked for ${late}ms` };
-    return { ok: true, message: this.lastRoundFailure ? `monitor loop is ticking; last probe round failed: ${this.lastRoundFailure}` : 'monitor loop is ticking' };
+    return {
+      ok: true,
+      message: this.lastRoundFailure
+        ? `monitor loop is ticking; last probe round failed: ${this.lastRoundFailure}`
+        : 'monitor loop is ticking',
+    };
   }
 
   /** Runs due probes now; the timer calls it, tests may too. */
@@ -254,7 +263,8 @@ export class HealthMonitor implements NodeHealthView {
             m.nextDueAt = Math.min(m.nextDueAt, this.opts.clock.now() + this.tickMs);
           }
         });
-        if (failure && !(failure instanceof IsolationTimeoutError)) this.opts.logger.warn({ err: failure.message, mounts: sent.length }, 'probe round could not run');
+        if (failure && !(failure instanceof IsolationTimeoutError))
+          this.opts.logger.warn({ err: failure.message, mounts: sent.length }, 'probe round could not run');
       }
     } catch (err) {
       this.opts.logger.warn({ err: (err as Error).message }, 'probe round failed');
@@ -288,10 +298,13 @@ export class HealthMonitor implements NodeHealthView {
     if (this.stopped || !this.timer || !Number.isFinite(due)) return;
     if (this.wake && this.wake.at <= due) return;
     if (this.wake) clearTimeout(this.wake.timer);
-    const timer = setTimeout(() => {
-      this.wake = undefined;
-      this.pump();
-    }, Math.max(0, due - this.opts.clock.now()));
+    const timer = setTimeout(
+      () => {
+        this.wake = undefined;
+        this.pump();
+      },
+      Math.max(0, due - this.opts.clock.now()),
+    );
     timer.unref();
     this.wake = { at: due, timer };
   }
@@ -300,7 +313,10 @@ export class HealthMonitor implements NodeHealthView {
     const { issue, from } = applyProbeResult(m, r, seconds * 1000, this.opts.clock.now(), this.opts);
     if (from !== undefined) {
       if (from !== 'unknown' || m.state !== 'healthy') {
-        this.opts.logger.info({ volumeId: m.reg.volumeId, path: m.reg.path, from, to: m.state, reasons: m.issues.map((i) => i.reason) }, 'mount health changed');
+        this.opts.logger.info(
+          { volumeId: m.reg.volumeId, path: m.reg.path, from, to: m.state, reasons: m.issues.map((i) => i.reason) },
+          'mount health changed',
+        );
       }
       this.opts.observer?.stateChanged(m, from);
     }

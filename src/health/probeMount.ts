@@ -16,7 +16,11 @@ export function mountTableProblem(reg: MountRegistration, table: Map<string, Mou
   }
   // A bind mount keeps working on a directory that was deleted; the kernel marks its root so.
   if (entry.root.endsWith(deletedMark)) {
-    return { ok: false, code: 'ESOURCEDELETED', message: `${reg.path} is bound to ${entry.root.slice(0, -deletedMark.length)}, which was deleted` };
+    return {
+      ok: false,
+      code: 'ESOURCEDELETED',
+      message: `${reg.path} is bound to ${entry.root.slice(0, -deletedMark.length)}, which was deleted`,
+    };
   }
   return undefined;
 }
@@ -27,5 +31,12 @@ export function timeoutResult(timeoutMs: number): ProbeResult {
 
 /** What a probe round sends for one mount. */
 export function probeItemOf(reg: MountRegistration, delayMs: number, sweep: boolean): ProbeItem {
-  return { path: reg.path, write: !reg.readOnly, hiddenDir, requireMount: true, ...(delayMs > 0 ? { delayMs } : {}), ...(sweep ? { sweep } : {}) };
+  return {
+    path: reg.path,
+    write: !reg.readOnly,
+    hiddenDir,
+    requireMount: true,
+    ...(delayMs > 0 ? { delayMs } : {}),
+    ...(sweep ? { sweep } : {}),
+  };
 }

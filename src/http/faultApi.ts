@@ -55,7 +55,8 @@ function str(v: unknown, field: string, fallback?: string): string {
 
 function volumeIdOf(segment: string): string {
   const id = decodePathSegment(segment);
-  if (id === undefined || id === '' || id.includes('\0')) throw new BadRequest('the volume id in the path is not a valid percent-encoded name');
+  if (id === undefined || id === '' || id.includes('\0'))
+    throw new BadRequest('the volume id in the path is not a valid percent-encoded name');
   return id;
 }
 

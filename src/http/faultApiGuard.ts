@@ -48,10 +48,12 @@ export function faultApiGuard(bindAddress: string): (req: http.IncomingMessage) 
     const hostHeader = req.headers.host;
     if (hostHeader === undefined) return { status: 400, error: 'a Host header is required' };
     const host = hostOfHeader(hostHeader);
-    if (!host || !isAllowedFaultApiHost(host, bindAddress)) return { status: 403, error: `Host "${hostHeader.slice(0, 100)}" is not allowed: use 127.0.0.1, localhost or the bind address` };
+    if (!host || !isAllowedFaultApiHost(host, bindAddress))
+      return { status: 403, error: `Host "${hostHeader.slice(0, 100)}" is not allowed: use 127.0.0.1, localhost or the bind address` };
     if (req.headers.origin !== undefined) return { status: 403, error: 'browser-originated requests are refused (Origin header present)' };
     const site = req.headers['sec-fetch-site'];
-    if (site !== undefined && site !== 'none' && site !== 'same-origin') return { status: 403, error: `browser-originated requests are refused (Sec-Fetch-Site: ${site.slice(0, 40)})` };
+    if (site !== undefined && site !== 'none' && site !== 'same-origin')
+      return { status: 403, error: `browser-originated requests are refused (Sec-Fetch-Site: ${site.slice(0, 40)})` };
     if ((req.method === 'POST' || req.method === 'DELETE') && hasBody(req)) {
       const type = (req.headers['content-type'] ?? '').split(';', 1)[0]?.trim().toLowerCase();
       if (type !== 'application/json') return { status: 415, error: 'the body must be Content-Type: application/json' };

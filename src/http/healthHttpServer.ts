@@ -35,7 +35,11 @@ export async function startHealthServer(
       'GET /healthz': (_req, res) => {
         const live = src.live();
         const ready = src.ready();
-        sendJson(res, live.ok ? 200 : 503, { status: !live.ok ? 'broken' : ready.ok ? 'healthy' : 'degraded', live: live.message, problems: ready.problems });
+        sendJson(res, live.ok ? 200 : 503, {
+          status: !live.ok ? 'broken' : ready.ok ? 'healthy' : 'degraded',
+          live: live.message,
+          problems: ready.problems,
+        });
       },
       'GET /healthz/live': (_req, res) => {
         const live = src.live();

@@ -21,8 +21,11 @@ export function createIdentityService(deps: IdentityDeps): AsyncService<Identity
     },
 
     async GetPluginCapabilities() {
-      const capabilities: Array<{ service: { type: 'CONTROLLER_SERVICE' | 'GROUP_CONTROLLER_SERVICE' } } | { volume_expansion: { type: 'ONLINE' } }> = [];
-      if (deps.mode !== 'node') capabilities.push({ service: { type: 'CONTROLLER_SERVICE' } }, { service: { type: 'GROUP_CONTROLLER_SERVICE' } });
+      const capabilities: Array<
+        { service: { type: 'CONTROLLER_SERVICE' | 'GROUP_CONTROLLER_SERVICE' } } | { volume_expansion: { type: 'ONLINE' } }
+      > = [];
+      if (deps.mode !== 'node')
+        capabilities.push({ service: { type: 'CONTROLLER_SERVICE' } }, { service: { type: 'GROUP_CONTROLLER_SERVICE' } });
       capabilities.push({ volume_expansion: { type: 'ONLINE' } });
       return { capabilities };
     },

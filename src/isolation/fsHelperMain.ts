@@ -44,7 +44,7 @@ function errCode(err: unknown): string {
 function realpathOfPrefix(p: string): string {
   const rest: string[] = [];
   let cur = p;
-  for (let hops = 0; ; ) {
+  for (let hops = 0; ;) {
     try {
       return path.join(fs.realpathSync(cur), ...rest);
     } catch (err) {

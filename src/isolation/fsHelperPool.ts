@@ -80,7 +80,12 @@ export class FsHelperPool implements IsolatedFs {
     const probeHelpers = opts.probeHelpers ?? 4;
     this.config = {
       csi: { maxHelpers: opts.maxHelpers ?? 16, maxIdle: opts.maxIdle ?? 2, maxStuck: opts.maxStuck ?? 64 },
-      probe: { maxHelpers: probeHelpers, maxIdle: probeHelpers, maxStuck: opts.probeMaxStuck ?? 4 * probeHelpers, threadsPerHelper: (opts.maxRoundSize ?? 128) + 4 },
+      probe: {
+        maxHelpers: probeHelpers,
+        maxIdle: probeHelpers,
+        maxStuck: opts.probeMaxStuck ?? 4 * probeHelpers,
+        threadsPerHelper: (opts.maxRoundSize ?? 128) + 4,
+      },
     };
     this.startAllowanceMs = opts.startAllowanceMs ?? 5_000;
     this.wedgedAfterMs = opts.wedgedAfterMs ?? 10_000;
@@ -105,15 +110,41 @@ export class FsHelperPool implements IsolatedFs {
     return new Promise<CommandResult>((resolve, reject) => {
       const w = this.worker;
       if (this.closed || !w) {
-        reject(new IsolationBrokenError(cmd, this.closed ? 'closed' : 'thread-died', this.closed ? 'the file helper pool is closed' : `the file helper thread is down (${this.down ?? 'starting'})`));
+        reject(
+          new IsolationBrokenError(
+            cmd,
+            this.closed ? 'closed' : 'thread-died',
+            this.closed ? 'the file helper pool is closed' : `the file helper thread is down (${this.down ?? 'starting'})`,
+          ),
+        );
         return;
       }
       const id = this.nextId++;
       const backstop = setTimeout(() => this.onBackstop(id), opts.timeoutMs + this.startAllowanceMs + replyGraceMs);
-      const entry: Pending = { resolve: resolve as (v: unknown) => void, reject, gone: () => undefined, op: cmd, path: args.join(' '), timeoutMs: opts.timeoutMs, settled: false, backstop, command: true };
+      const entry: Pending = {
+        resolve: resolve as (v: unknown) => void,
+        reject,
+        gone: () => undefined,
+        op: cmd,
+        path: args.join(' '),
+        timeoutMs: opts.timeoutMs,
+        settled: false,
+        backstop,
+        command: true,
+      };
       this.pending.set(id, entry);
-      const env = opts.env ? Object.fromEntries(Object.entries(opts.env).filter((e): e is [string, string] => typeof e[1] === 'string')) : undefined;
-      const msg: ThreadRequest = { type: 'command', id, cmd, args, timeoutMs: opts.timeoutMs, ...(env ? { env } : {}), ...(opts.cwd ? { cwd: opts.cwd } : {}) };
+      const env = opts.env
+        ? Object.fromEntries(Object.entries(opts.env).filter((e): e is [string, string] => typeof e[1] === 'string'))
+        : undefined;
+      const msg: ThreadRequest = {
+        type: 'command',
+        id,
+        cmd,
+        args,
+        timeoutMs: opts.timeoutMs,
+        ...(env ? { env } : {}),
+        ...(opts.cwd ? { cwd: opts.cwd } : {}),
+      };
       w.ref();
       w.postMessage(msg);
     });
@@ -170,7 +201,13 @@ export class FsHelperPool implements IsolatedFs {
       const w = this.worker;
       if (this.closed || !w) {
         gone();
-        reject(new IsolationBrokenError(req.op, this.closed ? 'closed' : 'thread-died', this.closed ? 'the file helper pool is closed' : `the file helper thread is down (${this.down ?? 'starting'})`));
+        reject(
+          new IsolationBrokenError(
+            req.op,
+            this.closed ? 'closed' : 'thread-died',
+            this.closed ? 'the file helper pool is closed' : `the file helper thread is down (${this.down ?? 'starting'})`,
+          ),
+        );
         return;
       }
       const id = this.nextId++;
@@ -192,12 +229,15 @@ export class FsHelperPool implements IsolatedFs {
     if (!p) return;
     if (!p.settled) {
       p.settled = true;
-      p.reject(p.command ? new CommandTimeoutError(`${p.op} ${p.path}`, p.timeoutMs) : new IsolationTimeoutError(p.op, p.path, p.timeoutMs));
+      p.reject(
+        p.command ? new CommandTimeoutError(`${p.op} ${p.path}`, p.timeoutMs) : new IsolationTimeoutError(p.op, p.path, p.timeoutMs),
+      );
     }
     const msg: ThreadRequest = { type: 'cancel', id };
     this.worker?.postMessage(msg);
     p.wedge = setTimeout(() => {
-      if (this.pending.has(id)) this.restartThread(`it did not confirm the end of ${p.op} ${p.path} ${this.wedgedAfterMs}ms after its deadline`);
+      if (this.pending.has(id))
+        this.restartThread(`it did not confirm the end of ${p.op} ${p.path} ${this.wedgedAfterMs}ms after its deadline`);
     }, this.wedgedAfterMs);
     p.wedge.unref();
   }

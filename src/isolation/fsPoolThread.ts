@@ -30,11 +30,19 @@ const commands = new Map<number, AbortController>();
 function runCommandRequest(msg: Extract<ThreadRequest, { type: 'command' }>): void {
   const abort = new AbortController();
   commands.set(msg.id, abort);
-  const opts = { timeoutMs: msg.timeoutMs, signal: abort.signal, ...(msg.env ? { env: msg.env } : {}), ...(msg.cwd ? { cwd: msg.cwd } : {}) };
-  runCommand(msg.cmd, msg.args, opts).then(
-    (value) => post({ type: 'result', id: msg.id, ok: true, value, released: true, snapshot: snapshot() }),
-    (err: unknown) => post({ type: 'result', id: msg.id, ok: false, error: serializePoolError(err), released: true, snapshot: snapshot() }),
-  ).finally(() => commands.delete(msg.id));
+  const opts = {
+    timeoutMs: msg.timeoutMs,
+    signal: abort.signal,
+    ...(msg.env ? { env: msg.env } : {}),
+    ...(msg.cwd ? { cwd: msg.cwd } : {}),
+  };
+  runCommand(msg.cmd, msg.args, opts)
+    .then(
+      (value) => post({ type: 'result', id: msg.id, ok: true, value, released: true, snapshot: snapshot() }),
+      (err: unknown) =>
+        post({ type: 'result', id: msg.id, ok: false, error: serializePoolError(err), released: true, snapshot: snapshot() }),
+    )
+    .finally(() => commands.delete(msg.id));
 }
 
 port.on('message', (msg: ThreadRequest) => {
@@ -57,7 +65,11 @@ port.on('message', (msg: ThreadRequest) => {
   laneOf.set(msg.id, msg.lane);
   const run = lanes[msg.lane].runTracked(
     msg.req,
-    { timeoutMs: msg.timeoutMs, deadlineAt: msg.deadlineAt, onPartial: (index, value) => post({ type: 'partial', id: msg.id, index, value }) },
+    {
+      timeoutMs: msg.timeoutMs,
+      deadlineAt: msg.deadlineAt,
+      onPartial: (index, value) => post({ type: 'partial', id: msg.id, index, value }),
+    },
     msg.id,
   );
   // Usually the helper is free as soon as it answers: then one message carries both facts.

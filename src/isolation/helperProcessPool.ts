@@ -190,7 +190,14 @@ export class HelperProcessPool {
    * fresh helper takes to boot (long on a loaded machine) is not the storage's fault; the
    * caller's absolute deadline still bounds the whole.
    */
-  private dispatch(id: number, req: FsRequest, opts: RunOptions, resolve: (v: unknown) => void, reject: (e: Error) => void, markGone: () => void): void {
+  private dispatch(
+    id: number,
+    req: FsRequest,
+    opts: RunOptions,
+    resolve: (v: unknown) => void,
+    reject: (e: Error) => void,
+    markGone: () => void,
+  ): void {
     if (opts.deadlineAt !== undefined && Date.now() >= opts.deadlineAt) {
       // Waited in the queue until its time was up: the storage was never asked.
       this.release();
@@ -210,7 +217,10 @@ export class HelperProcessPool {
       markGone();
       reject(err);
     };
-    const startTimer = setTimeout(() => giveUp(new IsolationBrokenError(req.op, 'helper-start', `a file helper did not start within ${startBound}ms`)), startBound);
+    const startTimer = setTimeout(
+      () => giveUp(new IsolationBrokenError(req.op, 'helper-start', `a file helper did not start within ${startBound}ms`)),
+      startBound,
+    );
     this.cancels.set(id, () => {
       clearTimeout(startTimer);
       giveUp(new IsolationTimeoutError(req.op, req.path, opts.timeoutMs));
@@ -329,13 +339,17 @@ export class HelperProcessPool {
   /** Stops helpers beyond maxIdle once they have been idle for idleLingerMs. */
   private scheduleReap(): void {
     if (this.reaper) return;
-    this.reaper = setTimeout(() => {
-      this.reaper = undefined;
-      const now = Date.now();
-      // idle is ordered by idleSince: the oldest are first.
-      while (this.idle.length > this.maxIdle && now - this.idle[0]!.idleSince >= this.idleLingerMs) killHelperGroup(this.idle.shift()!.child);
-      if (this.idle.length > this.maxIdle) this.scheduleReap();
-    }, Math.max(50, Math.min(this.idleLingerMs, 5000)));
+    this.reaper = setTimeout(
+      () => {
+        this.reaper = undefined;
+        const now = Date.now();
+        // idle is ordered by idleSince: the oldest are first.
+        while (this.idle.length > this.maxIdle && now - this.idle[0]!.idleSince >= this.idleLingerMs)
+          killHelperGroup(this.idle.shift()!.child);
+        if (this.idle.length > this.maxIdle) this.scheduleReap();
+      },
+      Math.max(50, Math.min(this.idleLingerMs, 5000)),
+    );
     this.reaper.unref();
   }
 

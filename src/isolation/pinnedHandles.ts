@@ -21,7 +21,8 @@ export const defaultTreeLimits: TreeLimits = { maxEntries: 2_000_000, maxDepth: 
 export type EntryName = Buffer;
 
 /** `<name>` inside the directory pinned by `dirFd`. */
-export const at = (dirFd: number, name: string | EntryName): Buffer => Buffer.concat([Buffer.from(`/proc/self/fd/${dirFd}/`), typeof name === 'string' ? Buffer.from(name) : name]);
+export const at = (dirFd: number, name: string | EntryName): Buffer =>
+  Buffer.concat([Buffer.from(`/proc/self/fd/${dirFd}/`), typeof name === 'string' ? Buffer.from(name) : name]);
 
 /** The names in the directory pinned by `dirFd`, as raw bytes. */
 export const namesIn = (dirFd: number): EntryName[] => fs.readdirSync(`/proc/self/fd/${dirFd}`, { encoding: 'buffer' });

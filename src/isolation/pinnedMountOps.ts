@@ -10,8 +10,27 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { bindArgv, mountArgv, remountReadOnlyArgv, umountSteps, deadStepMs } from '../mount/pinnedCommands';
 import type { MountEntry } from '../mount/mountTable';
-import { fdPath, identityOf, topMountOn, openChild, openPinned, openPinnedParent, pinnedIdentity, readMountInfo, sameIdentity, walkError, whereIs } from './pinnedWalk';
-import type { PinnedCommandRun, PinnedMountResult, PinnedMountSource, PinnedPathState, PinnedRequest, PinnedUnmountResult } from './pinnedTypes';
+import {
+  fdPath,
+  identityOf,
+  topMountOn,
+  openChild,
+  openPinned,
+  openPinnedParent,
+  pinnedIdentity,
+  readMountInfo,
+  sameIdentity,
+  walkError,
+  whereIs,
+} from './pinnedWalk';
+import type {
+  PinnedCommandRun,
+  PinnedMountResult,
+  PinnedMountSource,
+  PinnedPathState,
+  PinnedRequest,
+  PinnedUnmountResult,
+} from './pinnedTypes';
 
 function codeOf(err: unknown): string {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
@@ -19,9 +38,22 @@ function codeOf(err: unknown): string {
 }
 
 /** Runs mount/umount with the pinned descriptors as its fds 3, 4, ...; the outcome goes to `log`. */
-function runCommand(cmd: string, op: PinnedCommandRun['op'], argv: string[], fds: number[], timeoutMs: number, log: PinnedCommandRun[]): void {
+function runCommand(
+  cmd: string,
+  op: PinnedCommandRun['op'],
+  argv: string[],
+  fds: number[],
+  timeoutMs: number,
+  log: PinnedCommandRun[],
+): void {
   const start = process.hrtime.bigint();
-  const r = spawnSync(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe', ...fds], timeout: timeoutMs, killSignal: 'SIGKILL', cwd: '/', encoding: 'utf8' });
+  const r = spawnSync(cmd, argv, {
+    stdio: ['ignore', 'pipe', 'pipe', ...fds],
+    timeout: timeoutMs,
+    killSignal: 'SIGKILL',
+    cwd: '/',
+    encoding: 'utf8',
+  });
   const ok = r.status === 0;
   log.push({ op, seconds: Number(process.hrtime.bigint() - start) / 1e9, ok });
   if (ok) return;
@@ -55,7 +87,15 @@ export function pinnedInspect(base: string, p: string): PinnedPathState {
 
 function stateOn(parentFd: number, name: string, shown: string): PinnedPathState {
   const { exists, top } = topMountOn(parentFd, name, shown);
-  if (top) return { kind: 'mount', mountId: top.mountId, fsType: top.fsType, source: top.source, rootDeleted: top.root.endsWith('//deleted'), ...identityOf(top) };
+  if (top)
+    return {
+      kind: 'mount',
+      mountId: top.mountId,
+      fsType: top.fsType,
+      source: top.source,
+      rootDeleted: top.root.endsWith('//deleted'),
+      ...identityOf(top),
+    };
   return { kind: exists ? 'directory' : 'absent' };
 }
 
@@ -99,7 +139,14 @@ export function pinnedMount(req: Extract<PinnedRequest, { op: 'pinnedMount' }>):
           }
         }
       } else {
-        runCommand('mount', 'mount', mountArgv(req.source.fsType, req.source.device, req.source.options), [targetFd], req.commandTimeoutMs, commands);
+        runCommand(
+          'mount',
+          'mount',
+          mountArgv(req.source.fsType, req.source.device, req.source.options),
+          [targetFd],
+          req.commandTimeoutMs,
+          commands,
+        );
       }
     });
     const { top } = topMountOn(parentFd, name, req.path);
@@ -121,7 +168,14 @@ function undoMount(parentFd: number, name: string, timeoutMs: number, commands: 
 }
 
 /** One unmount of the top mount at `<parentFd>/<name>`, escalating to -f and -l; stops once that mount is gone. */
-function unmountTop(parentFd: number, name: string, top: MountEntry, timeoutMs: number, commands: PinnedCommandRun[], knownDead = false): void {
+function unmountTop(
+  parentFd: number,
+  name: string,
+  top: MountEntry,
+  timeoutMs: number,
+  commands: PinnedCommandRun[],
+  knownDead = false,
+): void {
   let last: unknown;
   const stepMs = knownDead ? Math.min(deadStepMs, timeoutMs) : timeoutMs;
   for (const step of umountSteps(name, knownDead)) {
@@ -158,7 +212,11 @@ export function pinnedUnmount(req: Extract<PinnedRequest, { op: 'pinnedUnmount' 
     const commands: PinnedCommandRun[] = [];
     let unmounted = 0;
     for (let top = topMountOn(parentFd, name, req.path).top; top; top = topMountOn(parentFd, name, req.path).top) {
-      if (!mayUnmount(req, top)) throw walkError('EFOREIGN', `${req.path} is the mount point of something this driver did not mount there (${top.fsType} ${top.source}); left alone`);
+      if (!mayUnmount(req, top))
+        throw walkError(
+          'EFOREIGN',
+          `${req.path} is the mount point of something this driver did not mount there (${top.fsType} ${top.source}); left alone`,
+        );
       if (unmounted >= 16) throw walkError('EBUSY', `${req.path} is still mounted after ${unmounted} umounts`);
       unmountTop(parentFd, name, top, req.commandTimeoutMs, commands, req.knownDead === true);
       unmounted++;
@@ -171,7 +229,11 @@ export function pinnedUnmount(req: Extract<PinnedRequest, { op: 'pinnedUnmount' 
 function removeIfEmpty(parentFd: number, name: string, shown: string): boolean {
   const st = fs.lstatSync(fdPath(parentFd, name), { throwIfNoEntry: false });
   if (!st) return true;
-  if (!st.isDirectory()) throw walkError(st.isSymbolicLink() ? 'ELOOP' : 'ENOTDIR', `${shown} is ${st.isSymbolicLink() ? 'a symbolic link' : 'not a directory'}; left in place`);
+  if (!st.isDirectory())
+    throw walkError(
+      st.isSymbolicLink() ? 'ELOOP' : 'ENOTDIR',
+      `${shown} is ${st.isSymbolicLink() ? 'a symbolic link' : 'not a directory'}; left in place`,
+    );
   try {
     fs.rmdirSync(fdPath(parentFd, name));
     return true;

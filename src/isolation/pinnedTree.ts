@@ -18,7 +18,20 @@
 import * as fs from 'node:fs';
 import type { TreeCopyRequest, TreeCopyResult, TreeLimits, TreeRemoveRequest } from './fsOps';
 import { parseMountInfo } from '../mount/mountTable';
-import { at, closeQuietly, dirFlags, errCode, fail, limitsOf, lookAt, namesIn, openPinnedDir, self, Walk, type EntryName } from './pinnedHandles';
+import {
+  at,
+  closeQuietly,
+  dirFlags,
+  errCode,
+  fail,
+  limitsOf,
+  lookAt,
+  namesIn,
+  openPinnedDir,
+  self,
+  Walk,
+  type EntryName,
+} from './pinnedHandles';
 
 const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_DIRECTORY, O_NOFOLLOW } = fs.constants;
 
@@ -199,7 +212,9 @@ function unlinkOrRmdir(dirFd: number, name: EntryName, isDir: boolean): boolean 
 /** A mount point at or below the tree (read from the mount table) makes the removal fail closed. */
 function refuseMountsBelow(top: string): void {
   const real = fs.realpathSync(top);
-  const below = parseMountInfo(fs.readFileSync('/proc/self/mountinfo', 'utf8')).find((e) => e.mountPoint === real || e.mountPoint.startsWith(`${real}/`));
+  const below = parseMountInfo(fs.readFileSync('/proc/self/mountinfo', 'utf8')).find(
+    (e) => e.mountPoint === real || e.mountPoint.startsWith(`${real}/`),
+  );
   if (below) fail('EBUSY', `${below.mountPoint} is mounted inside ${top}`);
 }
 

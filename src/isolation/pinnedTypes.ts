@@ -20,8 +20,7 @@ export type PinnedPathState =
 
 /** A bind source (walked like the target, from `base`) or a filesystem to mount. */
 export type PinnedMountSource =
-  | { kind: 'bind'; base: string; path: string; expect?: MountIdentity }
-  | { kind: 'fs'; fsType: string; device: string; options: string[] };
+  { kind: 'bind'; base: string; path: string; expect?: MountIdentity } | { kind: 'fs'; fsType: string; device: string; options: string[] };
 
 /** One mount or umount command the helper ran, for metrics. */
 export interface PinnedCommandRun {

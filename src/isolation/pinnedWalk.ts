@@ -30,7 +30,14 @@ export const fdPath = (fd: number, name?: string): string => (name === undefined
 export function componentsBelow(base: string, p: string): string[] {
   const rel = path.relative(base, p);
   const parts = rel.split('/');
-  if (!path.isAbsolute(base) || !path.isAbsolute(p) || path.normalize(p) !== p || rel === '' || path.isAbsolute(rel) || parts.some((c) => c === '' || c === '.' || c === '..')) {
+  if (
+    !path.isAbsolute(base) ||
+    !path.isAbsolute(p) ||
+    path.normalize(p) !== p ||
+    rel === '' ||
+    path.isAbsolute(rel) ||
+    parts.some((c) => c === '' || c === '.' || c === '..')
+  ) {
     throw walkError('EINVAL', `${p} is not a clean path below ${base}`);
   }
   return parts;
@@ -56,7 +63,8 @@ export function openChild(parentFd: number, name: string, shown: string, create 
       }
       if (code === 'ENOTDIR' || code === 'ELOOP') {
         const st = fs.lstatSync(fdPath(parentFd, name), { throwIfNoEntry: false });
-        if (st?.isSymbolicLink()) throw walkError('ELOOP', `${shown} is a symbolic link; the driver does not follow links in staging or target paths`);
+        if (st?.isSymbolicLink())
+          throw walkError('ELOOP', `${shown} is a symbolic link; the driver does not follow links in staging or target paths`);
         throw walkError('ENOTDIR', `${shown} is not a directory`);
       }
       throw Object.assign(err as Error, { message: `${shown}: ${(err as Error).message}` });

@@ -60,7 +60,8 @@ export interface SerializedError {
 
 /** Errors cross the thread boundary as plain data and are rebuilt with their class. */
 export function serializePoolError(err: unknown): SerializedError {
-  if (err instanceof IsolationTimeoutError) return { name: err.name, message: err.message, op: err.op, path: err.path, timeoutMs: err.timeoutMs };
+  if (err instanceof IsolationTimeoutError)
+    return { name: err.name, message: err.message, op: err.op, path: err.path, timeoutMs: err.timeoutMs };
   if (err instanceof IsolatedFsError) return { name: err.name, message: err.message, op: err.op, path: err.path, code: err.code };
   if (err instanceof HelpersExhaustedError) return { name: err.name, message: err.message, stuck: err.stuck };
   if (err instanceof IsolationBrokenError) return { name: err.name, message: err.message, op: err.op, why: err.why };

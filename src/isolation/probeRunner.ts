@@ -133,7 +133,8 @@ async function writeCheck(dir: FileHandle, token: string, setStep: (s: Step) => 
     } finally {
       await r.close();
     }
-    if (back !== payload) return { ok: false, failedStep: 'compare', code: 'EMISMATCH', message: 'data read back differs from data written' };
+    if (back !== payload)
+      return { ok: false, failedStep: 'compare', code: 'EMISMATCH', message: 'data read back differs from data written' };
     setStep('delete');
     await fsp.unlink(file);
     done = true;
@@ -158,10 +159,16 @@ export async function probeItem(item: ProbeItem, mountIds: Map<string, number>):
   try {
     const expected = mountIds.get(item.path);
     // A probe sent before an unmount may run after it: it must not write into the bare directory.
-    if (item.requireMount && expected === undefined) return { ok: false, failedStep: step, code: 'ENOTMOUNTED', message: `${item.path} is no longer a mount point` };
+    if (item.requireMount && expected === undefined)
+      return { ok: false, failedStep: step, code: 'ENOTMOUNTED', message: `${item.path} is no longer a mount point` };
     root = await fsp.open(item.path, dirFlags);
     if (expected !== undefined && (await mountIdOf(root.fd)) !== expected) {
-      return { ok: false, failedStep: step, code: 'EWRONGMOUNT', message: `${item.path} no longer leads to its own mount (a directory on the way was replaced)` };
+      return {
+        ok: false,
+        failedStep: step,
+        code: 'EWRONGMOUNT',
+        message: `${item.path} no longer leads to its own mount (a directory on the way was replaced)`,
+      };
     }
     await root.stat();
     step = 'lookup';
@@ -180,7 +187,8 @@ export async function probeItem(item: ProbeItem, mountIds: Map<string, number>):
     }
     step = 'statfs';
     const statfs = toStatfs(await fsp.statfs(`/proc/self/fd/${root.fd}`, { bigint: true }));
-    if (tampered) return { ok: false, failedStep: 'probeDir', code: 'ETAMPERED', message: `${tampered}; moved aside and made afresh`, statfs };
+    if (tampered)
+      return { ok: false, failedStep: 'probeDir', code: 'ETAMPERED', message: `${tampered}; moved aside and made afresh`, statfs };
     return { ok: true, statfs };
   } catch (err) {
     if (err instanceof StepError) return { ok: false, failedStep: err.step, code: err.code, message: err.message };

@@ -8,5 +8,12 @@ export function toStat(s: Stats): StatResult {
 
 /** The parts of a statfs that cross the process boundary: read as bigint, carried as exact decimal strings. */
 export function toStatfs(s: BigIntStatsFs): StatfsResult {
-  return { bsize: String(s.bsize), blocks: String(s.blocks), bfree: String(s.bfree), bavail: String(s.bavail), files: String(s.files), ffree: String(s.ffree) };
+  return {
+    bsize: String(s.bsize),
+    blocks: String(s.blocks),
+    bfree: String(s.bfree),
+    bavail: String(s.bavail),
+    files: String(s.files),
+    ffree: String(s.ffree),
+  };
 }

@@ -8,7 +8,7 @@ import { registerEfsCompatMetrics, type MetricsCompat } from './efsCompatMetrics
 
 /** What the metrics read at scrape time. */
 export interface MetricsSources {
-  mounts: () => MountHealth[];
+  mounts: () => ReadonlyArray<Readonly<MountHealth>>;
   issuesOf: (path: string) => HealthIssue[];
   stuckHelpers: () => number;
   driverHealthy: () => boolean;
@@ -16,6 +16,15 @@ export interface MetricsSources {
   /** True when the node state file was corrupt at start and the records were rebuilt from the mount table. */
   nodeStateRebuilt?: () => boolean;
 }
+
+/** What the gauges read before the driver's parts are there to watch: nothing mounted, nothing known. */
+const nothingYet: MetricsSources = {
+  mounts: () => [],
+  issuesOf: () => [],
+  stuckHelpers: () => 0,
+  driverHealthy: () => false,
+  storageReachable: () => false,
+};
 
 const stateRank: Record<MountState, number> = { unknown: 0, healthy: 1, degraded: 2, unhealthy: 3 };
 const states: MountState[] = ['unknown', 'healthy', 'degraded', 'unhealthy'];
@@ -36,13 +45,25 @@ export class DriverMetrics {
   /** Reasons with a probe-error series, per volume, so that the series can go with the volume. */
   private readonly errorReasons = new Map<string, Set<string>>();
 
-  constructor(
-    private readonly src: MetricsSources,
-    compat: MetricsCompat = 'none',
-  ) {
+  private src: MetricsSources = nothingYet;
+
+  /**
+   * The registry and its counters exist from the start (mounts and calls are observed before the
+   * monitor exists); the gauges read `src`, given here or later with watch().
+   */
+  constructor(src?: MetricsSources, compat: MetricsCompat = 'none') {
+    if (src) this.src = src;
     const r = this.registry;
     collectDefaultMetrics({ register: r });
-    if (compat === 'efs') registerEfsCompatMetrics(r, src);
+    if (compat === 'efs') {
+      registerEfsCompatMetrics(r, {
+        mounts: () => this.src.mounts(),
+        issuesOf: (p) => this.src.issuesOf(p),
+        stuckHelpers: () => this.src.stuckHelpers(),
+        driverHealthy: () => this.src.driverHealthy(),
+        storageReachable: () => this.src.storageReachable(),
+      });
+    }
     const self = this;
     new Gauge({
       name: 'csi_driver_volume_health_state',
@@ -156,6 +177,11 @@ export class DriverMetrics {
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers: [r],
     });
+  }
+
+  /** Points the gauges at the parts they report on, once those exist. */
+  watch(src: MetricsSources): void {
+    this.src = src;
   }
 
   observeRpc(method: string, code: status, seconds: number): void {

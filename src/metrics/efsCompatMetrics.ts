@@ -20,7 +20,8 @@ export function registerEfsCompatMetrics(r: Registry, src: MetricsSources): void
     registers: [r],
     collect() {
       this.reset();
-      for (const m of src.mounts()) this.set({ volume_id: m.reg.volumeId, mount_path: m.reg.path }, isMountHealthy(m, src.issuesOf(m.reg.path)) ? 1 : 0);
+      for (const m of src.mounts())
+        this.set({ volume_id: m.reg.volumeId, mount_path: m.reg.path }, isMountHealthy(m, src.issuesOf(m.reg.path)) ? 1 : 0);
     },
   });
   new Gauge({
@@ -30,7 +31,8 @@ export function registerEfsCompatMetrics(r: Registry, src: MetricsSources): void
     registers: [r],
     collect() {
       this.reset();
-      for (const m of src.mounts()) if (m.lastCheckTime > 0) this.set({ volume_id: m.reg.volumeId, mount_path: m.reg.path }, m.responseTimeMs);
+      for (const m of src.mounts())
+        if (m.lastCheckTime > 0) this.set({ volume_id: m.reg.volumeId, mount_path: m.reg.path }, m.responseTimeMs);
     },
   });
   new Counter({

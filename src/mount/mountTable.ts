@@ -31,7 +31,16 @@ export function parseMountInfo(text: string): MountEntry[] {
     const right = line.slice(sep + 3).split(' ');
     const [mountId, parentId, device, root, mountPoint, options] = left;
     const [fsType, source, superOptions] = right;
-    if (mountId === undefined || parentId === undefined || device === undefined || root === undefined || mountPoint === undefined || options === undefined || fsType === undefined) continue;
+    if (
+      mountId === undefined ||
+      parentId === undefined ||
+      device === undefined ||
+      root === undefined ||
+      mountPoint === undefined ||
+      options === undefined ||
+      fsType === undefined
+    )
+      continue;
     out.push({
       mountId: Number(mountId),
       parentId: Number(parentId),

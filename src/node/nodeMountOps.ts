@@ -87,8 +87,17 @@ export class NodeMountOps {
     this.deps.faults?.consume('stage');
     const rec = this.deps.state.get(stagingPath);
     if (rec && rec.volumeId !== volumeId) throw alreadyExists(`${stagingPath} is the staging path of volume ${rec.volumeId}`);
-    if (rec && rec.kind !== 'staging') throw failedPrecondition(`${stagingPath} is a publish target of volume ${volumeId}, not a staging path`);
-    const reg: NodeMountRecord = { volumeId, path: stagingPath, kind: 'staging', readOnly: false, expectedSource: sourceDescription(source), source, ...schedule };
+    if (rec && rec.kind !== 'staging')
+      throw failedPrecondition(`${stagingPath} is a publish target of volume ${volumeId}, not a staging path`);
+    const reg: NodeMountRecord = {
+      volumeId,
+      path: stagingPath,
+      kind: 'staging',
+      readOnly: false,
+      expectedSource: sourceDescription(source),
+      source,
+      ...schedule,
+    };
     const current = await this.inspect(stagingPath);
     if (current.kind === 'mount') {
       const identity = this.recognise(rec, current);
@@ -108,22 +117,35 @@ export class NodeMountOps {
   async unstage(volumeId: string, stagingPath: string): Promise<void> {
     const rec = this.deps.state.get(stagingPath);
     if (rec && rec.volumeId !== volumeId) throw failedPrecondition(`${stagingPath} is the staging path of volume ${rec.volumeId}`);
-    if (rec && rec.kind !== 'staging') throw failedPrecondition(`${stagingPath} is a publish target of volume ${volumeId}; NodeUnpublishVolume takes it down`);
+    if (rec && rec.kind !== 'staging')
+      throw failedPrecondition(`${stagingPath} is a publish target of volume ${volumeId}; NodeUnpublishVolume takes it down`);
     await this.takeDown(stagingPath, rec);
   }
 
   async publish(volumeId: string, stagingPath: string, targetPath: string, readOnly: boolean): Promise<void> {
     this.deps.faults?.consume('publish');
     const staged = this.deps.state.get(stagingPath);
-    if (!staged || staged.kind !== 'staging' || staged.pending) throw failedPrecondition(`volume ${volumeId} is not staged at ${stagingPath}`);
+    if (!staged || staged.kind !== 'staging' || staged.pending)
+      throw failedPrecondition(`volume ${volumeId} is not staged at ${stagingPath}`);
     if (staged.volumeId !== volumeId) throw failedPrecondition(`${stagingPath} is the staging path of volume ${staged.volumeId}`);
     const stagedIdentity = await this.stagedMount(volumeId, staged);
     const rec = this.deps.state.get(targetPath);
-    if (rec && rec.kind !== 'publish') throw failedPrecondition(`${targetPath} is the staging path of volume ${rec.volumeId}, not a publish target`);
+    if (rec && rec.kind !== 'publish')
+      throw failedPrecondition(`${targetPath} is the staging path of volume ${rec.volumeId}, not a publish target`);
     if (rec && (rec.volumeId !== volumeId || rec.readOnly !== readOnly)) {
-      throw alreadyExists(`${targetPath} is already published ${rec.volumeId === volumeId ? 'with another read-only setting' : `for volume ${rec.volumeId}`}`);
+      throw alreadyExists(
+        `${targetPath} is already published ${rec.volumeId === volumeId ? 'with another read-only setting' : `for volume ${rec.volumeId}`}`,
+      );
     }
-    const reg: NodeMountRecord = { volumeId, path: targetPath, kind: 'publish', readOnly, expectedSource: staged.expectedSource, stagingPath, ...scheduleOf(staged) };
+    const reg: NodeMountRecord = {
+      volumeId,
+      path: targetPath,
+      kind: 'publish',
+      readOnly,
+      expectedSource: staged.expectedSource,
+      stagingPath,
+      ...scheduleOf(staged),
+    };
     const current = await this.inspect(targetPath);
     if (current.kind === 'mount') {
       // A retry: only the bind this node recorded (or was making, with the staging mount's identity) is taken as done.
@@ -137,7 +159,8 @@ export class NodeMountOps {
   async unpublish(volumeId: string, targetPath: string): Promise<void> {
     const rec = this.deps.state.get(targetPath);
     // CSI: NodeUnpublishVolume undoes NodePublishVolume; the staging mount under live publishes is NodeUnstageVolume's.
-    if (rec && rec.kind !== 'publish') throw failedPrecondition(`${targetPath} is the staging path of volume ${rec.volumeId}; NodeUnstageVolume takes it down`);
+    if (rec && rec.kind !== 'publish')
+      throw failedPrecondition(`${targetPath} is the staging path of volume ${rec.volumeId}; NodeUnstageVolume takes it down`);
     if (rec && rec.volumeId !== volumeId) throw failedPrecondition(`${targetPath} is published for volume ${rec.volumeId}`);
     await this.takeDown(targetPath, rec);
   }
@@ -177,7 +200,9 @@ export class NodeMountOps {
   private recognise(rec: NodeMountRecord | undefined, m: Mounted, bindOf?: MountIdentity): MountIdentity {
     const expected = rec?.identity ?? (rec ? bindOf : undefined);
     if (!rec || (expected && !sameIdentity(expected, m))) {
-      throw failedPrecondition(`${rec?.path ?? 'the path'} is the mount point of something else (${m.fsType} ${m.source}); this driver leaves it alone`);
+      throw failedPrecondition(
+        `${rec?.path ?? 'the path'} is the mount point of something else (${m.fsType} ${m.source}); this driver leaves it alone`,
+      );
     }
     return { device: m.device, root: m.root };
   }
@@ -189,7 +214,8 @@ export class NodeMountOps {
     health.retire(mountPath);
     let removed: boolean;
     try {
-      removed = (await this.runUnmount(mountPath, rec?.identity, rec !== undefined && !rec.identity, true, health.knownDead(mountPath))).removed;
+      removed = (await this.runUnmount(mountPath, rec?.identity, rec !== undefined && !rec.identity, true, health.knownDead(mountPath)))
+        .removed;
     } catch (err) {
       // Still mounted: keep watching it until a retry takes it down.
       health.retire(mountPath, false);
@@ -209,7 +235,13 @@ export class NodeMountOps {
     }
   }
 
-  private async runUnmount(mountPath: string, expect: MountIdentity | undefined, anyMount: boolean, removeDir: boolean, knownDead = false): Promise<{ removed: boolean }> {
+  private async runUnmount(
+    mountPath: string,
+    expect: MountIdentity | undefined,
+    anyMount: boolean,
+    removeDir: boolean,
+    knownDead = false,
+  ): Promise<{ removed: boolean }> {
     const req = {
       op: 'pinnedUnmount' as const,
       base: this.baseOf(mountPath),
@@ -227,7 +259,9 @@ export class NodeMountOps {
 
   private mountStaging(reg: NodeMountRecord, source: VolumeSource): Promise<MountIdentity> {
     const pinned: PinnedMountSource =
-      source.kind === 'bind' ? { kind: 'bind', base: this.deps.sourceBase ?? '/', path: source.path } : { kind: 'fs', fsType: source.fsType, device: source.device, options: source.options };
+      source.kind === 'bind'
+        ? { kind: 'bind', base: this.deps.sourceBase ?? '/', path: source.path }
+        : { kind: 'fs', fsType: source.fsType, device: source.device, options: source.options };
     return this.mountAt({ ...reg, source }, pinned);
   }
 
@@ -240,7 +274,14 @@ export class NodeMountOps {
     await this.deps.state.put({ ...intent, pending: true });
     try {
       this.deps.faults?.consume('mount');
-      const req = { op: 'pinnedMount' as const, base: this.baseOf(reg.path), path: reg.path, source, readOnly: reg.readOnly, commandTimeoutMs: this.mountTimeoutMs };
+      const req = {
+        op: 'pinnedMount' as const,
+        base: this.baseOf(reg.path),
+        path: reg.path,
+        source,
+        readOnly: reg.readOnly,
+        commandTimeoutMs: this.mountTimeoutMs,
+      };
       const r = await this.deps.pool.run(req, this.mountTimeoutMs * 3 + this.umountTimeoutMs * 3 + this.pathTimeoutMs);
       this.observe(r.commands);
       const identity = { device: r.device, root: r.root };

@@ -200,18 +200,29 @@ export function createNodeService(deps: NodeDeps): AsyncService<NodeHandlers> {
 
     async NodeGetVolumeHealth(req) {
       checkVolumeId(req.volume_id);
-      const paths = [req.volume_publish_path, req.staging_target_path].filter((p) => p).map((p, i) => requireAbsolutePath(i === 0 && req.volume_publish_path ? 'volume_publish_path' : 'staging_target_path', p));
+      const paths = [req.volume_publish_path, req.staging_target_path]
+        .filter((p) => p)
+        .map((p, i) => requireAbsolutePath(i === 0 && req.volume_publish_path ? 'volume_publish_path' : 'staging_target_path', p));
       const known = (paths.length > 0 ? paths : state.byVolume(req.volume_id).map((m) => m.path)).filter((p) => mountOf(req.volume_id, p));
       const failed = failures.issuesOf(req.volume_id);
       if (known.length === 0 && failed.length === 0) {
         if (paths.length > 0) {
-          const issues = paths.map((p) => ({ status: 'INACCESSIBLE' as const, reason: 'NotMounted', message: `volume ${req.volume_id} is not mounted at ${p} on this node` }));
+          const issues = paths.map((p) => ({
+            status: 'INACCESSIBLE' as const,
+            reason: 'NotMounted',
+            message: `volume ${req.volume_id} is not mounted at ${p} on this node`,
+          }));
           return { volume_health: { volume_id: req.volume_id, health_statuses: uniqueIssues(issues) } };
         }
         throw notFound(`volume ${req.volume_id} is neither staged nor published on this node`);
       }
       const issues = uniqueIssues([...failed, ...known.flatMap((p) => health.issuesOf(p))]);
-      return { volume_health: { volume_id: req.volume_id, health_statuses: issues.map(({ status, reason, message }) => ({ status, reason, message })) } };
+      return {
+        volume_health: {
+          volume_id: req.volume_id,
+          health_statuses: issues.map(({ status, reason, message }) => ({ status, reason, message })),
+        },
+      };
     },
 
     async NodeGetStorageHealth() {
@@ -236,4 +247,3 @@ export function createNodeService(deps: NodeDeps): AsyncService<NodeHandlers> {
     },
   };
 }
-

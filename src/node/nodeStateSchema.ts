@@ -24,7 +24,10 @@ const mountRegistration = z
     source: volumeSource.optional(),
     intervalMs: z.number().int().positive().optional(),
     timeoutMs: z.number().int().positive().optional(),
-    identity: z.object({ device: z.string().regex(/^\d+:\d+$/), root: z.string().startsWith('/') }).strict().optional(),
+    identity: z
+      .object({ device: z.string().regex(/^\d+:\d+$/), root: z.string().startsWith('/') })
+      .strict()
+      .optional(),
     pending: z.boolean().optional(),
   })
   .strict();

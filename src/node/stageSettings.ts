@@ -40,8 +40,12 @@ export async function stageSettings(
 ): Promise<StageSettings> {
   if (deps.attach) {
     const node = publishContext[attachedNodeKey];
-    if (!node) throw failedPrecondition(`volume ${volumeId} is not attached to this node: publish_context has no ${attachedNodeKey} (ControllerPublishVolume first)`);
-    if (node !== deps.nodeId) throw failedPrecondition(`volume ${volumeId} was attached to node ${node}, not to this node (${deps.nodeId})`);
+    if (!node)
+      throw failedPrecondition(
+        `volume ${volumeId} is not attached to this node: publish_context has no ${attachedNodeKey} (ControllerPublishVolume first)`,
+      );
+    if (node !== deps.nodeId)
+      throw failedPrecondition(`volume ${volumeId} was attached to node ${node}, not to this node (${deps.nodeId})`);
   }
   const params: Record<string, string> = {};
   const take = (src: Record<string, string>): void => {
@@ -52,7 +56,10 @@ export async function stageSettings(
     try {
       take(await deps.currentParameters(volumeId));
     } catch (err) {
-      deps.logger.warn({ volumeId, err: (err as Error).message }, 'current volume parameters unreadable; using those of the volume context');
+      deps.logger.warn(
+        { volumeId, err: (err as Error).message },
+        'current volume parameters unreadable; using those of the volume context',
+      );
     }
   }
   if (deps.attach) take(publishContext);

@@ -58,10 +58,14 @@ describe('status page (GET / on the health port) in headless Chromium', function
     assert.equal(await page.locator('#storage').textContent(), 'Driver: healthy \u00b7 share: reachable');
     await injectCondition(live, 'INACCESSIBLE', 'MountUnresponsive', 'injected by the status page test: the NFS server does not answer');
     // No reload: the page refreshes itself every few seconds; wait for the row to turn.
-    await waitFor('the publish row to show the injected condition', async () => {
-      const state = await row.getAttribute('data-state', { timeout: 1_000 }).catch(() => null);
-      return state === 'degraded' || state === 'unhealthy' ? state : undefined;
-    }, 20_000);
+    await waitFor(
+      'the publish row to show the injected condition',
+      async () => {
+        const state = await row.getAttribute('data-state', { timeout: 1_000 }).catch(() => null);
+        return state === 'degraded' || state === 'unhealthy' ? state : undefined;
+      },
+      20_000,
+    );
     const text = (await row.textContent()) ?? '';
     assert.match(text, /MountUnresponsive \(INACCESSIBLE\): injected by the status page test/);
     assert.match(text, new RegExp(live.volumeId));

@@ -61,8 +61,22 @@ describe('conformance: bad names, ids and paths are refused before any effect', 
       await expectCode(c().CreateSnapshot({ name: 'snap-from-bad', source_volume_id: bad }), s);
       await expectCode(c().DeleteSnapshot({ snapshot_id: bad }), s);
       await expectCode(c().GetSnapshot({ snapshot_id: bad }), s);
-      await expectCode(c().CreateVolume({ name: 'pvc-from-bad-snap', volume_capabilities: [mountCap()], volume_content_source: { snapshot: { snapshot_id: bad } } }), s);
-      await expectCode(c().CreateVolume({ name: 'pvc-from-bad-vol', volume_capabilities: [mountCap()], volume_content_source: { volume: { volume_id: bad } } }), s);
+      await expectCode(
+        c().CreateVolume({
+          name: 'pvc-from-bad-snap',
+          volume_capabilities: [mountCap()],
+          volume_content_source: { snapshot: { snapshot_id: bad } },
+        }),
+        s,
+      );
+      await expectCode(
+        c().CreateVolume({
+          name: 'pvc-from-bad-vol',
+          volume_capabilities: [mountCap()],
+          volume_content_source: { volume: { volume_id: bad } },
+        }),
+        s,
+      );
     });
 
     it(`refuses a node volume id with ${what}`, async () => {
@@ -70,7 +84,10 @@ describe('conformance: bad names, ids and paths are refused before any effect', 
       const cap = mountCap();
       await expectCode(n().NodeStageVolume({ volume_id: bad, staging_target_path: staging(), volume_capability: cap }), s);
       await expectCode(n().NodeUnstageVolume({ volume_id: bad, staging_target_path: staging() }), s);
-      await expectCode(n().NodePublishVolume({ volume_id: bad, staging_target_path: staging(), target_path: target(), volume_capability: cap }), s);
+      await expectCode(
+        n().NodePublishVolume({ volume_id: bad, staging_target_path: staging(), target_path: target(), volume_capability: cap }),
+        s,
+      );
       await expectCode(n().NodeUnpublishVolume({ volume_id: bad, target_path: target() }), s);
       await expectCode(n().NodeGetVolumeStats({ volume_id: bad, volume_path: target() }), s);
       await expectCode(n().NodeExpandVolume({ volume_id: bad, volume_path: target() }), s);
@@ -85,8 +102,14 @@ describe('conformance: bad names, ids and paths are refused before any effect', 
       const cap = mountCap();
       await expectCode(n().NodeStageVolume({ volume_id: volumeId, staging_target_path: bad, volume_capability: cap }), s);
       await expectCode(n().NodeUnstageVolume({ volume_id: volumeId, staging_target_path: bad }), s);
-      await expectCode(n().NodePublishVolume({ volume_id: volumeId, staging_target_path: bad, target_path: target(), volume_capability: cap }), s);
-      await expectCode(n().NodePublishVolume({ volume_id: volumeId, staging_target_path: staging(), target_path: bad, volume_capability: cap }), s);
+      await expectCode(
+        n().NodePublishVolume({ volume_id: volumeId, staging_target_path: bad, target_path: target(), volume_capability: cap }),
+        s,
+      );
+      await expectCode(
+        n().NodePublishVolume({ volume_id: volumeId, staging_target_path: staging(), target_path: bad, volume_capability: cap }),
+        s,
+      );
       await expectCode(n().NodeUnpublishVolume({ volume_id: volumeId, target_path: bad }), s);
     });
   }
@@ -94,12 +117,18 @@ describe('conformance: bad names, ids and paths are refused before any effect', 
   it('refuses mount flags that could smuggle options', async () => {
     const cap = { access_mode: { mode: 'SINGLE_NODE_WRITER' as const }, mount: { fs_type: '', mount_flags: ['ro,remount', 'x y'] } };
     await expectCode(c().CreateVolume({ name: 'pvc-flags', volume_capabilities: [cap] }), grpc.status.INVALID_ARGUMENT);
-    await expectCode(n().NodeStageVolume({ volume_id: volumeId, staging_target_path: staging(), volume_capability: cap }), grpc.status.INVALID_ARGUMENT);
+    await expectCode(
+      n().NodeStageVolume({ volume_id: volumeId, staging_target_path: staging(), volume_capability: cap }),
+      grpc.status.INVALID_ARGUMENT,
+    );
   });
 
   it('refuses a 2 MB mountOptions parameter with INVALID_ARGUMENT and makes no volume', async () => {
     const huge = 'hard,'.repeat(400_000) + 'hard';
-    const e = await expectCode(c().CreateVolume({ name: 'pvc-huge-options', volume_capabilities: [mountCap()], parameters: { mountOptions: huge } }), grpc.status.INVALID_ARGUMENT);
+    const e = await expectCode(
+      c().CreateVolume({ name: 'pvc-huge-options', volume_capabilities: [mountCap()], parameters: { mountOptions: huge } }),
+      grpc.status.INVALID_ARGUMENT,
+    );
     assert.equal(e.details, 'parameter mountOptions: mount options of 2000004 characters; at most 1024');
     assert.ok(!(await c().ListVolumes({})).entries.some((v) => v.volume?.volume_id === 'pvc-huge-options'));
   });

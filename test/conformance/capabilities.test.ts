@@ -31,7 +31,17 @@ const nodeValuesKnownToV112 = new Set([
 ]);
 
 /** What every mode serves and so advertises. */
-const servedController = ['CREATE_DELETE_VOLUME', 'CREATE_DELETE_SNAPSHOT', 'LIST_SNAPSHOTS', 'CLONE_VOLUME', 'EXPAND_VOLUME', 'GET_CAPACITY', 'LIST_VOLUMES', 'GET_VOLUME', 'MODIFY_VOLUME'];
+const servedController = [
+  'CREATE_DELETE_VOLUME',
+  'CREATE_DELETE_SNAPSHOT',
+  'LIST_SNAPSHOTS',
+  'CLONE_VOLUME',
+  'EXPAND_VOLUME',
+  'GET_CAPACITY',
+  'LIST_VOLUMES',
+  'GET_VOLUME',
+  'MODIFY_VOLUME',
+];
 const servedNode = ['STAGE_UNSTAGE_VOLUME', 'GET_VOLUME_STATS', 'EXPAND_VOLUME'];
 
 async function capabilitiesOf(d: DriverProcess): Promise<{ controller: string[]; node: string[] }> {

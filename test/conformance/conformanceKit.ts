@@ -79,4 +79,3 @@ export async function listAllVolumeIds(client: CsiClient, maxEntries = 0): Promi
   }
   throw new Error('ListVolumes never ended');
 }
-

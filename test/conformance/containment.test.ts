@@ -23,7 +23,9 @@ function added(before: string[], after: string[]): string[] {
  */
 async function newMounts(before: string[], root: string): Promise<string[]> {
   const tmp = os.tmpdir();
-  return added(before, await mountPoints()).filter((p) => p === root || p.startsWith(root + '/') || !(p === tmp || p.startsWith(tmp + '/')));
+  return added(before, await mountPoints()).filter(
+    (p) => p === root || p.startsWith(root + '/') || !(p === tmp || p.startsWith(tmp + '/')),
+  );
 }
 
 /**
@@ -58,12 +60,22 @@ describe('conformance: nothing is made outside --local-dir, --state-dir and the 
 
     const id = await createVolume(d.client, 'pvc-contained', GiB);
     const snap = (await c.CreateSnapshot({ name: 'snap-contained', source_volume_id: id })).snapshot!.snapshot_id;
-    const restored = (await c.CreateVolume({ name: 'pvc-restored', volume_capabilities: [cap], volume_content_source: { snapshot: { snapshot_id: snap } } })).volume!.volume_id;
-    const cloned = (await c.CreateVolume({ name: 'pvc-cloned', volume_capabilities: [cap], volume_content_source: { volume: { volume_id: id } } })).volume!.volume_id;
+    const restored = (
+      await c.CreateVolume({ name: 'pvc-restored', volume_capabilities: [cap], volume_content_source: { snapshot: { snapshot_id: snap } } })
+    ).volume!.volume_id;
+    const cloned = (
+      await c.CreateVolume({ name: 'pvc-cloned', volume_capabilities: [cap], volume_content_source: { volume: { volume_id: id } } })
+    ).volume!.volume_id;
     await c.ControllerExpandVolume({ volume_id: id, capacity_range: { required_bytes: 2 * GiB } });
     await n.NodeStageVolume({ volume_id: id, staging_target_path: staging, volume_capability: cap });
     await n.NodePublishVolume({ volume_id: id, staging_target_path: staging, target_path: target, volume_capability: cap });
-    await n.NodePublishVolume({ volume_id: id, staging_target_path: staging, target_path: targetRo, volume_capability: cap, readonly: true });
+    await n.NodePublishVolume({
+      volume_id: id,
+      staging_target_path: staging,
+      target_path: targetRo,
+      volume_capability: cap,
+      readonly: true,
+    });
     await n.NodeGetVolumeStats({ volume_id: id, volume_path: target });
     await n.NodeExpandVolume({ volume_id: id, volume_path: target, capacity_range: { required_bytes: 2 * GiB } });
 
@@ -72,26 +84,50 @@ describe('conformance: nothing is made outside --local-dir, --state-dir and the 
     await expectCode(c.CreateVolume({ name: '../../escaped-volume', volume_capabilities: [cap] }), bad);
     await expectCode(c.CreateSnapshot({ name: '../../escaped-snapshot', source_volume_id: id }), bad);
     await expectCode(c.CreateSnapshot({ name: 'snap-escape', source_volume_id: '../../kubelet' }), bad);
-    await expectCode(c.CreateVolume({ name: 'pvc-escape', volume_capabilities: [cap], volume_content_source: { volume: { volume_id: '../../kubelet' } } }), bad);
+    await expectCode(
+      c.CreateVolume({ name: 'pvc-escape', volume_capabilities: [cap], volume_content_source: { volume: { volume_id: '../../kubelet' } } }),
+      bad,
+    );
     await expectCode(c.DeleteVolume({ volume_id: '../../kubelet' }), bad);
     await expectCode(c.DeleteSnapshot({ snapshot_id: '../../kubelet' }), bad);
-    await expectCode(n.NodeStageVolume({ volume_id: '../../kubelet', staging_target_path: path.join(dirs.root, 'kubelet', 'staging', 'evil'), volume_capability: cap }), bad);
-    await expectCode(n.NodeStageVolume({ volume_id: id, staging_target_path: `${dirs.root}/kubelet/staging/../../escaped-staging`, volume_capability: cap }), bad);
-    await expectCode(n.NodePublishVolume({ volume_id: id, staging_target_path: staging, target_path: `${dirs.root}/kubelet/pods/p1/../../../escaped-target`, volume_capability: cap }), bad);
+    await expectCode(
+      n.NodeStageVolume({
+        volume_id: '../../kubelet',
+        staging_target_path: path.join(dirs.root, 'kubelet', 'staging', 'evil'),
+        volume_capability: cap,
+      }),
+      bad,
+    );
+    await expectCode(
+      n.NodeStageVolume({
+        volume_id: id,
+        staging_target_path: `${dirs.root}/kubelet/staging/../../escaped-staging`,
+        volume_capability: cap,
+      }),
+      bad,
+    );
+    await expectCode(
+      n.NodePublishVolume({
+        volume_id: id,
+        staging_target_path: staging,
+        target_path: `${dirs.root}/kubelet/pods/p1/../../../escaped-target`,
+        volume_capability: cap,
+      }),
+      bad,
+    );
     await expectCode(n.NodeUnpublishVolume({ volume_id: id, target_path: `${dirs.root}/kubelet/pods/../pods/p1/mount` }), bad);
     await expectCode(n.NodeUnstageVolume({ volume_id: id, staging_target_path: `${dirs.root}/kubelet/../kubelet/staging/vol` }), bad);
 
     const skip = ['share', 'state', rel(staging), rel(target), rel(targetRo)];
-    assert.deepEqual(added(treeBefore, listTree(dirs.root, skip)).sort(), [
-      'csi.sock:s',
-      'driver.log:f',
-      `${rel(target)}:d`,
-      `${rel(targetRo)}:d`,
-      `${rel(staging)}:d`,
-      'share:d',
-      'state:d',
-    ].sort());
-    assert.deepEqual((await newMounts(mountsBefore, dirs.root)).sort(), [staging, target, targetRo].sort(), 'the only new mounts are the requested ones');
+    assert.deepEqual(
+      added(treeBefore, listTree(dirs.root, skip)).sort(),
+      ['csi.sock:s', 'driver.log:f', `${rel(target)}:d`, `${rel(targetRo)}:d`, `${rel(staging)}:d`, 'share:d', 'state:d'].sort(),
+    );
+    assert.deepEqual(
+      (await newMounts(mountsBefore, dirs.root)).sort(),
+      [staging, target, targetRo].sort(),
+      'the only new mounts are the requested ones',
+    );
 
     await n.NodeUnpublishVolume({ volume_id: id, target_path: target });
     await n.NodeUnpublishVolume({ volume_id: id, target_path: targetRo });
@@ -99,8 +135,13 @@ describe('conformance: nothing is made outside --local-dir, --state-dir and the 
     await c.DeleteSnapshot({ snapshot_id: snap });
     for (const v of [id, restored, cloned]) await c.DeleteVolume({ volume_id: v });
 
-    assert.deepEqual(added(treeBefore, listTree(dirs.root, ['share', 'state'])).sort(), ['csi.sock:s', 'driver.log:f', 'share:d', 'state:d']);
-    assert.deepEqual(listTree(dirs.share), ['snapshots:d', 'volumes:d'], 'the share holds nothing of the deleted volumes and snapshots');
+    assert.deepEqual(added(treeBefore, listTree(dirs.root, ['share', 'state'])).sort(), [
+      'csi.sock:s',
+      'driver.log:f',
+      'share:d',
+      'state:d',
+    ]);
+    assert.deepEqual(listTree(dirs.share), ['registry/volumes:d', 'registry:d', 'snapshots:d', 'volumes:d'], 'the share holds nothing of the deleted volumes and snapshots (the registry directory stays, empty)');
     assert.deepEqual(await newMounts(mountsBefore, dirs.root), [], 'every mount is gone');
   });
 });

@@ -34,10 +34,22 @@ describe('conformance: Controller required fields (--health-api v1.12)', () => {
   const cases: Array<[string, () => Promise<unknown>]> = [
     ['CreateVolume without name', () => c().CreateVolume({ volume_capabilities: [mountCap()] })],
     ['CreateVolume without volume_capabilities', () => c().CreateVolume({ name: 'pvc-no-caps' })],
-    ['CreateVolume with a capability without access_mode', () => c().CreateVolume({ name: 'pvc-no-mode', volume_capabilities: [{ mount: {} }] })],
-    ['CreateVolume with a capability without access_type', () => c().CreateVolume({ name: 'pvc-no-type', volume_capabilities: [{ access_mode: { mode: 'SINGLE_NODE_WRITER' } }] })],
-    ['CreateVolume with a snapshot source without snapshot_id', () => c().CreateVolume({ name: 'pvc-empty-src', volume_capabilities: [mountCap()], volume_content_source: { snapshot: {} } })],
-    ['CreateVolume with a volume source without volume_id', () => c().CreateVolume({ name: 'pvc-empty-vsrc', volume_capabilities: [mountCap()], volume_content_source: { volume: {} } })],
+    [
+      'CreateVolume with a capability without access_mode',
+      () => c().CreateVolume({ name: 'pvc-no-mode', volume_capabilities: [{ mount: {} }] }),
+    ],
+    [
+      'CreateVolume with a capability without access_type',
+      () => c().CreateVolume({ name: 'pvc-no-type', volume_capabilities: [{ access_mode: { mode: 'SINGLE_NODE_WRITER' } }] }),
+    ],
+    [
+      'CreateVolume with a snapshot source without snapshot_id',
+      () => c().CreateVolume({ name: 'pvc-empty-src', volume_capabilities: [mountCap()], volume_content_source: { snapshot: {} } }),
+    ],
+    [
+      'CreateVolume with a volume source without volume_id',
+      () => c().CreateVolume({ name: 'pvc-empty-vsrc', volume_capabilities: [mountCap()], volume_content_source: { volume: {} } }),
+    ],
     ['DeleteVolume without volume_id', () => c().DeleteVolume({})],
     ['ValidateVolumeCapabilities without volume_id', () => c().ValidateVolumeCapabilities({ volume_capabilities: [mountCap()] })],
     ['ValidateVolumeCapabilities without volume_capabilities', () => c().ValidateVolumeCapabilities({ volume_id: volumeId })],
@@ -60,7 +72,10 @@ describe('conformance: Controller required fields (--health-api v1.12)', () => {
   }
 
   it('returns UNIMPLEMENTED for ControllerPublishVolume and ControllerUnpublishVolume without --enable-attach', async () => {
-    await expectCode(c().ControllerPublishVolume({ volume_id: volumeId, node_id: 'node-1', volume_capability: mountCap() }), grpc.status.UNIMPLEMENTED);
+    await expectCode(
+      c().ControllerPublishVolume({ volume_id: volumeId, node_id: 'node-1', volume_capability: mountCap() }),
+      grpc.status.UNIMPLEMENTED,
+    );
     await expectCode(c().ControllerUnpublishVolume({ volume_id: volumeId, node_id: 'node-1' }), grpc.status.UNIMPLEMENTED);
   });
 

@@ -13,7 +13,8 @@ describe('conformance: Controller volumes (--health-api v1.12)', () => {
   after(() => stopAndClean(d));
   const c = () => d.client.controller;
   const volumeDir = (id: string) => path.join(d.dirs.share, 'volumes', id);
-  const record = (id: string) => JSON.parse(readFileSync(path.join(volumeDir(id), 'volume.json'), 'utf8')) as { name: string; capacityBytes: number };
+  const record = (id: string) =>
+    JSON.parse(readFileSync(path.join(volumeDir(id), 'volume.json'), 'utf8')) as { name: string; capacityBytes: number };
 
   describe('CreateVolume', () => {
     it('creates a volume directory with its record on the share', async () => {
@@ -76,15 +77,27 @@ describe('conformance: Controller volumes (--health-api v1.12)', () => {
 
     it('returns INVALID_ARGUMENT for block access and for an unknown parameter', async () => {
       await expectCode(c().CreateVolume({ name: 'pvc-block', volume_capabilities: [blockCap()] }), grpc.status.INVALID_ARGUMENT);
-      await expectCode(c().CreateVolume({ ...volumeRequest('pvc-param'), parameters: { noSuchParameter: 'x' } }), grpc.status.INVALID_ARGUMENT);
+      await expectCode(
+        c().CreateVolume({ ...volumeRequest('pvc-param'), parameters: { noSuchParameter: 'x' } }),
+        grpc.status.INVALID_ARGUMENT,
+      );
       assert.equal(existsSync(volumeDir('pvc-block')), false);
       assert.equal(existsSync(volumeDir('pvc-param')), false);
     });
 
     it('returns NOT_FOUND for an unknown source snapshot or source volume, and creates nothing', async () => {
       const tree = listTree(d.dirs.share);
-      await expectCode(c().CreateVolume({ ...volumeRequest('pvc-from-nothing'), volume_content_source: { snapshot: { snapshot_id: 'no-such-snapshot' } } }), grpc.status.NOT_FOUND);
-      await expectCode(c().CreateVolume({ ...volumeRequest('pvc-clone-nothing'), volume_content_source: { volume: { volume_id: 'no-such-volume' } } }), grpc.status.NOT_FOUND);
+      await expectCode(
+        c().CreateVolume({
+          ...volumeRequest('pvc-from-nothing'),
+          volume_content_source: { snapshot: { snapshot_id: 'no-such-snapshot' } },
+        }),
+        grpc.status.NOT_FOUND,
+      );
+      await expectCode(
+        c().CreateVolume({ ...volumeRequest('pvc-clone-nothing'), volume_content_source: { volume: { volume_id: 'no-such-volume' } } }),
+        grpc.status.NOT_FOUND,
+      );
       assert.deepEqual(listTree(d.dirs.share), tree);
     });
   });
@@ -105,7 +118,10 @@ describe('conformance: Controller volumes (--health-api v1.12)', () => {
 
   describe('ValidateVolumeCapabilities', () => {
     it('returns NOT_FOUND for an unknown volume id', async () => {
-      await expectCode(c().ValidateVolumeCapabilities({ volume_id: 'no-such-volume', volume_capabilities: [mountCap()] }), grpc.status.NOT_FOUND);
+      await expectCode(
+        c().ValidateVolumeCapabilities({ volume_id: 'no-such-volume', volume_capabilities: [mountCap()] }),
+        grpc.status.NOT_FOUND,
+      );
     });
 
     it('confirms every mount access mode, echoing the capabilities', async () => {
@@ -114,7 +130,10 @@ describe('conformance: Controller volumes (--health-api v1.12)', () => {
       const res = await c().ValidateVolumeCapabilities({ volume_id: id, volume_capabilities: caps });
       assert.ok(res.confirmed, res.message);
       assert.equal(res.confirmed.volume_capabilities.length, 3);
-      assert.deepEqual(res.confirmed.volume_capabilities.map((x) => x.access_mode?.mode), ['SINGLE_NODE_WRITER', 'MULTI_NODE_MULTI_WRITER', 'MULTI_NODE_READER_ONLY']);
+      assert.deepEqual(
+        res.confirmed.volume_capabilities.map((x) => x.access_mode?.mode),
+        ['SINGLE_NODE_WRITER', 'MULTI_NODE_MULTI_WRITER', 'MULTI_NODE_READER_ONLY'],
+      );
     });
 
     it('does not confirm block access, and says why', async () => {
@@ -164,12 +183,19 @@ describe('conformance: Controller volumes (--health-api v1.12)', () => {
 
   describe('ControllerExpandVolume', () => {
     it('returns NOT_FOUND for an unknown volume id', async () => {
-      await expectCode(c().ControllerExpandVolume({ volume_id: 'no-such-volume', capacity_range: { required_bytes: 2 * GiB } }), grpc.status.NOT_FOUND);
+      await expectCode(
+        c().ControllerExpandVolume({ volume_id: 'no-such-volume', capacity_range: { required_bytes: 2 * GiB } }),
+        grpc.status.NOT_FOUND,
+      );
     });
 
     it('grows the recorded capacity, needing no node step', async () => {
       const id = await createVolume(d.client, 'pvc-expand', GiB);
-      const res = await c().ControllerExpandVolume({ volume_id: id, capacity_range: { required_bytes: 11 * GiB }, volume_capability: mountCap() });
+      const res = await c().ControllerExpandVolume({
+        volume_id: id,
+        capacity_range: { required_bytes: 11 * GiB },
+        volume_capability: mountCap(),
+      });
       assert.equal(res.capacity_bytes, String(11 * GiB));
       assert.equal(res.node_expansion_required, false);
       assert.equal(record(id).capacityBytes, 11 * GiB);

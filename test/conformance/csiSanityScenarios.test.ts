@@ -49,8 +49,10 @@ describe('conformance: csi-sanity v5 scenarios (--health-api v1.12)', () => {
     created.push(id);
     return id;
   };
-  const stage = (id: string) => d.client.node.NodeStageVolume({ volume_id: id, staging_target_path: stagingdir, volume_capability: mountCap(), publish_context: {} });
-  const publish = (id: string) => d.client.node.NodePublishVolume({ volume_id: id, staging_target_path: stagingdir, target_path: target, volume_capability: mountCap() });
+  const stage = (id: string) =>
+    d.client.node.NodeStageVolume({ volume_id: id, staging_target_path: stagingdir, volume_capability: mountCap(), publish_context: {} });
+  const publish = (id: string) =>
+    d.client.node.NodePublishVolume({ volume_id: id, staging_target_path: stagingdir, target_path: target, volume_capability: mountCap() });
 
   it('Node Service should be idempotent: stage and publish ten times, then stats', async () => {
     const id = await create('sanity-node-full-10');
@@ -75,7 +77,10 @@ describe('conformance: csi-sanity v5 scenarios (--health-api v1.12)', () => {
     await stage(id);
     await publish(id);
     await expectCode(d.client.node.NodeGetVolumeStats({ volume_id: id, volume_path: 'some/path' }), grpc.status.NOT_FOUND);
-    await expectCode(d.client.node.NodeGetVolumeStats({ volume_id: 'fake-vol-id-0123456789', volume_path: 'some/path' }), grpc.status.NOT_FOUND);
+    await expectCode(
+      d.client.node.NodeGetVolumeStats({ volume_id: 'fake-vol-id-0123456789', volume_path: 'some/path' }),
+      grpc.status.NOT_FOUND,
+    );
   });
 
   it('NodeExpandVolume should work if node-expand is called after node-publish', async () => {
@@ -85,7 +90,10 @@ describe('conformance: csi-sanity v5 scenarios (--health-api v1.12)', () => {
     await stage(id);
     await publish(id);
     await d.client.node.NodeExpandVolume({ volume_id: id, volume_path: target, capacity_range: { required_bytes: size + GiB } });
-    await expectCode(d.client.node.NodeExpandVolume({ volume_id: 'fake-vol-id-0123456789', volume_path: 'some/path' }), grpc.status.NOT_FOUND);
+    await expectCode(
+      d.client.node.NodeExpandVolume({ volume_id: 'fake-vol-id-0123456789', volume_path: 'some/path' }),
+      grpc.status.NOT_FOUND,
+    );
   });
 
   it('NodeStageVolume should fail when no volume capability is provided', async () => {

@@ -66,7 +66,10 @@ describe('csi-sanity/run.sh', function () {
 
   it('starts the driver, runs $CSI_SANITY against it with the parameter file and extra args, and exits with its code', () => {
     const bin = fakeSanity(dir, 3);
-    const res = spawnSync('bash', [script, '--ginkgo.focus=Node'], { env: { ...process.env, CSI_SANITY: bin, CSI_SANITY_TMPDIR: dir }, encoding: 'utf8' });
+    const res = spawnSync('bash', [script, '--ginkgo.focus=Node'], {
+      env: { ...process.env, CSI_SANITY: bin, CSI_SANITY_TMPDIR: dir },
+      encoding: 'utf8',
+    });
     assert.equal(res.status, 3, res.stderr);
     const report = JSON.parse(readFileSync(path.join(dir, 'report.json'), 'utf8')) as Record<string, unknown> & { args: string[] };
     assert.ok(String(report.name).length > 0);
@@ -75,7 +78,8 @@ describe('csi-sanity/run.sh', function () {
     assert.equal(report.stagingdirFree, true, 'csi-sanity gets to mkdir the staging dir');
     assert.match(String(report.params), /\{\}/);
     assert.equal(report.args[report.args.length - 1], '--ginkgo.focus=Node');
-    for (const f of ['--csi.endpoint', '--csi.mountdir', '--csi.stagingdir', '--csi.testvolumeparameters']) assert.ok(report.args.includes(f), f);
+    for (const f of ['--csi.endpoint', '--csi.mountdir', '--csi.stagingdir', '--csi.testvolumeparameters'])
+      assert.ok(report.args.includes(f), f);
     const endpoint = report.args[report.args.indexOf('--csi.endpoint') + 1]!;
     assert.match(endpoint, /^unix:\/\//);
     assert.equal(existsSync(path.dirname(endpoint.slice('unix://'.length))), false, 'the temp directory is removed afterwards');
@@ -83,9 +87,17 @@ describe('csi-sanity/run.sh', function () {
 
   it('with CSI_SANITY_OPTIONAL=1, enables attach and hands csi-sanity the mutable parameters and the attach-limit test', () => {
     const bin = fakeSanity(dir, 0);
-    const res = spawnSync('bash', [script], { env: { ...process.env, CSI_SANITY: bin, CSI_SANITY_TMPDIR: dir, CSI_SANITY_OPTIONAL: '1' }, encoding: 'utf8' });
+    const res = spawnSync('bash', [script], {
+      env: { ...process.env, CSI_SANITY: bin, CSI_SANITY_TMPDIR: dir, CSI_SANITY_OPTIONAL: '1' },
+      encoding: 'utf8',
+    });
     assert.equal(res.status, 0, res.stderr);
-    const report = JSON.parse(readFileSync(path.join(dir, 'report.json'), 'utf8')) as { args: string[]; mutable: string | null; controllerCaps: string[]; maxVolumesPerNode: string };
+    const report = JSON.parse(readFileSync(path.join(dir, 'report.json'), 'utf8')) as {
+      args: string[];
+      mutable: string | null;
+      controllerCaps: string[];
+      maxVolumesPerNode: string;
+    };
     assert.match(String(report.mutable), /^healthCheckInterval: "10s"$/m);
     assert.ok(report.args.includes('--csi.testnodevolumeattachlimit'));
     assert.ok(report.controllerCaps.includes('PUBLISH_UNPUBLISH_VOLUME'));
@@ -112,7 +124,10 @@ describe('csi-sanity/run.sh', function () {
   });
 
   it('says clearly where to get csi-sanity when the binary is missing', () => {
-    const res = spawnSync('bash', [script], { env: { ...process.env, CSI_SANITY: path.join(dir, 'nope'), PATH: '/usr/bin:/bin' }, encoding: 'utf8' });
+    const res = spawnSync('bash', [script], {
+      env: { ...process.env, CSI_SANITY: path.join(dir, 'nope'), PATH: '/usr/bin:/bin' },
+      encoding: 'utf8',
+    });
     assert.equal(res.status, 127);
     assert.match(res.stderr, /no csi-sanity binary found/);
     assert.match(res.stderr, /csi-sanity\/README\.md/);

@@ -38,26 +38,41 @@ describe('conformance: findings of the fuzzer stay fixed', () => {
 
   it('refuses a node volume id that looks like an EFS handle but is not one with INVALID_ARGUMENT, not INTERNAL', async () => {
     for (const bad of ['efs:fs-12345678:/../x', 'fs-1:/x']) {
-      await expectCode(n().NodeStageVolume({ volume_id: bad, staging_target_path: staging(), volume_capability: cap }), grpc.status.INVALID_ARGUMENT);
+      await expectCode(
+        n().NodeStageVolume({ volume_id: bad, staging_target_path: staging(), volume_capability: cap }),
+        grpc.status.INVALID_ARGUMENT,
+      );
       await expectCode(n().NodeGetVolumeHealth({ volume_id: bad, staging_target_path: staging() }), grpc.status.INVALID_ARGUMENT);
     }
   });
 
   it('keeps error messages short: a 160 KB parameter key gets a bounded INVALID_ARGUMENT and the connection keeps serving', async () => {
     const key = '\u{1F4E6}'.repeat(40_960);
-    const e = await expectCode(c().CreateVolume({ name: 'pvc-big-key', volume_capabilities: [cap], parameters: { [key]: 'x' } }, 10_000), grpc.status.INVALID_ARGUMENT);
+    const e = await expectCode(
+      c().CreateVolume({ name: 'pvc-big-key', volume_capabilities: [cap], parameters: { [key]: 'x' } }, 10_000),
+      grpc.status.INVALID_ARGUMENT,
+    );
     assert.ok(e.details.length <= 1100, `details of ${e.details.length} characters`);
     assert.equal((await d.client.identity.Probe({}, 2_000)).ready?.value, true);
   });
 
   it('checks CreateSnapshot parameters before anything else: INVALID_ARGUMENT, not NOT_FOUND or the existing snapshot', async () => {
-    await expectCode(c().CreateSnapshot({ name: 'snap-params', source_volume_id: 'pvc-missing', parameters: { bogus: 'x' } }), grpc.status.INVALID_ARGUMENT);
+    await expectCode(
+      c().CreateSnapshot({ name: 'snap-params', source_volume_id: 'pvc-missing', parameters: { bogus: 'x' } }),
+      grpc.status.INVALID_ARGUMENT,
+    );
     await c().CreateSnapshot({ name: 'snap-params', source_volume_id: volumeId });
-    await expectCode(c().CreateSnapshot({ name: 'snap-params', source_volume_id: volumeId, parameters: { bogus: 'x' } }), grpc.status.INVALID_ARGUMENT);
+    await expectCode(
+      c().CreateSnapshot({ name: 'snap-params', source_volume_id: volumeId, parameters: { bogus: 'x' } }),
+      grpc.status.INVALID_ARGUMENT,
+    );
   });
 
   it('refuses to grow a volume beyond the whole share with OUT_OF_RANGE, as CreateVolume does', async () => {
-    await expectCode(c().ControllerExpandVolume({ volume_id: volumeId, capacity_range: { required_bytes: String(2 ** 50) } }), grpc.status.OUT_OF_RANGE);
+    await expectCode(
+      c().ControllerExpandVolume({ volume_id: volumeId, capacity_range: { required_bytes: String(2 ** 50) } }),
+      grpc.status.OUT_OF_RANGE,
+    );
     assert.equal((await c().ControllerGetVolume({ volume_id: volumeId })).volume?.capacity_bytes, String(GiB));
   });
 
@@ -65,11 +80,17 @@ describe('conformance: findings of the fuzzer stay fixed', () => {
     const file = path.join(kubelet, 'pods', 'a', 'etc-hosts');
     writeFileSync(file, '127.0.0.1 localhost\n');
     const tooLong = path.join(kubelet, 'plugins', 'staging', 'x'.repeat(256));
-    await expectCode(n().NodeStageVolume({ volume_id: volumeId, staging_target_path: tooLong, volume_capability: cap }), grpc.status.INVALID_ARGUMENT);
+    await expectCode(
+      n().NodeStageVolume({ volume_id: volumeId, staging_target_path: tooLong, volume_capability: cap }),
+      grpc.status.INVALID_ARGUMENT,
+    );
     await expectCode(n().NodeUnstageVolume({ volume_id: volumeId, staging_target_path: tooLong }), grpc.status.INVALID_ARGUMENT);
     await n().NodeStageVolume({ volume_id: volumeId, staging_target_path: staging(), volume_capability: cap });
     for (const bad of [file, path.join(file, 'mount')]) {
-      await expectCode(n().NodePublishVolume({ volume_id: volumeId, staging_target_path: staging(), target_path: bad, volume_capability: cap }), grpc.status.INVALID_ARGUMENT);
+      await expectCode(
+        n().NodePublishVolume({ volume_id: volumeId, staging_target_path: staging(), target_path: bad, volume_capability: cap }),
+        grpc.status.INVALID_ARGUMENT,
+      );
       await expectCode(n().NodeUnpublishVolume({ volume_id: volumeId, target_path: bad }), grpc.status.INVALID_ARGUMENT);
     }
     assert.equal(readFileSync(file, 'utf8'), '127.0.0.1 localhost\n');
@@ -79,10 +100,16 @@ describe('conformance: findings of the fuzzer stay fixed', () => {
   it('refuses paths that go through a symlink out of the kubelet dir, and neither creates nor mounts anything where it points', async () => {
     const link = path.join(kubelet, 'pods', 'link-out');
     symlinkSync(outside, link);
-    await expectCode(n().NodeStageVolume({ volume_id: volumeId, staging_target_path: path.join(link, 'staging'), volume_capability: cap }), grpc.status.INVALID_ARGUMENT);
+    await expectCode(
+      n().NodeStageVolume({ volume_id: volumeId, staging_target_path: path.join(link, 'staging'), volume_capability: cap }),
+      grpc.status.INVALID_ARGUMENT,
+    );
     await n().NodeStageVolume({ volume_id: volumeId, staging_target_path: staging(), volume_capability: cap });
     for (const t of [link, path.join(link, 'mount')]) {
-      const e = await expectCode(n().NodePublishVolume({ volume_id: volumeId, staging_target_path: staging(), target_path: t, volume_capability: cap }), grpc.status.INVALID_ARGUMENT);
+      const e = await expectCode(
+        n().NodePublishVolume({ volume_id: volumeId, staging_target_path: staging(), target_path: t, volume_capability: cap }),
+        grpc.status.INVALID_ARGUMENT,
+      );
       assert.match(e.details, /symbolic link/);
       await expectCode(n().NodeUnpublishVolume({ volume_id: volumeId, target_path: t }), grpc.status.INVALID_ARGUMENT);
     }
@@ -91,14 +118,17 @@ describe('conformance: findings of the fuzzer stay fixed', () => {
     await n().NodeUnstageVolume({ volume_id: volumeId, staging_target_path: staging() });
   });
 
-  it('never adopts, binds into a pod or unmounts another driver\'s mount in the kubelet dir', async () => {
+  it("never adopts, binds into a pod or unmounts another driver's mount in the kubelet dir", async () => {
     const foreign = path.join(kubelet, 'plugins', 'other.driver', 'globalmount');
     mkdirSync(foreign, { recursive: true });
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'csi-foreign', foreign]);
     writeFileSync(path.join(foreign, 'keep'), 'not ours');
     const fp = grpc.status.FAILED_PRECONDITION;
     await expectCode(n().NodeStageVolume({ volume_id: volumeId, staging_target_path: foreign, volume_capability: cap }), fp);
-    await expectCode(n().NodePublishVolume({ volume_id: volumeId, staging_target_path: foreign, target_path: target('a'), volume_capability: cap }), fp);
+    await expectCode(
+      n().NodePublishVolume({ volume_id: volumeId, staging_target_path: foreign, target_path: target('a'), volume_capability: cap }),
+      fp,
+    );
     await expectCode(n().NodeUnstageVolume({ volume_id: volumeId, staging_target_path: foreign }), fp);
     await expectCode(n().NodeUnpublishVolume({ volume_id: volumeId, target_path: foreign }), fp);
     assert.equal(readFileSync(path.join(foreign, 'keep'), 'utf8'), 'not ours');
@@ -117,9 +147,16 @@ describe('conformance: findings of the fuzzer stay fixed', () => {
       await Promise.allSettled([...calls(volumeId), ...calls(other)]);
       const mounts = await mountPoints();
       assert.ok(mounts.filter((p) => p === shared).length <= 1, `round ${round}: mounts stacked at the staging path`);
-      assert.deepEqual(mounts.filter((p) => p.startsWith(d.dirs.share)), [], `round ${round}: a mount in the share`);
+      assert.deepEqual(
+        mounts.filter((p) => p.startsWith(d.dirs.share)),
+        [],
+        `round ${round}: a mount in the share`,
+      );
     }
-    for (const id of [volumeId, other]) await n().NodeUnstageVolume({ volume_id: id, staging_target_path: shared }).catch(() => undefined);
+    for (const id of [volumeId, other])
+      await n()
+        .NodeUnstageVolume({ volume_id: id, staging_target_path: shared })
+        .catch(() => undefined);
     assert.equal((await mountPoints()).filter((p) => p.startsWith(kubelet)).length, 0);
   });
 
@@ -127,12 +164,35 @@ describe('conformance: findings of the fuzzer stay fixed', () => {
     await n().NodeStageVolume({ volume_id: volumeId, staging_target_path: staging(), volume_capability: cap });
     await n().NodePublishVolume({ volume_id: volumeId, staging_target_path: staging(), target_path: target('a'), volume_capability: cap });
     // A publish target is not a staging path.
-    await expectCode(n().NodePublishVolume({ volume_id: volumeId, staging_target_path: target('a'), target_path: target('b'), volume_capability: cap }), grpc.status.FAILED_PRECONDITION);
+    await expectCode(
+      n().NodePublishVolume({ volume_id: volumeId, staging_target_path: target('a'), target_path: target('b'), volume_capability: cap }),
+      grpc.status.FAILED_PRECONDITION,
+    );
     // Inside a mount, the target's directory would be made in the volume; over mounts, it would hide them.
-    await expectCode(n().NodePublishVolume({ volume_id: volumeId, staging_target_path: staging(), target_path: path.join(staging(), 'nested'), volume_capability: cap }), grpc.status.INVALID_ARGUMENT);
-    await expectCode(n().NodePublishVolume({ volume_id: volumeId, staging_target_path: staging(), target_path: path.join(kubelet, 'pods'), volume_capability: cap }), grpc.status.INVALID_ARGUMENT);
+    await expectCode(
+      n().NodePublishVolume({
+        volume_id: volumeId,
+        staging_target_path: staging(),
+        target_path: path.join(staging(), 'nested'),
+        volume_capability: cap,
+      }),
+      grpc.status.INVALID_ARGUMENT,
+    );
+    await expectCode(
+      n().NodePublishVolume({
+        volume_id: volumeId,
+        staging_target_path: staging(),
+        target_path: path.join(kubelet, 'pods'),
+        volume_capability: cap,
+      }),
+      grpc.status.INVALID_ARGUMENT,
+    );
     const data = path.join(d.dirs.share, 'volumes', volumeId, 'data');
-    assert.deepEqual(readdirSync(data).filter((f) => f !== '.csi-health'), [], 'nothing was made in the volume');
+    assert.deepEqual(
+      readdirSync(data).filter((f) => f !== '.csi-health'),
+      [],
+      'nothing was made in the volume',
+    );
     await n().NodeUnpublishVolume({ volume_id: volumeId, target_path: target('a') });
     await n().NodeUnstageVolume({ volume_id: volumeId, staging_target_path: staging() });
     assert.equal((await mountPoints()).filter((p) => p.startsWith(kubelet)).length, 0);

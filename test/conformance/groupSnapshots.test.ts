@@ -28,7 +28,10 @@ describe('conformance: GroupController (volume group snapshots)', () => {
 
   it('advertises CREATE_DELETE_GET_VOLUME_GROUP_SNAPSHOT and the GROUP_CONTROLLER_SERVICE plugin capability', async () => {
     const caps = await g().GroupControllerGetCapabilities({});
-    assert.deepEqual(caps.capabilities.map((x) => x.rpc?.type), ['CREATE_DELETE_GET_VOLUME_GROUP_SNAPSHOT']);
+    assert.deepEqual(
+      caps.capabilities.map((x) => x.rpc?.type),
+      ['CREATE_DELETE_GET_VOLUME_GROUP_SNAPSHOT'],
+    );
     const plugin = await d.client.identity.GetPluginCapabilities({});
     assert.ok(plugin.capabilities.some((x) => x.service?.type === 'GROUP_CONTROLLER_SERVICE'));
   });
@@ -50,7 +53,9 @@ describe('conformance: GroupController (volume group snapshots)', () => {
       const listed = await c().ListSnapshots({ snapshot_id: s.snapshot_id });
       assert.equal(listed.entries[0]?.snapshot?.group_snapshot_id, gs.group_snapshot_id);
     }
-    const rec = JSON.parse(readFileSync(path.join(d.dirs.share, 'groupsnapshots', gs.group_snapshot_id, 'groupsnapshot.json'), 'utf8')) as { complete: boolean };
+    const rec = JSON.parse(readFileSync(path.join(d.dirs.share, 'groupsnapshots', gs.group_snapshot_id, 'groupsnapshot.json'), 'utf8')) as {
+      complete: boolean;
+    };
     assert.equal(rec.complete, true);
   });
 
@@ -59,7 +64,10 @@ describe('conformance: GroupController (volume group snapshots)', () => {
     const tree = listTree(d.dirs.share);
     const again = await g().CreateVolumeGroupSnapshot({ name: 'group-twice', source_volume_ids: [b, a] });
     assert.equal(again.group_snapshot?.group_snapshot_id, first.group_snapshot?.group_snapshot_id);
-    assert.deepEqual(again.group_snapshot?.snapshots.map((s) => s.snapshot_id).sort(), first.group_snapshot?.snapshots.map((s) => s.snapshot_id).sort());
+    assert.deepEqual(
+      again.group_snapshot?.snapshots.map((s) => s.snapshot_id).sort(),
+      first.group_snapshot?.snapshots.map((s) => s.snapshot_id).sort(),
+    );
     assert.deepEqual(listTree(d.dirs.share), tree);
   });
 
@@ -73,8 +81,14 @@ describe('conformance: GroupController (volume group snapshots)', () => {
     await expectCode(g().CreateVolumeGroupSnapshot({ name: '', source_volume_ids: [a] }), grpc.status.INVALID_ARGUMENT);
     await expectCode(g().CreateVolumeGroupSnapshot({ name: 'group-no-sources', source_volume_ids: [] }), grpc.status.INVALID_ARGUMENT);
     await expectCode(g().CreateVolumeGroupSnapshot({ name: 'group-dup', source_volume_ids: [a, a] }), grpc.status.INVALID_ARGUMENT);
-    await expectCode(g().CreateVolumeGroupSnapshot({ name: 'group-escape', source_volume_ids: ['../../etc'] }), grpc.status.INVALID_ARGUMENT);
-    await expectCode(g().CreateVolumeGroupSnapshot({ name: 'group-param', source_volume_ids: [a], parameters: { foo: 'bar' } }), grpc.status.INVALID_ARGUMENT);
+    await expectCode(
+      g().CreateVolumeGroupSnapshot({ name: 'group-escape', source_volume_ids: ['../../etc'] }),
+      grpc.status.INVALID_ARGUMENT,
+    );
+    await expectCode(
+      g().CreateVolumeGroupSnapshot({ name: 'group-param', source_volume_ids: [a], parameters: { foo: 'bar' } }),
+      grpc.status.INVALID_ARGUMENT,
+    );
     await expectCode(g().GetVolumeGroupSnapshot({ group_snapshot_id: '' }), grpc.status.INVALID_ARGUMENT);
     await expectCode(g().DeleteVolumeGroupSnapshot({ group_snapshot_id: '' }), grpc.status.INVALID_ARGUMENT);
     assert.deepEqual(listTree(d.dirs.share), tree);
@@ -82,7 +96,10 @@ describe('conformance: GroupController (volume group snapshots)', () => {
 
   it('returns NOT_FOUND for an unknown source volume, and archives nothing', async () => {
     const tree = listTree(d.dirs.share);
-    await expectCode(g().CreateVolumeGroupSnapshot({ name: 'group-of-nothing', source_volume_ids: [a, 'no-such-volume'] }), grpc.status.NOT_FOUND);
+    await expectCode(
+      g().CreateVolumeGroupSnapshot({ name: 'group-of-nothing', source_volume_ids: [a, 'no-such-volume'] }),
+      grpc.status.NOT_FOUND,
+    );
     assert.deepEqual(listTree(d.dirs.share), tree);
   });
 
@@ -93,13 +110,16 @@ describe('conformance: GroupController (volume group snapshots)', () => {
     assert.deepEqual(got.snapshots.map((s) => s.snapshot_id).sort(), created.snapshots.map((s) => s.snapshot_id).sort());
     const ids = created.snapshots.map((s) => s.snapshot_id);
     await g().GetVolumeGroupSnapshot({ group_snapshot_id: created.group_snapshot_id, snapshot_ids: [...ids].reverse() });
-    await expectCode(g().GetVolumeGroupSnapshot({ group_snapshot_id: created.group_snapshot_id, snapshot_ids: [ids[0]!] }), grpc.status.INVALID_ARGUMENT);
+    await expectCode(
+      g().GetVolumeGroupSnapshot({ group_snapshot_id: created.group_snapshot_id, snapshot_ids: [ids[0]!] }),
+      grpc.status.INVALID_ARGUMENT,
+    );
     await expectCode(g().GetVolumeGroupSnapshot({ group_snapshot_id: 'no-such-group' }), grpc.status.NOT_FOUND);
     // An id this driver could never have made names no group, and reaches no path.
     await expectCode(g().GetVolumeGroupSnapshot({ group_snapshot_id: '../../snapshots' }), grpc.status.NOT_FOUND);
   });
 
-  it('restores each member into a new volume with that volume\'s data', async () => {
+  it("restores each member into a new volume with that volume's data", async () => {
     const gs = (await g().CreateVolumeGroupSnapshot({ name: 'group-restore', source_volume_ids: [a, b] })).group_snapshot!;
     for (const s of gs.snapshots) {
       const res = await c().CreateVolume({
@@ -123,7 +143,10 @@ describe('conformance: GroupController (volume group snapshots)', () => {
   it('DeleteVolumeGroupSnapshot removes the group and its members; mismatched snapshot_ids delete nothing; an unknown id is OK', async () => {
     const gs = (await g().CreateVolumeGroupSnapshot({ name: 'group-delete', source_volume_ids: [a, b] })).group_snapshot!;
     const ids = gs.snapshots.map((s) => s.snapshot_id);
-    await expectCode(g().DeleteVolumeGroupSnapshot({ group_snapshot_id: gs.group_snapshot_id, snapshot_ids: [ids[0]!, 'not-a-member'] }), grpc.status.INVALID_ARGUMENT);
+    await expectCode(
+      g().DeleteVolumeGroupSnapshot({ group_snapshot_id: gs.group_snapshot_id, snapshot_ids: [ids[0]!, 'not-a-member'] }),
+      grpc.status.INVALID_ARGUMENT,
+    );
     for (const id of ids) assert.ok(existsSync(path.join(d.dirs.share, 'snapshots', id)));
     await g().DeleteVolumeGroupSnapshot({ group_snapshot_id: gs.group_snapshot_id, snapshot_ids: ids });
     for (const id of ids) assert.equal(existsSync(path.join(d.dirs.share, 'snapshots', id)), false);
@@ -156,9 +179,9 @@ describe('conformance: GroupController (volume group snapshots)', () => {
     for (const id of rec.snapshotIds) assert.equal(existsSync(path.join(d.dirs.share, 'snapshots', id)), false);
   });
 
-  it('answers FAILED_PRECONDITION, not INTERNAL, for a corrupt group record', async () => {
+  it('answers DATA_LOSS (corrupt metadata, as for volumes), not INTERNAL, for a corrupt group record', async () => {
     const gs = (await g().CreateVolumeGroupSnapshot({ name: 'group-corrupt', source_volume_ids: [a] })).group_snapshot!;
     writeFileSync(path.join(d.dirs.share, 'groupsnapshots', gs.group_snapshot_id, 'groupsnapshot.json'), '{"id": 5');
-    await expectCode(g().GetVolumeGroupSnapshot({ group_snapshot_id: gs.group_snapshot_id }), grpc.status.FAILED_PRECONDITION);
+    await expectCode(g().GetVolumeGroupSnapshot({ group_snapshot_id: gs.group_snapshot_id }), grpc.status.DATA_LOSS);
   });
 });

@@ -49,6 +49,9 @@ describe('conformance: Identity service in node mode', () => {
 
   it('GetPluginCapabilities does not advertise the controller service', async () => {
     const caps = await d.client.identity.GetPluginCapabilities({});
-    assert.equal(caps.capabilities.some((c) => c.service?.type === 'CONTROLLER_SERVICE' || c.service?.type === 'GROUP_CONTROLLER_SERVICE'), false);
+    assert.equal(
+      caps.capabilities.some((c) => c.service?.type === 'CONTROLLER_SERVICE' || c.service?.type === 'GROUP_CONTROLLER_SERVICE'),
+      false,
+    );
   });
 });

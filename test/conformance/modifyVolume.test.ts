@@ -34,20 +34,34 @@ describe('conformance: ControllerModifyVolume and per-volume health schedules', 
   });
 
   it('CreateVolume honours mutable_parameters: recorded, and in the volume context', async () => {
-    const res = await c().CreateVolume({ ...volumeRequest('pvc-created-mutable', GiB), mutable_parameters: { healthCheckInterval: '10s' } });
+    const res = await c().CreateVolume({
+      ...volumeRequest('pvc-created-mutable', GiB),
+      mutable_parameters: { healthCheckInterval: '10s' },
+    });
     const v = res.volume!;
     assert.equal(v.volume_context?.healthCheckInterval, '10s');
-    const rec = JSON.parse(readFileSync(path.join(d.dirs.share, 'volumes', v.volume_id, 'volume.json'), 'utf8')) as { parameters: Record<string, string> };
+    const rec = JSON.parse(readFileSync(path.join(d.dirs.share, 'volumes', v.volume_id, 'volume.json'), 'utf8')) as {
+      parameters: Record<string, string>;
+    };
     assert.equal(rec.parameters.healthCheckInterval, '10s');
     // Retried with the same arguments: the same volume.
-    const again = await c().CreateVolume({ ...volumeRequest('pvc-created-mutable', GiB), mutable_parameters: { healthCheckInterval: '10s' } });
+    const again = await c().CreateVolume({
+      ...volumeRequest('pvc-created-mutable', GiB),
+      mutable_parameters: { healthCheckInterval: '10s' },
+    });
     assert.equal(again.volume?.volume_id, v.volume_id);
   });
 
   it('CreateVolume refuses unknown or malformed mutable_parameters (INVALID_ARGUMENT), making nothing', async () => {
     const tree = listTree(d.dirs.share);
-    await expectCode(c().CreateVolume({ ...volumeRequest('pvc-bad-mutable'), mutable_parameters: { iops: '100' } }), grpc.status.INVALID_ARGUMENT);
-    await expectCode(c().CreateVolume({ ...volumeRequest('pvc-bad-mutable'), mutable_parameters: { healthCheckInterval: 'soon' } }), grpc.status.INVALID_ARGUMENT);
+    await expectCode(
+      c().CreateVolume({ ...volumeRequest('pvc-bad-mutable'), mutable_parameters: { iops: '100' } }),
+      grpc.status.INVALID_ARGUMENT,
+    );
+    await expectCode(
+      c().CreateVolume({ ...volumeRequest('pvc-bad-mutable'), mutable_parameters: { healthCheckInterval: 'soon' } }),
+      grpc.status.INVALID_ARGUMENT,
+    );
     assert.deepEqual(listTree(d.dirs.share), tree);
   });
 
@@ -81,8 +95,14 @@ describe('conformance: ControllerModifyVolume and per-volume health schedules', 
   }
 
   it('returns INVALID_ARGUMENT without a volume id and NOT_FOUND for an unknown volume, writing nothing', async () => {
-    await expectCode(c().ControllerModifyVolume({ volume_id: '', mutable_parameters: { healthCheckInterval: '10s' } }), grpc.status.INVALID_ARGUMENT);
-    await expectCode(c().ControllerModifyVolume({ volume_id: 'no-such-volume', mutable_parameters: { healthCheckInterval: '10s' } }), grpc.status.NOT_FOUND);
+    await expectCode(
+      c().ControllerModifyVolume({ volume_id: '', mutable_parameters: { healthCheckInterval: '10s' } }),
+      grpc.status.INVALID_ARGUMENT,
+    );
+    await expectCode(
+      c().ControllerModifyVolume({ volume_id: 'no-such-volume', mutable_parameters: { healthCheckInterval: '10s' } }),
+      grpc.status.NOT_FOUND,
+    );
     assert.equal(existsSync(path.join(d.dirs.share, 'volumes', 'no-such-volume')), false);
   });
 
@@ -90,8 +110,19 @@ describe('conformance: ControllerModifyVolume and per-volume health schedules', 
     const vol = await c().ControllerGetVolume({ volume_id: volumeId });
     const staging = path.join(d.dirs.root, 'staging', volumeId);
     const target = path.join(d.dirs.root, 'pods', volumeId, 'mount');
-    await d.client.node.NodeStageVolume({ volume_id: volumeId, staging_target_path: staging, volume_capability: mountCap(), volume_context: vol.volume!.volume_context });
-    await d.client.node.NodePublishVolume({ volume_id: volumeId, staging_target_path: staging, target_path: target, volume_capability: mountCap(), volume_context: vol.volume!.volume_context });
+    await d.client.node.NodeStageVolume({
+      volume_id: volumeId,
+      staging_target_path: staging,
+      volume_capability: mountCap(),
+      volume_context: vol.volume!.volume_context,
+    });
+    await d.client.node.NodePublishVolume({
+      volume_id: volumeId,
+      staging_target_path: staging,
+      target_path: target,
+      volume_capability: mountCap(),
+      volume_context: vol.volume!.volume_context,
+    });
     const mine = savedMounts().filter((m) => m.volumeId === volumeId);
     assert.equal(mine.length, 2);
     for (const m of mine) {
@@ -100,7 +131,12 @@ describe('conformance: ControllerModifyVolume and per-volume health schedules', 
     }
     // Another change reaches the mounts at the next stage.
     await c().ControllerModifyVolume({ volume_id: volumeId, mutable_parameters: { healthCheckInterval: '40s' } });
-    await d.client.node.NodeStageVolume({ volume_id: volumeId, staging_target_path: staging, volume_capability: mountCap(), volume_context: vol.volume!.volume_context });
+    await d.client.node.NodeStageVolume({
+      volume_id: volumeId,
+      staging_target_path: staging,
+      volume_capability: mountCap(),
+      volume_context: vol.volume!.volume_context,
+    });
     assert.equal(savedMounts().find((m) => m.path === staging)?.intervalMs, 40_000);
     await d.client.node.NodeUnpublishVolume({ volume_id: volumeId, target_path: target });
     await d.client.node.NodeUnstageVolume({ volume_id: volumeId, staging_target_path: staging });
@@ -110,7 +146,12 @@ describe('conformance: ControllerModifyVolume and per-volume health schedules', 
     const id = await createVolume(d.client, 'pvc-default-schedule', GiB);
     const vol = await c().ControllerGetVolume({ volume_id: id });
     const staging = path.join(d.dirs.root, 'staging', id);
-    await d.client.node.NodeStageVolume({ volume_id: id, staging_target_path: staging, volume_capability: mountCap(), volume_context: vol.volume!.volume_context });
+    await d.client.node.NodeStageVolume({
+      volume_id: id,
+      staging_target_path: staging,
+      volume_capability: mountCap(),
+      volume_context: vol.volume!.volume_context,
+    });
     const m = savedMounts().find((x) => x.path === staging);
     assert.ok(m);
     assert.equal(m.intervalMs, undefined);
@@ -123,7 +164,12 @@ describe('conformance: ControllerModifyVolume and per-volume health schedules', 
     const vol = await c().ControllerGetVolume({ volume_id: id });
     const staging = path.join(d.dirs.root, 'staging', id);
     await expectCode(
-      d.client.node.NodeStageVolume({ volume_id: id, staging_target_path: staging, volume_capability: mountCap(), volume_context: { ...vol.volume!.volume_context, healthCheckInterval: '1ms' } }),
+      d.client.node.NodeStageVolume({
+        volume_id: id,
+        staging_target_path: staging,
+        volume_capability: mountCap(),
+        volume_context: { ...vol.volume!.volume_context, healthCheckInterval: '1ms' },
+      }),
       grpc.status.INVALID_ARGUMENT,
     );
     assert.equal(existsSync(staging), false);

@@ -27,7 +27,8 @@ describe('conformance: Node stage, publish, stats and tear-down (--health-api v1
   const n = () => d.client.node;
   const stagingOf = (name: string) => path.join(kubelet, 'staging', name);
   const targetOf = (name: string) => path.join(kubelet, 'pods', name, 'mount');
-  const stage = (staging: string, id = volumeId) => n().NodeStageVolume({ volume_id: id, staging_target_path: staging, volume_capability: mountCap() });
+  const stage = (staging: string, id = volumeId) =>
+    n().NodeStageVolume({ volume_id: id, staging_target_path: staging, volume_capability: mountCap() });
   const publish = (staging: string, target: string, readonly = false, id = volumeId) =>
     n().NodePublishVolume({ volume_id: id, staging_target_path: staging, target_path: target, volume_capability: mountCap(), readonly });
 
@@ -92,7 +93,10 @@ describe('conformance: Node stage, publish, stats and tear-down (--health-api v1
     await publish(staging, target, true);
     const entry = findMount(await readMountTable(), target);
     assert.ok(entry?.options.includes('ro'), `mounted read-only (options ${entry?.options.join(',')})`);
-    assert.throws(() => writeFileSync(path.join(target, 'nope.txt'), 'x'), (err: NodeJS.ErrnoException) => err.code === 'EROFS');
+    assert.throws(
+      () => writeFileSync(path.join(target, 'nope.txt'), 'x'),
+      (err: NodeJS.ErrnoException) => err.code === 'EROFS',
+    );
     await expectCode(publish(staging, target, false), grpc.status.ALREADY_EXISTS);
     await n().NodeUnpublishVolume({ volume_id: volumeId, target_path: target });
     await n().NodeUnstageVolume({ volume_id: volumeId, staging_target_path: staging });
@@ -102,8 +106,16 @@ describe('conformance: Node stage, publish, stats and tear-down (--health-api v1
     const staging = stagingOf('reader');
     const target = targetOf('reader');
     await stage(staging);
-    await n().NodePublishVolume({ volume_id: volumeId, staging_target_path: staging, target_path: target, volume_capability: mountCap('MULTI_NODE_READER_ONLY') });
-    assert.throws(() => writeFileSync(path.join(target, 'nope.txt'), 'x'), (err: NodeJS.ErrnoException) => err.code === 'EROFS');
+    await n().NodePublishVolume({
+      volume_id: volumeId,
+      staging_target_path: staging,
+      target_path: target,
+      volume_capability: mountCap('MULTI_NODE_READER_ONLY'),
+    });
+    assert.throws(
+      () => writeFileSync(path.join(target, 'nope.txt'), 'x'),
+      (err: NodeJS.ErrnoException) => err.code === 'EROFS',
+    );
     await n().NodeUnpublishVolume({ volume_id: volumeId, target_path: target });
     await n().NodeUnstageVolume({ volume_id: volumeId, staging_target_path: staging });
   });
@@ -131,9 +143,17 @@ describe('conformance: Node stage, publish, stats and tear-down (--health-api v1
   it('returns INVALID_ARGUMENT for block access on stage and publish, and mounts nothing', async () => {
     const staging = stagingOf('block');
     const block = { access_mode: { mode: 'SINGLE_NODE_WRITER' as const }, block: {} };
-    await expectCode(n().NodeStageVolume({ volume_id: volumeId, staging_target_path: staging, volume_capability: block }), grpc.status.INVALID_ARGUMENT);
     await expectCode(
-      n().NodePublishVolume({ volume_id: volumeId, staging_target_path: staging, target_path: targetOf('block'), volume_capability: block }),
+      n().NodeStageVolume({ volume_id: volumeId, staging_target_path: staging, volume_capability: block }),
+      grpc.status.INVALID_ARGUMENT,
+    );
+    await expectCode(
+      n().NodePublishVolume({
+        volume_id: volumeId,
+        staging_target_path: staging,
+        target_path: targetOf('block'),
+        volume_capability: block,
+      }),
       grpc.status.INVALID_ARGUMENT,
     );
     assert.equal(existsSync(staging), false);

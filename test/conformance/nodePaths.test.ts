@@ -25,7 +25,7 @@ describe('conformance: staging and target paths stay under --kubelet-dir', () =>
     foreignMount = path.join(outside, 'foreign');
     mkdirSync(foreignMount);
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'csi-foreign', foreignMount]);
-    writeFileSync(path.join(foreignMount, 'keep'), 'not the driver\'s');
+    writeFileSync(path.join(foreignMount, 'keep'), "not the driver's");
   });
   after(async () => {
     try {
@@ -41,11 +41,32 @@ describe('conformance: staging and target paths stay under --kubelet-dir', () =>
 
   it('refuses to stage or publish outside the kubelet dir, and creates nothing there', async () => {
     const elsewhere = path.join(outside, 'new', 'mount');
-    const e1 = await expectCode(n().NodeStageVolume({ volume_id: volumeId, staging_target_path: elsewhere, volume_capability: mountCap() }), grpc.status.INVALID_ARGUMENT);
+    const e1 = await expectCode(
+      n().NodeStageVolume({ volume_id: volumeId, staging_target_path: elsewhere, volume_capability: mountCap() }),
+      grpc.status.INVALID_ARGUMENT,
+    );
     assert.match(e1.details, /not under the kubelet directory/);
     await n().NodeStageVolume({ volume_id: volumeId, staging_target_path: staging(), volume_capability: mountCap() });
-    await expectCode(n().NodePublishVolume({ volume_id: volumeId, staging_target_path: staging(), target_path: elsewhere, volume_capability: mountCap(), readonly: false }), grpc.status.INVALID_ARGUMENT);
-    await expectCode(n().NodePublishVolume({ volume_id: volumeId, staging_target_path: staging(), target_path: '/csi-never-made', volume_capability: mountCap(), readonly: false }), grpc.status.INVALID_ARGUMENT);
+    await expectCode(
+      n().NodePublishVolume({
+        volume_id: volumeId,
+        staging_target_path: staging(),
+        target_path: elsewhere,
+        volume_capability: mountCap(),
+        readonly: false,
+      }),
+      grpc.status.INVALID_ARGUMENT,
+    );
+    await expectCode(
+      n().NodePublishVolume({
+        volume_id: volumeId,
+        staging_target_path: staging(),
+        target_path: '/csi-never-made',
+        volume_capability: mountCap(),
+        readonly: false,
+      }),
+      grpc.status.INVALID_ARGUMENT,
+    );
     assert.equal(existsSync(path.join(outside, 'new')), false);
     assert.equal(existsSync('/csi-never-made'), false);
     assert.equal((await mountPoints()).filter((p) => p.startsWith(outside + '/new') || p === '/csi-never-made').length, 0);
@@ -57,12 +78,15 @@ describe('conformance: staging and target paths stay under --kubelet-dir', () =>
     await expectCode(n().NodeUnstageVolume({ volume_id: volumeId, staging_target_path: foreignMount }), grpc.status.INVALID_ARGUMENT);
     await expectCode(n().NodeUnpublishVolume({ volume_id: volumeId, target_path: '/proc' }), grpc.status.INVALID_ARGUMENT);
     assert.ok((await mountPoints()).includes(foreignMount), 'the foreign mount is still there');
-    assert.equal(readFileSync(path.join(foreignMount, 'keep'), 'utf8'), 'not the driver\'s');
+    assert.equal(readFileSync(path.join(foreignMount, 'keep'), 'utf8'), "not the driver's");
   });
 
   it('refuses paths in its own share and state directories, and the kubelet dir itself', async () => {
     for (const p of [path.join(d.dirs.share, 'volumes', volumeId, 'data', 'loop'), path.join(d.dirs.state, 'x'), d.dirs.root]) {
-      await expectCode(n().NodeStageVolume({ volume_id: volumeId, staging_target_path: p, volume_capability: mountCap() }), grpc.status.INVALID_ARGUMENT);
+      await expectCode(
+        n().NodeStageVolume({ volume_id: volumeId, staging_target_path: p, volume_capability: mountCap() }),
+        grpc.status.INVALID_ARGUMENT,
+      );
     }
     assert.equal(existsSync(path.join(d.dirs.share, 'volumes', volumeId, 'data', 'loop')), false);
     assert.equal(existsSync(path.join(d.dirs.state, 'x')), false);

@@ -30,9 +30,17 @@ describe('conformance: node mounts are recognised by their record, not by their 
   });
   const n = () => d.client.node;
   const mountedAt = async (p: string) => (await readMountTable()).filter((e) => e.mountPoint === p).length;
-  const stage = (staging: string) => n().NodeStageVolume({ volume_id: volumeId, staging_target_path: staging, volume_capability: mountCap(), volume_context: context });
+  const stage = (staging: string) =>
+    n().NodeStageVolume({ volume_id: volumeId, staging_target_path: staging, volume_capability: mountCap(), volume_context: context });
   const publish = (staging: string, target: string) =>
-    n().NodePublishVolume({ volume_id: volumeId, staging_target_path: staging, target_path: target, volume_capability: mountCap(), readonly: false, volume_context: context });
+    n().NodePublishVolume({
+      volume_id: volumeId,
+      staging_target_path: staging,
+      target_path: target,
+      volume_capability: mountCap(),
+      readonly: false,
+      volume_context: context,
+    });
 
   it('refuses NodePublish with the staging path as target (INVALID_ARGUMENT), and the staging mount stays a staging mount', async () => {
     const staging = path.join(d.dirs.root, 'kubelet', 'staging', 'same');

@@ -38,14 +38,33 @@ describe('conformance: Node required fields (--health-api v1.12)', () => {
     ['NodeStageVolume without volume_id', () => n().NodeStageVolume({ staging_target_path: staging, volume_capability: cap })],
     ['NodeStageVolume without staging_target_path', () => n().NodeStageVolume({ volume_id: volumeId, volume_capability: cap })],
     ['NodeStageVolume without volume_capability', () => n().NodeStageVolume({ volume_id: volumeId, staging_target_path: staging })],
-    ['NodeStageVolume with a relative staging_target_path', () => n().NodeStageVolume({ volume_id: volumeId, staging_target_path: 'kubelet/staging/x', volume_capability: cap })],
+    [
+      'NodeStageVolume with a relative staging_target_path',
+      () => n().NodeStageVolume({ volume_id: volumeId, staging_target_path: 'kubelet/staging/x', volume_capability: cap }),
+    ],
     ['NodeUnstageVolume without volume_id', () => n().NodeUnstageVolume({ staging_target_path: staging })],
     ['NodeUnstageVolume without staging_target_path', () => n().NodeUnstageVolume({ volume_id: volumeId })],
-    ['NodePublishVolume without volume_id', () => n().NodePublishVolume({ staging_target_path: staging, target_path: target, volume_capability: cap })],
-    ['NodePublishVolume without target_path', () => n().NodePublishVolume({ volume_id: volumeId, staging_target_path: staging, volume_capability: cap })],
-    ['NodePublishVolume without staging_target_path', () => n().NodePublishVolume({ volume_id: volumeId, target_path: target, volume_capability: cap })],
-    ['NodePublishVolume without volume_capability', () => n().NodePublishVolume({ volume_id: volumeId, staging_target_path: staging, target_path: target })],
-    ['NodePublishVolume with a relative target_path', () => n().NodePublishVolume({ volume_id: volumeId, staging_target_path: staging, target_path: 'pods/p1/mount', volume_capability: cap })],
+    [
+      'NodePublishVolume without volume_id',
+      () => n().NodePublishVolume({ staging_target_path: staging, target_path: target, volume_capability: cap }),
+    ],
+    [
+      'NodePublishVolume without target_path',
+      () => n().NodePublishVolume({ volume_id: volumeId, staging_target_path: staging, volume_capability: cap }),
+    ],
+    [
+      'NodePublishVolume without staging_target_path',
+      () => n().NodePublishVolume({ volume_id: volumeId, target_path: target, volume_capability: cap }),
+    ],
+    [
+      'NodePublishVolume without volume_capability',
+      () => n().NodePublishVolume({ volume_id: volumeId, staging_target_path: staging, target_path: target }),
+    ],
+    [
+      'NodePublishVolume with a relative target_path',
+      () =>
+        n().NodePublishVolume({ volume_id: volumeId, staging_target_path: staging, target_path: 'pods/p1/mount', volume_capability: cap }),
+    ],
     ['NodeUnpublishVolume without volume_id', () => n().NodeUnpublishVolume({ target_path: target })],
     ['NodeUnpublishVolume without target_path', () => n().NodeUnpublishVolume({ volume_id: volumeId })],
     ['NodeGetVolumeStats without volume_id', () => n().NodeGetVolumeStats({ volume_path: target })],

@@ -29,7 +29,13 @@ describe('conformance: kill -9 and restart on the same directories', () => {
     const cap = mountCap();
     await n.NodeStageVolume({ volume_id: a, staging_target_path: staging(), volume_capability: cap });
     await n.NodePublishVolume({ volume_id: a, staging_target_path: staging(), target_path: target(), volume_capability: cap });
-    await n.NodePublishVolume({ volume_id: a, staging_target_path: staging(), target_path: targetRo(), volume_capability: cap, readonly: true });
+    await n.NodePublishVolume({
+      volume_id: a,
+      staging_target_path: staging(),
+      target_path: targetRo(),
+      volume_capability: cap,
+      readonly: true,
+    });
     await n.NodeStageVolume({ volume_id: b, staging_target_path: stagingB(), volume_capability: cap });
     await n.NodePublishVolume({ volume_id: b, staging_target_path: stagingB(), target_path: targetB(), volume_capability: cap });
     writeFileSync(path.join(target(), 'before-crash.txt'), 'still here');
@@ -52,7 +58,10 @@ describe('conformance: kill -9 and restart on the same directories', () => {
   it('lists the same volumes and snapshots', async () => {
     assert.deepEqual((await listAllVolumeIds(d!.client)).sort(), [...volumeIds].sort());
     const snaps = await d!.client.controller.ListSnapshots({});
-    assert.deepEqual(snaps.entries.map((e) => e.snapshot?.snapshot_id), snapshotIds);
+    assert.deepEqual(
+      snaps.entries.map((e) => e.snapshot?.snapshot_id),
+      snapshotIds,
+    );
     const b = await d!.client.controller.ControllerGetVolume({ volume_id: volumeIds[1]! });
     assert.equal(b.volume?.capacity_bytes, String(2 * GiB));
   });
@@ -61,11 +70,22 @@ describe('conformance: kill -9 and restart on the same directories', () => {
     const a = volumeIds[0]!;
     const stats = await d!.client.node.NodeGetVolumeStats({ volume_id: a, volume_path: target() });
     assert.ok(stats.usage.length > 0);
-    await d!.client.node.NodePublishVolume({ volume_id: a, staging_target_path: staging(), target_path: target(), volume_capability: mountCap() });
+    await d!.client.node.NodePublishVolume({
+      volume_id: a,
+      staging_target_path: staging(),
+      target_path: target(),
+      volume_capability: mountCap(),
+    });
     const points = (await mountsUnder(dirs.root)).filter((p) => p === target());
     assert.equal(points.length, 1, 'the repeated publish stacked no second mount');
     await expectCode(
-      d!.client.node.NodePublishVolume({ volume_id: a, staging_target_path: staging(), target_path: targetRo(), volume_capability: mountCap(), readonly: false }),
+      d!.client.node.NodePublishVolume({
+        volume_id: a,
+        staging_target_path: staging(),
+        target_path: targetRo(),
+        volume_capability: mountCap(),
+        readonly: false,
+      }),
       grpc.status.ALREADY_EXISTS,
     );
   });

@@ -68,12 +68,16 @@ describe('conformance: snapshots, restore and clone (--health-api v1.12)', () =>
     let ids: string[];
     before(async () => {
       ids = [];
-      for (const n of ['snap-list-1', 'snap-list-2', 'snap-list-3']) ids.push((await c().CreateSnapshot({ name: n, source_volume_id: otherId })).snapshot!.snapshot_id);
+      for (const n of ['snap-list-1', 'snap-list-2', 'snap-list-3'])
+        ids.push((await c().CreateSnapshot({ name: n, source_volume_id: otherId })).snapshot!.snapshot_id);
     });
 
     it('lists a snapshot by its id, and nothing for an unknown id', async () => {
       const one = await c().ListSnapshots({ snapshot_id: ids[1] });
-      assert.deepEqual(one.entries.map((e) => e.snapshot?.snapshot_id), [ids[1]]);
+      assert.deepEqual(
+        one.entries.map((e) => e.snapshot?.snapshot_id),
+        [ids[1]],
+      );
       const none = await c().ListSnapshots({ snapshot_id: 'none-exist-id' });
       assert.equal(none.entries.length, 0);
     });
@@ -94,7 +98,10 @@ describe('conformance: snapshots, restore and clone (--health-api v1.12)', () =>
       const rest = await c().ListSnapshots({ starting_token: first.next_token });
       assert.equal(rest.entries.length, all.entries.length - 2);
       const seen = [...first.entries, ...rest.entries].map((e) => e.snapshot?.snapshot_id);
-      assert.deepEqual(seen, all.entries.map((e) => e.snapshot?.snapshot_id));
+      assert.deepEqual(
+        seen,
+        all.entries.map((e) => e.snapshot?.snapshot_id),
+      );
     });
 
     it('returns ABORTED for a starting_token it did not make', async () => {
@@ -133,16 +140,22 @@ describe('conformance: snapshots, restore and clone (--health-api v1.12)', () =>
     it('restores a volume from a snapshot with the content as it was when the snapshot was taken', async () => {
       const snap = (await c().CreateSnapshot({ name: 'snap-restore', source_volume_id: sourceId })).snapshot!;
       writeFileSync(path.join(dataDir(sourceId), 'hello.txt'), 'changed after the snapshot\n');
-      const res = await c().CreateVolume({ ...volumeRequest('pvc-restored', GiB), volume_content_source: { snapshot: { snapshot_id: snap.snapshot_id } } });
+      const res = await c().CreateVolume({
+        ...volumeRequest('pvc-restored', GiB),
+        volume_content_source: { snapshot: { snapshot_id: snap.snapshot_id } },
+      });
       assert.equal(res.volume?.content_source?.snapshot?.snapshot_id, snap.snapshot_id);
-      expectSameContent(res.volume!.volume_id, 'hello from the source volume\n');
+      expectSameContent(res.volume.volume_id, 'hello from the source volume\n');
       writeFileSync(path.join(dataDir(sourceId), 'hello.txt'), 'hello from the source volume\n');
     });
 
     it('clones a volume with its content', async () => {
-      const res = await c().CreateVolume({ ...volumeRequest('pvc-cloned', GiB), volume_content_source: { volume: { volume_id: sourceId } } });
+      const res = await c().CreateVolume({
+        ...volumeRequest('pvc-cloned', GiB),
+        volume_content_source: { volume: { volume_id: sourceId } },
+      });
       assert.equal(res.volume?.content_source?.volume?.volume_id, sourceId);
-      expectSameContent(res.volume!.volume_id, 'hello from the source volume\n');
+      expectSameContent(res.volume.volume_id, 'hello from the source volume\n');
     });
 
     it('is idempotent for a restore, and ALREADY_EXISTS for the same name with another source', async () => {
@@ -151,7 +164,10 @@ describe('conformance: snapshots, restore and clone (--health-api v1.12)', () =>
       const a = await c().CreateVolume(req);
       const b = await c().CreateVolume(req);
       assert.equal(a.volume?.volume_id, b.volume?.volume_id);
-      await expectCode(c().CreateVolume({ ...volumeRequest('pvc-restored-twice', GiB), volume_content_source: { volume: { volume_id: sourceId } } }), grpc.status.ALREADY_EXISTS);
+      await expectCode(
+        c().CreateVolume({ ...volumeRequest('pvc-restored-twice', GiB), volume_content_source: { volume: { volume_id: sourceId } } }),
+        grpc.status.ALREADY_EXISTS,
+      );
     });
   });
 });

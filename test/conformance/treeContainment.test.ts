@@ -43,7 +43,10 @@ describe('conformance: snapshot, restore, clone and delete stay inside their vol
       const volumesBefore = readdirSync(path.join(d.dirs.share, 'volumes')).sort();
 
       const err = await expectCode(
-        d.client.controller.CreateVolume({ ...volumeRequest('tree-archive-restored'), volume_content_source: { snapshot: { snapshot_id: snap } } }),
+        d.client.controller.CreateVolume({
+          ...volumeRequest('tree-archive-restored'),
+          volume_content_source: { snapshot: { snapshot_id: snap } },
+        }),
         grpc.status.INTERNAL,
       );
       assert.match(err.details, /Not a directory|contains '\.\.'/);
@@ -65,7 +68,12 @@ describe('conformance: snapshot, restore, clone and delete stay inside their vol
         const listing = execFileSync('tar', ['-tzf', path.join(d.dirs.share, 'snapshots', snap, 'data.tar.gz')], { encoding: 'utf8' });
         assert.doesNotMatch(listing, /foreign\.txt/);
         assert.match(listing, /own\.txt/);
-        const clone = (await d.client.controller.CreateVolume({ ...volumeRequest('tree-mount-clone'), volume_content_source: { volume: { volume_id: id } } })).volume!.volume_id;
+        const clone = (
+          await d.client.controller.CreateVolume({
+            ...volumeRequest('tree-mount-clone'),
+            volume_content_source: { volume: { volume_id: id } },
+          })
+        ).volume!.volume_id;
         assert.deepEqual(readdirSync(dataOf(d, clone)), ['own.txt']);
         await expectCode(d.client.controller.DeleteVolume({ volume_id: id }), grpc.status.FAILED_PRECONDITION);
         assert.equal(readFileSync(path.join(inner, 'foreign.txt'), 'utf8'), 'another filesystem\n');
@@ -99,7 +107,10 @@ describe('conformance: snapshot, restore, clone and delete stay inside their vol
       writeFileSync(path.join(dataOf(d!, id), 'big.bin'), randomBytes(1_500_000));
       const snap = (await d!.client.controller.CreateSnapshot({ name: 'tree-full-snap-1', source_volume_id: id })).snapshot!.snapshot_id;
       const before = listTree(d!.dirs.share);
-      await expectCode(d!.client.controller.CreateSnapshot({ name: 'tree-full-snap-2', source_volume_id: id }), grpc.status.RESOURCE_EXHAUSTED);
+      await expectCode(
+        d!.client.controller.CreateSnapshot({ name: 'tree-full-snap-2', source_volume_id: id }),
+        grpc.status.RESOURCE_EXHAUSTED,
+      );
       assert.deepEqual(listTree(d!.dirs.share), before);
       const clone = await expectCode(
         d!.client.controller.CreateVolume({ ...volumeRequest('tree-full-clone'), volume_content_source: { volume: { volume_id: id } } }),
@@ -108,7 +119,10 @@ describe('conformance: snapshot, restore, clone and delete stay inside their vol
       assert.match(clone.details, /no space/i);
       assert.deepEqual(listTree(d!.dirs.share), before);
       await expectCode(
-        d!.client.controller.CreateVolume({ ...volumeRequest('tree-full-restore'), volume_content_source: { snapshot: { snapshot_id: snap } } }),
+        d!.client.controller.CreateVolume({
+          ...volumeRequest('tree-full-restore'),
+          volume_content_source: { snapshot: { snapshot_id: snap } },
+        }),
         grpc.status.RESOURCE_EXHAUSTED,
       );
       assert.deepEqual(listTree(d!.dirs.share), before);

@@ -21,7 +21,8 @@ describeInGuest('e2e conformance subset on --backend nfs (ganesha over NFSv4.1)'
   it('is ready and names its controller capabilities', async () => {
     assert.equal((await d.client.identity.Probe({})).ready?.value, true);
     const caps = (await c().ControllerGetCapabilities({})).capabilities.map((x) => x.rpc?.type);
-    for (const want of ['CREATE_DELETE_VOLUME', 'LIST_VOLUMES', 'GET_CAPACITY', 'CREATE_DELETE_SNAPSHOT']) assert.ok(caps.includes(want as never), `${want} in ${caps.join(',')}`);
+    for (const want of ['CREATE_DELETE_VOLUME', 'LIST_VOLUMES', 'GET_CAPACITY', 'CREATE_DELETE_SNAPSHOT'])
+      assert.ok(caps.includes(want as never), `${want} in ${caps.join(',')}`);
   });
 
   it('creates a volume on the share, idempotently by name, and refuses the same name with another size', async () => {
@@ -31,7 +32,10 @@ describeInGuest('e2e conformance subset on --backend nfs (ganesha over NFSv4.1)'
     assert.equal(a.volume?.volume_context.volumeDir, 'volumes/pvc-e2e-conf-a/data');
     const again = await c().CreateVolume(req('pvc-e2e-conf-a'));
     assert.deepEqual(again.volume, a.volume);
-    await expectCode(c().CreateVolume({ ...req('pvc-e2e-conf-a', 4 * MiB), capacity_range: { required_bytes: 4 * MiB, limit_bytes: 4 * MiB } }), grpc.status.ALREADY_EXISTS);
+    await expectCode(
+      c().CreateVolume({ ...req('pvc-e2e-conf-a', 4 * MiB), capacity_range: { required_bytes: 4 * MiB, limit_bytes: 4 * MiB } }),
+      grpc.status.ALREADY_EXISTS,
+    );
   });
 
   it('keeps the share root mounted at its private work dir under --state-dir', async () => {
@@ -63,8 +67,17 @@ describeInGuest('e2e conformance subset on --backend nfs (ganesha over NFSv4.1)'
     assert.equal(s1.snapshot?.ready_to_use, true);
     const s2 = await c().CreateSnapshot({ source_volume_id: 'pvc-e2e-conf-a', name: 'snap-e2e-conf', secrets: {}, parameters: {} });
     assert.equal(s2.snapshot?.snapshot_id, id);
-    const listed = await c().ListSnapshots({ max_entries: 0, starting_token: '', source_volume_id: 'pvc-e2e-conf-a', snapshot_id: '', secrets: {} });
-    assert.deepEqual(listed.entries.map((e) => e.snapshot?.snapshot_id), [id]);
+    const listed = await c().ListSnapshots({
+      max_entries: 0,
+      starting_token: '',
+      source_volume_id: 'pvc-e2e-conf-a',
+      snapshot_id: '',
+      secrets: {},
+    });
+    assert.deepEqual(
+      listed.entries.map((e) => e.snapshot?.snapshot_id),
+      [id],
+    );
     await c().DeleteSnapshot({ snapshot_id: id, secrets: {} });
     await c().DeleteSnapshot({ snapshot_id: id, secrets: {} });
     const after = await c().ListSnapshots({ max_entries: 0, starting_token: '', source_volume_id: '', snapshot_id: id, secrets: {} });
@@ -82,9 +95,18 @@ describeInGuest('e2e conformance subset on --backend nfs (ganesha over NFSv4.1)'
   });
 
   it('answers NOT_FOUND for unknown volumes and snapshots', async () => {
-    await expectCode(c().CreateVolume({ ...req('pvc-e2e-from-nothing'), volume_content_source: { snapshot: { snapshot_id: 'snap-missing' } } }), grpc.status.NOT_FOUND);
-    await expectCode(c().CreateSnapshot({ source_volume_id: 'pvc-missing', name: 'snap-of-nothing', secrets: {}, parameters: {} }), grpc.status.NOT_FOUND);
-    await expectCode(d.client.node.NodeGetVolumeStats({ volume_id: 'pvc-missing', volume_path: '/tmp/csi-e2e/nowhere', staging_target_path: '' }), grpc.status.NOT_FOUND);
+    await expectCode(
+      c().CreateVolume({ ...req('pvc-e2e-from-nothing'), volume_content_source: { snapshot: { snapshot_id: 'snap-missing' } } }),
+      grpc.status.NOT_FOUND,
+    );
+    await expectCode(
+      c().CreateSnapshot({ source_volume_id: 'pvc-missing', name: 'snap-of-nothing', secrets: {}, parameters: {} }),
+      grpc.status.NOT_FOUND,
+    );
+    await expectCode(
+      d.client.node.NodeGetVolumeStats({ volume_id: 'pvc-missing', volume_path: '/tmp/csi-e2e/nowhere', staging_target_path: '' }),
+      grpc.status.NOT_FOUND,
+    );
   });
 
   it('answers INVALID_ARGUMENT for missing fields and mount options off the allowlist', async () => {
@@ -93,7 +115,14 @@ describeInGuest('e2e conformance subset on --backend nfs (ganesha over NFSv4.1)'
     await expectCode(c().CreateVolume(req('pvc-e2e-badopt', MiB, { mountOptions: 'hard,bg' })), grpc.status.INVALID_ARGUMENT);
     await expectCode(c().DeleteVolume({ volume_id: '', secrets: {} }), grpc.status.INVALID_ARGUMENT);
     await expectCode(
-      d.client.node.NodeStageVolume({ volume_id: 'pvc-x', staging_target_path: '', volume_capability: mountCap, volume_context: {}, publish_context: {}, secrets: {} }),
+      d.client.node.NodeStageVolume({
+        volume_id: 'pvc-x',
+        staging_target_path: '',
+        volume_capability: mountCap,
+        volume_context: {},
+        publish_context: {},
+        secrets: {},
+      }),
       grpc.status.INVALID_ARGUMENT,
     );
     await expectCode(

@@ -1,7 +1,22 @@
 import { strict as assert } from 'node:assert';
 import { existsSync } from 'node:fs';
 import { expectCode, grpc } from '../helpers/csiClient';
-import { describeInGuest, isMounted, mountCap, mountSource, nfsServer, nfsShare, readThrough, recordTiming, run, sharedDriver, waitFor, workRoot, writeThrough, type E2eDriver } from './e2eHarness';
+import {
+  describeInGuest,
+  isMounted,
+  mountCap,
+  mountSource,
+  nfsServer,
+  nfsShare,
+  readThrough,
+  recordTiming,
+  run,
+  sharedDriver,
+  waitFor,
+  workRoot,
+  writeThrough,
+  type E2eDriver,
+} from './e2eHarness';
 
 const MiB = 1024 ** 2;
 
@@ -19,12 +34,34 @@ describeInGuest('e2e volume lifecycle on a real NFSv4.1 mount', function () {
     d = await sharedDriver();
   });
   const n = () => d.client.node;
-  const stage = () => n().NodeStageVolume({ volume_id: id, staging_target_path: staging, volume_capability: mountCap, volume_context: context, publish_context: {}, secrets: {} });
+  const stage = () =>
+    n().NodeStageVolume({
+      volume_id: id,
+      staging_target_path: staging,
+      volume_capability: mountCap,
+      volume_context: context,
+      publish_context: {},
+      secrets: {},
+    });
   const publish = (target: string, readonly = false) =>
-    n().NodePublishVolume({ volume_id: id, staging_target_path: staging, target_path: target, volume_capability: mountCap, readonly, volume_context: context, publish_context: {}, secrets: {} });
+    n().NodePublishVolume({
+      volume_id: id,
+      staging_target_path: staging,
+      target_path: target,
+      volume_capability: mountCap,
+      readonly,
+      volume_context: context,
+      publish_context: {},
+      secrets: {},
+    });
 
   it('creates a volume with StorageClass mount options and stages it with mount -t nfs4 from the server', async () => {
-    const res = await d.client.controller.CreateVolume({ name: id, volume_capabilities: [mountCap], capacity_range: { required_bytes: MiB, limit_bytes: 0 }, parameters: { mountOptions: 'hard,noatime' } });
+    const res = await d.client.controller.CreateVolume({
+      name: id,
+      volume_capabilities: [mountCap],
+      capacity_range: { required_bytes: MiB, limit_bytes: 0 },
+      parameters: { mountOptions: 'hard,noatime' },
+    });
     context = res.volume?.volume_context ?? {};
     assert.equal(context.mountOptions, 'hard,noatime');
     const t0 = Date.now();
@@ -54,13 +91,27 @@ describeInGuest('e2e volume lifecycle on a real NFSv4.1 mount', function () {
     const staticId = 'static-e2e-nfs';
     const staticStaging = `${workRoot}/staging/${staticId}`;
     const ctx = { share: `${nfsShare}/volumes/${id}`, subDir: 'data', mountOptions: 'nconnect=2' };
-    await n().NodeStageVolume({ volume_id: staticId, staging_target_path: staticStaging, volume_capability: mountCap, volume_context: ctx, publish_context: {}, secrets: {} });
+    await n().NodeStageVolume({
+      volume_id: staticId,
+      staging_target_path: staticStaging,
+      volume_capability: mountCap,
+      volume_context: ctx,
+      publish_context: {},
+      secrets: {},
+    });
     assert.equal(await mountSource(staticStaging), `${nfsServer}:${nfsShare}/volumes/${id}/data`);
     assert.match(await readThrough(`${staticStaging}/hello.txt`), /written through A/);
     await n().NodeUnstageVolume({ volume_id: staticId, staging_target_path: staticStaging });
     assert.equal(await isMounted(staticStaging), false);
     await expectCode(
-      n().NodeStageVolume({ volume_id: 'static-e2e-bad', staging_target_path: staticStaging, volume_capability: mountCap, volume_context: { share: nfsShare, subDir: '../..' }, publish_context: {}, secrets: {} }),
+      n().NodeStageVolume({
+        volume_id: 'static-e2e-bad',
+        staging_target_path: staticStaging,
+        volume_capability: mountCap,
+        volume_context: { share: nfsShare, subDir: '../..' },
+        publish_context: {},
+        secrets: {},
+      }),
       grpc.status.INVALID_ARGUMENT,
     );
   });
@@ -86,7 +137,7 @@ describeInGuest('e2e volume lifecycle on a real NFSv4.1 mount', function () {
     assert.equal(stats.volume_condition?.abnormal, false);
   });
 
-  it('mounts the staging path again when it vanished behind the driver\'s back', async () => {
+  it("mounts the staging path again when it vanished behind the driver's back", async () => {
     assert.equal((await run('umount', ['-l', staging])).code, 0);
     const took = await waitFor('NotMounted reported', 15_000, async () => {
       const v = await n().NodeGetVolumeHealth({ volume_id: id, volume_publish_path: '', staging_target_path: staging });

@@ -1,5 +1,15 @@
 import { strict as assert } from 'node:assert';
-import { describeInGuest, mountCap, readThrough, recordTiming, run, sharedDriver, workRoot, writeThrough, type E2eDriver } from './e2eHarness';
+import {
+  describeInGuest,
+  mountCap,
+  readThrough,
+  recordTiming,
+  run,
+  sharedDriver,
+  workRoot,
+  writeThrough,
+  type E2eDriver,
+} from './e2eHarness';
 
 const MiB = 1024 ** 2;
 
@@ -23,8 +33,24 @@ describeInGuest('e2e snapshot and restore on NFS', function () {
     const ctx = res.volume?.volume_context ?? {};
     const staging = `${workRoot}/staging/${name}`;
     const target = `${workRoot}/pods/snap/volumes/${name}/mount`;
-    await d.client.node.NodeStageVolume({ volume_id: name, staging_target_path: staging, volume_capability: mountCap, volume_context: ctx, publish_context: {}, secrets: {} });
-    await d.client.node.NodePublishVolume({ volume_id: name, staging_target_path: staging, target_path: target, volume_capability: mountCap, readonly: false, volume_context: ctx, publish_context: {}, secrets: {} });
+    await d.client.node.NodeStageVolume({
+      volume_id: name,
+      staging_target_path: staging,
+      volume_capability: mountCap,
+      volume_context: ctx,
+      publish_context: {},
+      secrets: {},
+    });
+    await d.client.node.NodePublishVolume({
+      volume_id: name,
+      staging_target_path: staging,
+      target_path: target,
+      volume_capability: mountCap,
+      readonly: false,
+      volume_context: ctx,
+      publish_context: {},
+      secrets: {},
+    });
     return target;
   }
 
@@ -41,7 +67,12 @@ describeInGuest('e2e snapshot and restore on NFS', function () {
     assert.equal((await run('mkdir', ['-p', `${src}/sub/dir`])).code, 0);
     await writeThrough(`${src}/sub/dir/deep.txt`, 'deep\n');
     let t0 = Date.now();
-    const snap = await d.client.controller.CreateSnapshot({ source_volume_id: 'pvc-e2e-snap-src', name: 'snap-e2e-restore', secrets: {}, parameters: {} });
+    const snap = await d.client.controller.CreateSnapshot({
+      source_volume_id: 'pvc-e2e-snap-src',
+      name: 'snap-e2e-restore',
+      secrets: {},
+      parameters: {},
+    });
     recordTiming('CreateSnapshot (tar over NFS)', Date.now() - t0);
     const snapshotId = snap.snapshot?.snapshot_id ?? '';
     assert.ok(Number(snap.snapshot?.size_bytes) > 0);

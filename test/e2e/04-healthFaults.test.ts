@@ -1,7 +1,20 @@
 import { strict as assert } from 'node:assert';
 import { expectCode, grpc } from '../helpers/csiClient';
 import {
-  describeInGuest, expectOnServer, faultCtl, intervalMs, isMounted, mountCap, readThrough, recordTiming, sharedDriver, timeoutMs, waitFor, workRoot, writeThrough, type E2eDriver,
+  describeInGuest,
+  expectOnServer,
+  faultCtl,
+  intervalMs,
+  isMounted,
+  mountCap,
+  readThrough,
+  recordTiming,
+  sharedDriver,
+  timeoutMs,
+  waitFor,
+  workRoot,
+  writeThrough,
+  type E2eDriver,
 } from './e2eHarness';
 
 const MiB = 1024 ** 2;
@@ -21,16 +34,40 @@ describeInGuest('e2e health under server faults (ganesha frozen, killed, restart
     return (v.volume_health?.health_statuses ?? []).map((s) => s.reason);
   };
   const storageIssues = async (): Promise<string[]> => (await d.client.node.NodeGetStorageHealth({})).backend_health.map((s) => s.reason);
-  const abnormal = async (): Promise<boolean> => (await d.client.node.NodeGetVolumeStats({ volume_id: id, volume_path: target, staging_target_path: '' })).volume_condition?.abnormal === true;
-  const healthy = async (): Promise<boolean> => (await volumeIssues()).length === 0 && !(await abnormal()) && (await storageIssues()).length === 0;
+  const abnormal = async (): Promise<boolean> =>
+    (await d.client.node.NodeGetVolumeStats({ volume_id: id, volume_path: target, staging_target_path: '' })).volume_condition?.abnormal ===
+    true;
+  const healthy = async (): Promise<boolean> =>
+    (await volumeIssues()).length === 0 && !(await abnormal()) && (await storageIssues()).length === 0;
 
   before(async function () {
     this.timeout(90_000);
     d = await sharedDriver();
-    const res = await d.client.controller.CreateVolume({ name: id, volume_capabilities: [mountCap], capacity_range: { required_bytes: MiB, limit_bytes: 0 }, parameters: {} });
+    const res = await d.client.controller.CreateVolume({
+      name: id,
+      volume_capabilities: [mountCap],
+      capacity_range: { required_bytes: MiB, limit_bytes: 0 },
+      parameters: {},
+    });
     const ctx = res.volume?.volume_context ?? {};
-    await d.client.node.NodeStageVolume({ volume_id: id, staging_target_path: staging, volume_capability: mountCap, volume_context: ctx, publish_context: {}, secrets: {} });
-    await d.client.node.NodePublishVolume({ volume_id: id, staging_target_path: staging, target_path: target, volume_capability: mountCap, readonly: false, volume_context: ctx, publish_context: {}, secrets: {} });
+    await d.client.node.NodeStageVolume({
+      volume_id: id,
+      staging_target_path: staging,
+      volume_capability: mountCap,
+      volume_context: ctx,
+      publish_context: {},
+      secrets: {},
+    });
+    await d.client.node.NodePublishVolume({
+      volume_id: id,
+      staging_target_path: staging,
+      target_path: target,
+      volume_capability: mountCap,
+      readonly: false,
+      volume_context: ctx,
+      publish_context: {},
+      secrets: {},
+    });
     await writeThrough(`${target}/precious.txt`, data);
     await waitFor('volume healthy before the faults', 20_000, healthy);
   });
@@ -46,9 +83,17 @@ describeInGuest('e2e health under server faults (ganesha frozen, killed, restart
   it('reports MountUnresponsive within interval + timeout of a SIGSTOP, while Probe and capabilities still answer', async () => {
     assert.ok((await faultCtl('stop')).ok);
     const t0 = Date.now();
-    const took = await waitFor('MountUnresponsive', intervalMs + timeoutMs + slackMs + 5_000, async () => (await volumeIssues()).includes('MountUnresponsive'), 100);
+    const took = await waitFor(
+      'MountUnresponsive',
+      intervalMs + timeoutMs + slackMs + 5_000,
+      async () => (await volumeIssues()).includes('MountUnresponsive'),
+      100,
+    );
     recordTiming('SIGSTOP -> MountUnresponsive', took);
-    assert.ok(took <= intervalMs + timeoutMs + slackMs, `MountUnresponsive after ${took}ms (interval ${intervalMs} + timeout ${timeoutMs} + slack ${slackMs})`);
+    assert.ok(
+      took <= intervalMs + timeoutMs + slackMs,
+      `MountUnresponsive after ${took}ms (interval ${intervalMs} + timeout ${timeoutMs} + slack ${slackMs})`,
+    );
     // Calls that do not touch storage keep working while the server is frozen.
     assert.equal((await d.client.identity.Probe({})).ready?.value, true);
     assert.ok((await d.client.controller.ControllerGetCapabilities({})).capabilities.length > 0);
@@ -56,7 +101,12 @@ describeInGuest('e2e health under server faults (ganesha frozen, killed, restart
     assert.equal((await d.client.node.NodeGetInfo({})).node_id, 'node-1');
     // The target's own probe may come a little after the staging path's.
     await waitFor('NodeGetVolumeStats abnormal', intervalMs + timeoutMs + slackMs + 5_000, abnormal, 100);
-    await waitFor('storage unreachable', intervalMs + timeoutMs + slackMs + 5_000, async () => (await storageIssues()).includes('ServerUnresponsive'), 100);
+    await waitFor(
+      'storage unreachable',
+      intervalMs + timeoutMs + slackMs + 5_000,
+      async () => (await storageIssues()).includes('ServerUnresponsive'),
+      100,
+    );
     recordTiming('SIGSTOP -> storage ServerUnresponsive', Date.now() - t0);
     // The v1.13 answer in full: the server is named unreachable, with a message for the operator.
     const storage = (await d.client.node.NodeGetStorageHealth({})).backend_health.find((s) => s.reason === 'ServerUnresponsive');
@@ -67,12 +117,18 @@ describeInGuest('e2e health under server faults (ganesha frozen, killed, restart
     const c0 = Date.now();
     const got = await d.client.controller.ControllerGetVolume({ volume_id: id });
     assert.equal(got.status?.volume_condition?.abnormal, true);
-    assert.match(got.status!.volume_condition!.message, /ShareUnreachable/);
+    assert.match(got.status.volume_condition.message, /ShareUnreachable/);
     const gh = await d.client.controller.ControllerGetVolumeHealth({ volume_id: id });
-    assert.deepEqual(gh.volume_health?.health_statuses.map((x) => [x.status, x.reason]), [['INACCESSIBLE', 'ShareUnreachable']]);
+    assert.deepEqual(
+      gh.volume_health?.health_statuses.map((x) => [x.status, x.reason]),
+      [['INACCESSIBLE', 'ShareUnreachable']],
+    );
     recordTiming('ControllerGetVolume on a frozen share -> ShareUnreachable', Date.now() - c0);
     // Calls that must change the share fail with UNAVAILABLE rather than hang.
-    await expectCode(d.client.controller.CreateVolume({ name: 'pvc-while-frozen', volume_capabilities: [mountCap] }), grpc.status.UNAVAILABLE);
+    await expectCode(
+      d.client.controller.CreateVolume({ name: 'pvc-while-frozen', volume_capabilities: [mountCap] }),
+      grpc.status.UNAVAILABLE,
+    );
   });
 
   it('is healthy again after SIGCONT, with the data intact', async () => {
@@ -109,7 +165,12 @@ describeInGuest('e2e health under server faults (ganesha frozen, killed, restart
 
   it('unpublishes and unstages a hung mount (ganesha frozen) without hanging the RPC', async () => {
     assert.ok((await faultCtl('stop')).ok);
-    await waitFor('MountUnresponsive before unpublish', intervalMs + timeoutMs + slackMs + 5_000, async () => (await volumeIssues()).includes('MountUnresponsive'), 100);
+    await waitFor(
+      'MountUnresponsive before unpublish',
+      intervalMs + timeoutMs + slackMs + 5_000,
+      async () => (await volumeIssues()).includes('MountUnresponsive'),
+      100,
+    );
     let t0 = Date.now();
     await d.client.node.NodeUnpublishVolume({ volume_id: id, target_path: target });
     recordTiming('NodeUnpublishVolume of a hung mount', Date.now() - t0);

@@ -1,7 +1,19 @@
 import { strict as assert } from 'node:assert';
 import { tearDown } from '../helpers/outageWatch';
 import type { PublishedVolume } from '../helpers/publish';
-import { describeInGuest, faultCtl, intervalMs, isMounted, mountCap, recordTiming, sharedDriver, timeoutMs, waitFor, workRoot, type E2eDriver } from './e2eHarness';
+import {
+  describeInGuest,
+  faultCtl,
+  intervalMs,
+  isMounted,
+  mountCap,
+  recordTiming,
+  sharedDriver,
+  timeoutMs,
+  waitFor,
+  workRoot,
+  type E2eDriver,
+} from './e2eHarness';
 
 const volumes = 20;
 /** Generous: every mount of the frozen server must go abnormal, at TCG speed. */
@@ -14,7 +26,8 @@ describeInGuest(`e2e whole-server outage: ${volumes} NFS volumes mounted when ga
   const published: PublishedVolume[] = [];
 
   const abnormal = async (v: PublishedVolume): Promise<boolean> =>
-    (await d.client.node.NodeGetVolumeStats({ volume_id: v.volumeId, volume_path: v.target, staging_target_path: '' }, 30_000)).volume_condition?.abnormal === true;
+    (await d.client.node.NodeGetVolumeStats({ volume_id: v.volumeId, volume_path: v.target, staging_target_path: '' }, 30_000))
+      .volume_condition?.abnormal === true;
 
   before(async function () {
     d = await sharedDriver();
@@ -24,8 +37,24 @@ describeInGuest(`e2e whole-server outage: ${volumes} NFS volumes mounted when ga
       const volumeId = res.volume!.volume_id;
       const ctx = res.volume?.volume_context ?? {};
       const v = { volumeId, staging: `${workRoot}/staging/${volumeId}`, target: `${workRoot}/pods/outage/volumes/${volumeId}/mount` };
-      await d.client.node.NodeStageVolume({ volume_id: volumeId, staging_target_path: v.staging, volume_capability: mountCap, volume_context: ctx, publish_context: {}, secrets: {} });
-      await d.client.node.NodePublishVolume({ volume_id: volumeId, staging_target_path: v.staging, target_path: v.target, volume_capability: mountCap, readonly: false, volume_context: ctx, publish_context: {}, secrets: {} });
+      await d.client.node.NodeStageVolume({
+        volume_id: volumeId,
+        staging_target_path: v.staging,
+        volume_capability: mountCap,
+        volume_context: ctx,
+        publish_context: {},
+        secrets: {},
+      });
+      await d.client.node.NodePublishVolume({
+        volume_id: volumeId,
+        staging_target_path: v.staging,
+        target_path: v.target,
+        volume_capability: mountCap,
+        readonly: false,
+        volume_context: ctx,
+        publish_context: {},
+        secrets: {},
+      });
       published.push(v);
     }
     await waitFor('every volume healthy before the freeze', 60_000, async () => {
@@ -40,17 +69,24 @@ describeInGuest(`e2e whole-server outage: ${volumes} NFS volumes mounted when ga
     if (s?.output.includes('stopped')) await faultCtl('cont');
     for (const v of published) {
       await d.client.node.NodeUnpublishVolume({ volume_id: v.volumeId, target_path: v.target }, callDeadlineMs).catch(() => undefined);
-      await d.client.node.NodeUnstageVolume({ volume_id: v.volumeId, staging_target_path: v.staging }, callDeadlineMs).catch(() => undefined);
+      await d.client.node
+        .NodeUnstageVolume({ volume_id: v.volumeId, staging_target_path: v.staging }, callDeadlineMs)
+        .catch(() => undefined);
       await d.client.controller.DeleteVolume({ volume_id: v.volumeId }, callDeadlineMs).catch(() => undefined);
     }
   });
 
   it('reports every mount abnormal, then unpublishes and unstages them all, 8 at a time, leaving nothing mounted', async () => {
     assert.ok((await faultCtl('stop')).ok);
-    const took = await waitFor(`all ${volumes} volumes abnormal`, detectionLimitMs, async () => {
-      for (const v of published) if (!(await abnormal(v))) return false;
-      return true;
-    }, 250);
+    const took = await waitFor(
+      `all ${volumes} volumes abnormal`,
+      detectionLimitMs,
+      async () => {
+        for (const v of published) if (!(await abnormal(v))) return false;
+        return true;
+      },
+      250,
+    );
     recordTiming(`SIGSTOP -> ${volumes} volumes abnormal (interval ${intervalMs} + timeout ${timeoutMs})`, took);
     assert.equal((await d.client.identity.Probe({}, 30_000)) !== undefined, true);
 
@@ -58,7 +94,10 @@ describeInGuest(`e2e whole-server outage: ${volumes} NFS volumes mounted when ga
     const calls = await tearDown(d.client, published, 8, callDeadlineMs);
     recordTiming(`teardown of ${volumes} hung volumes, 8 at a time`, Date.now() - t0);
     recordTiming('slowest teardown call of a hung volume', Math.max(...calls.map((c) => c.ms)));
-    assert.deepEqual(calls.filter((c) => c.error).map((c) => `${c.rpc} ${c.volumeId}: ${c.error}`), []);
+    assert.deepEqual(
+      calls.filter((c) => c.error).map((c) => `${c.rpc} ${c.volumeId}: ${c.error}`),
+      [],
+    );
     for (const v of published) {
       assert.equal(await isMounted(v.target), false, `${v.target} left the mount table`);
       assert.equal(await isMounted(v.staging), false, `${v.staging} left the mount table`);

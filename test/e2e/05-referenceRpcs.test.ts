@@ -2,7 +2,17 @@ import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { expectCode, grpc } from '../helpers/csiClient';
-import { describeInGuest, mountCap, readThrough, run, sharedDriver, startNfsDriver, workRoot, writeThrough, type E2eDriver } from './e2eHarness';
+import {
+  describeInGuest,
+  mountCap,
+  readThrough,
+  run,
+  sharedDriver,
+  startNfsDriver,
+  workRoot,
+  writeThrough,
+  type E2eDriver,
+} from './e2eHarness';
 
 const MiB = 1024 ** 2;
 
@@ -22,15 +32,41 @@ describeInGuest('e2e group snapshots, ControllerModifyVolume and attach on NFS',
   });
   const c = () => d.client.controller;
 
-  async function create(name: string, extra: { mutable_parameters?: Record<string, string>; volume_content_source?: { snapshot: { snapshot_id: string } } } = {}, drv = d) {
-    const res = await drv.client.controller.CreateVolume({ name, volume_capabilities: [mountCap], capacity_range: { required_bytes: MiB, limit_bytes: 0 }, parameters: {}, ...extra });
+  async function create(
+    name: string,
+    extra: { mutable_parameters?: Record<string, string>; volume_content_source?: { snapshot: { snapshot_id: string } } } = {},
+    drv = d,
+  ) {
+    const res = await drv.client.controller.CreateVolume({
+      name,
+      volume_capabilities: [mountCap],
+      capacity_range: { required_bytes: MiB, limit_bytes: 0 },
+      parameters: {},
+      ...extra,
+    });
     return res.volume!;
   }
   async function stageAndPublish(drv: E2eDriver, id: string, ctx: Record<string, string>, publishContext: Record<string, string> = {}) {
     const staging = `${workRoot}/staging/${id}`;
     const target = `${workRoot}/pods/ref/volumes/${id}/mount`;
-    await drv.client.node.NodeStageVolume({ volume_id: id, staging_target_path: staging, volume_capability: mountCap, volume_context: ctx, publish_context: publishContext, secrets: {} });
-    await drv.client.node.NodePublishVolume({ volume_id: id, staging_target_path: staging, target_path: target, volume_capability: mountCap, readonly: false, volume_context: ctx, publish_context: publishContext, secrets: {} });
+    await drv.client.node.NodeStageVolume({
+      volume_id: id,
+      staging_target_path: staging,
+      volume_capability: mountCap,
+      volume_context: ctx,
+      publish_context: publishContext,
+      secrets: {},
+    });
+    await drv.client.node.NodePublishVolume({
+      volume_id: id,
+      staging_target_path: staging,
+      target_path: target,
+      volume_capability: mountCap,
+      readonly: false,
+      volume_context: ctx,
+      publish_context: publishContext,
+      secrets: {},
+    });
     return { staging, target };
   }
   async function takeDown(drv: E2eDriver, id: string) {
@@ -45,18 +81,31 @@ describeInGuest('e2e group snapshots, ControllerModifyVolume and attach on NFS',
     const mb = await stageAndPublish(d, b.volume_id, b.volume_context);
     await writeThrough(`${ma.target}/a.txt`, 'volume a\n');
     await writeThrough(`${mb.target}/b.txt`, 'volume b\n');
-    const gs = (await d.client.group.CreateVolumeGroupSnapshot({ name: 'group-e2e', source_volume_ids: [a.volume_id, b.volume_id], secrets: {}, parameters: {} })).group_snapshot!;
+    const gs = (
+      await d.client.group.CreateVolumeGroupSnapshot({
+        name: 'group-e2e',
+        source_volume_ids: [a.volume_id, b.volume_id],
+        secrets: {},
+        parameters: {},
+      })
+    ).group_snapshot!;
     assert.equal(gs.ready_to_use, true);
     assert.equal(gs.snapshots.length, 2);
     const again = (await d.client.group.GetVolumeGroupSnapshot({ group_snapshot_id: gs.group_snapshot_id })).group_snapshot!;
     assert.deepEqual(again.snapshots.map((s) => s.snapshot_id).sort(), gs.snapshots.map((s) => s.snapshot_id).sort());
     const memberOfA = gs.snapshots.find((s) => s.source_volume_id === a.volume_id)!;
     await expectCode(c().DeleteSnapshot({ snapshot_id: memberOfA.snapshot_id, secrets: {} }), grpc.status.FAILED_PRECONDITION);
-    const restored = await create('pvc-e2e-group-restored', { volume_content_source: { snapshot: { snapshot_id: memberOfA.snapshot_id } } });
+    const restored = await create('pvc-e2e-group-restored', {
+      volume_content_source: { snapshot: { snapshot_id: memberOfA.snapshot_id } },
+    });
     const mr = await stageAndPublish(d, restored.volume_id, restored.volume_context);
     assert.equal(await readThrough(`${mr.target}/a.txt`), 'volume a\n');
     await takeDown(d, restored.volume_id);
-    await d.client.group.DeleteVolumeGroupSnapshot({ group_snapshot_id: gs.group_snapshot_id, snapshot_ids: gs.snapshots.map((s) => s.snapshot_id), secrets: {} });
+    await d.client.group.DeleteVolumeGroupSnapshot({
+      group_snapshot_id: gs.group_snapshot_id,
+      snapshot_ids: gs.snapshots.map((s) => s.snapshot_id),
+      secrets: {},
+    });
     await expectCode(c().GetSnapshot({ snapshot_id: memberOfA.snapshot_id, secrets: {} }), grpc.status.NOT_FOUND);
     await d.client.group.DeleteVolumeGroupSnapshot({ group_snapshot_id: gs.group_snapshot_id, snapshot_ids: [], secrets: {} });
     for (const v of [a, b]) await takeDown(d, v.volume_id);
@@ -73,8 +122,14 @@ describeInGuest('e2e group snapshots, ControllerModifyVolume and attach on NFS',
       assert.equal(rec?.timeoutMs, 1_000, p);
     }
     await c().ControllerModifyVolume({ volume_id: v.volume_id, mutable_parameters: { healthCheckInterval: '10s' }, secrets: {} });
-    await expectCode(c().ControllerModifyVolume({ volume_id: v.volume_id, mutable_parameters: { iops: '1' }, secrets: {} }), grpc.status.INVALID_ARGUMENT);
-    await expectCode(c().ControllerModifyVolume({ volume_id: 'pvc-e2e-nothing', mutable_parameters: { healthCheckInterval: '10s' }, secrets: {} }), grpc.status.NOT_FOUND);
+    await expectCode(
+      c().ControllerModifyVolume({ volume_id: v.volume_id, mutable_parameters: { iops: '1' }, secrets: {} }),
+      grpc.status.INVALID_ARGUMENT,
+    );
+    await expectCode(
+      c().ControllerModifyVolume({ volume_id: 'pvc-e2e-nothing', mutable_parameters: { healthCheckInterval: '10s' }, secrets: {} }),
+      grpc.status.NOT_FOUND,
+    );
     await takeDown(d, v.volume_id);
     await c().DeleteVolume({ volume_id: v.volume_id, secrets: {} });
   });
@@ -95,12 +150,27 @@ describeInGuest('e2e group snapshots, ControllerModifyVolume and attach on NFS',
       const ctl = att.client.controller;
       const staging = `${workRoot}/staging/${v.volume_id}`;
       await expectCode(
-        att.client.node.NodeStageVolume({ volume_id: v.volume_id, staging_target_path: staging, volume_capability: mountCap, volume_context: v.volume_context, publish_context: {}, secrets: {} }),
+        att.client.node.NodeStageVolume({
+          volume_id: v.volume_id,
+          staging_target_path: staging,
+          volume_capability: mountCap,
+          volume_context: v.volume_context,
+          publish_context: {},
+          secrets: {},
+        }),
         grpc.status.FAILED_PRECONDITION,
       );
-      await expectCode(ctl.ControllerPublishVolume({ volume_id: v.volume_id, node_id: 'some-fake-node-id', volume_capability: mountCap, readonly: false }), grpc.status.NOT_FOUND);
+      await expectCode(
+        ctl.ControllerPublishVolume({ volume_id: v.volume_id, node_id: 'some-fake-node-id', volume_capability: mountCap, readonly: false }),
+        grpc.status.NOT_FOUND,
+      );
       await ctl.ControllerModifyVolume({ volume_id: v.volume_id, mutable_parameters: { mountOptions: 'noatime' }, secrets: {} });
-      const pub = await ctl.ControllerPublishVolume({ volume_id: v.volume_id, node_id: 'node-attach', volume_capability: mountCap, readonly: false });
+      const pub = await ctl.ControllerPublishVolume({
+        volume_id: v.volume_id,
+        node_id: 'node-attach',
+        volume_capability: mountCap,
+        readonly: false,
+      });
       assert.equal(pub.publish_context.mountOptions, 'noatime');
       const m = await stageAndPublish(att, v.volume_id, v.volume_context, pub.publish_context);
       assert.match((await run('findmnt', ['-n', '-o', 'OPTIONS', m.staging])).stdout, /noatime/);
@@ -116,7 +186,10 @@ describeInGuest('e2e group snapshots, ControllerModifyVolume and attach on NFS',
       for (const n of ['pvc-e2e-limit-1', 'pvc-e2e-limit-2', 'pvc-e2e-limit-3']) ids.push((await create(n, {}, att)).volume_id);
       await ctl.ControllerPublishVolume({ volume_id: ids[0]!, node_id: 'node-attach', volume_capability: mountCap, readonly: false });
       await ctl.ControllerPublishVolume({ volume_id: ids[1]!, node_id: 'node-attach', volume_capability: mountCap, readonly: false });
-      await expectCode(ctl.ControllerPublishVolume({ volume_id: ids[2]!, node_id: 'node-attach', volume_capability: mountCap, readonly: false }), grpc.status.RESOURCE_EXHAUSTED);
+      await expectCode(
+        ctl.ControllerPublishVolume({ volume_id: ids[2]!, node_id: 'node-attach', volume_capability: mountCap, readonly: false }),
+        grpc.status.RESOURCE_EXHAUSTED,
+      );
       for (const id of ids) {
         await ctl.ControllerUnpublishVolume({ volume_id: id, node_id: '' });
         await ctl.DeleteVolume({ volume_id: id, secrets: {} });

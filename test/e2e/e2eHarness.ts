@@ -24,7 +24,10 @@ export const timeoutMs = 1_000;
 
 /** Root of the node's paths in the guest (its own tmpfs). */
 export const workRoot = '/tmp/csi-e2e';
-export const mountCap = { access_mode: { mode: 'MULTI_NODE_MULTI_WRITER' as const }, mount: { fs_type: 'nfs4', mount_flags: [] as string[] } };
+export const mountCap = {
+  access_mode: { mode: 'MULTI_NODE_MULTI_WRITER' as const },
+  mount: { fs_type: 'nfs4', mount_flags: [] as string[] },
+};
 
 /** `describe` that runs only inside the guest (the host has no NFS client). */
 export function describeInGuest(title: string, fn: (this: Mocha.Suite) => void): void {
@@ -58,19 +61,32 @@ export async function startNfsDriver(name = '', extraArgs: string[] = []): Promi
   const socket = path.join(workRoot, `csi${suffix}.sock`);
   const logFile = path.join(resultsDir, `driver${suffix}.log`);
   const args = [
-    '--endpoint', `unix://${socket}`,
-    '--node-id', name ? `node-${name}` : 'node-1',
-    '--mode', 'all',
-    '--backend', 'nfs',
-    '--nfs-server', nfsServer,
-    '--nfs-share', nfsShare,
-    '--nfs-mount-options', `nfsvers=4.1,port=${nfsPort}`,
-    '--state-dir', path.join(workRoot, `state${suffix}`),
-    '--kubelet-dir', workRoot,
-    '--health-port', '0',
-    '--health-check-interval', `${intervalMs / 1000}s`,
-    '--health-check-timeout', `${timeoutMs / 1000}s`,
-    '--log-level', 'debug',
+    '--endpoint',
+    `unix://${socket}`,
+    '--node-id',
+    name ? `node-${name}` : 'node-1',
+    '--mode',
+    'all',
+    '--backend',
+    'nfs',
+    '--nfs-server',
+    nfsServer,
+    '--nfs-share',
+    nfsShare,
+    '--nfs-mount-options',
+    `nfsvers=4.1,port=${nfsPort}`,
+    '--state-dir',
+    path.join(workRoot, `state${suffix}`),
+    '--kubelet-dir',
+    workRoot,
+    '--health-port',
+    '0',
+    '--health-check-interval',
+    `${intervalMs / 1000}s`,
+    '--health-check-timeout',
+    `${timeoutMs / 1000}s`,
+    '--log-level',
+    'debug',
     ...extraArgs,
   ];
   const out = openSync(logFile, 'a');
@@ -119,18 +135,29 @@ export async function waitFor(what: string, limitMs: number, check: () => Promis
     } catch (err) {
       last = err;
     }
-    if (Date.now() - t0 > limitMs) throw new Error(`${what}: not within ${limitMs}ms${last ? ` (last error: ${(last as Error).message})` : ''}`);
+    if (Date.now() - t0 > limitMs)
+      throw new Error(`${what}: not within ${limitMs}ms${last ? ` (last error: ${(last as Error).message})` : ''}`);
     await sleep(everyMs);
   }
 }
 
 /** Runs a command with a hard deadline (SIGKILL); resolves with its exit code and output. */
-export function run(cmd: string, args: string[], limitMs = 15_000, input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+export function run(
+  cmd: string,
+  args: string[],
+  limitMs = 15_000,
+  input?: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = execFile('timeout', ['-s', 'KILL', String(Math.ceil(limitMs / 1000)), cmd, ...args], { encoding: 'utf8', maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
+    const child = execFile(
+      'timeout',
+      ['-s', 'KILL', String(Math.ceil(limitMs / 1000)), cmd, ...args],
+      { encoding: 'utf8', maxBuffer: 16 << 20 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
     if (input !== undefined) child.stdin?.end(input);
     else child.stdin?.end();
   });
@@ -169,7 +196,7 @@ export function faultCtl(action: 'stop' | 'cont' | 'kill' | 'restart' | 'status'
         try {
           resolve(JSON.parse(body) as { ok: boolean; output: string });
         } catch (err) {
-          reject(err);
+          reject(err instanceof Error ? err : new Error(String(err)));
         }
       });
     });

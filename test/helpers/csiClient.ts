@@ -6,7 +6,9 @@ import type { IdentityClient } from '../../src/gen/csi/v1/Identity';
 import type { GroupControllerClient } from '../../src/gen/csi/v1/GroupController';
 
 type Unary<C> = {
-  [K in keyof C as K extends `${infer F}${string}` ? (F extends Uppercase<F> ? (K extends string ? K : never) : never) : never]: C[K] extends {
+  [
+    K in keyof C as K extends `${infer F}${string}` ? (F extends Uppercase<F> ? (K extends string ? K : never) : never) : never
+  ]: C[K] extends {
     (argument: infer Req, callback: grpc.requestCallback<infer Res>): grpc.ClientUnaryCall;
   }
     ? (req: Req, deadlineMs?: number) => Promise<Res>
@@ -14,22 +16,25 @@ type Unary<C> = {
 };
 
 function promisify<C extends grpc.Client>(client: C): Unary<C> {
-  return new Proxy({} as Unary<C>, {
-    get(_t, name: string) {
-      const fn = (client as unknown as Record<string, unknown>)[name];
-      if (typeof fn !== 'function') return undefined;
-      return (req: unknown, deadlineMs = 60_000) =>
-        new Promise((resolve, reject) => {
-          (fn as (r: unknown, m: grpc.Metadata, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null, v: unknown) => void) => void).call(
-            client,
-            req,
-            new grpc.Metadata(),
-            { deadline: Date.now() + deadlineMs },
-            (err, res) => (err ? reject(err) : resolve(res)),
-          );
-        });
+  return new Proxy(
+    {},
+    {
+      get(_t, name: string) {
+        const fn = (client as unknown as Record<string, unknown>)[name];
+        if (typeof fn !== 'function') return undefined;
+        return (req: unknown, deadlineMs = 60_000) =>
+          new Promise((resolve, reject) => {
+            (fn as (r: unknown, m: grpc.Metadata, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null, v: unknown) => void) => void).call(
+              client,
+              req,
+              new grpc.Metadata(),
+              { deadline: Date.now() + deadlineMs },
+              (err, res) => (err ? reject(err) : resolve(res)),
+            );
+          });
+      },
     },
-  });
+  );
 }
 
 /** A CSI client over the same proto as the server, with promise methods. */

@@ -82,21 +82,35 @@ export function freePort(): number {
  * Starts the real bin/csi-driver as a child process on a temp unix socket and waits until it
  * answers Probe.
  */
-export async function startDriverProcess(extraArgs: string[] = [], dirs: DriverDirs = driverDirs(), opts: { health?: boolean; faults?: boolean } = {}): Promise<DriverProcess> {
+export async function startDriverProcess(
+  extraArgs: string[] = [],
+  dirs: DriverDirs = driverDirs(),
+  opts: { health?: boolean; faults?: boolean } = {},
+): Promise<DriverProcess> {
   const healthPort = opts.health ? freePort() : undefined;
   const faultPort = opts.faults ? freePort() : undefined;
   const args = [
-    '--endpoint', `unix://${dirs.socket}`,
-    '--node-id', 'node-1',
-    '--mode', 'all',
-    '--backend', 'local',
-    '--local-dir', dirs.share,
-    '--state-dir', dirs.state,
+    '--endpoint',
+    `unix://${dirs.socket}`,
+    '--node-id',
+    'node-1',
+    '--mode',
+    'all',
+    '--backend',
+    'local',
+    '--local-dir',
+    dirs.share,
+    '--state-dir',
+    dirs.state,
     // The tests' staging and target paths live in the temp root, as the kubelet's do in its directory.
-    '--kubelet-dir', dirs.root,
-    '--health-port', String(healthPort ?? 0),
-    '--health-address', '127.0.0.1',
-    '--log-level', 'debug',
+    '--kubelet-dir',
+    dirs.root,
+    '--health-port',
+    String(healthPort ?? 0),
+    '--health-address',
+    '127.0.0.1',
+    '--log-level',
+    'debug',
     ...(faultPort ? ['--enable-fault-injection', '--fault-injection-port', String(faultPort)] : []),
     ...extraArgs,
   ];

@@ -36,7 +36,8 @@ export class FakeIsolation implements Pick<IsolatedFs, 'probeRound'> {
     const outcome = (): ProbeRoundOutcome => {
       const results = answers.map((a) => (typeof a === 'string' ? undefined : { ...a, elapsedMs: 1 }));
       if (answers.includes('broken')) return { results, failure: new Error('file helpers unavailable') };
-      if (answers.includes('timeout')) return { results, failure: new IsolationTimeoutError('probeMany', `${items.length} mounts`, timeoutMs) };
+      if (answers.includes('timeout'))
+        return { results, failure: new IsolationTimeoutError('probeMany', `${items.length} mounts`, timeoutMs) };
       return { results };
     };
     const done = new Promise<ProbeRoundOutcome>((resolve) => {

@@ -37,7 +37,14 @@ export function mountPathsOf(volumes: readonly PublishedVolume[]): string[] {
  * late); paths never seen abnormal are absent. `seen` is filled as the polls go, for callers that
  * look while it runs.
  */
-export async function watchDetection(port: number, paths: readonly string[], t0: number, limitMs: number, seen = new Map<string, number>(), stepMs = 250): Promise<Map<string, number>> {
+export async function watchDetection(
+  port: number,
+  paths: readonly string[],
+  t0: number,
+  limitMs: number,
+  seen = new Map<string, number>(),
+  stepMs = 250,
+): Promise<Map<string, number>> {
   while (seen.size < paths.length && performance.now() - t0 < limitMs) {
     try {
       const reports = await mountReports(port);
@@ -92,8 +99,12 @@ export async function tearDown(
     while (next < volumes.length) {
       const v = volumes[next++]!;
       hooks.onStart?.(v);
-      await timed(v.volumeId, 'NodeUnpublishVolume', () => client.node.NodeUnpublishVolume({ volume_id: v.volumeId, target_path: v.target }, deadlineMs));
-      await timed(v.volumeId, 'NodeUnstageVolume', () => client.node.NodeUnstageVolume({ volume_id: v.volumeId, staging_target_path: v.staging }, deadlineMs));
+      await timed(v.volumeId, 'NodeUnpublishVolume', () =>
+        client.node.NodeUnpublishVolume({ volume_id: v.volumeId, target_path: v.target }, deadlineMs),
+      );
+      await timed(v.volumeId, 'NodeUnstageVolume', () =>
+        client.node.NodeUnstageVolume({ volume_id: v.volumeId, staging_target_path: v.staging }, deadlineMs),
+      );
     }
   };
   await Promise.all(Array.from({ length: Math.min(parallel, volumes.length) }, worker));

@@ -25,20 +25,26 @@ export async function createAndPublish(
   opts: { fuse?: boolean; readonly?: boolean; cover?: (volumeId: string) => Promise<void>; deadlineMs?: number } = {},
 ): Promise<PublishedVolume> {
   const { volume } = await client.controller.CreateVolume({ name, volume_capabilities: [mountCap] }, opts.deadlineMs);
-  const volumeId = volume!.volume_id!;
+  const volumeId = volume!.volume_id;
   let fuse: BindfsMount | undefined;
   if (opts.fuse) fuse = await mountBindfs(path.join(root, 'backing', volumeId), path.join(share, 'volumes', volumeId, 'data'));
   await opts.cover?.(volumeId);
   const staging = path.join(root, 'staging', volumeId);
   const target = path.join(root, 'pods', volumeId, 'mount');
-  await client.node.NodeStageVolume({ volume_id: volumeId, staging_target_path: staging, volume_capability: mountCap, volume_context: volume!.volume_context }, opts.deadlineMs);
-  await client.node.NodePublishVolume({
-    volume_id: volumeId,
-    staging_target_path: staging,
-    target_path: target,
-    volume_capability: mountCap,
-    readonly: opts.readonly ?? false,
-    volume_context: volume!.volume_context,
-  }, opts.deadlineMs);
+  await client.node.NodeStageVolume(
+    { volume_id: volumeId, staging_target_path: staging, volume_capability: mountCap, volume_context: volume!.volume_context },
+    opts.deadlineMs,
+  );
+  await client.node.NodePublishVolume(
+    {
+      volume_id: volumeId,
+      staging_target_path: staging,
+      target_path: target,
+      volume_capability: mountCap,
+      readonly: opts.readonly ?? false,
+      volume_context: volume!.volume_context,
+    },
+    opts.deadlineMs,
+  );
   return { volumeId, staging, target, ...(fuse ? { fuse } : {}) };
 }

@@ -25,7 +25,9 @@ export class RecordingMounter implements Mounter {
 
   async mountAt(target: string): Promise<MountEntry | undefined> {
     const source = this.mounted.get(target);
-    return source === undefined ? undefined : { mountId: 1, parentId: 0, device: '0:1', root: '/', mountPoint: target, options: [], fsType: 'nfs4', source, superOptions: [] };
+    return source === undefined
+      ? undefined
+      : { mountId: 1, parentId: 0, device: '0:1', root: '/', mountPoint: target, options: [], fsType: 'nfs4', source, superOptions: [] };
   }
 
   async table(): Promise<MountEntry[]> {

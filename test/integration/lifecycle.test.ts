@@ -17,14 +17,30 @@ describe('volume lifecycle on the local backend (real server, real bind mounts)'
 
   it('creates, stages, publishes, reports stats, and takes everything down again', async () => {
     const { controller, node } = d.client;
-    const created = await controller.CreateVolume({ name: 'pvc-life-1', volume_capabilities: [mountCap], capacity_range: { required_bytes: 1 << 20 } });
+    const created = await controller.CreateVolume({
+      name: 'pvc-life-1',
+      volume_capabilities: [mountCap],
+      capacity_range: { required_bytes: 1 << 20 },
+    });
     const vol = created.volume!;
     assert.equal(vol.volume_id, 'pvc-life-1');
     assert.ok(existsSync(path.join(d.dirs.share, 'volumes', 'pvc-life-1', 'data')));
     const staging = path.join(d.dirs.root, 'staging', 'pvc-life-1');
     const target = path.join(d.dirs.root, 'pods', 'p1', 'mount');
-    await node.NodeStageVolume({ volume_id: vol.volume_id, staging_target_path: staging, volume_capability: mountCap, volume_context: vol.volume_context });
-    await node.NodePublishVolume({ volume_id: vol.volume_id, staging_target_path: staging, target_path: target, volume_capability: mountCap, readonly: false, volume_context: vol.volume_context });
+    await node.NodeStageVolume({
+      volume_id: vol.volume_id,
+      staging_target_path: staging,
+      volume_capability: mountCap,
+      volume_context: vol.volume_context,
+    });
+    await node.NodePublishVolume({
+      volume_id: vol.volume_id,
+      staging_target_path: staging,
+      target_path: target,
+      volume_capability: mountCap,
+      readonly: false,
+      volume_context: vol.volume_context,
+    });
     const table = await readMountTable();
     assert.ok(findMount(table, staging), 'staging path is a mount point');
     assert.ok(findMount(table, target), 'target path is a mount point');

@@ -82,8 +82,12 @@ describe('lost and corrupt volumes stay visible until repaired or deleted', func
   before(async () => {
     d = await startDriverProcess();
     for (const x of damages) {
-      const { volume } = await d.client.controller.CreateVolume({ name: x.volume, volume_capabilities: cap, capacity_range: { required_bytes: '1048576' } });
-      ids.set(x.name, volume!.volume_id!);
+      const { volume } = await d.client.controller.CreateVolume({
+        name: x.volume,
+        volume_capabilities: cap,
+        capacity_range: { required_bytes: '1048576' },
+      });
+      ids.set(x.name, volume!.volume_id);
     }
     // A healthy neighbour, which must stay healthy and listed throughout.
     await d.client.controller.CreateVolume({ name: 'pvc-fine', volume_capabilities: cap });
@@ -98,13 +102,16 @@ describe('lost and corrupt volumes stay visible until repaired or deleted', func
     const got = await d.client.controller.ControllerGetVolume({ volume_id: id });
     assert.equal(got.volume?.volume_id, id);
     assert.equal(got.status?.volume_condition?.abnormal, true, `${x.name}: ControllerGetVolume abnormal`);
-    assert.ok(got.status!.volume_condition!.message.includes(`${x.reason}: ${expected}`), `${x.name}: ${got.status!.volume_condition!.message}`);
+    assert.ok(
+      got.status.volume_condition.message.includes(`${x.reason}: ${expected}`),
+      `${x.name}: ${got.status.volume_condition.message}`,
+    );
 
     const list = await d.client.controller.ListVolumes({});
     const entry = list.entries.find((e) => e.volume?.volume_id === id);
     assert.ok(entry, `${x.name}: still listed by ListVolumes`);
     assert.equal(entry.status?.volume_condition?.abnormal, true);
-    assert.ok(entry.status!.volume_condition!.message.includes(expected));
+    assert.ok(entry.status.volume_condition.message.includes(expected));
 
     const h = await d.client.controller.ControllerGetVolumeHealth({ volume_id: id });
     const pairs = h.volume_health!.health_statuses.map((s) => `${s.status}/${s.reason}`);
@@ -138,15 +145,25 @@ describe('lost and corrupt volumes stay visible until repaired or deleted', func
 
   it('refuses to expand, snapshot or clone a damaged volume with FAILED_PRECONDITION (or DATA_LOSS), not NOT_FOUND or INTERNAL', async () => {
     const id = ids.get('a vanished volume directory')!;
-    await expectCode(d.client.controller.ControllerExpandVolume({ volume_id: id, capacity_range: { required_bytes: '2097152' } }), grpc.status.FAILED_PRECONDITION);
+    await expectCode(
+      d.client.controller.ControllerExpandVolume({ volume_id: id, capacity_range: { required_bytes: '2097152' } }),
+      grpc.status.FAILED_PRECONDITION,
+    );
     await expectCode(d.client.controller.CreateSnapshot({ name: 'snap-of-lost', source_volume_id: id }), grpc.status.FAILED_PRECONDITION);
     await expectCode(
-      d.client.controller.CreateVolume({ name: 'pvc-clone-of-lost', volume_capabilities: cap, volume_content_source: { volume: { volume_id: id } } }),
+      d.client.controller.CreateVolume({
+        name: 'pvc-clone-of-lost',
+        volume_capabilities: cap,
+        volume_content_source: { volume: { volume_id: id } },
+      }),
       grpc.status.FAILED_PRECONDITION,
     );
     assert.ok(!existsSync(path.join(d.dirs.share, 'volumes', 'pvc-clone-of-lost')), 'nothing was made');
     const corrupt = ids.get('volume.json that is not JSON')!;
-    const err = await expectCode(d.client.controller.ControllerExpandVolume({ volume_id: corrupt, capacity_range: { required_bytes: '2097152' } }), grpc.status.DATA_LOSS);
+    const err = await expectCode(
+      d.client.controller.ControllerExpandVolume({ volume_id: corrupt, capacity_range: { required_bytes: '2097152' } }),
+      grpc.status.DATA_LOSS,
+    );
     assert.match(err.details, /volume.json is not valid JSON/);
   });
 
@@ -178,18 +195,24 @@ describe('lost and corrupt volumes stay visible until repaired or deleted', func
       assert.ok(!existsSync(path.join(d.dirs.share, 'volumes', id)));
     }
     const list = await d.client.controller.ListVolumes({});
-    assert.deepEqual(list.entries.map((e) => e.volume?.volume_id), ['pvc-fine']);
+    assert.deepEqual(
+      list.entries.map((e) => e.volume?.volume_id),
+      ['pvc-fine'],
+    );
     const sick = await d.client.controller.ControllerListVolumeHealth({});
     assert.deepEqual(sick.entries, []);
   });
 
   it('lists and registers at start a volume made before the registry existed', async () => {
     const { volume } = await d.client.controller.CreateVolume({ name: 'pvc-old', volume_capabilities: cap });
-    const id = volume!.volume_id!;
+    const id = volume!.volume_id;
     const entry = path.join(d.dirs.share, 'registry', 'volumes', `${id}.json`);
     rmSync(entry);
     const before = await d.client.controller.ListVolumes({});
-    assert.ok(before.entries.some((e) => e.volume?.volume_id === id), 'listed from its directory');
+    assert.ok(
+      before.entries.some((e) => e.volume?.volume_id === id),
+      'listed from its directory',
+    );
     await d.stop();
     d = await startDriverProcess([], d.dirs);
     assert.ok(existsSync(entry), 'registered at start');

@@ -36,7 +36,8 @@ describe('probe safety against hostile volume content', function () {
     rmSync(root, { recursive: true, force: true });
   });
 
-  const probe = async (item: Partial<ProbeItem> = {}) => (await pool.probeRound([{ path: vol, write: true, hiddenDir, requireMount: true, ...item }], 20_000).done).results[0];
+  const probe = async (item: Partial<ProbeItem> = {}) =>
+    (await pool.probeRound([{ path: vol, write: true, hiddenDir, requireMount: true, ...item }], 20_000).done).results[0];
 
   it('never follows a symlink put in place of the probe directory: reports ProbeDirectoryTampered, moves it aside, and works in a fresh directory', async () => {
     symlinkSync(outside, path.join(vol, hiddenDir));
@@ -48,7 +49,7 @@ describe('probe safety against hostile volume content', function () {
     assert.ok(st.isDirectory() && !st.isSymbolicLink(), 'the probe directory is a real directory again');
     assert.equal(st.mode & 0o777, 0o700);
     const displaced = readdirSync(vol).filter((n) => n.startsWith(`${hiddenDir}.displaced-`));
-    assert.equal(displaced.length, 1, 'the pod\'s symlink was moved aside, not deleted');
+    assert.equal(displaced.length, 1, "the pod's symlink was moved aside, not deleted");
     assert.ok(lstatSync(path.join(vol, displaced[0]!)).isSymbolicLink());
     assert.equal((await probe())?.ok, true, 'the next probe works');
   });
@@ -60,7 +61,7 @@ describe('probe safety against hostile volume content', function () {
     assert.equal(existsSync('/definitely/not/here'), false);
   });
 
-  it('replaces a directory of the probe\'s name that the driver did not make (open to others), without touching its files', async () => {
+  it("replaces a directory of the probe's name that the driver did not make (open to others), without touching its files", async () => {
     mkdirSync(path.join(vol, hiddenDir), { mode: 0o777 });
     execFileSync('chmod', ['0777', path.join(vol, hiddenDir)]);
     writeFileSync(path.join(vol, hiddenDir, 'user-file'), 'mine');

@@ -40,9 +40,23 @@ describe('the CSI server process', function () {
     const first = await startDriverProcess();
     try {
       const other = driverDirs();
-      const child = spawn(process.execPath, [driverBin, '--endpoint', `unix://${first.dirs.socket}`, '--local-dir', other.share, '--state-dir', other.state, '--health-port', '0'], {
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
+      const child = spawn(
+        process.execPath,
+        [
+          driverBin,
+          '--endpoint',
+          `unix://${first.dirs.socket}`,
+          '--local-dir',
+          other.share,
+          '--state-dir',
+          other.state,
+          '--health-port',
+          '0',
+        ],
+        {
+          stdio: ['ignore', 'ignore', 'pipe'],
+        },
+      );
       let err = '';
       child.stderr.on('data', (b: Buffer) => (err += b.toString()));
       const code = await new Promise<number | null>((r) => child.once('exit', r));
@@ -61,15 +75,33 @@ describe('the CSI server process', function () {
     const first = await startDriverProcess([], driverDirs(), { health: true });
     try {
       const other = driverDirs();
-      const args = ['--endpoint', `unix://${other.socket}`, '--local-dir', other.share, '--state-dir', other.state, '--kubelet-dir', other.root];
-      const child = spawn(process.execPath, [driverBin, ...args, '--health-address', '127.0.0.1', '--health-port', String(first.healthPort)], {
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
+      const args = [
+        '--endpoint',
+        `unix://${other.socket}`,
+        '--local-dir',
+        other.share,
+        '--state-dir',
+        other.state,
+        '--kubelet-dir',
+        other.root,
+      ];
+      const child = spawn(
+        process.execPath,
+        [driverBin, ...args, '--health-address', '127.0.0.1', '--health-port', String(first.healthPort)],
+        {
+          stdio: ['ignore', 'ignore', 'pipe'],
+        },
+      );
       let err = '';
       child.stderr.on('data', (b: Buffer) => (err += b.toString()));
       const code = await new Promise<number | null>((r) => child.once('exit', r));
       assert.equal(code, 1);
-      assert.match(err, new RegExp(`--health-port ${first.healthPort} \\(env HEALTH_PORT\\): 127\\.0\\.0\\.1:${first.healthPort} is already in use, most likely by another csi-driver`));
+      assert.match(
+        err,
+        new RegExp(
+          `--health-port ${first.healthPort} \\(env HEALTH_PORT\\): 127\\.0\\.0\\.1:${first.healthPort} is already in use, most likely by another csi-driver`,
+        ),
+      );
       assert.equal((await fetch(`http://127.0.0.1:${first.healthPort}/healthz/live`)).status, 200);
     } finally {
       await first.stop();
@@ -95,12 +127,35 @@ describe('the CSI server process', function () {
 
   it('refuses node mode without root or CAP_SYS_ADMIN at start, saying so, and creates nothing', async function () {
     // As the unprivileged user nobody; skipped where that user cannot read the built tree.
-    const readable = spawnSync('runuser', ['-u', 'nobody', '--', 'test', '-r', path.join(path.dirname(driverBin), '..', 'dist', 'src', 'main.js')]);
+    const readable = spawnSync('runuser', [
+      '-u',
+      'nobody',
+      '--',
+      'test',
+      '-r',
+      path.join(path.dirname(driverBin), '..', 'dist', 'src', 'main.js'),
+    ]);
     if (process.getuid?.() !== 0 || readable.status !== 0) this.skip();
     const dirs = driverDirs();
     const r = spawnSync(
       'runuser',
-      ['-u', 'nobody', '--', process.execPath, driverBin, '--mode', 'node', '--endpoint', `unix://${dirs.socket}`, '--state-dir', dirs.state, '--local-dir', dirs.share, '--health-port', '0'],
+      [
+        '-u',
+        'nobody',
+        '--',
+        process.execPath,
+        driverBin,
+        '--mode',
+        'node',
+        '--endpoint',
+        `unix://${dirs.socket}`,
+        '--state-dir',
+        dirs.state,
+        '--local-dir',
+        dirs.share,
+        '--health-port',
+        '0',
+      ],
       { encoding: 'utf8', timeout: 30_000 },
     );
     assert.equal(r.status, 1);
@@ -114,7 +169,11 @@ describe('the CSI server process', function () {
     const { mkdirSync } = await import('node:fs');
     mkdirSync(dirs.root, { recursive: true });
     writeFileSync(dirs.socket, 'not a socket');
-    const child = spawn(process.execPath, [driverBin, '--endpoint', `unix://${dirs.socket}`, '--local-dir', dirs.share, '--state-dir', dirs.state, '--health-port', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [driverBin, '--endpoint', `unix://${dirs.socket}`, '--local-dir', dirs.share, '--state-dir', dirs.state, '--health-port', '0'],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     let err = '';
     child.stderr.on('data', (b: Buffer) => (err += b.toString()));
     const code = await new Promise<number | null>((r) => child.once('exit', r));
@@ -126,7 +185,11 @@ describe('the CSI server process', function () {
   it('serves on tcp://127.0.0.1:PORT as well', async () => {
     const dirs = driverDirs();
     const port = freePort();
-    const child = spawn(process.execPath, [driverBin, '--endpoint', `tcp://127.0.0.1:${port}`, '--local-dir', dirs.share, '--state-dir', dirs.state, '--health-port', '0'], { stdio: 'ignore' });
+    const child = spawn(
+      process.execPath,
+      [driverBin, '--endpoint', `tcp://127.0.0.1:${port}`, '--local-dir', dirs.share, '--state-dir', dirs.state, '--health-port', '0'],
+      { stdio: 'ignore' },
+    );
     const client = connectCsi(`127.0.0.1:${port}`);
     try {
       const deadline = Date.now() + 15_000;
@@ -149,7 +212,11 @@ describe('the CSI server process', function () {
 
   it('never writes secrets to its log', async () => {
     const d = await startDriverProcess(['--log-level', 'debug']);
-    await d.client.controller.CreateVolume({ name: 'pvc-secretive', volume_capabilities: [mountCap], secrets: { password: 'hunter2-very-secret' } });
+    await d.client.controller.CreateVolume({
+      name: 'pvc-secretive',
+      volume_capabilities: [mountCap],
+      secrets: { password: 'hunter2-very-secret' },
+    });
     await d.client.controller.DeleteVolume({ volume_id: 'pvc-secretive', secrets: { token: 'another-secret-value' } });
     await d.stop();
     const log = d.logText();
@@ -159,7 +226,9 @@ describe('the CSI server process', function () {
 
   it('starts with clear errors on bad flags and creates nothing', async () => {
     const dirs = driverDirs();
-    const child = spawn(process.execPath, [driverBin, '--endpoint', 'http://nope', '--local-dir', dirs.share, '--state-dir', dirs.state], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [driverBin, '--endpoint', 'http://nope', '--local-dir', dirs.share, '--state-dir', dirs.state], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let err = '';
     child.stderr.on('data', (b: Buffer) => (err += b.toString()));
     const code = await new Promise<number | null>((r) => child.once('exit', r));

@@ -19,7 +19,10 @@ describe('buildConfig', () => {
   });
 
   it('names the host name as the culprit when it is no valid node id', () => {
-    assert.throws(() => buildConfig({}, cwd, () => 'bad host'), /invalid --node-id "bad host" \(this machine's host name, the default\): give --node-id/);
+    assert.throws(
+      () => buildConfig({}, cwd, () => 'bad host'),
+      /invalid --node-id "bad host" \(this machine's host name, the default\): give --node-id/,
+    );
   });
 
   it('fills defaults under ./.run of the working directory and freezes the result', () => {
@@ -78,8 +81,16 @@ describe('buildConfig', () => {
     ['a failure threshold of 0', { healthFailureThreshold: '0' }, /--health-failure-threshold 0/],
     ['a concurrency above 64', { healthConcurrency: '65' }, /--health-concurrency 65/],
     ['a duration without unit', { healthCheckInterval: '30' }, /--health-check-interval: invalid duration "30"/],
-    ['an interval below 100ms', { healthCheckInterval: '50ms', healthCheckTimeout: '10ms' }, /--health-check-interval 50ms: at least 100ms/],
-    ['a timeout not shorter than the interval', { healthCheckInterval: '5s', healthCheckTimeout: '5s' }, /--health-check-timeout \(5000ms\) must be shorter/],
+    [
+      'an interval below 100ms',
+      { healthCheckInterval: '50ms', healthCheckTimeout: '10ms' },
+      /--health-check-interval 50ms: at least 100ms/,
+    ],
+    [
+      'a timeout not shorter than the interval',
+      { healthCheckInterval: '5s', healthCheckTimeout: '5s' },
+      /--health-check-timeout \(5000ms\) must be shorter/,
+    ],
     ['a driver name with an underscore', { driverName: 'bad_name.io' }, /--driver-name "bad_name.io"/],
     ['a driver name of 64 characters', { driverName: 'a'.repeat(64) }, /--driver-name/],
     ['a driver name starting with a dash', { driverName: '-x.io' }, /--driver-name/],
@@ -97,8 +108,16 @@ describe('buildConfig', () => {
     ['an unknown log level', { logLevel: 'verbose' }, /--log-level "verbose"/],
     ['an HTTP connection cap below 4', { httpMaxConnections: '3' }, /invalid --http-max-connections 3: between 4 and 10000/],
     ['an HTTP connection cap that is no number', { httpMaxConnections: 'many' }, /invalid --http-max-connections "many": a whole number/],
-    ['a state dir inside the local dir', { localDir: '/data/share', stateDir: '/data/share/state' }, /--state-dir and --local-dir must be separate/],
-    ['a local dir inside the state dir', { localDir: '/data/state/share', stateDir: '/data/state' }, /--state-dir and --local-dir must be separate/],
+    [
+      'a state dir inside the local dir',
+      { localDir: '/data/share', stateDir: '/data/share/state' },
+      /--state-dir and --local-dir must be separate/,
+    ],
+    [
+      'a local dir inside the state dir',
+      { localDir: '/data/state/share', stateDir: '/data/state' },
+      /--state-dir and --local-dir must be separate/,
+    ],
     ['the same dir for state and share', { localDir: '/data/x', stateDir: '/data/x' }, /--state-dir and --local-dir must be separate/],
   ];
   for (const [what, raw, message] of bad) {
@@ -128,7 +147,8 @@ describe('parseMountOptions', () => {
   });
 
   it('refuses words that could smuggle another argument', () => {
-    for (const bad of ['a b', 'x=$(id)', 'a;b', 'nfsvers=4.1,,hard', 'a=b=c']) assert.throws(() => parseMountOptions(bad), /invalid mount option/, bad);
+    for (const bad of ['a b', 'x=$(id)', 'a;b', 'nfsvers=4.1,,hard', 'a=b=c'])
+      assert.throws(() => parseMountOptions(bad), /invalid mount option/, bad);
   });
 });
 

@@ -19,7 +19,10 @@ export async function settle<T>(p: Promise<T>): Promise<Outcome<T>> {
   try {
     return { code: grpc.status.OK, value: await p };
   } catch (err) {
-    return { code: codeOf(err) as Exclude<grpc.status, grpc.status.OK>, details: (err as { details?: string }).details ?? (err as Error).message };
+    return {
+      code: codeOf(err) as Exclude<grpc.status, grpc.status.OK>,
+      details: (err as { details?: string }).details ?? (err as Error).message,
+    };
   }
 }
 

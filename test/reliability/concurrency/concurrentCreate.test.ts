@@ -48,7 +48,11 @@ describe('concurrency: CreateVolume storms (real driver process)', function () {
       const outcomes = await Promise.all(
         order.map((name) =>
           retryAsCo(() =>
-            d.client.controller.CreateVolume({ name, volume_capabilities: [mountCap], capacity_range: { required_bytes: String(capacityOf.get(name)), limit_bytes: '0' } }),
+            d.client.controller.CreateVolume({
+              name,
+              volume_capabilities: [mountCap],
+              capacity_range: { required_bytes: String(capacityOf.get(name)), limit_bytes: '0' },
+            }),
           ).then((out) => ({ name, out })),
         ),
       );
@@ -82,7 +86,9 @@ describe('concurrency: CreateVolume storms (real driver process)', function () {
       for (const v of listed) assert.equal(v.capacity, audit.volumes.get(v.id)!.capacityBytes);
 
       // Concurrent deletes, several per volume: all succeed and the share is empty again.
-      const deletes = await Promise.all(random.shuffle([...ids, ...ids, ...ids]).map((id) => retryAsCo(() => d.client.controller.DeleteVolume({ volume_id: id }))));
+      const deletes = await Promise.all(
+        random.shuffle([...ids, ...ids, ...ids]).map((id) => retryAsCo(() => d.client.controller.DeleteVolume({ volume_id: id }))),
+      );
       for (const out of deletes) valueOf('DeleteVolume', out);
       assert.deepEqual(readdirSync(path.join(d.dirs.share, 'volumes')), []);
       console.log(`      round ${round}: ${callers} callers, ${nameCount} volumes, ${aborted} ABORTED answers retried`);
@@ -103,7 +109,13 @@ describe('concurrency: CreateVolume storms (real driver process)', function () {
     );
     const outcomes = await Promise.all(
       calls.map((c) =>
-        retryAsCo(() => d.client.controller.CreateVolume({ name: c.name, volume_capabilities: [mountCap], capacity_range: { required_bytes: c.bytes, limit_bytes: c.bytes } })).then((out) => ({ ...c, out })),
+        retryAsCo(() =>
+          d.client.controller.CreateVolume({
+            name: c.name,
+            volume_capabilities: [mountCap],
+            capacity_range: { required_bytes: c.bytes, limit_bytes: c.bytes },
+          }),
+        ).then((out) => ({ ...c, out })),
       ),
     );
     const audit = auditShare(d.dirs.share);

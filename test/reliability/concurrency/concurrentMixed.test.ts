@@ -52,7 +52,8 @@ describe('concurrency: different operations on one volume at once', function () 
   const sameFiles = (dir: string, what: string, recreated: boolean) => {
     const present = [...files.keys()].filter((f) => existsSync(path.join(dir, f)));
     if (present.length === 0 && recreated) return;
-    for (const [f, content] of files) assert.ok(existsSync(path.join(dir, f)) && readFileSync(path.join(dir, f)).equals(content), `${what} holds ${f} intact`);
+    for (const [f, content] of files)
+      assert.ok(existsSync(path.join(dir, f)) && readFileSync(path.join(dir, f)).equals(content), `${what} holds ${f} intact`);
   };
 
   function stormCalls(round: number): StormCall[] {
@@ -80,18 +81,29 @@ describe('concurrency: different operations on one volume at once', function () 
       {
         rpc: 'ControllerExpandVolume',
         allowed: [OK, ABORTED, NOT_FOUND],
-        run: () => controller.ControllerExpandVolume({ volume_id: name, capacity_range: { required_bytes: String(2 * MiB), limit_bytes: '0' } }),
+        run: () =>
+          controller.ControllerExpandVolume({ volume_id: name, capacity_range: { required_bytes: String(2 * MiB), limit_bytes: '0' } }),
         verify: (v) => assert.equal((v as { capacity_bytes: string }).capacity_bytes, String(2 * MiB)),
       },
       {
         rpc: 'CreateVolume',
         allowed: [OK, ABORTED],
-        run: () => controller.CreateVolume({ name, volume_capabilities: [mountCap], capacity_range: { required_bytes: String(MiB), limit_bytes: '0' } }),
+        run: () =>
+          controller.CreateVolume({
+            name,
+            volume_capabilities: [mountCap],
+            capacity_range: { required_bytes: String(MiB), limit_bytes: '0' },
+          }),
       },
       {
         rpc: 'CreateVolume(clone)',
         allowed: [OK, ABORTED, NOT_FOUND],
-        run: () => controller.CreateVolume({ name: cloneName, volume_capabilities: [mountCap], volume_content_source: { volume: { volume_id: name } } }),
+        run: () =>
+          controller.CreateVolume({
+            name: cloneName,
+            volume_capabilities: [mountCap],
+            volume_content_source: { volume: { volume_id: name } },
+          }),
         verify: (_v, recreated) => sameFiles(dataDir(cloneName), `clone ${cloneName}`, recreated),
       },
       {
@@ -99,11 +111,23 @@ describe('concurrency: different operations on one volume at once', function () 
         allowed: [OK, ABORTED, NOT_FOUND],
         run: () => node.NodeStageVolume({ volume_id: name, staging_target_path: staging, volume_capability: mountCap, volume_context: {} }),
       },
-      { rpc: 'NodeUnstageVolume', allowed: [OK, ABORTED], run: () => node.NodeUnstageVolume({ volume_id: name, staging_target_path: staging }) },
+      {
+        rpc: 'NodeUnstageVolume',
+        allowed: [OK, ABORTED],
+        run: () => node.NodeUnstageVolume({ volume_id: name, staging_target_path: staging }),
+      },
       {
         rpc: 'NodePublishVolume',
         allowed: [OK, ABORTED, FAILED_PRECONDITION, NOT_FOUND],
-        run: () => node.NodePublishVolume({ volume_id: name, staging_target_path: staging, target_path: target, volume_capability: mountCap, readonly: false, volume_context: {} }),
+        run: () =>
+          node.NodePublishVolume({
+            volume_id: name,
+            staging_target_path: staging,
+            target_path: target,
+            volume_capability: mountCap,
+            readonly: false,
+            volume_context: {},
+          }),
       },
       { rpc: 'NodeUnpublishVolume', allowed: [OK, ABORTED], run: () => node.NodeUnpublishVolume({ volume_id: name, target_path: target }) },
       {
@@ -119,12 +143,32 @@ describe('concurrency: different operations on one volume at once', function () 
       {
         rpc: 'ValidateVolumeCapabilities',
         allowed: [OK, NOT_FOUND],
-        run: () => controller.ValidateVolumeCapabilities({ volume_id: name, volume_capabilities: [mountCap], volume_context: {}, parameters: {}, secrets: {}, mutable_parameters: {} }),
+        run: () =>
+          controller.ValidateVolumeCapabilities({
+            volume_id: name,
+            volume_capabilities: [mountCap],
+            volume_context: {},
+            parameters: {},
+            secrets: {},
+            mutable_parameters: {},
+          }),
       },
       { rpc: 'ListVolumes', allowed: [OK], run: () => controller.ListVolumes({ max_entries: 0, starting_token: '' }) },
-      { rpc: 'ListSnapshots', allowed: [OK], run: () => controller.ListSnapshots({ max_entries: 0, starting_token: '', source_volume_id: name, snapshot_id: '' }) },
-      { rpc: 'NodeGetVolumeStats', allowed: [OK, NOT_FOUND], run: () => node.NodeGetVolumeStats({ volume_id: name, volume_path: staging, staging_target_path: '' }) },
-      { rpc: 'ControllerGetVolumeHealth', allowed: [OK, NOT_FOUND], run: () => controller.ControllerGetVolumeHealth({ volume_id: name, secrets: {} }) },
+      {
+        rpc: 'ListSnapshots',
+        allowed: [OK],
+        run: () => controller.ListSnapshots({ max_entries: 0, starting_token: '', source_volume_id: name, snapshot_id: '' }),
+      },
+      {
+        rpc: 'NodeGetVolumeStats',
+        allowed: [OK, NOT_FOUND],
+        run: () => node.NodeGetVolumeStats({ volume_id: name, volume_path: staging, staging_target_path: '' }),
+      },
+      {
+        rpc: 'ControllerGetVolumeHealth',
+        allowed: [OK, NOT_FOUND],
+        run: () => controller.ControllerGetVolumeHealth({ volume_id: name, secrets: {} }),
+      },
     ];
   }
 
@@ -154,7 +198,9 @@ describe('concurrency: different operations on one volume at once', function () 
       // Only a volume deleted while staged leaves its staging mount on a deleted directory, and
       // the next NodeStageVolume mounts the volume again (or says it is gone).
       assert.ok(deleted && stagedAt.root.endsWith('//deleted'), `staging shows ${stagedAt.root}`);
-      const out = await retryAsCo(() => d.client.node.NodeStageVolume({ volume_id: name, staging_target_path: staging, volume_capability: mountCap, volume_context: {} }));
+      const out = await retryAsCo(() =>
+        d.client.node.NodeStageVolume({ volume_id: name, staging_target_path: staging, volume_capability: mountCap, volume_context: {} }),
+      );
       if (audit.volumes.has(name)) {
         valueOf('NodeStageVolume of the volume made again', out);
         const again = (await mountsByPath(d.dirs.root)).get(staging) ?? [];
@@ -171,8 +217,10 @@ describe('concurrency: different operations on one volume at once', function () 
     const { controller, node } = d.client;
     valueOf('NodeUnpublishVolume', await retryAsCo(() => node.NodeUnpublishVolume({ volume_id: name, target_path: target })));
     valueOf('NodeUnstageVolume', await retryAsCo(() => node.NodeUnstageVolume({ volume_id: name, staging_target_path: staging })));
-    for (const id of [name, `pvc-mixed-clone-${round}`]) valueOf('DeleteVolume', await retryAsCo(() => controller.DeleteVolume({ volume_id: id })));
-    for (const s of auditShare(d.dirs.share).snapshots.keys()) valueOf('DeleteSnapshot', await retryAsCo(() => controller.DeleteSnapshot({ snapshot_id: s, secrets: {} })));
+    for (const id of [name, `pvc-mixed-clone-${round}`])
+      valueOf('DeleteVolume', await retryAsCo(() => controller.DeleteVolume({ volume_id: id })));
+    for (const s of auditShare(d.dirs.share).snapshots.keys())
+      valueOf('DeleteSnapshot', await retryAsCo(() => controller.DeleteSnapshot({ snapshot_id: s, secrets: {} })));
     const audit = auditShare(d.dirs.share);
     assert.deepEqual([audit.volumes.size, audit.snapshots.size, audit.problems], [0, 0, []]);
     assert.deepEqual([...(await mountsByPath(d.dirs.root)).keys()], []);
@@ -182,7 +230,16 @@ describe('concurrency: different operations on one volume at once', function () 
   it(`answers each call OK, ABORTED or a code its order allows, and leaves consistent metadata (${rounds} rounds)`, async () => {
     const tally = new Map<string, Map<string, number>>();
     for (let round = 0; round < rounds; round++) {
-      valueOf('CreateVolume', await retryAsCo(() => d.client.controller.CreateVolume({ name, volume_capabilities: [mountCap], capacity_range: { required_bytes: String(MiB), limit_bytes: '0' } })));
+      valueOf(
+        'CreateVolume',
+        await retryAsCo(() =>
+          d.client.controller.CreateVolume({
+            name,
+            volume_capabilities: [mountCap],
+            capacity_range: { required_bytes: String(MiB), limit_bytes: '0' },
+          }),
+        ),
+      );
       // Some data, with a larger incompressible file so that a snapshot or clone takes a while.
       files = new Map([
         ['marker.txt', Buffer.from(`round ${round}\n`)],
@@ -194,9 +251,21 @@ describe('concurrency: different operations on one volume at once', function () 
         writeFileSync(path.join(dataDir(name), f), content);
       }
       if (random.chance(0.5)) {
-        await d.client.node.NodeStageVolume({ volume_id: name, staging_target_path: staging, volume_capability: mountCap, volume_context: {} });
+        await d.client.node.NodeStageVolume({
+          volume_id: name,
+          staging_target_path: staging,
+          volume_capability: mountCap,
+          volume_context: {},
+        });
         if (random.chance(0.5)) {
-          await d.client.node.NodePublishVolume({ volume_id: name, staging_target_path: staging, target_path: target, volume_capability: mountCap, readonly: false, volume_context: {} });
+          await d.client.node.NodePublishVolume({
+            volume_id: name,
+            staging_target_path: staging,
+            target_path: target,
+            volume_capability: mountCap,
+            readonly: false,
+            volume_context: {},
+          });
         }
       }
 
@@ -213,12 +282,18 @@ describe('concurrency: different operations on one volume at once', function () 
         const byCode = tally.get(c.rpc) ?? new Map<string, number>();
         byCode.set(codeName(out.code), (byCode.get(codeName(out.code)) ?? 0) + 1);
         tally.set(c.rpc, byCode);
-        assert.ok(c.allowed.includes(out.code), `round ${round}: ${c.rpc} answered ${codeName(out.code)}${out.code === OK ? '' : `: ${out.details}`}`);
+        assert.ok(
+          c.allowed.includes(out.code),
+          `round ${round}: ${c.rpc} answered ${codeName(out.code)}${out.code === OK ? '' : `: ${out.details}`}`,
+        );
       }
       const succeeded = (rpc: string) => outcomes.some(({ c, out }) => c.rpc === rpc && out.code === OK);
       const recreated = succeeded('DeleteVolume') && succeeded('CreateVolume');
       for (const { c, out } of outcomes) if (out.code === OK) c.verify?.(out.value, recreated);
-      await checkConsistent(succeeded('DeleteVolume'), outcomes.some(({ c, out }) => c.rpc === 'DeleteVolume' && out.code === FAILED_PRECONDITION));
+      await checkConsistent(
+        succeeded('DeleteVolume'),
+        outcomes.some(({ c, out }) => c.rpc === 'DeleteVolume' && out.code === FAILED_PRECONDITION),
+      );
       await cleanUp(round);
     }
     console.log(

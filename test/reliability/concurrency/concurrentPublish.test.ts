@@ -29,8 +29,16 @@ describe('concurrency: one staged volume published to and unpublished from many 
     const { volume } = await d.client.controller.CreateVolume({ name: volumeId, volume_capabilities: [mountCap] });
     assert.equal(volume!.volume_id, volumeId);
     staging = path.join(d.dirs.root, 'staging', volumeId);
-    await d.client.node.NodeStageVolume({ volume_id: volumeId, staging_target_path: staging, volume_capability: mountCap, volume_context: volume!.volume_context });
-    targets = Array.from({ length: targetCount }, (_, i) => ({ path: path.join(d.dirs.root, 'pods', `pod-${i}`, 'mount'), readOnly: i % 5 === 4 }));
+    await d.client.node.NodeStageVolume({
+      volume_id: volumeId,
+      staging_target_path: staging,
+      volume_capability: mountCap,
+      volume_context: volume!.volume_context,
+    });
+    targets = Array.from({ length: targetCount }, (_, i) => ({
+      path: path.join(d.dirs.root, 'pods', `pod-${i}`, 'mount'),
+      readOnly: i % 5 === 4,
+    }));
   });
   after(async () => stopAndClean(d));
 
@@ -38,7 +46,14 @@ describe('concurrency: one staged volume published to and unpublished from many 
     retryAsCo(
       () =>
         op === 'publish'
-          ? d.client.node.NodePublishVolume({ volume_id: volumeId, staging_target_path: staging, target_path: t.path, volume_capability: mountCap, readonly: t.readOnly, volume_context: {} })
+          ? d.client.node.NodePublishVolume({
+              volume_id: volumeId,
+              staging_target_path: staging,
+              target_path: t.path,
+              volume_capability: mountCap,
+              readonly: t.readOnly,
+              volume_context: {},
+            })
           : d.client.node.NodeUnpublishVolume({ volume_id: volumeId, target_path: t.path }),
       { deadlineMs: 120_000 },
     );
@@ -120,7 +135,9 @@ describe('concurrency: one staged volume published to and unpublished from many 
       await Promise.all(work);
       await checkConsistent(published, round);
     }
-    console.log(`      ${calls} publish/unpublish calls, ${aborted} ABORTED answers retried; ${published.size} targets published at the end`);
+    console.log(
+      `      ${calls} publish/unpublish calls, ${aborted} ABORTED answers retried; ${published.size} targets published at the end`,
+    );
 
     await Promise.all(targets.map((t) => call('unpublish', t).then((o) => valueOf('unpublish', o))));
     await d.client.node.NodeUnstageVolume({ volume_id: volumeId, staging_target_path: staging });

@@ -23,7 +23,13 @@ describe('concurrency regressions (real driver process)', function () {
 
   const dataDir = (id: string) => path.join(d.dirs.share, 'volumes', id, 'data');
   const create = async (name: string, source?: { snapshot: { snapshot_id: string } }) =>
-    (await d.client.controller.CreateVolume({ name, volume_capabilities: [mountCap], ...(source ? { volume_content_source: source } : {}) })).volume!;
+    (
+      await d.client.controller.CreateVolume({
+        name,
+        volume_capabilities: [mountCap],
+        ...(source ? { volume_content_source: source } : {}),
+      })
+    ).volume!;
   /** Enough incompressible data that archiving it takes a good fraction of a second. */
   const fillBig = (id: string) => writeFileSync(path.join(dataDir(id), 'big.bin'), randomBytes(48 * 1024 * 1024));
 
@@ -41,7 +47,11 @@ describe('concurrency regressions (real driver process)', function () {
   });
 
   it('refuses a DeleteVolume with ABORTED while CreateVolume of the same id is still filling it', async () => {
-    const restored = d.client.controller.CreateVolume({ name: 'pvc-reg-restore', volume_capabilities: [mountCap], volume_content_source: { snapshot: { snapshot_id: 'snap-reg' } } });
+    const restored = d.client.controller.CreateVolume({
+      name: 'pvc-reg-restore',
+      volume_capabilities: [mountCap],
+      volume_content_source: { snapshot: { snapshot_id: 'snap-reg' } },
+    });
     await waitFor('restore started', async () => existsSync(dataDir('pvc-reg-restore')), 10_000, 2);
     // CreateVolume used to lock its name and DeleteVolume the id: both ran, leaving a record without data or an INTERNAL.
     await expectCode(d.client.controller.DeleteVolume({ volume_id: 'pvc-reg-restore' }), grpc.status.ABORTED);
@@ -65,7 +75,12 @@ describe('concurrency regressions (real driver process)', function () {
     })();
     try {
       // Used to be INTERNAL "tar: ./big.bin: file changed as we read it".
-      const { snapshot } = await d.client.controller.CreateSnapshot({ name: 'snap-reg-busy', source_volume_id: 'pvc-reg-busy', parameters: {}, secrets: {} });
+      const { snapshot } = await d.client.controller.CreateSnapshot({
+        name: 'snap-reg-busy',
+        source_volume_id: 'pvc-reg-busy',
+        parameters: {},
+        secrets: {},
+      });
       assert.equal(snapshot!.ready_to_use, true);
     } finally {
       writing = false;
@@ -81,9 +96,22 @@ describe('concurrency regressions (real driver process)', function () {
   it('stages the volume made again after a delete while staged, and answers NOT_FOUND to publish the deleted one', async () => {
     const staging = path.join(d.dirs.root, 'staging', 'pvc-reg-again');
     const target = path.join(d.dirs.root, 'pods', 'again', 'mount');
-    const stage = () => d.client.node.NodeStageVolume({ volume_id: 'pvc-reg-again', staging_target_path: staging, volume_capability: mountCap, volume_context: {} });
+    const stage = () =>
+      d.client.node.NodeStageVolume({
+        volume_id: 'pvc-reg-again',
+        staging_target_path: staging,
+        volume_capability: mountCap,
+        volume_context: {},
+      });
     const publish = () =>
-      d.client.node.NodePublishVolume({ volume_id: 'pvc-reg-again', staging_target_path: staging, target_path: target, volume_capability: mountCap, readonly: false, volume_context: {} });
+      d.client.node.NodePublishVolume({
+        volume_id: 'pvc-reg-again',
+        staging_target_path: staging,
+        target_path: target,
+        volume_capability: mountCap,
+        readonly: false,
+        volume_context: {},
+      });
     await create('pvc-reg-again');
     await stage();
     await d.client.controller.DeleteVolume({ volume_id: 'pvc-reg-again' });

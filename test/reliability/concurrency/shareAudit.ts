@@ -41,7 +41,8 @@ function auditVolume(dir: string, id: string, problems: string[]): VolumeRecord 
     problems.push(`${dir} has no volume.json (an orphaned or unfinished volume)`);
     return undefined;
   }
-  if (!names.includes('data') || !lstatSync(path.join(dir, 'data')).isDirectory()) problems.push(`${dir}/data is missing or not a directory`);
+  if (!names.includes('data') || !lstatSync(path.join(dir, 'data')).isDirectory())
+    problems.push(`${dir}/data is missing or not a directory`);
   const rec = parseRecord<VolumeRecord>(path.join(dir, 'volume.json'), problems);
   if (!rec) return undefined;
   const bad: string[] = [];

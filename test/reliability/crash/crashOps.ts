@@ -27,7 +27,15 @@ export const emptyModel = (): CrashModel => ({ volumes: new Map(), snapshots: ne
 /** How far the killed call got, judged from the disk, the mount table and the node records. */
 export type Phase = 'none' | 'partial' | 'complete';
 
-export const rpcNames = ['CreateVolume', 'CreateSnapshot', 'NodeStageVolume', 'NodePublishVolume', 'NodeUnpublishVolume', 'NodeUnstageVolume', 'DeleteVolume'] as const;
+export const rpcNames = [
+  'CreateVolume',
+  'CreateSnapshot',
+  'NodeStageVolume',
+  'NodePublishVolume',
+  'NodeUnpublishVolume',
+  'NodeUnstageVolume',
+  'DeleteVolume',
+] as const;
 export type CrashRpc = (typeof rpcNames)[number];
 
 /** One call of a round, bound to its arguments. */
@@ -118,13 +126,20 @@ export function planCall(rpc: CrashRpc, round: number, env: Env): PlannedCall {
             ...(from ? { volume_content_source: { snapshot: { snapshot_id: from } } } : {}),
           }),
         midway: async () => existsSync(path.join(volumeDir(id), 'data')),
-        phase: async () => (existsSync(path.join(volumeDir(id), 'volume.json')) ? 'complete' : existsSync(volumeDir(id)) ? 'partial' : 'none'),
+        phase: async () =>
+          existsSync(path.join(volumeDir(id), 'volume.json')) ? 'complete' : existsSync(volumeDir(id)) ? 'partial' : 'none',
         settle: async (v) => {
           const vol = (v as { volume: { volume_id: string; capacity_bytes: string } }).volume;
           assert.equal(vol.volume_id, id, 'the retry returns the id of the name');
           assert.equal(Number(vol.capacity_bytes), capacity);
           const restored = from ? m.snapshots.get(from)!.files : [];
-          assert.deepEqual(readdirSync(path.join(volumeDir(id), 'data')).filter((f) => f !== '.csi-health').sort(), [...restored].sort(), 'the data restored in full');
+          assert.deepEqual(
+            readdirSync(path.join(volumeDir(id), 'data'))
+              .filter((f) => f !== '.csi-health')
+              .sort(),
+            [...restored].sort(),
+            'the data restored in full',
+          );
           const own = `file-${round}.txt`;
           writeFileSync(path.join(volumeDir(id), 'data', own), `volume ${name}, round ${round}\n`);
           m.volumes.set(id, { name, capacity, files: [...restored, own] });
@@ -158,7 +173,8 @@ export function planCall(rpc: CrashRpc, round: number, env: Env): PlannedCall {
       return {
         rpc,
         what: `NodeStageVolume ${id}`,
-        call: (c) => c.node.NodeStageVolume({ volume_id: id, staging_target_path: staging, volume_capability: mountCap, volume_context: {} }),
+        call: (c) =>
+          c.node.NodeStageVolume({ volume_id: id, staging_target_path: staging, volume_capability: mountCap, volume_context: {} }),
         midway: async () => existsSync(staging),
         phase: () => mountPhase(dirs, staging),
         settle: async () => {
@@ -174,7 +190,14 @@ export function planCall(rpc: CrashRpc, round: number, env: Env): PlannedCall {
         rpc,
         what: `NodePublishVolume ${id} at pod-${round}`,
         call: (c) =>
-          c.node.NodePublishVolume({ volume_id: id, staging_target_path: staging, target_path: target, volume_capability: mountCap, readonly: false, volume_context: {} }),
+          c.node.NodePublishVolume({
+            volume_id: id,
+            staging_target_path: staging,
+            target_path: target,
+            volume_capability: mountCap,
+            readonly: false,
+            volume_context: {},
+          }),
         midway: async () => existsSync(target),
         phase: () => mountPhase(dirs, target),
         settle: async () => {
@@ -220,7 +243,8 @@ export function planCall(rpc: CrashRpc, round: number, env: Env): PlannedCall {
         what: `DeleteVolume ${id}`,
         call: (c) => c.controller.DeleteVolume({ volume_id: id }),
         midway: async () => !existsSync(path.join(volumeDir(id), 'volume.json')),
-        phase: async () => (existsSync(path.join(volumeDir(id), 'volume.json')) ? 'none' : existsSync(volumeDir(id)) ? 'partial' : 'complete'),
+        phase: async () =>
+          existsSync(path.join(volumeDir(id), 'volume.json')) ? 'none' : existsSync(volumeDir(id)) ? 'partial' : 'complete',
         settle: async () => {
           m.volumes.delete(id);
         },

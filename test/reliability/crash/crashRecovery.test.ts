@@ -10,7 +10,18 @@ import { scaled } from '../reliabilityScale';
 import { retryAsCo, settle, valueOf } from '../concurrency/coRetry';
 import { assertHealthyCondition, auditShare, mountsByPath, readNodeState } from '../concurrency/shareAudit';
 import { seedFrom, seededRandom } from '../concurrency/seededRandom';
-import { checkMounts, emptyModel, expectedMounts, pickRpc, planCall, rpcNames, type CrashModel, type CrashRpc, type Phase, type PlannedCall } from './crashOps';
+import {
+  checkMounts,
+  emptyModel,
+  expectedMounts,
+  pickRpc,
+  planCall,
+  rpcNames,
+  type CrashModel,
+  type CrashRpc,
+  type Phase,
+  type PlannedCall,
+} from './crashOps';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -28,7 +39,9 @@ describe('crash recovery: SIGKILL the driver in the middle of a call, restart, r
   const windows = new Map<CrashRpc, number>();
 
   before(async () => {
-    console.log(`      crash seed ${random.seed} (CRASH_SEED=${random.seed} replays the same calls and delays; where a kill lands still varies with timing)`);
+    console.log(
+      `      crash seed ${random.seed} (CRASH_SEED=${random.seed} replays the same calls and delays; where a kill lands still varies with timing)`,
+    );
     dirs = driverDirs('csi-crash-');
     d = await start();
     await calibrate();
@@ -45,7 +58,15 @@ describe('crash recovery: SIGKILL the driver in the middle of a call, restart, r
   async function calibrate(): Promise<void> {
     const took = new Map<CrashRpc, number[]>();
     const env = { dirs, model: emptyModel(), random };
-    const order: CrashRpc[] = ['CreateVolume', 'CreateSnapshot', 'NodeStageVolume', 'NodePublishVolume', 'NodeUnpublishVolume', 'NodeUnstageVolume', 'DeleteVolume'];
+    const order: CrashRpc[] = [
+      'CreateVolume',
+      'CreateSnapshot',
+      'NodeStageVolume',
+      'NodePublishVolume',
+      'NodeUnpublishVolume',
+      'NodeUnstageVolume',
+      'DeleteVolume',
+    ];
     for (let k = 0; k < 4; k++) {
       for (const rpc of order) {
         const plan = planCall(rpc, 1000 + k, env);
@@ -66,7 +87,8 @@ describe('crash recovery: SIGKILL the driver in the middle of a call, restart, r
     const audit = auditShare(dirs.share);
     assert.deepEqual(audit.problems, [], 'no half-written record, temp file or orphaned directory on the share');
     assert.deepEqual([...audit.volumes.keys()].sort(), [...model.volumes.keys()].sort(), 'exactly the volumes the CO made');
-    for (const [id, v] of model.volumes) assert.deepEqual([audit.volumes.get(id)!.name, audit.volumes.get(id)!.capacityBytes], [v.name, v.capacity]);
+    for (const [id, v] of model.volumes)
+      assert.deepEqual([audit.volumes.get(id)!.name, audit.volumes.get(id)!.capacityBytes], [v.name, v.capacity]);
     assert.deepEqual([...audit.snapshots.keys()].sort(), [...model.snapshots.keys()].sort(), 'exactly the snapshots the CO made');
     for (const [id, s] of model.snapshots) assert.equal(audit.snapshots.get(id)!.sourceVolumeId, s.source);
 
@@ -90,7 +112,13 @@ describe('crash recovery: SIGKILL the driver in the middle of a call, restart, r
    */
   async function checkRestarted(plan: PlannedCall): Promise<void> {
     const monitored = Object.keys((await getJson(d!.healthPort!, '/healthz/mounts')).body as Record<string, unknown>).sort();
-    assert.deepEqual(monitored, readNodeState(dirs.state).records.map((r) => r.path).sort(), 'the restarted monitor watches every recorded mount');
+    assert.deepEqual(
+      monitored,
+      readNodeState(dirs.state)
+        .records.map((r) => r.path)
+        .sort(),
+      'the restarted monitor watches every recorded mount',
+    );
     for (const p of expectedMounts(model).keys()) {
       if (plan.takesDown !== p) assert.ok(monitored.includes(p), `the restarted monitor forgot ${p}`);
     }
@@ -121,7 +149,9 @@ describe('crash recovery: SIGKILL the driver in the middle of a call, restart, r
   }
 
   it(`converges after a SIGKILL in each of ${rounds} rounds: same ids, one mount each, whole records, no orphans, every mount watched`, async () => {
-    const stats = new Map<CrashRpc, Record<Phase | 'answered' | 'retries', number>>(rpcNames.map((r) => [r, { none: 0, partial: 0, complete: 0, answered: 0, retries: 0 }]));
+    const stats = new Map<CrashRpc, Record<Phase | 'answered' | 'retries', number>>(
+      rpcNames.map((r) => [r, { none: 0, partial: 0, complete: 0, answered: 0, retries: 0 }]),
+    );
     let strayBeforeRetry = 0;
     let unfinishedBeforeRetry = 0;
     let unrecordedMountsBeforeRetry = 0;
@@ -135,7 +165,11 @@ describe('crash recovery: SIGKILL the driver in the middle of a call, restart, r
         step = `check after the kill (${how}, ${phase})`;
         // Records are written atomically: whatever exists parses, even right after the kill.
         const pre = auditShare(dirs.share);
-        assert.deepEqual(pre.problems.filter((p) => /does not parse|bad fields/.test(p)), [], 'no half-written record after SIGKILL');
+        assert.deepEqual(
+          pre.problems.filter((p) => /does not parse|bad fields/.test(p)),
+          [],
+          'no half-written record after SIGKILL',
+        );
         strayBeforeRetry += pre.problems.filter((p) => /stray/.test(p)).length;
         unfinishedBeforeRetry += pre.problems.filter((p) => /unfinished/.test(p)).length;
         const recorded = new Set(readNodeState(dirs.state).records.map((r) => r.path));
@@ -145,7 +179,10 @@ describe('crash recovery: SIGKILL the driver in the middle of a call, restart, r
         d = await start();
         await checkRestarted(plan);
         step = `retry (${how}, ${phase})`;
-        const out = await retryAsCo(() => plan.call(d!.client), { retryOn: [grpc.status.ABORTED, grpc.status.UNAVAILABLE], deadlineMs: 30_000 });
+        const out = await retryAsCo(() => plan.call(d!.client), {
+          retryOn: [grpc.status.ABORTED, grpc.status.UNAVAILABLE],
+          deadlineMs: 30_000,
+        });
         await plan.settle(valueOf(`retry of ${plan.what}`, out));
         step = `check after the retry (${how}, ${phase})`;
         await checkAll();
@@ -158,9 +195,12 @@ describe('crash recovery: SIGKILL the driver in the middle of a call, restart, r
         throw err;
       }
     }
-    console.log(`      ${rounds} rounds; state the kill left (none/partial/complete), calls that had answered OK before the kill, extra retries:`);
+    console.log(
+      `      ${rounds} rounds; state the kill left (none/partial/complete), calls that had answered OK before the kill, extra retries:`,
+    );
     for (const [rpc, s] of stats) {
-      if (s.none + s.partial + s.complete > 0) console.log(`        ${rpc.padEnd(20)} ${s.none}/${s.partial}/${s.complete}, answered ${s.answered}, retries ${s.retries}`);
+      if (s.none + s.partial + s.complete > 0)
+        console.log(`        ${rpc.padEnd(20)} ${s.none}/${s.partial}/${s.complete}, answered ${s.answered}, retries ${s.retries}`);
     }
     console.log(
       `      the kills left ${unfinishedBeforeRetry} unfinished record directories, ${strayBeforeRetry} temp files and ${unrecordedMountsBeforeRetry} mounts without a node record: all resolved by restart and retry`,
@@ -168,10 +208,13 @@ describe('crash recovery: SIGKILL the driver in the middle of a call, restart, r
 
     // Take everything down as the CO would; nothing may be left.
     const { controller, node } = d!.client;
-    for (const [target, id] of model.published) valueOf('NodeUnpublishVolume', await retryAsCo(() => node.NodeUnpublishVolume({ volume_id: id, target_path: target })));
-    for (const [id, staging] of model.staged) valueOf('NodeUnstageVolume', await retryAsCo(() => node.NodeUnstageVolume({ volume_id: id, staging_target_path: staging })));
+    for (const [target, id] of model.published)
+      valueOf('NodeUnpublishVolume', await retryAsCo(() => node.NodeUnpublishVolume({ volume_id: id, target_path: target })));
+    for (const [id, staging] of model.staged)
+      valueOf('NodeUnstageVolume', await retryAsCo(() => node.NodeUnstageVolume({ volume_id: id, staging_target_path: staging })));
     for (const id of model.volumes.keys()) valueOf('DeleteVolume', await retryAsCo(() => controller.DeleteVolume({ volume_id: id })));
-    for (const id of model.snapshots.keys()) valueOf('DeleteSnapshot', await retryAsCo(() => controller.DeleteSnapshot({ snapshot_id: id, secrets: {} })));
+    for (const id of model.snapshots.keys())
+      valueOf('DeleteSnapshot', await retryAsCo(() => controller.DeleteSnapshot({ snapshot_id: id, secrets: {} })));
     model = emptyModel();
     await checkAll();
     assert.deepEqual(readdirSync(path.join(dirs.share, 'volumes')), [], 'no volume directory left');

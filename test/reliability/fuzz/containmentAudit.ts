@@ -59,7 +59,8 @@ export async function mountProblems(b: Baseline, w: FuzzWorld): Promise<string[]
   const before = new Set(b.mounts.map((e) => e.mountId));
   for (const e of now) {
     if (before.has(e.mountId) || !ours(e, w)) continue;
-    if (!volumeData.test(e.root)) problems.push(`${e.mountPoint} is a mount of ${e.fsType} ${e.source}:${e.root}, not of a volume's data directory`);
+    if (!volumeData.test(e.root))
+      problems.push(`${e.mountPoint} is a mount of ${e.fsType} ${e.source}:${e.root}, not of a volume's data directory`);
     if (!isWithin(e.mountPoint, w.kubelet)) problems.push(`${e.mountPoint} is mounted outside the kubelet directory`);
   }
   const present = new Set(now.map((e) => e.mountId));
@@ -78,7 +79,8 @@ export function diskProblems(b: Baseline, w: FuzzWorld): { problems: string[]; k
     if (!before.has(e) && !allowedNew.has(e)) problems.push(`created in the run's root, outside share/, state/ and kubelet/: ${e}`);
   }
   const beforeOutside = new Set(b.outsideEntries);
-  for (const p of outsideEntries(w)) if (!beforeOutside.has(p)) problems.push(`created outside the run's root: ${p} (${listTree(p).slice(0, 5).join(', ')})`);
+  for (const p of outsideEntries(w))
+    if (!beforeOutside.has(p)) problems.push(`created outside the run's root: ${p} (${listTree(p).slice(0, 5).join(', ')})`);
   const d = w.decoys;
   for (const m of [d.mount, d.foreignMount]) if (!existsSync(path.join(m, 'keep'))) problems.push(`the decoy mount ${m} lost its file`);
   if (!existsSync(d.kubeletFile)) problems.push(`the kubelet's file ${d.kubeletFile} was removed`);
@@ -106,13 +108,18 @@ function shareProblems(w: FuzzWorld): string[] {
   const registry = path.join(share, 'registry', 'volumes');
   for (const entry of existsSync(registry) ? readdirSync(registry) : []) {
     const id = entry.replace(/\.json$/, '');
-    if (!entry.endsWith('.json') || !existsSync(path.join(share, 'volumes', id, 'volume.json'))) problems.push(`registry/volumes/${entry} names no volume on the share`);
+    if (!entry.endsWith('.json') || !existsSync(path.join(share, 'volumes', id, 'volume.json')))
+      problems.push(`registry/volumes/${entry} names no volume on the share`);
   }
-  for (const [kind, record] of [['volumes', 'volume.json'], ['snapshots', 'snapshot.json']] as const) {
+  for (const [kind, record] of [
+    ['volumes', 'volume.json'],
+    ['snapshots', 'snapshot.json'],
+  ] as const) {
     const dir = path.join(share, kind);
     if (!existsSync(dir)) continue;
     for (const name of readdirSync(dir)) {
-      if (!existsSync(path.join(dir, name, record))) problems.push(`${kind}/${name} on the share has no ${record}: ${listTree(path.join(dir, name)).slice(0, 5).join(', ')}`);
+      if (!existsSync(path.join(dir, name, record)))
+        problems.push(`${kind}/${name} on the share has no ${record}: ${listTree(path.join(dir, name)).slice(0, 5).join(', ')}`);
     }
   }
   return problems;

@@ -57,11 +57,24 @@ const baseCodes: Readonly<Record<string, readonly status[]>> = {
 };
 
 /** The RPCs that take a per-volume lock and so may answer ABORTED to a concurrent call. */
-const locked = new Set(['CreateVolume', 'DeleteVolume', 'CreateSnapshot', 'DeleteSnapshot', 'ControllerExpandVolume', 'ControllerModifyVolume', 'NodeStageVolume', 'NodeUnstageVolume', 'NodePublishVolume', 'NodeUnpublishVolume', 'NodeExpandVolume']);
+const locked = new Set([
+  'CreateVolume',
+  'DeleteVolume',
+  'CreateSnapshot',
+  'DeleteSnapshot',
+  'ControllerExpandVolume',
+  'ControllerModifyVolume',
+  'NodeStageVolume',
+  'NodeUnstageVolume',
+  'NodePublishVolume',
+  'NodeUnpublishVolume',
+  'NodeExpandVolume',
+]);
 
 const bytes = (s: string): number => Buffer.byteLength(s, 'utf8');
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
-const obj = (v: unknown): Record<string, unknown> | undefined => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined);
+const obj = (v: unknown): Record<string, unknown> | undefined =>
+  v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
 
 /** DESIGN.md: names and ids have no "..", no NUL, no "/", a bounded length (128 bytes, as csi-sanity and badInput.test.ts use). */
 export function identifierProblem(v: string): string | undefined {
@@ -163,28 +176,41 @@ function policyProblem(v: string, policy: PathPolicy): string | undefined {
 type Check = (req: Request, add: (why: string | undefined, codes: status[]) => void, policy: PathPolicy) => void;
 
 const IA = S.INVALID_ARGUMENT;
-const id = (field: string, node = false): Check => (req, add) => add(prefixed(field, (node ? nodeVolumeIdProblem : identifierProblem)(str(req[field]))), [IA]);
+const id =
+  (field: string, node = false): Check =>
+  (req, add) =>
+    add(prefixed(field, (node ? nodeVolumeIdProblem : identifierProblem)(str(req[field]))), [IA]);
 /** A path the driver mounts on or unmounts: valid, and allowed by the path policy. */
-const mountPath = (field: string, codes: status[] = [IA]): Check => (req, add, policy) => {
-  const v = str(req[field]);
-  const why = pathProblem(v) ?? policyProblem(v, policy);
-  if (why) add(`${field}: ${why}`, codes);
-  // INVALID_ARGUMENT when a mount lies below it: a stage there would cover that mount.
-  else if (policy.foreignMounts.includes(path.normalize(v).replace(/(.)\/+$/, '$1'))) add(`${field}: another driver's mount`, [S.FAILED_PRECONDITION, IA]);
-};
-const optionalPath = (field: string, codes: status[]): Check => (req, add) => {
-  if (str(req[field])) add(prefixed(field, pathProblem(str(req[field]))), codes);
-};
+const mountPath =
+  (field: string, codes: status[] = [IA]): Check =>
+  (req, add, policy) => {
+    const v = str(req[field]);
+    const why = pathProblem(v) ?? policyProblem(v, policy);
+    if (why) add(`${field}: ${why}`, codes);
+    // INVALID_ARGUMENT when a mount lies below it: a stage there would cover that mount.
+    else if (policy.foreignMounts.includes(path.normalize(v).replace(/(.)\/+$/, '$1')))
+      add(`${field}: another driver's mount`, [S.FAILED_PRECONDITION, IA]);
+  };
+const optionalPath =
+  (field: string, codes: status[]): Check =>
+  (req, add) => {
+    if (str(req[field])) add(prefixed(field, pathProblem(str(req[field]))), codes);
+  };
 /** NodeGetVolumeStats / NodeExpandVolume: a relative volume_path is a path where the volume is not (csi-sanity expects NOT_FOUND). */
 const volumePath: Check = (req, add) => {
   const v = str(req.volume_path);
   if (v === '' || v.startsWith('/')) add(prefixed('volume_path', pathProblem(v)), [IA]);
   else add(prefixed('volume_path', pathProblem(v)), [S.NOT_FOUND, IA]);
 };
-const requiredCap = (field: string): Check => (req, add) => add(prefixed(field, capabilityProblem(req[field])), [IA, S.FAILED_PRECONDITION]);
-const optionalCap = (field: string): Check => (req, add) => {
-  if (req[field] != null) add(prefixed(field, capabilityProblem(req[field])), [IA, S.FAILED_PRECONDITION]);
-};
+const requiredCap =
+  (field: string): Check =>
+  (req, add) =>
+    add(prefixed(field, capabilityProblem(req[field])), [IA, S.FAILED_PRECONDITION]);
+const optionalCap =
+  (field: string): Check =>
+  (req, add) => {
+    if (req[field] != null) add(prefixed(field, capabilityProblem(req[field])), [IA, S.FAILED_PRECONDITION]);
+  };
 const capList: Check = (req, add) => {
   const caps = Array.isArray(req.volume_capabilities) ? (req.volume_capabilities as unknown[]) : [];
   if (caps.length === 0) add('volume_capabilities: empty', [IA]);
@@ -202,13 +228,15 @@ function prefixed(field: string, why: string | undefined): string | undefined {
 const createVolumeChecks: Check[] = [
   id('name'),
   capList,
-  (req, add) => add(prefixed('capacity_range', rangeProblem(req.capacity_range, true)), [IA, S.OUT_OF_RANGE, S.ALREADY_EXISTS, S.RESOURCE_EXHAUSTED]),
+  (req, add) =>
+    add(prefixed('capacity_range', rangeProblem(req.capacity_range, true)), [IA, S.OUT_OF_RANGE, S.ALREADY_EXISTS, S.RESOURCE_EXHAUSTED]),
   (req, add) => {
     for (const [k, v] of Object.entries(obj(req.parameters) ?? {})) {
       // protobufjs decodes maps into plain objects, where a "__proto__" key cannot land: the driver never sees it.
       if (k.startsWith('csi.storage.k8s.io/') || k === '__proto__') continue;
       if (k !== 'mountOptions') add(`parameters: unknown key ${JSON.stringify(cut(k, 30))}`, [IA]);
-      else if (!goodMountOptions.has(v as string) && !openMountOptions.has(v as string) && typeof v === 'string') add(`parameters.mountOptions ${JSON.stringify(cut(v, 30))}`, [IA]);
+      else if (!goodMountOptions.has(v as string) && !openMountOptions.has(v as string) && typeof v === 'string')
+        add(`parameters.mountOptions ${JSON.stringify(cut(v, 30))}`, [IA]);
     }
   },
   (req, add) => {
@@ -226,7 +254,10 @@ const createVolumeChecks: Check[] = [
 const checks: Readonly<Record<string, readonly Check[]>> = {
   CreateVolume: createVolumeChecks,
   DeleteVolume: [id('volume_id')],
-  ValidateVolumeCapabilities: [id('volume_id'), (req, add) => ((req.volume_capabilities as unknown[] | undefined)?.length ? undefined : add('volume_capabilities: empty', [IA]))],
+  ValidateVolumeCapabilities: [
+    id('volume_id'),
+    (req, add) => ((req.volume_capabilities as unknown[] | undefined)?.length ? undefined : add('volume_capabilities: empty', [IA])),
+  ],
   ListVolumes: [paging],
   ControllerListVolumeHealth: [paging],
   ControllerGetVolumeHealth: [id('volume_id')],
@@ -234,7 +265,8 @@ const checks: Readonly<Record<string, readonly Check[]>> = {
     id('name'),
     id('source_volume_id'),
     (req, add) => {
-      for (const k of Object.keys(obj(req.parameters) ?? {})) if (!k.startsWith('csi.storage.k8s.io/') && k !== '__proto__') add(`parameters: unknown key ${JSON.stringify(cut(k, 30))}`, [IA]);
+      for (const k of Object.keys(obj(req.parameters) ?? {}))
+        if (!k.startsWith('csi.storage.k8s.io/') && k !== '__proto__') add(`parameters: unknown key ${JSON.stringify(cut(k, 30))}`, [IA]);
     },
   ],
   DeleteSnapshot: [id('snapshot_id')],
@@ -242,7 +274,12 @@ const checks: Readonly<Record<string, readonly Check[]>> = {
   GetSnapshot: [id('snapshot_id')],
   ControllerExpandVolume: [
     id('volume_id'),
-    (req, add) => add(req.capacity_range == null ? 'capacity_range: missing' : prefixed('capacity_range', rangeProblem(req.capacity_range, true)), [IA, S.OUT_OF_RANGE, S.NOT_FOUND]),
+    (req, add) =>
+      add(req.capacity_range == null ? 'capacity_range: missing' : prefixed('capacity_range', rangeProblem(req.capacity_range, true)), [
+        IA,
+        S.OUT_OF_RANGE,
+        S.NOT_FOUND,
+      ]),
     optionalCap('volume_capability'),
   ],
   ControllerGetVolume: [id('volume_id')],
@@ -252,12 +289,18 @@ const checks: Readonly<Record<string, readonly Check[]>> = {
     requiredCap('volume_capability'),
     (req, add) => {
       const dir = obj(req.volume_context)?.volumeDir;
-      if (dir !== undefined && dir !== `volumes/${str(req.volume_id)}/data`) add('volume_context.volumeDir: another volume\'s directory', [IA]);
+      if (dir !== undefined && dir !== `volumes/${str(req.volume_id)}/data`)
+        add("volume_context.volumeDir: another volume's directory", [IA]);
     },
   ],
   NodeUnstageVolume: [id('volume_id', true), mountPath('staging_target_path')],
   // A publish may first find its staging path not staged (FAILED_PRECONDITION), which a bad one never is.
-  NodePublishVolume: [id('volume_id', true), mountPath('target_path'), mountPath('staging_target_path', [IA, S.FAILED_PRECONDITION]), requiredCap('volume_capability')],
+  NodePublishVolume: [
+    id('volume_id', true),
+    mountPath('target_path'),
+    mountPath('staging_target_path', [IA, S.FAILED_PRECONDITION]),
+    requiredCap('volume_capability'),
+  ],
   NodeUnpublishVolume: [id('volume_id', true), mountPath('target_path')],
   NodeGetVolumeStats: [id('volume_id', true), volumePath, optionalPath('staging_target_path', [IA, S.NOT_FOUND])],
   NodeGetVolumeHealth: [id('volume_id', true), optionalPath('volume_publish_path', [IA]), optionalPath('staging_target_path', [IA])],

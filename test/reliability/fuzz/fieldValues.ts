@@ -118,7 +118,12 @@ export class FieldValues {
     const n = rng.between(1, 4);
     for (let i = 0; i < n; i++) {
       const v = rng.pick([value, () => `${value()}${hostileString(rng)}`, () => `${value()}\n${value()}`]);
-      Object.defineProperty(out, rng.chance(0.5) ? hostileString(rng) : `key-${i}`, { value: v(), enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(out, rng.chance(0.5) ? hostileString(rng) : `key-${i}`, {
+        value: v(),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
     return out;
   }
@@ -134,7 +139,18 @@ export class FieldValues {
           [3, () => hostileString(rng)],
           [1, () => rng.pick(this.w.volumeIds)],
           [1, () => rng.pick(this.w.snapshotIds)],
-          [1, () => rng.pick(['fs-12345678', 'fs-12345678:/a/b', 'efs:fs-12345678:/../x', 'fs-12345678:/a:fsap-0123456789abcdef0', 'fs-1:/x', 'efs:'])],
+          [
+            1,
+            () =>
+              rng.pick([
+                'fs-12345678',
+                'fs-12345678:/a/b',
+                'efs:fs-12345678:/../x',
+                'fs-12345678:/a:fsap-0123456789abcdef0',
+                'fs-1:/x',
+                'efs:',
+              ]),
+          ],
         ])();
       case 'snapshotId':
         return rng.chance(0.25) ? rng.pick([...this.w.snapshotIds, ...this.w.volumeIds]) : hostileString(rng);
@@ -166,13 +182,35 @@ export class FieldValues {
           [2, () => hostileMap(rng)],
         ])();
       case 'snapParams':
-        return rng.chance(0.5) ? { [hostileString(rng)]: hostileString(rng) } : { 'csi.storage.k8s.io/volumesnapshot/name': hostileString(rng) };
+        return rng.chance(0.5)
+          ? { [hostileString(rng)]: hostileString(rng) }
+          : { 'csi.storage.k8s.io/volumesnapshot/name': hostileString(rng) };
       case 'map':
         return hostileMap(rng);
       case 'context':
         return rng.weighted<() => Record<string, string>>([
-          [2, () => ({ backend: 'local', volumeDir: rng.pick(['../../etc', '/etc', `volumes/${this.volumeId(this.otherSlot(1))}/data`, 'volumes/../../x/data', hostileString(rng)]) })],
-          [1, () => ({ backend: 'nfs', server: hostileString(rng), share: rng.pick(['/../..', '/export', hostileString(rng)]), subDir: rng.pick(['../..', 'a', hostileString(rng)]) })],
+          [
+            2,
+            () => ({
+              backend: 'local',
+              volumeDir: rng.pick([
+                '../../etc',
+                '/etc',
+                `volumes/${this.volumeId(this.otherSlot(1))}/data`,
+                'volumes/../../x/data',
+                hostileString(rng),
+              ]),
+            }),
+          ],
+          [
+            1,
+            () => ({
+              backend: 'nfs',
+              server: hostileString(rng),
+              share: rng.pick(['/../..', '/export', hostileString(rng)]),
+              subDir: rng.pick(['../..', 'a', hostileString(rng)]),
+            }),
+          ],
           [1, () => ({ mountOptions: rng.pick(hostileMountOptions) })],
           [2, () => hostileMap(rng)],
         ])();
@@ -211,7 +249,10 @@ export class FieldValues {
       [1, () => ({ mount })],
       [2, () => ({ ...base, access_mode: { mode: rng.pick(hostileModes) } })],
       [2, () => ({ ...base, mount: { ...mount, fs_type: rng.pick(hostileFsTypes) } })],
-      [3, () => ({ ...base, mount: { ...mount, mount_flags: Array.from({ length: rng.between(1, 3) }, () => rng.pick(hostileMountFlags)) } })],
+      [
+        3,
+        () => ({ ...base, mount: { ...mount, mount_flags: Array.from({ length: rng.between(1, 3) }, () => rng.pick(hostileMountFlags)) } }),
+      ],
       [1, () => ({ ...base, mount: { ...mount, mount_flags: Array.from({ length: 500 }, () => 'noatime') } })],
       [1, () => ({ ...base, mount: { ...mount, volume_mount_group: hostileString(rng) } })],
       [1, () => ({})],
@@ -232,14 +273,41 @@ export class FieldValues {
       [1, () => `${p}/`],
       [1, () => p.replace('/kubelet/', '/kubelet//')],
       [1, () => `${dir}/./${path.basename(p)}/.`],
-      [2, () => path.join(dir, rng.pick(['m\u00E9\u{1F4A5}', 'new\nline', 'sp ace', 'tab\there', '\u202Eltr', 'x'.repeat(255), '-rf', '--bind', 'a,b', '$(id)']))],
+      [
+        2,
+        () =>
+          path.join(
+            dir,
+            rng.pick([
+              'm\u00E9\u{1F4A5}',
+              'new\nline',
+              'sp ace',
+              'tab\there',
+              '\u202Eltr',
+              'x'.repeat(255),
+              '-rf',
+              '--bind',
+              'a,b',
+              '$(id)',
+            ]),
+          ),
+      ],
       [1, () => path.join(dir, 'x'.repeat(256))],
       [1, () => `${p}/${`${'y'.repeat(200)}/`.repeat(21)}`],
       [3, () => rng.pick(w.outsidePaths)],
       [3, () => rng.pick(w.insidePaths)],
       [2, () => rng.pick(w.symlinkPaths)],
       [2, () => rng.pick([w.decoys.mount, w.decoys.emptyDir, w.decoys.file, path.join(w.decoys.file, 'mount'), w.decoys.linkedDir])],
-      [3, () => rng.pick([w.decoys.foreignMount, path.join(w.decoys.foreignMount, 'sub'), w.decoys.kubeletFile, path.join(w.decoys.kubeletFile, 'mount')])],
+      [
+        3,
+        () =>
+          rng.pick([
+            w.decoys.foreignMount,
+            path.join(w.decoys.foreignMount, 'sub'),
+            w.decoys.kubeletFile,
+            path.join(w.decoys.kubeletFile, 'mount'),
+          ]),
+      ],
       [1, () => `${dir}/../escaped`],
       [1, () => `${w.kubelet}/pods/../../escaped-${w.tag}`],
       [1, () => rng.pick(['', 'kubelet/relative', './x', 'x', '~/x'])],

@@ -28,7 +28,10 @@ function report(title: string, opts: FuzzOptions, r: FuzzResult): void {
     `  ${r.secretsSent} requests carried secrets; driver.log ${(r.logBytes / 1e6).toFixed(1)} MB; ${r.cleanedUp} mounts taken down through the driver at the end`,
     ...r.stats.lines(),
   ];
-  if (r.kubeletLeftovers.length > 0) lines.push(`  left under kubelet/ (kubelet removes these): ${r.kubeletLeftovers.length}, e.g. ${r.kubeletLeftovers.slice(0, 3).join(', ')}`);
+  if (r.kubeletLeftovers.length > 0)
+    lines.push(
+      `  left under kubelet/ (kubelet removes these): ${r.kubeletLeftovers.length}, e.g. ${r.kubeletLeftovers.slice(0, 3).join(', ')}`,
+    );
   lines.push(`  findings: ${r.failures.length}`);
   console.log(lines.join('\n'));
 }
@@ -59,7 +62,13 @@ describe(`reliability: fuzz (seed ${seed}, ${requests} requests${fullReliability
   });
 
   it('does the same against a driver that speaks only the v1.12 health API', async () => {
-    const opts: FuzzOptions = { seed: (seed + 1) >>> 0, requests: Math.ceil(requests / 4), concurrency, healthApi: 'v1.12', ...(only ? { only } : {}) };
+    const opts: FuzzOptions = {
+      seed: (seed + 1) >>> 0,
+      requests: Math.ceil(requests / 4),
+      concurrency,
+      healthApi: 'v1.12',
+      ...(only ? { only } : {}),
+    };
     const r = await runFuzz(opts);
     report('fuzz v1.12', opts, r);
     assertClean(opts, r, 'fuzz.*v1.12');

@@ -88,7 +88,16 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzResult> {
   try {
     const baseline = await takeBaseline(w);
     // The later --kubelet-dir wins over the helper's (the whole temp root): here only kubelet/ is the kubelet's.
-    const args = ['--kubelet-dir', w.kubelet, '--health-api', opts.healthApi, '--health-check-interval', '2s', '--health-check-timeout', '1s'];
+    const args = [
+      '--kubelet-dir',
+      w.kubelet,
+      '--health-api',
+      opts.healthApi,
+      '--health-check-interval',
+      '2s',
+      '--health-check-timeout',
+      '1s',
+    ];
     d = await startDriverProcess(args, dirs, { health: true });
     await warmUp(d, w, fail);
     await sendAll(d, w, opts, baseline, stats, fail, result);
@@ -121,15 +130,28 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzResult> {
 async function warmUp(d: DriverProcess, w: FuzzWorld, fail: (f: FuzzFailure) => void): Promise<void> {
   const cap = { access_mode: { mode: 'MULTI_NODE_MULTI_WRITER' }, mount: { fs_type: '', mount_flags: [] } };
   const steps: Array<[Service, string, Record<string, unknown>]> = [
-    ...w.volumeNames.map((name): [Service, string, Record<string, unknown>] => ['controller', 'CreateVolume', { name, volume_capabilities: [cap] }]),
-    ...[0, 1].map((k): [Service, string, Record<string, unknown>] => ['controller', 'CreateSnapshot', { name: w.snapshotNames[k], source_volume_id: w.volumeIds[k] }]),
+    ...w.volumeNames.map((name): [Service, string, Record<string, unknown>] => [
+      'controller',
+      'CreateVolume',
+      { name, volume_capabilities: [cap] },
+    ]),
+    ...[0, 1].map((k): [Service, string, Record<string, unknown>] => [
+      'controller',
+      'CreateSnapshot',
+      { name: w.snapshotNames[k], source_volume_id: w.volumeIds[k] },
+    ]),
     ...w.volumeIds
-      .map((id, i): [Service, string, Record<string, unknown>] => ['node', 'NodeStageVolume', { volume_id: id, staging_target_path: stagingOf(w, i), volume_capability: cap }])
+      .map((id, i): [Service, string, Record<string, unknown>] => [
+        'node',
+        'NodeStageVolume',
+        { volume_id: id, staging_target_path: stagingOf(w, i), volume_capability: cap },
+      ])
       .filter((_, i) => i % 2 === 0),
   ];
   for (const [service, rpc, req] of steps) {
     const o = await call(d, service, rpc, req, 60_000);
-    if (o.code !== 0) fail({ problem: `warm-up: ${rpc} ${JSON.stringify(req).slice(0, 200)} answered ${describeAnswer(o.code, o.details)}` });
+    if (o.code !== 0)
+      fail({ problem: `warm-up: ${rpc} ${JSON.stringify(req).slice(0, 200)} answered ${describeAnswer(o.code, o.details)}` });
   }
 }
 
@@ -145,7 +167,12 @@ async function sendAll(
   const indices = opts.only ?? Array.from({ length: opts.requests }, (_, i) => i);
   const deadlineMs = opts.deadlineMs ?? 30_000;
   const checkEvery = opts.checkEvery ?? 500;
-  const policy = { kubeletDir: w.kubelet, forbidden: [w.dirs.share, w.dirs.state], symlinks: w.symlinks, foreignMounts: [w.decoys.foreignMount] };
+  const policy = {
+    kubeletDir: w.kubelet,
+    forbidden: [w.dirs.share, w.dirs.state],
+    symlinks: w.symlinks,
+    foreignMounts: [w.decoys.foreignMount],
+  };
   const inFlight = new Map<number, FuzzRequest>();
   let next = 0;
   let done = 0;
@@ -178,7 +205,8 @@ async function sendAll(
       inFlight.delete(index);
       if (stop) return;
       stats.record(fr.spec.rpc, fr.mode, o.code);
-      for (const problem of judge(fr.spec.rpc, fr.req, exp, o)) fail({ index, problem, request: describeRequest(fr), answer: describeAnswer(o.code, o.details) });
+      for (const problem of judge(fr.spec.rpc, fr.req, exp, o))
+        fail({ index, problem, request: describeRequest(fr), answer: describeAnswer(o.code, o.details) });
       if (++done % checkEvery === 0) await periodicChecks(d, w, baseline, fail, `after ${done} requests`);
     }
   };
@@ -186,10 +214,17 @@ async function sendAll(
   d.child.off('exit', onExit);
 }
 
-async function periodicChecks(d: DriverProcess, w: FuzzWorld, baseline: Baseline, fail: (f: FuzzFailure) => void, when: string): Promise<void> {
+async function periodicChecks(
+  d: DriverProcess,
+  w: FuzzWorld,
+  baseline: Baseline,
+  fail: (f: FuzzFailure) => void,
+  when: string,
+): Promise<void> {
   const probe = await call(d, 'identity', 'Probe', {}, 10_000);
   const ready = (probe.res as { ready?: { value?: boolean } } | undefined)?.ready?.value;
-  if (probe.code !== 0 || ready !== true) fail({ problem: `Probe ${when}: ${describeAnswer(probe.code, probe.details)}, ready ${String(ready)}` });
+  if (probe.code !== 0 || ready !== true)
+    fail({ problem: `Probe ${when}: ${describeAnswer(probe.code, probe.details)}, ready ${String(ready)}` });
   for (const problem of await mountProblems(baseline, w)) fail({ problem });
 }
 
@@ -218,12 +253,16 @@ async function cleanUpThroughDriver(d: DriverProcess, w: FuzzWorld, baseline: Ba
   const records = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as MountRegistration[]) : [];
   const ordered = [...records.filter((r) => r.kind === 'publish'), ...records.filter((r) => r.kind === 'staging')];
   for (const r of ordered) {
-    const [rpc, req] = r.kind === 'publish' ? ['NodeUnpublishVolume', { volume_id: r.volumeId, target_path: r.path }] : ['NodeUnstageVolume', { volume_id: r.volumeId, staging_target_path: r.path }];
+    const [rpc, req] =
+      r.kind === 'publish'
+        ? ['NodeUnpublishVolume', { volume_id: r.volumeId, target_path: r.path }]
+        : ['NodeUnstageVolume', { volume_id: r.volumeId, staging_target_path: r.path }];
     const o = await call(d, 'node', rpc, req, 60_000);
     if (o.code !== 0) fail({ problem: `clean-up: ${rpc} of ${r.path} answered ${describeAnswer(o.code, o.details)}` });
   }
   const left = await newMounts(baseline, w);
-  for (const e of left) fail({ problem: `still mounted after the driver took down all it recorded: ${e.mountPoint} (${e.fsType} ${e.root})` });
+  for (const e of left)
+    fail({ problem: `still mounted after the driver took down all it recorded: ${e.mountPoint} (${e.fsType} ${e.root})` });
   for (const e of left.reverse()) await unmountLeftovers(e.mountPoint);
   return ordered.length;
 }

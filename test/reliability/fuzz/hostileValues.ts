@@ -128,7 +128,21 @@ export const hostileMountOptions: readonly string[] = [
 ];
 
 /** File system types a capability might name. */
-export const hostileFsTypes: readonly string[] = ['', 'nfs', 'nfs4', 'efs', 'ext4', 'xfs', 'tmpfs', 'proc', 'nfs,ro', '../nfs', hugeAscii, '\u{1F4A5}', 'NFS'];
+export const hostileFsTypes: readonly string[] = [
+  '',
+  'nfs',
+  'nfs4',
+  'efs',
+  'ext4',
+  'xfs',
+  'tmpfs',
+  'proc',
+  'nfs,ro',
+  '../nfs',
+  hugeAscii,
+  '\u{1F4A5}',
+  'NFS',
+];
 
 export const validModes = [
   'SINGLE_NODE_WRITER',
@@ -184,7 +198,8 @@ export function hostileString(rng: Prng): string {
 export function hostileMap(rng: Prng, maxEntries = 4): Record<string, string> {
   const out: Record<string, string> = {};
   const n = rng.int(maxEntries + 1);
-  for (let i = 0; i < n; i++) Object.defineProperty(out, hostileString(rng), { value: hostileString(rng), enumerable: true, writable: true, configurable: true });
+  for (let i = 0; i < n; i++)
+    Object.defineProperty(out, hostileString(rng), { value: hostileString(rng), enumerable: true, writable: true, configurable: true });
   return out;
 }
 

@@ -68,7 +68,8 @@ export function unsafeToSend(rpc: string, req: Request, w: FuzzWorld): string | 
     const v = req[field];
     if (typeof v !== 'string' || v.includes('\0')) continue;
     const landsAt = resolveLikeKernel(v, w.dirs.root);
-    if (!isWithin(landsAt, w.dirs.root) && !isRunOutsidePath(landsAt, w)) return `${field} ${JSON.stringify(v).slice(0, 120)} lands at ${landsAt}`;
+    if (!isWithin(landsAt, w.dirs.root) && !isRunOutsidePath(landsAt, w))
+      return `${field} ${JSON.stringify(v).slice(0, 120)} lands at ${landsAt}`;
   }
   return undefined;
 }

@@ -28,7 +28,14 @@ export function generateRequest(seed: number, index: number, w: FuzzWorld): Fuzz
   const f = new FieldValues(rng, w, index);
   const valid = dropUndefined(spec.valid(f));
   const fields = Object.keys(spec.fields);
-  const mode: Mode = fields.length === 0 ? 'valid' : rng.weighted<Mode>([[45, 'valid'], [35, 'mutated'], [20, 'random']]);
+  const mode: Mode =
+    fields.length === 0
+      ? 'valid'
+      : rng.weighted<Mode>([
+          [45, 'valid'],
+          [35, 'mutated'],
+          [20, 'random'],
+        ]);
   if (mode === 'valid') return { index, spec, mode, req: valid };
   if (mode === 'mutated') {
     const field = rng.pick(fields);
@@ -36,7 +43,11 @@ export function generateRequest(seed: number, index: number, w: FuzzWorld): Fuzz
   }
   const req: Request = {};
   for (const field of fields) {
-    const choice = rng.weighted<'hostile' | 'valid' | 'missing'>([[2, 'hostile'], [1, 'valid'], [1, 'missing']]);
+    const choice = rng.weighted<'hostile' | 'valid' | 'missing'>([
+      [2, 'hostile'],
+      [1, 'valid'],
+      [1, 'missing'],
+    ]);
     if (choice === 'hostile') req[field] = f.hostile(spec.fields[field]!);
     else if (choice === 'valid' && valid[field] !== undefined) req[field] = valid[field];
   }

@@ -35,7 +35,11 @@ export function judge(rpc: string, req: Request, exp: Expectation, o: Outcome): 
   else if (o.code === status.INTERNAL) out.push(`INTERNAL${why}`);
   else if (o.code === status.DEADLINE_EXCEEDED) out.push(`no answer before the deadline (${o.ms} ms)${why}`);
   else if (!exp.allowed.has(o.code)) {
-    out.push(o.code === status.OK ? `accepted input it must refuse:${why.slice(1)}` : `${status[o.code]} is not a code ${rpc} may return here${why}`);
+    out.push(
+      o.code === status.OK
+        ? `accepted input it must refuse:${why.slice(1)}`
+        : `${status[o.code]} is not a code ${rpc} may return here${why}`,
+    );
   }
   if (o.code === status.OK) out.push(...responseProblems(rpc, req, o.res));
   return out;
@@ -43,7 +47,8 @@ export function judge(rpc: string, req: Request, exp: Expectation, o: Outcome): 
 
 const num = (v: unknown): bigint | undefined => (typeof v === 'string' && /^-?\d+$/.test(v) ? BigInt(v) : undefined);
 /** A nested field of a decoded message, or undefined. */
-const at = (v: unknown, ...keys: string[]): unknown => keys.reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), v);
+const at = (v: unknown, ...keys: string[]): unknown =>
+  keys.reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), v);
 
 /** A few facts every successful answer must respect. */
 function responseProblems(rpc: string, req: Request, res: unknown): string[] {
@@ -52,7 +57,8 @@ function responseProblems(rpc: string, req: Request, res: unknown): string[] {
   if (text.includes(secretMarker)) out.push('a secret in the response');
   switch (rpc) {
     case 'CreateVolume': {
-      const id = String(at(res, 'volume', 'volume_id') ?? '');
+      const raw = at(res, 'volume', 'volume_id');
+      const id = typeof raw === 'string' ? raw : '';
       const problem = identifierProblem(id);
       if (problem) out.push(`returned volume id ${JSON.stringify(id).slice(0, 60)} has ${problem}`);
       const capacity = num(at(res, 'volume', 'capacity_bytes'));
@@ -62,14 +68,16 @@ function responseProblems(rpc: string, req: Request, res: unknown): string[] {
     }
     case 'ValidateVolumeCapabilities': {
       const caps = (req.volume_capabilities as unknown[] | undefined) ?? [];
-      if (at(res, 'confirmed') && caps.some((c) => capabilityProblem(c))) out.push('confirmed a capability a filesystem driver cannot serve');
+      if (at(res, 'confirmed') && caps.some((c) => capabilityProblem(c)))
+        out.push('confirmed a capability a filesystem driver cannot serve');
       break;
     }
     case 'GetCapacity': {
       const available = num(at(res, 'available_capacity'));
       if (available === undefined || available < 0n) out.push(`available_capacity ${String(at(res, 'available_capacity'))}`);
       const caps = (req.volume_capabilities as unknown[] | undefined) ?? [];
-      if (available !== 0n && caps.some((c) => capabilityProblem(c))) out.push('capacity offered for a capability a filesystem driver cannot serve');
+      if (available !== 0n && caps.some((c) => capabilityProblem(c)))
+        out.push('capacity offered for a capability a filesystem driver cannot serve');
       break;
     }
     case 'ListVolumes':

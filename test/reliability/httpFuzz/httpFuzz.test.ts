@@ -45,7 +45,10 @@ async function fuzzServer(d: DriverProcess, kind: HttpServerKind, port: number):
       break;
     }
   }
-  const counts = [...tally].sort().map(([k, n]) => `${k}: ${n}`).join(', ');
+  const counts = [...tally]
+    .sort()
+    .map(([k, n]) => `${k}: ${n}`)
+    .join(', ');
   console.log(`    ${kind} server, seed ${seed}, ${chosen.length} requests: ${counts}`);
   return findings;
 }

@@ -29,14 +29,24 @@ for (const variant of outageVariants) {
     const hung: PublishedVolume[] = [];
 
     before(async () => {
-      d = await startDriverProcess(['--health-check-interval', `${intervalMs}ms`, '--health-check-timeout', `${timeoutMs}ms`, '--log-level', 'warn'], driverDirs('csi-outage-'), { health: true });
+      d = await startDriverProcess(
+        ['--health-check-interval', `${intervalMs}ms`, '--health-check-timeout', `${timeoutMs}ms`, '--log-level', 'warn'],
+        driverDirs('csi-outage-'),
+        { health: true },
+      );
       storage = frozenStorage(variant, d.dirs.root, d.dirs.share);
       for (let i = 0; i < volumes; i++) {
-        if (i < frozen) hung.push(await createAndPublish(d.client, d.dirs.root, d.dirs.share, `outage-hung-${i}`, { cover: (id) => storage.cover(id) }));
+        if (i < frozen)
+          hung.push(await createAndPublish(d.client, d.dirs.root, d.dirs.share, `outage-hung-${i}`, { cover: (id) => storage.cover(id) }));
         else healthy.push(await createAndPublish(d.client, d.dirs.root, d.dirs.share, `outage-healthy-${i}`));
       }
       const paths = mountPathsOf([...healthy, ...hung]);
-      await waitFor('every mount checked and healthy', async () => allCheckedHealthy(await mountReports(d.healthPort!), paths), 120_000, 250);
+      await waitFor(
+        'every mount checked and healthy',
+        async () => allCheckedHealthy(await mountReports(d.healthPort!), paths),
+        120_000,
+        250,
+      );
       storage.freeze();
     });
 
@@ -50,16 +60,21 @@ for (const variant of outageVariants) {
       await stopAndClean(d);
     });
 
-    const stats = (v: PublishedVolume) => d.client.node.NodeGetVolumeStats({ volume_id: v.volumeId, volume_path: v.target, staging_target_path: '' }, callDeadlineMs);
+    const stats = (v: PublishedVolume) =>
+      d.client.node.NodeGetVolumeStats({ volume_id: v.volumeId, volume_path: v.target, staging_target_path: '' }, callDeadlineMs);
 
     it('reports every frozen mount abnormal, on the health port and in NodeGetVolumeStats', async () => {
       const paths = mountPathsOf(hung);
       const seen = await watchDetection(d.healthPort!, paths, performance.now(), detectionLimitMs);
-      assert.deepEqual(paths.filter((p) => !seen.has(p)), [], 'mounts never reported abnormal');
+      assert.deepEqual(
+        paths.filter((p) => !seen.has(p)),
+        [],
+        'mounts never reported abnormal',
+      );
       for (const v of hung) {
         const s = await stats(v);
         assert.equal(s.volume_condition?.abnormal, true, `${v.volumeId} is abnormal`);
-        assert.match(s.volume_condition!.message, /[A-Z][a-z]+[A-Z]/, 'the condition names a reason');
+        assert.match(s.volume_condition.message, /[A-Z][a-z]+[A-Z]/, 'the condition names a reason');
       }
     });
 
@@ -72,10 +87,15 @@ for (const variant of outageVariants) {
       // A check of a healthy mount starved of CPU on a busy machine may miss its deadline once;
       // what must hold is that hung mounts do not keep healthy ones reported abnormal.
       for (const v of [healthy[0]!, fresh]) {
-        const s = await waitFor(`${v.volumeId} reported healthy`, async () => {
-          const r = await stats(v);
-          return r.volume_condition?.abnormal === false ? r : undefined;
-        }, 60_000, 250).catch(async () => stats(v));
+        const s = await waitFor(
+          `${v.volumeId} reported healthy`,
+          async () => {
+            const r = await stats(v);
+            return r.volume_condition?.abnormal === false ? r : undefined;
+          },
+          60_000,
+          250,
+        ).catch(async () => stats(v));
         assert.equal(s.volume_condition?.abnormal, false, `${v.volumeId} is healthy, not: ${s.volume_condition?.message}`);
         assert.ok(s.usage.length > 0 && Number(s.usage[0]!.total) > 0, `${v.volumeId} reports its usage`);
       }
@@ -83,7 +103,10 @@ for (const variant of outageVariants) {
 
     it('tears down every hung volume, 8 at a time: calls succeed, mounts leave the mount table, records go', async () => {
       const calls = await tearDown(d.client, hung, 8, callDeadlineMs);
-      assert.deepEqual(calls.filter((c) => c.error).map((c) => `${c.rpc} ${c.volumeId}: ${c.error}`), []);
+      assert.deepEqual(
+        calls.filter((c) => c.error).map((c) => `${c.rpc} ${c.volumeId}: ${c.error}`),
+        [],
+      );
       assert.equal(calls.length, 2 * hung.length);
       for (const v of hung) {
         assert.deepEqual(await mountsUnder(v.staging), [], `${v.staging} is unmounted`);
@@ -91,11 +114,22 @@ for (const variant of outageVariants) {
         await expectCode(stats(v), grpc.status.NOT_FOUND);
       }
       const reports = await mountReports(d.healthPort!);
-      assert.deepEqual(mountPathsOf(hung).filter((p) => p in reports), [], 'no health record is left for a torn-down mount');
+      assert.deepEqual(
+        mountPathsOf(hung).filter((p) => p in reports),
+        [],
+        'no health record is left for a torn-down mount',
+      );
       // The healthy volumes come down as usual while the storage is still frozen.
       const rest = await tearDown(d.client, healthy, 8, callDeadlineMs);
-      assert.deepEqual(rest.filter((c) => c.error).map((c) => `${c.rpc} ${c.volumeId}: ${c.error}`), []);
-      assert.deepEqual([...(await mountsUnder(`${d.dirs.root}/staging`)), ...(await mountsUnder(`${d.dirs.root}/pods`))], [], 'nothing the driver mounted is left');
+      assert.deepEqual(
+        rest.filter((c) => c.error).map((c) => `${c.rpc} ${c.volumeId}: ${c.error}`),
+        [],
+      );
+      assert.deepEqual(
+        [...(await mountsUnder(`${d.dirs.root}/staging`)), ...(await mountsUnder(`${d.dirs.root}/pods`))],
+        [],
+        'nothing the driver mounted is left',
+      );
     });
 
     it('stops with the storage still frozen and leaves no helper process behind', async () => {
@@ -114,10 +148,20 @@ for (const variant of outageVariants) {
         30_000,
         250,
       ).catch(() => below.filter((p) => fateOf(p) === 'alive'));
-      assert.deepEqual(left.map((p) => `${p.pid} ${p.command}`), [], 'helper processes left alive after the driver stopped');
+      assert.deepEqual(
+        left.map((p) => `${p.pid} ${p.command}`),
+        [],
+        'helper processes left alive after the driver stopped',
+      );
       storage.thaw();
-      await waitFor('every helper gone after the thaw', async () => below.every((p) => fateOf(p) === 'gone'), 30_000, 250).catch(() => undefined);
-      assert.deepEqual(below.filter((p) => fateOf(p) !== 'gone').map((p) => `${p.pid} ${fateOf(p)} ${p.command}`), [], 'processes left after the thaw');
+      await waitFor('every helper gone after the thaw', async () => below.every((p) => fateOf(p) === 'gone'), 30_000, 250).catch(
+        () => undefined,
+      );
+      assert.deepEqual(
+        below.filter((p) => fateOf(p) !== 'gone').map((p) => `${p.pid} ${fateOf(p)} ${p.command}`),
+        [],
+        'processes left after the thaw',
+      );
     });
   });
 }

@@ -50,10 +50,23 @@ export async function createRaceWorld(cls: NodeRaceClass): Promise<NodeRaceWorld
   const mountIdsBefore = new Set((await readMountTable()).map((e) => e.mountId));
   const driver = await startDriverProcess(['--health-api', 'v1.12'], dirs);
   const { volume } = await driver.client.controller.CreateVolume({ name: `race-${cls}`, volume_capabilities: [mountCap] });
-  const volumeId = volume!.volume_id!;
+  const volumeId = volume!.volume_id;
   const staging = swapsTarget ? path.join(root, 'staging', 'v', volumeId) : path.join(real, volumeId);
   const target = swapsTarget ? path.join(real, 'mount') : path.join(root, 'pods', 'q', 'mount');
-  const w: NodeRaceWorld = { cls, driver, root, trap, real, link, volumeId, volumeContext: volume!.volume_context ?? {}, staging, target, trapTreeBefore: [], mountIdsBefore };
+  const w: NodeRaceWorld = {
+    cls,
+    driver,
+    root,
+    trap,
+    real,
+    link,
+    volumeId,
+    volumeContext: volume!.volume_context ?? {},
+    staging,
+    target,
+    trapTreeBefore: [],
+    mountIdsBefore,
+  };
   if (cls === 'unpublish' || cls === 'unstage') {
     // Where the raced path lands through the symlink: a mount that is not the driver's.
     const foreign = path.join(trap, 'p', path.basename(swapsTarget ? target : staging));
@@ -83,7 +96,8 @@ export async function escapes(w: NodeRaceWorld): Promise<string[]> {
   }
   if (w.foreign) {
     const table = await readMountTable();
-    if (!table.some((e) => e.mountPoint === w.foreign && e.source === 'csi-race-foreign')) problems.push(`the foreign mount at ${w.foreign} was unmounted`);
+    if (!table.some((e) => e.mountPoint === w.foreign && e.source === 'csi-race-foreign'))
+      problems.push(`the foreign mount at ${w.foreign} was unmounted`);
     if (!existsSync(w.foreign)) problems.push(`the foreign mount point ${w.foreign} was removed`);
     else if (!existsSync(path.join(w.foreign, 'keep'))) problems.push(`the foreign mount ${w.foreign} lost its file`);
   }
@@ -113,4 +127,3 @@ export async function destroyRaceWorld(w: NodeRaceWorld): Promise<void> {
   if (process.env.KEEP_TEST_DIRS === '1') return;
   for (const dir of [w.root, w.trap]) if ((await mountsUnder(dir)).length === 0) rmSync(dir, { recursive: true, force: true });
 }
-

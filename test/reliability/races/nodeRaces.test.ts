@@ -42,8 +42,14 @@ async function call(t: Tally, name: string, fn: () => Promise<unknown>): Promise
 }
 
 const stage = (w: NodeRaceWorld) => () =>
-  w.driver.client.node.NodeStageVolume({ volume_id: w.volumeId, staging_target_path: w.staging, volume_capability: mountCap, volume_context: w.volumeContext });
-const unstage = (w: NodeRaceWorld) => () => w.driver.client.node.NodeUnstageVolume({ volume_id: w.volumeId, staging_target_path: w.staging });
+  w.driver.client.node.NodeStageVolume({
+    volume_id: w.volumeId,
+    staging_target_path: w.staging,
+    volume_capability: mountCap,
+    volume_context: w.volumeContext,
+  });
+const unstage = (w: NodeRaceWorld) => () =>
+  w.driver.client.node.NodeUnstageVolume({ volume_id: w.volumeId, staging_target_path: w.staging });
 const publish = (w: NodeRaceWorld) => () =>
   w.driver.client.node.NodePublishVolume({
     volume_id: w.volumeId,
@@ -58,7 +64,11 @@ const unpublish = (w: NodeRaceWorld) => () => w.driver.client.node.NodeUnpublish
 /** After an OK unmount call, none of this run's mounts may remain but the ones listed. */
 async function leftOnlyMounts(w: NodeRaceWorld, keep: string[], what: string): Promise<void> {
   const left = (await newMounts(w)).filter((e) => !keep.includes(e.mountPoint));
-  assert.deepEqual(left.map((e) => e.mountPoint), [], `${what} answered OK but mounts remain`);
+  assert.deepEqual(
+    left.map((e) => e.mountPoint),
+    [],
+    `${what} answered OK but mounts remain`,
+  );
 }
 
 /** One round of the class's calls; every answer checked, every OK unmount checked in the mount table. */
@@ -97,7 +107,11 @@ async function race(cls: NodeRaceClass): Promise<void> {
     } else {
       await unstage(w)();
     }
-    assert.deepEqual((await newMounts(w)).map((e) => e.mountPoint), [], 'mounts left after the calm clean-up');
+    assert.deepEqual(
+      (await newMounts(w)).map((e) => e.mountPoint),
+      [],
+      'mounts left after the calm clean-up',
+    );
     assert.deepEqual(await escapes(w), []);
     assert.ok(swaps >= scaled(300, 10_000), `only ${swaps} swaps`);
     assert.ok(t.calls > 0);

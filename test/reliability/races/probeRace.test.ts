@@ -46,7 +46,8 @@ describe('race: probe against a pod swapping its probe directory for a symlink',
     let ok = 0;
     try {
       for (let i = 0; i < rounds; i++) {
-        const r = (await pool.probeRound([{ path: vol, write: true, hiddenDir, requireMount: true, sweep: i % 10 === 0 }], 20_000).done).results[0];
+        const r = (await pool.probeRound([{ path: vol, write: true, hiddenDir, requireMount: true, sweep: i % 10 === 0 }], 20_000).done)
+          .results[0];
         if (r?.ok) ok++;
         else if (r?.code === 'ETAMPERED' || r?.failedStep === 'probeDir' || r?.code === 'ELOOP' || r?.code === 'ENOENT') tampered++;
         else assert.fail(`unexpected probe result ${JSON.stringify(r)}`);

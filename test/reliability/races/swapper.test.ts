@@ -11,11 +11,15 @@ describe('race swapper', () => {
       mkdirSync(path.join(root, 'real'));
       symlinkSync('/', path.join(root, 'link'));
       const s = await startSwapper(path.join(root, 'real'), path.join(root, 'link'));
-      // Both names always exist, one a directory and one a symlink, whatever the moment.
-      for (let i = 0; i < 200; i++) {
-        const kinds = [lstatSync(path.join(root, 'real')), lstatSync(path.join(root, 'link'))].map((st) => (st.isSymbolicLink() ? 'l' : 'd'));
-        assert.deepEqual([...kinds].sort(), ['d', 'l']);
+      // Both names always exist (an exchange is atomic: neither is ever missing), and each is
+      // seen as a directory at one moment and as a symlink at another.
+      const seen = new Set<string>();
+      for (const until = Date.now() + 30_000; seen.size < 2 && Date.now() < until; ) {
+        const st = lstatSync(path.join(root, 'real'));
+        seen.add(st.isSymbolicLink() ? 'link' : st.isDirectory() ? 'dir' : 'other');
+        lstatSync(path.join(root, 'link'));
       }
+      assert.deepEqual([...seen].sort(), ['dir', 'link']);
       const { swaps } = await s.stop();
       assert.ok(swaps > 0, 'the swapper made no exchange');
     } finally {

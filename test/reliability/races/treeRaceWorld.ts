@@ -95,7 +95,11 @@ export function plantFlip(w: TreeRaceWorld, volumeId: string, target: string): {
 }
 
 /** Runs `op` while the swapper exchanges `a` and `b`; returns the op's outcome and the swaps made. */
-export async function whileFlipping<T>(pair: { a: string; b: string }, op: () => Promise<T>, leadMs = 5): Promise<{ value?: T; error?: unknown; swaps: number }> {
+export async function whileFlipping<T>(
+  pair: { a: string; b: string },
+  op: () => Promise<T>,
+  leadMs = 5,
+): Promise<{ value?: T; error?: unknown; swaps: number }> {
   const s = await startSwapper(pair.a, pair.b);
   // A short lead so that the exchange is in full swing when the operation starts.
   await new Promise((r) => setTimeout(r, leadMs));
@@ -123,11 +127,15 @@ export function outsideProblems(w: TreeRaceWorld): string[] {
   const problems: string[] = [];
   const trapNow = snapshotOfTree(w.trap);
   if (JSON.stringify(trapNow) !== JSON.stringify(w.trapBefore)) {
-    problems.push(`the host trap changed: missing ${diff(w.trapBefore, trapNow).join(', ')}; new ${diff(trapNow, w.trapBefore).join(', ')}`);
+    problems.push(
+      `the host trap changed: missing ${diff(w.trapBefore, trapNow).join(', ')}; new ${diff(trapNow, w.trapBefore).join(', ')}`,
+    );
   }
   const tenantNow = snapshotOfTree(w.tenantBData);
   if (JSON.stringify(tenantNow) !== JSON.stringify(w.tenantBefore)) {
-    problems.push(`tenant B changed: missing ${diff(w.tenantBefore, tenantNow).join(', ')}; new ${diff(tenantNow, w.tenantBefore).join(', ')}`);
+    problems.push(
+      `tenant B changed: missing ${diff(w.tenantBefore, tenantNow).join(', ')}; new ${diff(tenantNow, w.tenantBefore).join(', ')}`,
+    );
   }
   return problems;
 }

@@ -4,7 +4,16 @@ import * as path from 'node:path';
 import { grpc } from '../../helpers/csiClient';
 import { createVolume, stopAndClean, volumeRequest } from '../../conformance/conformanceKit';
 import { fullReliability, scaled } from '../reliabilityScale';
-import { dataDir, leakedMarkers, outsideProblems, plantFlip, restoreOutside, startTreeRaceWorld, whileFlipping, type TreeRaceWorld } from './treeRaceWorld';
+import {
+  dataDir,
+  leakedMarkers,
+  outsideProblems,
+  plantFlip,
+  restoreOutside,
+  startTreeRaceWorld,
+  whileFlipping,
+  type TreeRaceWorld,
+} from './treeRaceWorld';
 
 /** Swaps each class must reach in the full run. */
 const fullSwaps = 10_000;
@@ -53,7 +62,9 @@ describe('races: clone, restore and delete while a pod flips a directory of its 
     for (let i = 0; i < t.rounds; i++) {
       const pair = plantFlip(w, a, targetOf(w, i));
       const name = `tree-race-clone-${i}`;
-      const r = await whileFlipping(pair, () => c().CreateVolume({ ...volumeRequest(name), volume_content_source: { volume: { volume_id: a } } }));
+      const r = await whileFlipping(pair, () =>
+        c().CreateVolume({ ...volumeRequest(name), volume_content_source: { volume: { volume_id: a } } }),
+      );
       t.swaps += r.swaps;
       const extra: string[] = [];
       if (r.error) extra.push(`CreateVolume failed: ${(r.error as Error).message}`);
@@ -61,7 +72,7 @@ describe('races: clone, restore and delete while a pod flips a directory of its 
       if (id) {
         const leaks = leakedMarkers(dataDir(w, id));
         if (leaks.length > 0) extra.push(`the clone holds ${leaks.length} files from outside: ${leaks.slice(0, 3).join(', ')}`);
-        if (!existsSync(path.join(dataDir(w, id), 'own.txt'))) extra.push('the clone lacks the source volume\'s own file');
+        if (!existsSync(path.join(dataDir(w, id), 'own.txt'))) extra.push("the clone lacks the source volume's own file");
         await c().DeleteVolume({ volume_id: id });
       }
       check(w, t, `round ${i}`, extra);
@@ -80,7 +91,8 @@ describe('races: clone, restore and delete while a pod flips a directory of its 
       const snaps: string[] = [];
       const extra: string[] = [];
       const r = await whileFlipping(pair, async () => {
-        for (let k = 0; k < 3; k++) snaps.push((await c().CreateSnapshot({ name: `tree-race-snap-${i}-${k}`, source_volume_id: a })).snapshot!.snapshot_id);
+        for (let k = 0; k < 3; k++)
+          snaps.push((await c().CreateSnapshot({ name: `tree-race-snap-${i}-${k}`, source_volume_id: a })).snapshot!.snapshot_id);
       });
       t.swaps += r.swaps;
       // A pod that keeps changing its volume under tar may get ABORTED (nothing read outside; retry later).
@@ -88,7 +100,10 @@ describe('races: clone, restore and delete while a pod flips a directory of its 
       restored += snaps.length;
       if (r.error && codeOf(r.error) === grpc.status.ABORTED) aborted++;
       for (const [k, snap] of snaps.entries()) {
-        const res = await c().CreateVolume({ ...volumeRequest(`tree-race-restored-${i}-${k}`), volume_content_source: { snapshot: { snapshot_id: snap } } });
+        const res = await c().CreateVolume({
+          ...volumeRequest(`tree-race-restored-${i}-${k}`),
+          volume_content_source: { snapshot: { snapshot_id: snap } },
+        });
         const id = res.volume!.volume_id;
         const leaks = leakedMarkers(dataDir(w, id));
         if (leaks.length > 0) extra.push(`restore ${k} holds ${leaks.length} files from outside: ${leaks.slice(0, 3).join(', ')}`);
@@ -114,7 +129,8 @@ describe('races: clone, restore and delete while a pod flips a directory of its 
       check(w, t, `round ${i}`, extra);
       // Outside the race, the volume goes for good.
       await c().DeleteVolume({ volume_id: a });
-      if (existsSync(path.join(w.d.dirs.share, 'volumes', a))) t.failures.push(`round ${i}: volume ${a} is still on the share after DeleteVolume`);
+      if (existsSync(path.join(w.d.dirs.share, 'volumes', a)))
+        t.failures.push(`round ${i}: volume ${a} is still on the share after DeleteVolume`);
     }
     report('delete', t);
   });

@@ -2,7 +2,11 @@
 
 /** POSTs a fault; throws unless the API accepted it. */
 export async function postFault(faultPort: number, p: string, body: unknown): Promise<void> {
-  const res = await fetch(`http://127.0.0.1:${faultPort}${p}`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+  const res = await fetch(`http://127.0.0.1:${faultPort}${p}`, {
+    method: 'POST',
+    body: JSON.stringify(body),
+    headers: { 'content-type': 'application/json' },
+  });
   const text = await res.text();
   if (res.status !== 200) throw new Error(`POST ${p} answered ${res.status}: ${text}`);
 }
@@ -26,7 +30,9 @@ export async function fetchMetrics(healthPort: number): Promise<string> {
 }
 
 /** /healthz/mounts: per mount path, its state and reasons. */
-export async function fetchMounts(healthPort: number): Promise<Record<string, { volumeId: string; state: string; reasons: string[]; stuck: boolean }>> {
+export async function fetchMounts(
+  healthPort: number,
+): Promise<Record<string, { volumeId: string; state: string; reasons: string[]; stuck: boolean }>> {
   const res = await fetch(`http://127.0.0.1:${healthPort}/healthz/mounts`);
   return (await res.json()) as Record<string, { volumeId: string; state: string; reasons: string[]; stuck: boolean }>;
 }

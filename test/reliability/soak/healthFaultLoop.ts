@@ -111,16 +111,26 @@ export class HealthFaultLoop {
     const r = this.o.rand;
     const status = r.pick(['DEGRADED', 'INACCESSIBLE', 'DATA_LOSS'] as const);
     const seconds = r.int(6, 10);
-    await postFault(this.o.faultPort, `/faults/volumes/${v.volumeId}/condition`, { status, reason: injectedReason, message: 'soak', duration: `${seconds}s` });
+    await postFault(this.o.faultPort, `/faults/volumes/${v.volumeId}/condition`, {
+      status,
+      reason: injectedReason,
+      message: 'soak',
+      duration: `${seconds}s`,
+    });
     const expires = Date.now() + seconds * 1000;
     this.injected.condition++;
     const node = await this.o.tally.call('NodeGetVolumeHealth', () =>
-      this.o.client.node.NodeGetVolumeHealth({ volume_id: v.volumeId, volume_publish_path: v.target, staging_target_path: '' }, callDeadlineMs),
+      this.o.client.node.NodeGetVolumeHealth(
+        { volume_id: v.volumeId, volume_publish_path: v.target, staging_target_path: '' },
+        callDeadlineMs,
+      ),
     );
     if (node.ok && !node.value.volume_health?.health_statuses.some((s) => s.reason === injectedReason && s.status === status)) {
       this.violations.push(`NodeGetVolumeHealth ${v.volumeId} did not show the injected ${status} condition`);
     }
-    const ctl = await this.o.tally.call('ControllerGetVolumeHealth', () => this.o.client.controller.ControllerGetVolumeHealth({ volume_id: v.volumeId }, callDeadlineMs));
+    const ctl = await this.o.tally.call('ControllerGetVolumeHealth', () =>
+      this.o.client.controller.ControllerGetVolumeHealth({ volume_id: v.volumeId }, callDeadlineMs),
+    );
     // The controller inspects the volume first (up to its 3 s deadline on frozen storage) and
     // adds injected issues after: an answer that came after the expiry rightly lacks them.
     if (ctl.ok && Date.now() < expires && !ctl.value.volume_health?.health_statuses.some((s) => s.reason === injectedReason)) {
@@ -130,13 +140,20 @@ export class HealthFaultLoop {
 
   /** Probe latency three times the timeout: each probe of the volume is killed while it lasts. */
   private async latency(v: LongLivedVolume): Promise<void> {
-    await postFault(this.o.faultPort, `/faults/volumes/${v.volumeId}/latency`, { latency: '1500ms', duration: `${this.o.rand.int(2, 4)}s` });
+    await postFault(this.o.faultPort, `/faults/volumes/${v.volumeId}/latency`, {
+      latency: '1500ms',
+      duration: `${this.o.rand.int(2, 4)}s`,
+    });
     this.injected.latency++;
   }
 
   private async failNext(): Promise<void> {
     const r = this.o.rand;
-    await postFault(this.o.faultPort, '/faults/fail-next', { operation: r.pick(['mount', 'stage', 'publish']), count: r.int(1, 2), duration: '5s' });
+    await postFault(this.o.faultPort, '/faults/fail-next', {
+      operation: r.pick(['mount', 'stage', 'publish']),
+      count: r.int(1, 2),
+      duration: '5s',
+    });
     this.injected.failNext++;
   }
 
@@ -150,16 +167,25 @@ export class HealthFaultLoop {
     const { client, tally } = this.o;
     switch (this.o.rand.int(0, 3)) {
       case 0:
-        await tally.call('NodeGetVolumeStats', () => client.node.NodeGetVolumeStats({ volume_id: v.volumeId, volume_path: v.target, staging_target_path: '' }, callDeadlineMs));
+        await tally.call('NodeGetVolumeStats', () =>
+          client.node.NodeGetVolumeStats({ volume_id: v.volumeId, volume_path: v.target, staging_target_path: '' }, callDeadlineMs),
+        );
         return;
       case 1:
-        await tally.call('NodeGetVolumeHealth', () => client.node.NodeGetVolumeHealth({ volume_id: v.volumeId, volume_publish_path: v.target, staging_target_path: v.staging }, callDeadlineMs));
+        await tally.call('NodeGetVolumeHealth', () =>
+          client.node.NodeGetVolumeHealth(
+            { volume_id: v.volumeId, volume_publish_path: v.target, staging_target_path: v.staging },
+            callDeadlineMs,
+          ),
+        );
         return;
       case 2:
         await tally.call('ControllerGetVolume', () => client.controller.ControllerGetVolume({ volume_id: v.volumeId }, callDeadlineMs));
         return;
       default:
-        await tally.call('ControllerGetVolumeHealth', () => client.controller.ControllerGetVolumeHealth({ volume_id: v.volumeId }, callDeadlineMs));
+        await tally.call('ControllerGetVolumeHealth', () =>
+          client.controller.ControllerGetVolumeHealth({ volume_id: v.volumeId }, callDeadlineMs),
+        );
     }
   }
 
@@ -176,27 +202,55 @@ export class HealthFaultLoop {
     this.injected.crash++;
     fuse.crash();
     try {
-      await waitFor('TransportError after the crash', async () => {
-        const h = await client.node.NodeGetVolumeHealth({ volume_id: v.volumeId, volume_publish_path: v.target, staging_target_path: '' }, callDeadlineMs);
-        return h.volume_health?.health_statuses.some((s) => s.reason === 'TransportError');
-      }, this.o.detectBoundMs, 200);
+      await waitFor(
+        'TransportError after the crash',
+        async () => {
+          const h = await client.node.NodeGetVolumeHealth(
+            { volume_id: v.volumeId, volume_publish_path: v.target, staging_target_path: '' },
+            callDeadlineMs,
+          );
+          return h.volume_health?.health_statuses.some((s) => s.reason === 'TransportError');
+        },
+        this.o.detectBoundMs,
+        200,
+      );
     } catch (err) {
       this.violations.push(`crashed storage of ${v.volumeId}: ${(err as Error).message}`);
     }
     const down =
-      (await retryTransient(() => tally.call('NodeUnpublishVolume', () => client.node.NodeUnpublishVolume({ volume_id: v.volumeId, target_path: v.target }, callDeadlineMs)))) &&
-      (await retryTransient(() => tally.call('NodeUnstageVolume', () => client.node.NodeUnstageVolume({ volume_id: v.volumeId, staging_target_path: v.staging }, callDeadlineMs))));
+      (await retryTransient(() =>
+        tally.call('NodeUnpublishVolume', () =>
+          client.node.NodeUnpublishVolume({ volume_id: v.volumeId, target_path: v.target }, callDeadlineMs),
+        ),
+      )) &&
+      (await retryTransient(() =>
+        tally.call('NodeUnstageVolume', () =>
+          client.node.NodeUnstageVolume({ volume_id: v.volumeId, staging_target_path: v.staging }, callDeadlineMs),
+        ),
+      ));
     if (!down) this.violations.push(`could not take down ${v.volumeId} after its storage crashed`);
     await fuse.dispose();
     v.fuse = await mountBindfs(fuse.source, fuse.mountPoint);
     const up =
       (await retryTransient(() =>
-        tally.call('NodeStageVolume', () => client.node.NodeStageVolume({ volume_id: v.volumeId, staging_target_path: v.staging, volume_capability: mountCap, volume_context: {} }, callDeadlineMs)),
+        tally.call('NodeStageVolume', () =>
+          client.node.NodeStageVolume(
+            { volume_id: v.volumeId, staging_target_path: v.staging, volume_capability: mountCap, volume_context: {} },
+            callDeadlineMs,
+          ),
+        ),
       )) &&
       (await retryTransient(() =>
         tally.call('NodePublishVolume', () =>
           client.node.NodePublishVolume(
-            { volume_id: v.volumeId, staging_target_path: v.staging, target_path: v.target, volume_capability: mountCap, readonly: false, volume_context: {} },
+            {
+              volume_id: v.volumeId,
+              staging_target_path: v.staging,
+              target_path: v.target,
+              volume_capability: mountCap,
+              readonly: false,
+              volume_context: {},
+            },
             callDeadlineMs,
           ),
         ),

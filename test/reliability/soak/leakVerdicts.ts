@@ -51,12 +51,18 @@ function growthBetweenQuarters(series: Point[]): number {
 
 /** Judges every sampled series of a soak run. */
 export function judgeLeaks(s: ResourceSeries): LeakVerdicts {
-  const rssFloor = quantile(slice(s.rssKb, 0.25, 0.5).map((p) => p.v), 0.25);
+  const rssFloor = quantile(
+    slice(s.rssKb, 0.25, 0.5).map((p) => p.v),
+    0.25,
+  );
   const rssBound = Math.min(rssBoundKb, rssFloor * rssBoundRatio);
   const rss = judgeFlat('driver RSS (kB)', s.rssKb, { maxFloorGrowth: rssBound, maxTrendGrowth: rssBound });
   const fds = judgeFlat('driver open descriptors', s.fds, { maxFloorGrowth: fdBound, maxTrendGrowth: fdBound });
   const helpers = judgeFlat('file helpers', s.helpers, { maxFloorGrowth: helperBound, maxTrendGrowth: helperBound });
-  const helperRss = judgeFlat('largest file helper RSS (kB)', s.helperMaxRssKb, { maxFloorGrowth: helperRssBoundKb, maxTrendGrowth: helperRssBoundKb });
+  const helperRss = judgeFlat('largest file helper RSS (kB)', s.helperMaxRssKb, {
+    maxFloorGrowth: helperRssBoundKb,
+    maxTrendGrowth: helperRssBoundKb,
+  });
   return {
     rss,
     fds,
@@ -71,7 +77,11 @@ export function judgeLeaks(s: ResourceSeries): LeakVerdicts {
 /** Why the run was too small for its bounds to catch a leak of 50 KB or one descriptor per operation; empty when it was big enough. */
 export function sensitivityProblems(v: LeakVerdicts): string[] {
   const out: string[] = [];
-  if (v.opsBetween * detectableLeakKb <= rssBoundKb) out.push(`only ${v.opsBetween} operations between the quarters: a ${detectableLeakKb} KB leak per operation would stay under the RSS bound`);
-  if (v.mountOpsBetween <= fdBound) out.push(`only ${v.mountOpsBetween} mount operations between the quarters: a descriptor leak per mount would stay under the bound`);
+  if (v.opsBetween * detectableLeakKb <= rssBoundKb)
+    out.push(
+      `only ${v.opsBetween} operations between the quarters: a ${detectableLeakKb} KB leak per operation would stay under the RSS bound`,
+    );
+  if (v.mountOpsBetween <= fdBound)
+    out.push(`only ${v.mountOpsBetween} mount operations between the quarters: a descriptor leak per mount would stay under the bound`);
   return out;
 }

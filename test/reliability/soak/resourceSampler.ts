@@ -25,7 +25,18 @@ export interface ResourceSeries {
  * the driver gone records why; the run then fails.
  */
 export class ResourceSampler {
-  readonly series: ResourceSeries = { rssKb: [], fds: [], helpers: [], helperMaxRssKb: [], stuck: [], ops: [], mountOps: [], first: undefined, last: undefined, peakHelpers: 0 };
+  readonly series: ResourceSeries = {
+    rssKb: [],
+    fds: [],
+    helpers: [],
+    helperMaxRssKb: [],
+    stuck: [],
+    ops: [],
+    mountOps: [],
+    first: undefined,
+    last: undefined,
+    peakHelpers: 0,
+  };
   readonly errors: string[] = [];
   private timer: NodeJS.Timeout | undefined;
   private readonly t0 = Date.now();

@@ -24,7 +24,8 @@ export class RpcTally {
       const code = typeof e.code === 'number' ? e.code : grpc.status.UNKNOWN;
       const details = e.details ?? (err as Error).message;
       this.count(rpc, grpc.status[code] ?? String(code));
-      if (!expectedErrorCodes.has(code) && this.unexpected.length < 20) this.unexpected.push(`${rpc}: ${grpc.status[code] ?? code}: ${details}`);
+      if (!expectedErrorCodes.has(code) && this.unexpected.length < 20)
+        this.unexpected.push(`${rpc}: ${grpc.status[code] ?? code}: ${details}`);
       return { ok: false, code, details };
     }
   }
@@ -32,7 +33,8 @@ export class RpcTally {
   /** Calls per RPC, all codes together. */
   perRpc(): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const [rpc, codes] of [...this.counts].sort(([a], [b]) => a.localeCompare(b))) out[rpc] = [...codes.values()].reduce((s, n) => s + n, 0);
+    for (const [rpc, codes] of [...this.counts].sort(([a], [b]) => a.localeCompare(b)))
+      out[rpc] = [...codes.values()].reduce((s, n) => s + n, 0);
     return out;
   }
 

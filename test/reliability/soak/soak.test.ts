@@ -44,7 +44,18 @@ describe('soak: mixed operations under injected health faults', function () {
 
   it(`keeps RSS, descriptors and helpers flat for ${soakSeconds}s, answers only expected codes, and leaves nothing stuck or mounted`, async () => {
     d = await startDriverProcess(
-      ['--health-check-interval', `${intervalMs}ms`, '--health-check-timeout', `${timeoutMs}ms`, '--health-failure-threshold', '2', '--health-success-threshold', '2', '--log-level', 'info'],
+      [
+        '--health-check-interval',
+        `${intervalMs}ms`,
+        '--health-check-timeout',
+        `${timeoutMs}ms`,
+        '--health-failure-threshold',
+        '2',
+        '--health-success-threshold',
+        '2',
+        '--log-level',
+        'info',
+      ],
       undefined,
       { health: true, faults: true },
     );
@@ -59,7 +70,11 @@ describe('soak: mixed operations under injected health faults', function () {
 
     const tally = new RpcTally();
     const sampler = new ResourceSampler(pid, healthPort, () => ({ ops: tally.total(), mountOps: tally.total(mountRpcs) }));
-    const pool = Array.from({ length: workers }, (_, i) => new SoakWorker({ index: i, client: drv.client, tally, rand: new SeededRandom(seed + 7919 * (i + 1)), root, share: drv.dirs.share }));
+    const pool = Array.from(
+      { length: workers },
+      (_, i) =>
+        new SoakWorker({ index: i, client: drv.client, tally, rand: new SeededRandom(seed + 7919 * (i + 1)), root, share: drv.dirs.share }),
+    );
     const faults = new HealthFaultLoop({
       client: drv.client,
       tally,
@@ -99,27 +114,50 @@ describe('soak: mixed operations under injected health faults', function () {
     // Recovery: storage answers again and no fault is armed; every published volume must come
     // back healthy on every surface, and no helper may stay stuck.
     await faults.recover();
-    const metrics = await waitFor('every long-lived volume healthy again and no helper stuck', async () => {
-      const mounts = await fetchMounts(healthPort);
-      for (const v of longLived) {
-        if (mounts[v.staging]?.state !== 'healthy' || mounts[v.target]?.state !== 'healthy') return false;
-        const h = await node.NodeGetVolumeHealth({ volume_id: v.volumeId, volume_publish_path: v.target, staging_target_path: v.staging }, callDeadlineMs);
-        if (h.volume_health?.health_statuses.length !== 0) return false;
-        const c = await controller.ControllerGetVolume({ volume_id: v.volumeId }, callDeadlineMs);
-        if (c.status?.volume_condition?.abnormal !== false) return false;
-      }
-      const text = await fetchMetrics(healthPort);
-      return metricValue(text, 'csi_driver_probes_stuck') === 0 ? text : false;
-    }, 60_000, 250);
-    const children = await waitFor('no child of the driver in D, T or Z state', async () => {
-      const kids = childrenOf(pid);
-      return kids.every((c) => !['D', 'T', 'Z'].includes(c.state)) ? kids : false;
-    }, 20_000, 250);
+    const metrics = await waitFor(
+      'every long-lived volume healthy again and no helper stuck',
+      async () => {
+        const mounts = await fetchMounts(healthPort);
+        for (const v of longLived) {
+          if (mounts[v.staging]?.state !== 'healthy' || mounts[v.target]?.state !== 'healthy') return false;
+          const h = await node.NodeGetVolumeHealth(
+            { volume_id: v.volumeId, volume_publish_path: v.target, staging_target_path: v.staging },
+            callDeadlineMs,
+          );
+          if (h.volume_health?.health_statuses.length !== 0) return false;
+          const c = await controller.ControllerGetVolume({ volume_id: v.volumeId }, callDeadlineMs);
+          if (c.status?.volume_condition?.abnormal !== false) return false;
+        }
+        const text = await fetchMetrics(healthPort);
+        return metricValue(text, 'csi_driver_probes_stuck') === 0 ? text : false;
+      },
+      60_000,
+      250,
+    );
+    const children = await waitFor(
+      'no child of the driver in D, T or Z state',
+      async () => {
+        const kids = childrenOf(pid);
+        return kids.every((c) => !['D', 'T', 'Z'].includes(c.state)) ? kids : false;
+      },
+      20_000,
+      250,
+    );
     const helpersAtEnd = children.filter(isFileHelper).length;
     const probeTimeouts = metricValue(metrics, 'csi_driver_probe_timeouts_total') ?? 0;
 
     const verdicts = judgeLeaks(sampler.series);
-    const summary = formatSummary({ seconds, seed, perRpc: tally.perRpc(), perCode: tally.perCode(), faults: faults.injected, probeTimeouts, helpersAtEnd, series: sampler.series, verdicts });
+    const summary = formatSummary({
+      seconds,
+      seed,
+      perRpc: tally.perRpc(),
+      perCode: tally.perCode(),
+      faults: faults.injected,
+      probeTimeouts,
+      helpersAtEnd,
+      series: sampler.series,
+      verdicts,
+    });
     console.log(`      ${summary}`);
     if (process.env.SOAK_SERIES) writeFileSync(process.env.SOAK_SERIES, JSON.stringify(sampler.series));
 
@@ -136,20 +174,38 @@ describe('soak: mixed operations under injected health faults', function () {
     const left = (await Promise.all(pool.map((w) => w.cleanup()))).flat();
     for (const v of longLived) {
       const down =
-        (await retryTransient(() => tally.call('NodeUnpublishVolume', () => node.NodeUnpublishVolume({ volume_id: v.volumeId, target_path: v.target }, callDeadlineMs)))) &&
-        (await retryTransient(() => tally.call('NodeUnstageVolume', () => node.NodeUnstageVolume({ volume_id: v.volumeId, staging_target_path: v.staging }, callDeadlineMs))));
+        (await retryTransient(() =>
+          tally.call('NodeUnpublishVolume', () =>
+            node.NodeUnpublishVolume({ volume_id: v.volumeId, target_path: v.target }, callDeadlineMs),
+          ),
+        )) &&
+        (await retryTransient(() =>
+          tally.call('NodeUnstageVolume', () =>
+            node.NodeUnstageVolume({ volume_id: v.volumeId, staging_target_path: v.staging }, callDeadlineMs),
+          ),
+        ));
       await v.fuse?.dispose();
       delete v.fuse;
-      if (!down || !(await retryTransient(() => tally.call('DeleteVolume', () => controller.DeleteVolume({ volume_id: v.volumeId }, callDeadlineMs))))) left.push(v.volumeId);
+      if (
+        !down ||
+        !(await retryTransient(() => tally.call('DeleteVolume', () => controller.DeleteVolume({ volume_id: v.volumeId }, callDeadlineMs))))
+      )
+        left.push(v.volumeId);
     }
     assert.deepEqual(left, [], 'volumes or snapshots that could not be removed through the driver');
     assert.deepEqual(await mountsUnder(root), []);
     assert.deepEqual((await controller.ListVolumes({ max_entries: 0, starting_token: '' })).entries, []);
-    assert.deepEqual((await controller.ListSnapshots({ max_entries: 0, starting_token: '', source_volume_id: '', snapshot_id: '', secrets: {} })).entries, []);
+    assert.deepEqual(
+      (await controller.ListSnapshots({ max_entries: 0, starting_token: '', source_volume_id: '', snapshot_id: '', secrets: {} })).entries,
+      [],
+    );
     const finalMetrics = await fetchMetrics(healthPort);
     assert.equal(metricValue(finalMetrics, 'csi_driver_monitored_mounts'), 0);
     // Per-volume series go with their volumes: otherwise every volume ever probed here stays in memory and in each scrape.
-    assert.deepEqual(finalMetrics.split('\n').filter((l) => /^csi_driver_(probe_errors_total|volume_health_state|volume_injected_fault)\{/.test(l)), []);
+    assert.deepEqual(
+      finalMetrics.split('\n').filter((l) => /^csi_driver_(probe_errors_total|volume_health_state|volume_injected_fault)\{/.test(l)),
+      [],
+    );
     assert.equal(await drv.stop(), 0, 'the driver did not stop cleanly after the soak');
   });
 });

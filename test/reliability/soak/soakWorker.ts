@@ -57,13 +57,26 @@ export class SoakWorker {
     const left: string[] = [];
     for (const v of this.volumes.splice(0)) {
       const ok =
-        (await retryTransient(() => tally.call('NodeUnpublishVolume', () => client.node.NodeUnpublishVolume({ volume_id: v.id, target_path: v.target }, callDeadlineMs)))) &&
-        (await retryTransient(() => tally.call('NodeUnstageVolume', () => client.node.NodeUnstageVolume({ volume_id: v.id, staging_target_path: v.staging }, callDeadlineMs)))) &&
+        (await retryTransient(() =>
+          tally.call('NodeUnpublishVolume', () =>
+            client.node.NodeUnpublishVolume({ volume_id: v.id, target_path: v.target }, callDeadlineMs),
+          ),
+        )) &&
+        (await retryTransient(() =>
+          tally.call('NodeUnstageVolume', () =>
+            client.node.NodeUnstageVolume({ volume_id: v.id, staging_target_path: v.staging }, callDeadlineMs),
+          ),
+        )) &&
         (await retryTransient(() => tally.call('DeleteVolume', () => client.controller.DeleteVolume({ volume_id: v.id }, callDeadlineMs))));
       if (!ok) left.push(v.id);
     }
     for (const s of this.snapshots.splice(0)) {
-      if (!(await retryTransient(() => tally.call('DeleteSnapshot', () => client.controller.DeleteSnapshot({ snapshot_id: s }, callDeadlineMs))))) left.push(s);
+      if (
+        !(await retryTransient(() =>
+          tally.call('DeleteSnapshot', () => client.controller.DeleteSnapshot({ snapshot_id: s }, callDeadlineMs)),
+        ))
+      )
+        left.push(s);
     }
     return left;
   }
@@ -116,7 +129,9 @@ export class SoakWorker {
       case 'list':
         return this.list();
       case 'listHealth':
-        return void (await this.o.tally.call('ControllerListVolumeHealth', () => this.o.client.controller.ControllerListVolumeHealth({ max_entries: 0, starting_token: '' }, callDeadlineMs)));
+        return void (await this.o.tally.call('ControllerListVolumeHealth', () =>
+          this.o.client.controller.ControllerListVolumeHealth({ max_entries: 0, starting_token: '' }, callDeadlineMs),
+        ));
       case 'probe':
         return this.probe();
     }
@@ -128,7 +143,9 @@ export class SoakWorker {
 
   private async create(): Promise<void> {
     const name = this.name('v');
-    const res = await this.o.tally.call('CreateVolume', () => this.o.client.controller.CreateVolume({ name, volume_capabilities: [mountCap] }, callDeadlineMs));
+    const res = await this.o.tally.call('CreateVolume', () =>
+      this.o.client.controller.CreateVolume({ name, volume_capabilities: [mountCap] }, callDeadlineMs),
+    );
     if (!res.ok) return;
     const vol = res.value.volume;
     if (vol?.volume_id !== name) {
@@ -156,17 +173,28 @@ export class SoakWorker {
 
   private async stage(v: OwnVolume): Promise<void> {
     const res = await this.o.tally.call('NodeStageVolume', () =>
-      this.o.client.node.NodeStageVolume({ volume_id: v.id, staging_target_path: v.staging, volume_capability: mountCap, volume_context: v.context }, callDeadlineMs),
+      this.o.client.node.NodeStageVolume(
+        { volume_id: v.id, staging_target_path: v.staging, volume_capability: mountCap, volume_context: v.context },
+        callDeadlineMs,
+      ),
     );
     if (!res.ok) return;
     v.staged = true;
-    if (!findMount(await readMountTable(), v.staging)) this.violations.push(`NodeStageVolume ${v.id} answered OK but ${v.staging} is not mounted`);
+    if (!findMount(await readMountTable(), v.staging))
+      this.violations.push(`NodeStageVolume ${v.id} answered OK but ${v.staging} is not mounted`);
   }
 
   private async publish(v: OwnVolume): Promise<void> {
     const res = await this.o.tally.call('NodePublishVolume', () =>
       this.o.client.node.NodePublishVolume(
-        { volume_id: v.id, staging_target_path: v.staging, target_path: v.target, volume_capability: mountCap, readonly: false, volume_context: v.context },
+        {
+          volume_id: v.id,
+          staging_target_path: v.staging,
+          target_path: v.target,
+          volume_capability: mountCap,
+          readonly: false,
+          volume_context: v.context,
+        },
         callDeadlineMs,
       ),
     );
@@ -179,34 +207,46 @@ export class SoakWorker {
     // A write through the target must land in the volume's directory on the share.
     const file = `file-${v.written++}`;
     writeFileSync(path.join(v.target, file), `${v.id} ${file}\n`);
-    if (!existsSync(path.join(this.o.share, 'volumes', v.id, 'data', file))) this.violations.push(`a write through ${v.target} did not reach the share`);
+    if (!existsSync(path.join(this.o.share, 'volumes', v.id, 'data', file)))
+      this.violations.push(`a write through ${v.target} did not reach the share`);
   }
 
   private async unpublish(v: OwnVolume): Promise<void> {
-    const res = await this.o.tally.call('NodeUnpublishVolume', () => this.o.client.node.NodeUnpublishVolume({ volume_id: v.id, target_path: v.target }, callDeadlineMs));
+    const res = await this.o.tally.call('NodeUnpublishVolume', () =>
+      this.o.client.node.NodeUnpublishVolume({ volume_id: v.id, target_path: v.target }, callDeadlineMs),
+    );
     if (!res.ok) return;
     v.published = false;
-    if (findMount(await readMountTable(), v.target)) this.violations.push(`NodeUnpublishVolume ${v.id} answered OK but ${v.target} is still mounted`);
+    if (findMount(await readMountTable(), v.target))
+      this.violations.push(`NodeUnpublishVolume ${v.id} answered OK but ${v.target} is still mounted`);
   }
 
   private async unstage(v: OwnVolume): Promise<void> {
-    const res = await this.o.tally.call('NodeUnstageVolume', () => this.o.client.node.NodeUnstageVolume({ volume_id: v.id, staging_target_path: v.staging }, callDeadlineMs));
+    const res = await this.o.tally.call('NodeUnstageVolume', () =>
+      this.o.client.node.NodeUnstageVolume({ volume_id: v.id, staging_target_path: v.staging }, callDeadlineMs),
+    );
     if (!res.ok) return;
     v.staged = false;
-    if (findMount(await readMountTable(), v.staging)) this.violations.push(`NodeUnstageVolume ${v.id} answered OK but ${v.staging} is still mounted`);
+    if (findMount(await readMountTable(), v.staging))
+      this.violations.push(`NodeUnstageVolume ${v.id} answered OK but ${v.staging} is still mounted`);
   }
 
   private async snapshot(v: OwnVolume): Promise<void> {
     const name = this.name('s');
-    const res = await this.o.tally.call('CreateSnapshot', () => this.o.client.controller.CreateSnapshot({ name, source_volume_id: v.id, parameters: {}, secrets: {} }, callDeadlineMs));
+    const res = await this.o.tally.call('CreateSnapshot', () =>
+      this.o.client.controller.CreateSnapshot({ name, source_volume_id: v.id, parameters: {}, secrets: {} }, callDeadlineMs),
+    );
     if (!res.ok) return;
     const snap = res.value.snapshot;
-    if (snap?.source_volume_id !== v.id || !snap.ready_to_use) this.violations.push(`CreateSnapshot ${name} answered ${JSON.stringify(snap)}`);
+    if (snap?.source_volume_id !== v.id || !snap.ready_to_use)
+      this.violations.push(`CreateSnapshot ${name} answered ${JSON.stringify(snap)}`);
     if (snap?.snapshot_id) this.snapshots.push(snap.snapshot_id);
   }
 
   private async deleteSnapshot(id: string): Promise<void> {
-    const res = await this.o.tally.call('DeleteSnapshot', () => this.o.client.controller.DeleteSnapshot({ snapshot_id: id }, callDeadlineMs));
+    const res = await this.o.tally.call('DeleteSnapshot', () =>
+      this.o.client.controller.DeleteSnapshot({ snapshot_id: id }, callDeadlineMs),
+    );
     if (!res.ok) return;
     this.snapshots.splice(this.snapshots.indexOf(id), 1);
     if (existsSync(path.join(this.o.share, 'snapshots', id))) this.violations.push(`DeleteSnapshot ${id} left its directory on the share`);
@@ -214,19 +254,28 @@ export class SoakWorker {
 
   private async stats(v: OwnVolume): Promise<void> {
     const p = v.published && this.o.rand.chance(0.7) ? v.target : v.staging;
-    await this.o.tally.call('NodeGetVolumeStats', () => this.o.client.node.NodeGetVolumeStats({ volume_id: v.id, volume_path: p, staging_target_path: '' }, callDeadlineMs));
+    await this.o.tally.call('NodeGetVolumeStats', () =>
+      this.o.client.node.NodeGetVolumeStats({ volume_id: v.id, volume_path: p, staging_target_path: '' }, callDeadlineMs),
+    );
   }
 
   private async health(v: OwnVolume): Promise<void> {
     const res = await this.o.tally.call('NodeGetVolumeHealth', () =>
-      this.o.client.node.NodeGetVolumeHealth({ volume_id: v.id, volume_publish_path: v.published ? v.target : '', staging_target_path: v.staging }, callDeadlineMs),
+      this.o.client.node.NodeGetVolumeHealth(
+        { volume_id: v.id, volume_publish_path: v.published ? v.target : '', staging_target_path: v.staging },
+        callDeadlineMs,
+      ),
     );
-    if (res.ok && res.value.volume_health?.volume_id !== v.id) this.violations.push(`NodeGetVolumeHealth ${v.id} answered for ${res.value.volume_health?.volume_id}`);
+    if (res.ok && res.value.volume_health?.volume_id !== v.id)
+      this.violations.push(`NodeGetVolumeHealth ${v.id} answered for ${res.value.volume_health?.volume_id}`);
   }
 
   private async getVolume(v: OwnVolume): Promise<void> {
-    const res = await this.o.tally.call('ControllerGetVolume', () => this.o.client.controller.ControllerGetVolume({ volume_id: v.id }, callDeadlineMs));
-    if (res.ok && res.value.volume?.volume_id !== v.id) this.violations.push(`ControllerGetVolume ${v.id} answered for ${res.value.volume?.volume_id}`);
+    const res = await this.o.tally.call('ControllerGetVolume', () =>
+      this.o.client.controller.ControllerGetVolume({ volume_id: v.id }, callDeadlineMs),
+    );
+    if (res.ok && res.value.volume?.volume_id !== v.id)
+      this.violations.push(`ControllerGetVolume ${v.id} answered for ${res.value.volume?.volume_id}`);
   }
 
   /** Lists all volumes page by page; every volume this worker holds must be in the listing. */
@@ -235,7 +284,9 @@ export class SoakWorker {
     const pageSize = this.o.rand.pick([0, 2, 5]);
     let token = '';
     for (let page = 0; page < 200; page++) {
-      const res = await this.o.tally.call('ListVolumes', () => this.o.client.controller.ListVolumes({ max_entries: pageSize, starting_token: token }, callDeadlineMs));
+      const res = await this.o.tally.call('ListVolumes', () =>
+        this.o.client.controller.ListVolumes({ max_entries: pageSize, starting_token: token }, callDeadlineMs),
+      );
       if (!res.ok) return;
       for (const e of res.value.entries) if (e.volume?.volume_id) seen.add(e.volume.volume_id);
       token = res.value.next_token;

@@ -1,6 +1,13 @@
 import { strict as assert } from 'node:assert';
 import { checkIdentifier } from '../../../src/backend/ids';
-import { checkNodeVolumeId, efsDnsNameFor, EfsHandleError, looksLikeEfsHandle, parseEfsDnsName, parseEfsVolumeHandle } from '../../../src/backend/efsVolumeHandle';
+import {
+  checkNodeVolumeId,
+  efsDnsNameFor,
+  EfsHandleError,
+  looksLikeEfsHandle,
+  parseEfsDnsName,
+  parseEfsVolumeHandle,
+} from '../../../src/backend/efsVolumeHandle';
 
 describe('EFS volume handles', () => {
   it('parses a bare file system id as its root', () => {
@@ -20,11 +27,19 @@ describe('EFS volume handles', () => {
       path: '/sub/path',
       accessPointId: 'fsap-0123456789abcdef0',
     });
-    assert.deepEqual(parseEfsVolumeHandle('fs-12345678::fsap-0123456789abcdef0'), { fileSystemId: 'fs-12345678', path: '/', accessPointId: 'fsap-0123456789abcdef0' });
+    assert.deepEqual(parseEfsVolumeHandle('fs-12345678::fsap-0123456789abcdef0'), {
+      fileSystemId: 'fs-12345678',
+      path: '/',
+      accessPointId: 'fsap-0123456789abcdef0',
+    });
   });
 
   it('accepts the efs: prefix', () => {
-    assert.deepEqual(parseEfsVolumeHandle('efs:fs-12345678:/a:fsap-12345678'), { fileSystemId: 'fs-12345678', path: '/a', accessPointId: 'fsap-12345678' });
+    assert.deepEqual(parseEfsVolumeHandle('efs:fs-12345678:/a:fsap-12345678'), {
+      fileSystemId: 'fs-12345678',
+      path: '/a',
+      accessPointId: 'fsap-12345678',
+    });
   });
 
   it('refuses malformed handles strictly', () => {

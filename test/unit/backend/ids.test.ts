@@ -68,13 +68,14 @@ describe('idFromName', () => {
     assert.notEqual(idFromName('Name-A'), idFromName('Name-B'));
   });
 
-  it('hashes names that start with the hash prefix, so a name can never pose as another name\'s id', () => {
+  it("hashes names that start with the hash prefix, so a name can never pose as another name's id", () => {
     const hashed = idFromName('Upper-Case');
     assert.notEqual(idFromName(hashed), hashed);
     assert.match(idFromName('h-plain'), /^h-[0-9a-f]{40}$/);
   });
 
   it('always yields an id that checkIdentifier accepts', () => {
-    for (const name of ['pvc-1', 'X'.repeat(128), 'é'.repeat(64), 'a b c']) assert.doesNotThrow(() => checkIdentifier('volume_id', idFromName(name)));
+    for (const name of ['pvc-1', 'X'.repeat(128), 'é'.repeat(64), 'a b c'])
+      assert.doesNotThrow(() => checkIdentifier('volume_id', idFromName(name)));
   });
 });

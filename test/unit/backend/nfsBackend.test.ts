@@ -8,15 +8,26 @@ import { createNfsBackend, shareWorkDir } from '../../../src/backend/nfsBackend'
 import type { ServerPing } from '../../../src/backend/nfsServerPing';
 import type { DriverMode } from '../../../src/config';
 
-
 const pool = {
-  run: async (req: FsRequest) => (req.op === 'statfs' ? { bsize: '4096', blocks: '100', bfree: '50', bavail: '50', files: '10', ffree: '5' } : req.op === 'readdir' ? [] : null),
+  run: async (req: FsRequest) =>
+    req.op === 'statfs'
+      ? { bsize: '4096', blocks: '100', bfree: '50', bavail: '50', files: '10', ffree: '5' }
+      : req.op === 'readdir'
+        ? []
+        : null,
 } as unknown as FsHelperPool;
 
 function backend(mode: DriverMode, mounter: RecordingMounter, pings: unknown[] = [], shareRootOnNode = false) {
   const ping: ServerPing = async (...args) => void pings.push(args);
   return createNfsBackend({
-    nfs: { server: '10.0.2.2', share: '/export', mountOptions: ['nfsvers=4.1', 'port=12049'], efsRegion: '', efsDnsName: '', allowOtherServers: false },
+    nfs: {
+      server: '10.0.2.2',
+      share: '/export',
+      mountOptions: ['nfsvers=4.1', 'port=12049'],
+      efsRegion: '',
+      efsDnsName: '',
+      allowOtherServers: false,
+    },
     mode,
     stateDir: '/state',
     pool,
@@ -69,12 +80,15 @@ describe('nfs backend', () => {
   it('tells nodes the server and share in volume_context and resolves provisioned volumes', () => {
     const b = backend('all', new RecordingMounter());
     assert.deepEqual(b.context, { backend: 'nfs', server: '10.0.2.2', share: '/export' });
-    assert.deepEqual(b.resolveSource('pvc-1', { backend: 'nfs', volumeDir: 'volumes/pvc-1/data', server: '10.0.2.2', share: '/export' }, []), {
-      kind: 'nfs',
-      fsType: 'nfs4',
-      device: '10.0.2.2:/export/volumes/pvc-1/data',
-      options: ['nosharecache', 'nfsvers=4.1', 'port=12049'],
-    });
+    assert.deepEqual(
+      b.resolveSource('pvc-1', { backend: 'nfs', volumeDir: 'volumes/pvc-1/data', server: '10.0.2.2', share: '/export' }, []),
+      {
+        kind: 'nfs',
+        fsType: 'nfs4',
+        device: '10.0.2.2:/export/volumes/pvc-1/data',
+        options: ['nosharecache', 'nfsvers=4.1', 'port=12049'],
+      },
+    );
   });
 
   it('mounts the share root again after a check finds it stale, and not when it only overstays', async () => {
@@ -88,7 +102,13 @@ describe('nfs backend', () => {
     } as unknown as FsHelperPool;
     const b = createNfsBackend({
       nfs: { server: '10.0.2.2', share: '/export', mountOptions: ['nfsvers=4.1'], efsRegion: '', efsDnsName: '', allowOtherServers: false },
-      mode: 'controller', stateDir: '/state', pool: failing, mounter: m, logger: pino({ level: 'silent' }), checkTimeoutMs: 1_000, efsUtilsPresent: () => false,
+      mode: 'controller',
+      stateDir: '/state',
+      pool: failing,
+      mounter: m,
+      logger: pino({ level: 'silent' }),
+      checkTimeoutMs: 1_000,
+      efsUtilsPresent: () => false,
       ping: async () => undefined,
     });
     await b.store.root();
@@ -107,7 +127,23 @@ describe('nfs backend', () => {
 
   it('refuses a configuration that cannot work', () => {
     assert.throws(
-      () => createNfsBackend({ nfs: { server: '10.0.2.2', share: '/export', mountOptions: ['nfsvers=3'], efsRegion: '', efsDnsName: '', allowOtherServers: false }, mode: 'all', stateDir: '/s', pool, mounter: new RecordingMounter(), logger: pino({ level: 'silent' }), checkTimeoutMs: 1000 }),
+      () =>
+        createNfsBackend({
+          nfs: {
+            server: '10.0.2.2',
+            share: '/export',
+            mountOptions: ['nfsvers=3'],
+            efsRegion: '',
+            efsDnsName: '',
+            allowOtherServers: false,
+          },
+          mode: 'all',
+          stateDir: '/s',
+          pool,
+          mounter: new RecordingMounter(),
+          logger: pino({ level: 'silent' }),
+          checkTimeoutMs: 1000,
+        }),
       /--nfs-mount-options: mount option "nfsvers=3"/,
     );
   });

@@ -31,7 +31,10 @@ describe('NFS server ping', () => {
     const b = nfsNullCall(0x01020304);
     assert.equal(b.length, 44);
     assert.equal(b.readUInt32BE(0), 0x80000028);
-    assert.deepEqual([1, 2, 3, 4, 5].map((i) => b.readUInt32BE(i * 4)), [0x01020304, 0, 2, 100003, 4]);
+    assert.deepEqual(
+      [1, 2, 3, 4, 5].map((i) => b.readUInt32BE(i * 4)),
+      [0x01020304, 0, 2, 100003, 4],
+    );
     assert.equal(isRpcReplyTo(Buffer.alloc(8), 1), undefined);
   });
 
@@ -58,7 +61,10 @@ describe('NFS server ping', () => {
       await clock.tickAsync(199);
       assert.equal(settled, false, 'still waiting for the reply before the deadline');
       await clock.tickAsync(1);
-      await assert.rejects(ping, (err: unknown) => err instanceof ServerPingError && err.code === 'ETIMEDOUT' && /within 200ms/.test(err.message));
+      await assert.rejects(
+        ping,
+        (err: unknown) => err instanceof ServerPingError && err.code === 'ETIMEDOUT' && /within 200ms/.test(err.message),
+      );
     } finally {
       clock.restore();
     }
@@ -73,13 +79,19 @@ describe('NFS server ping', () => {
   it('fails with ECONNREFUSED on a closed port', async () => {
     const s = await server(() => undefined);
     s.close();
-    await assert.rejects(pingServer('127.0.0.1', s.port, 2_000, 'nfs-null'), (err: unknown) => err instanceof ServerPingError && err.code === 'ECONNREFUSED');
+    await assert.rejects(
+      pingServer('127.0.0.1', s.port, 2_000, 'nfs-null'),
+      (err: unknown) => err instanceof ServerPingError && err.code === 'ECONNREFUSED',
+    );
   });
 
   it('fails on an answer that is not an RPC reply', async () => {
     const s = await server((sock) => sock.write(Buffer.from('HTTP/1.1 400 Bad Request\r\n\r\n')));
     try {
-      await assert.rejects(pingServer('127.0.0.1', s.port, 2_000, 'nfs-null'), (err: unknown) => err instanceof ServerPingError && err.code === 'EPROTO');
+      await assert.rejects(
+        pingServer('127.0.0.1', s.port, 2_000, 'nfs-null'),
+        (err: unknown) => err instanceof ServerPingError && err.code === 'EPROTO',
+      );
     } finally {
       s.close();
     }

@@ -11,7 +11,6 @@ import { toGrpcStatus } from '../../../src/grpc/toGrpcStatus';
 const device = '10.0.2.2:/export';
 const workDir = '/state/nfs-share-root';
 
-
 function fakePool(onStat: () => Promise<unknown> = async () => ({})): { pool: FsHelperPool; ops: string[] } {
   const ops: string[] = [];
   const pool = {
@@ -96,10 +95,18 @@ describe('NfsShareMount (the controller work mount)', () => {
     const { pool } = fakePool(async () => {
       throw new IsolationTimeoutError('statfs', workDir, 100);
     });
-    const s = share(m, pool, () => 0, async () => false);
+    const s = share(
+      m,
+      pool,
+      () => 0,
+      async () => false,
+    );
     await s.root();
     s.markSuspect('ETIMEDOUT');
-    await assert.rejects(s.root(), (err: unknown) => err instanceof ShareUnavailableError && toGrpcStatus(err).code === 14 && /nor does its server/.test(err.message));
+    await assert.rejects(
+      s.root(),
+      (err: unknown) => err instanceof ShareUnavailableError && toGrpcStatus(err).code === 14 && /nor does its server/.test(err.message),
+    );
     assert.deepEqual(m.calls.slice(1), [], 'no umount, no mount');
   });
 
@@ -126,7 +133,13 @@ describe('NfsShareMount (the controller work mount)', () => {
     m.failMount = new Error('mount.nfs4: Connection refused');
     const { pool } = fakePool();
     const s = share(m, pool);
-    await assert.rejects(s.root(), (err: unknown) => err instanceof ShareUnavailableError && toGrpcStatus(err).code === 14 && /cannot mount the share 10.0.2.2:\/export .*Connection refused/.test(err.message));
+    await assert.rejects(
+      s.root(),
+      (err: unknown) =>
+        err instanceof ShareUnavailableError &&
+        toGrpcStatus(err).code === 14 &&
+        /cannot mount the share 10.0.2.2:\/export .*Connection refused/.test(err.message),
+    );
     m.failMount = undefined;
     assert.equal(await s.root(), workDir);
   });

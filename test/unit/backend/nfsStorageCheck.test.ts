@@ -13,7 +13,13 @@ function pool(answer: (req: FsRequest) => unknown): FsHelperPool {
 
 function root(p: FsHelperPool, mounted: string | null = '/state/root'): CheckedShareRoot & { marks: string[] } {
   const marks: string[] = [];
-  return { pool: p, marks, mountedPath: async () => mounted ?? undefined, markSuspect: (c) => marks.push(c), markHealthy: () => marks.push('healthy') };
+  return {
+    pool: p,
+    marks,
+    mountedPath: async () => mounted ?? undefined,
+    markSuspect: (c) => marks.push(c),
+    markHealthy: () => marks.push('healthy'),
+  };
 }
 
 const okPing: ServerPing = async () => undefined;
@@ -21,7 +27,10 @@ const okPing: ServerPing = async () => undefined;
 describe('nfs storage check', () => {
   it('reports nothing when the server answers and the share root is fine', async () => {
     const r = root(pool((req) => (req.op === 'statfs' ? statfs : {})));
-    assert.deepEqual(await nfsStorageCheck({ host: '10.0.2.2', port: 12049, timeoutMs: 100, pingKind: 'nfs-null', ping: okPing, shareRoot: r })(), []);
+    assert.deepEqual(
+      await nfsStorageCheck({ host: '10.0.2.2', port: 12049, timeoutMs: 100, pingKind: 'nfs-null', ping: okPing, shareRoot: r })(),
+      [],
+    );
     assert.deepEqual(r.marks, ['healthy']);
   });
 
@@ -40,7 +49,12 @@ describe('nfs storage check', () => {
       throw new ServerPingError('ETIMEDOUT', 'no answer within 100ms');
     };
     assert.deepEqual(await nfsStorageCheck({ host: 'nas', port: 2049, timeoutMs: 100, pingKind: 'nfs-null', ping: refused })(), [
-      { status: 'STORAGE_UNREACHABLE', reason: 'ServerUnreachable', message: 'NFS server nas:2049: connect ECONNREFUSED', code: 'ECONNREFUSED' },
+      {
+        status: 'STORAGE_UNREACHABLE',
+        reason: 'ServerUnreachable',
+        message: 'NFS server nas:2049: connect ECONNREFUSED',
+        code: 'ECONNREFUSED',
+      },
     ]);
     const r = root(pool(() => assert.fail('no probe of the root while the server is silent')));
     const [issue] = await nfsStorageCheck({ host: 'nas', port: 2049, timeoutMs: 100, pingKind: 'nfs-null', ping: silent, shareRoot: r })();
@@ -49,8 +63,14 @@ describe('nfs storage check', () => {
   });
 
   it('does not probe a share root that is not mounted yet', async () => {
-    const r = root(pool(() => assert.fail('no probe expected')), null);
-    assert.deepEqual(await nfsStorageCheck({ host: 'nas', port: 2049, timeoutMs: 100, pingKind: 'nfs-null', ping: okPing, shareRoot: r })(), []);
+    const r = root(
+      pool(() => assert.fail('no probe expected')),
+      null,
+    );
+    assert.deepEqual(
+      await nfsStorageCheck({ host: 'nas', port: 2049, timeoutMs: 100, pingKind: 'nfs-null', ping: okPing, shareRoot: r })(),
+      [],
+    );
   });
 
   it('reports a hung share root as unreachable and marks it for a new mount', async () => {

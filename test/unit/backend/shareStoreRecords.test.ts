@@ -20,14 +20,17 @@ function memoryShare(files: Record<string, string>, dirs: string[], fail: (req: 
           return files[req.path];
         case 'readdir': {
           if (!dirSet.has(req.path)) throw enoent(req);
-          const names = [...Object.keys(files), ...dirSet].filter((p) => p.startsWith(`${req.path}/`)).map((p) => p.slice(req.path.length + 1).split('/')[0]!);
+          const names = [...Object.keys(files), ...dirSet]
+            .filter((p) => p.startsWith(`${req.path}/`))
+            .map((p) => p.slice(req.path.length + 1).split('/')[0]!);
           return [...new Set(names)];
         }
         case 'exists':
           return dirSet.has(req.path) || files[req.path] !== undefined;
         case 'stat':
           if (dirSet.has(req.path)) return { isDirectory: true, isFile: false, size: 0, mode: 0o40777, mtimeMs: 0, dev: 1 };
-          if (files[req.path] !== undefined) return { isDirectory: false, isFile: true, size: files[req.path]!.length, mode: 0o100644, mtimeMs: 0, dev: 1 };
+          if (files[req.path] !== undefined)
+            return { isDirectory: false, isFile: true, size: files[req.path]!.length, mode: 0o100644, mtimeMs: 0, dev: 1 };
           throw enoent(req);
         default:
           throw new Error(`unexpected ${req.op}`);
@@ -37,16 +40,25 @@ function memoryShare(files: Record<string, string>, dirs: string[], fail: (req: 
   return new ShareStore(async () => '/share', { pool });
 }
 
-const rec = (id: string, extra: object = {}) => JSON.stringify({ id, name: id, capacityBytes: 1024, parameters: {}, createdAt: '2026-12-06T10:00:00.000Z', ...extra });
-const snap = (id: string) => JSON.stringify({ id, name: id, sourceVolumeId: 'pvc-1', sizeBytes: 10, parameters: {}, createdAt: '2026-12-06T10:00:00.000Z' });
+const rec = (id: string, extra: object = {}) =>
+  JSON.stringify({ id, name: id, capacityBytes: 1024, parameters: {}, createdAt: '2026-12-06T10:00:00.000Z', ...extra });
+const snap = (id: string) =>
+  JSON.stringify({ id, name: id, sourceVolumeId: 'pvc-1', sizeBytes: 10, parameters: {}, createdAt: '2026-12-06T10:00:00.000Z' });
 
 describe('ShareStore records', () => {
   it('lists usable snapshots, leaves out absent and corrupt ones', async () => {
     const store = memoryShare(
-      { '/share/snapshots/s1/snapshot.json': snap('s1'), '/share/snapshots/s3/snapshot.json': '{"id":', '/share/snapshots/s4/snapshot.json': snap('other') },
+      {
+        '/share/snapshots/s1/snapshot.json': snap('s1'),
+        '/share/snapshots/s3/snapshot.json': '{"id":',
+        '/share/snapshots/s4/snapshot.json': snap('other'),
+      },
       ['/share/snapshots', '/share/snapshots/s1', '/share/snapshots/s2', '/share/snapshots/s3', '/share/snapshots/s4'],
     );
-    assert.deepEqual((await store.listSnapshots()).map((s) => s.id), ['s1']);
+    assert.deepEqual(
+      (await store.listSnapshots()).map((s) => s.id),
+      ['s1'],
+    );
   });
 
   it('fails the listing when one record read times out, instead of leaving it out', async () => {
@@ -63,15 +75,29 @@ describe('ShareStore records', () => {
       { '/share/volumes/v1/volume.json': rec('v1', { capacityBytes: 'lots' }), '/share/snapshots/s1/snapshot.json': 'not json' },
       ['/share/volumes', '/share/volumes/v1', '/share/snapshots', '/share/snapshots/s1'],
     );
-    await assert.rejects(store.getVolume('v1'), (err) => err instanceof RecordCorruptError && /volumes\/v1\/volume.json is invalid: capacityBytes/.test(err.message));
+    await assert.rejects(
+      store.getVolume('v1'),
+      (err) => err instanceof RecordCorruptError && /volumes\/v1\/volume.json is invalid: capacityBytes/.test(err.message),
+    );
     await assert.rejects(store.getSnapshot('s1'), (err) => err instanceof RecordCorruptError && /is not valid JSON/.test(err.message));
     assert.equal(await store.getVolume('v2'), undefined, 'absent is no error');
   });
 });
 
 describe('ShareStore.inspectVolume', () => {
-  const dirs = ['/share/volumes', '/share/volumes/ok', '/share/volumes/ok/data', '/share/volumes/nodata', '/share/volumes/badmeta', '/share/volumes/badmeta/data'];
-  const files = { '/share/volumes/ok/volume.json': rec('ok'), '/share/volumes/nodata/volume.json': rec('nodata'), '/share/volumes/badmeta/volume.json': rec('someone-else') };
+  const dirs = [
+    '/share/volumes',
+    '/share/volumes/ok',
+    '/share/volumes/ok/data',
+    '/share/volumes/nodata',
+    '/share/volumes/badmeta',
+    '/share/volumes/badmeta/data',
+  ];
+  const files = {
+    '/share/volumes/ok/volume.json': rec('ok'),
+    '/share/volumes/nodata/volume.json': rec('nodata'),
+    '/share/volumes/badmeta/volume.json': rec('someone-else'),
+  };
 
   it('tells a vanished directory, a missing data/ and corrupt metadata apart', async () => {
     const store = memoryShare(files, dirs);
@@ -80,9 +106,15 @@ describe('ShareStore.inspectVolume', () => {
     const gone = await store.inspectVolume('gone');
     assert.deepEqual([gone.exists, gone.message], [false, 'the directory volumes/gone is gone from the share']);
     const nodata = await store.inspectVolume('nodata');
-    assert.deepEqual([nodata.exists, nodata.dataMissing, nodata.metadataIntact, nodata.message], [true, true, true, 'data/ of volume nodata is missing']);
+    assert.deepEqual(
+      [nodata.exists, nodata.dataMissing, nodata.metadataIntact, nodata.message],
+      [true, true, true, 'data/ of volume nodata is missing'],
+    );
     const badmeta = await store.inspectVolume('badmeta');
-    assert.deepEqual([badmeta.exists, badmeta.accessible, badmeta.metadataIntact, badmeta.metadataProblem], [true, true, false, 'names another volume (someone-else)']);
+    assert.deepEqual(
+      [badmeta.exists, badmeta.accessible, badmeta.metadataIntact, badmeta.metadataProblem],
+      [true, true, false, 'names another volume (someone-else)'],
+    );
   });
 
   it('reports a timeout as the volume not answering, and rethrows an exhausted pool (which says nothing about the volume)', async () => {
@@ -103,7 +135,9 @@ describe('VolumeRegistry', () => {
       },
     } as unknown as FsHelperPool;
     assert.deepEqual(await new VolumeRegistry(async () => '/share', pool).ids(), ['pvc-a', 'pvc-b']);
-    const none = { run: async (req: FsRequest) => Promise.reject(new IsolatedFsError(req.op, req.path, 'ENOENT', 'ENOENT')) } as unknown as FsHelperPool;
+    const none = {
+      run: async (req: FsRequest) => Promise.reject(new IsolatedFsError(req.op, req.path, 'ENOENT', 'ENOENT')),
+    } as unknown as FsHelperPool;
     assert.deepEqual(await new VolumeRegistry(async () => '/share', none).ids(), []);
   });
 });

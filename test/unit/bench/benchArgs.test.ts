@@ -8,14 +8,33 @@ describe('bench options', () => {
       n: 200,
       h: 150,
       variants: ['per-volume', 'one-server'],
-      settings: [{ intervalMs: 5000, timeoutMs: 2000 }, { intervalMs: 30_000, timeoutMs: 5000 }],
+      settings: [
+        { intervalMs: 5000, timeoutMs: 2000 },
+        { intervalMs: 30_000, timeoutMs: 5000 },
+      ],
       parallel: 8,
     });
     assert.equal(wants(a, 'outage'), true);
   });
 
   it('takes the outage options and runs only the sections named', () => {
-    const a = parseBenchArgs(['--only', 'outage', '--outage-n', '40', '--outage-h', '24', '--outage-variant', 'one-server', '--outage-settings', '1s/500ms', '--outage-parallel', '4'], {});
+    const a = parseBenchArgs(
+      [
+        '--only',
+        'outage',
+        '--outage-n',
+        '40',
+        '--outage-h',
+        '24',
+        '--outage-variant',
+        'one-server',
+        '--outage-settings',
+        '1s/500ms',
+        '--outage-parallel',
+        '4',
+      ],
+      {},
+    );
     assert.deepEqual(a.outage, { n: 40, h: 24, variants: ['one-server'], settings: [{ intervalMs: 1000, timeoutMs: 500 }], parallel: 4 });
     assert.equal(wants(a, 'outage'), true);
     assert.equal(wants(a, 'rpc'), false);

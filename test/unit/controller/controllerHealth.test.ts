@@ -24,9 +24,18 @@ describe('ControllerHealth', () => {
     let now = 1_000_000;
     const frozen = new Set(['v-frozen']);
     const store = fakeStore(frozen);
-    const health = new ControllerHealth(store, () => [], 3000, 10_000, () => now);
+    const health = new ControllerHealth(
+      store,
+      () => [],
+      3000,
+      10_000,
+      () => now,
+    );
     const first = await health.issuesOfAll(['v-frozen', 'v-ok']);
-    assert.deepEqual(first.get('v-frozen')!.map((i) => i.status), ['INACCESSIBLE']);
+    assert.deepEqual(
+      first.get('v-frozen')!.map((i) => i.status),
+      ['INACCESSIBLE'],
+    );
     assert.deepEqual(first.get('v-ok'), []);
     now += 5_000;
     await health.issuesOfAll(['v-frozen', 'v-ok']);

@@ -10,8 +10,17 @@ import { CsiError } from '../../../src/grpc/csiError';
 
 /** A store whose removal of the volume directory fails as it does when something writes into it meanwhile. */
 function serviceWhoseDeleteFails(code: string) {
-  const store = { deleteVolume: async () => Promise.reject(new IsolatedFsError('rm', '/share/volumes/pvc-1', code, `${code}: rm`)) } as unknown as ShareStore;
-  return createControllerService({ store, catalog: {} as VolumeCatalog, health: {} as ControllerHealth, context: { backend: 'local' }, healthApi: 'both', records: {} as ShareRecordStore });
+  const store = {
+    deleteVolume: async () => Promise.reject(new IsolatedFsError('rm', '/share/volumes/pvc-1', code, `${code}: rm`)),
+  } as unknown as ShareStore;
+  return createControllerService({
+    store,
+    catalog: {} as VolumeCatalog,
+    health: {} as ControllerHealth,
+    context: { backend: 'local' },
+    healthApi: 'both',
+    records: {} as ShareRecordStore,
+  });
 }
 
 describe('DeleteVolume of a volume in use', () => {
@@ -19,7 +28,10 @@ describe('DeleteVolume of a volume in use', () => {
 
   it('answers FAILED_PRECONDITION ("volume in use") when the removal meets a write or a mount in the volume, not INTERNAL', async () => {
     for (const code of ['ENOTEMPTY', 'EBUSY']) {
-      await assert.rejects(serviceWhoseDeleteFails(code).DeleteVolume({ volume_id: 'pvc-1', secrets: {} }, ctx), (err) => err instanceof CsiError && err.code === 9);
+      await assert.rejects(
+        serviceWhoseDeleteFails(code).DeleteVolume({ volume_id: 'pvc-1', secrets: {} }, ctx),
+        (err) => err instanceof CsiError && err.code === 9,
+      );
     }
   });
 

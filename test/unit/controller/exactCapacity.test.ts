@@ -37,7 +37,14 @@ function fakeShare(capacity: ShareCapacity) {
     remove: async (id: string) => void registry.delete(id),
   } as unknown as VolumeRegistry;
   const catalog = new VolumeCatalog(store, reg);
-  const svc = createControllerService({ store, catalog, health: {} as ControllerHealth, context: { backend: 'local' }, healthApi: 'v1.13', records: {} as ShareRecordStore });
+  const svc = createControllerService({
+    store,
+    catalog,
+    health: {} as ControllerHealth,
+    context: { backend: 'local' },
+    healthApi: 'v1.13',
+    records: {} as ShareRecordStore,
+  });
   return { svc, volumes, registry };
 }
 
@@ -45,7 +52,13 @@ function createRequest(name: string, required: string, parameters: Record<string
   return {
     name,
     capacity_range: { required_bytes: required, limit_bytes: '0' },
-    volume_capabilities: [{ access_mode: { mode: 'MULTI_NODE_MULTI_WRITER' }, mount: { fs_type: '', mount_flags: [], volume_mount_group: '' }, access_type: 'mount' }],
+    volume_capabilities: [
+      {
+        access_mode: { mode: 'MULTI_NODE_MULTI_WRITER' },
+        mount: { fs_type: '', mount_flags: [], volume_mount_group: '' },
+        access_type: 'mount',
+      },
+    ],
     parameters,
     secrets: {},
     volume_content_source: null,
@@ -75,20 +88,23 @@ describe('exact int64 capacities in the controller', () => {
   it('tells 2^53 and 2^53 + 1 apart when checking a retry (ALREADY_EXISTS for the larger one)', async () => {
     const { svc } = fakeShare({ totalBytes: maxInt64, availableBytes: maxInt64 });
     await svc.CreateVolume(createRequest('pvc-edge', '9007199254740992'), ctx);
-    await assert.rejects(svc.CreateVolume(createRequest('pvc-edge', '9007199254740993'), ctx), (err) => err instanceof CsiError && err.code === 6);
+    await assert.rejects(
+      svc.CreateVolume(createRequest('pvc-edge', '9007199254740993'), ctx),
+      (err) => err instanceof CsiError && err.code === 6,
+    );
   });
 
   it('answers GetCapacity with the exact figures of a share of about 8 EiB', async () => {
     const total = maxInt64 - 4095n;
     const { svc } = fakeShare({ totalBytes: total, availableBytes: total - 1n });
-    const res = await svc.GetCapacity({ volume_capabilities: [], parameters: {}, accessible_topology: null } as never, ctx);
+    const res = await svc.GetCapacity({ volume_capabilities: [], parameters: {}, accessible_topology: null }, ctx);
     assert.equal(res.available_capacity, String(total - 1n));
     assert.equal(res.maximum_volume_size?.value, String(total));
   });
 
   it('caps a share larger than int64 at 2^63 - 1 instead of wrapping negative', async () => {
     const { svc } = fakeShare({ totalBytes: 1n << 64n, availableBytes: 1n << 63n });
-    const res = await svc.GetCapacity({ volume_capabilities: [], parameters: {}, accessible_topology: null } as never, ctx);
+    const res = await svc.GetCapacity({ volume_capabilities: [], parameters: {}, accessible_topology: null }, ctx);
     assert.equal(res.available_capacity, String(maxInt64));
     assert.equal(res.maximum_volume_size?.value, String(maxInt64));
   });
@@ -96,7 +112,15 @@ describe('exact int64 capacities in the controller', () => {
   it('expands to 2^63 - 1 exactly, in volume.json and the registry', async () => {
     const { svc, volumes, registry } = fakeShare({ totalBytes: maxInt64, availableBytes: maxInt64 });
     await svc.CreateVolume(createRequest('pvc-grow', '9007199254740993'), ctx);
-    const res = await svc.ControllerExpandVolume({ volume_id: 'pvc-grow', capacity_range: { required_bytes: String(maxInt64), limit_bytes: '0' }, secrets: {}, volume_capability: null } as never, ctx);
+    const res = await svc.ControllerExpandVolume(
+      {
+        volume_id: 'pvc-grow',
+        capacity_range: { required_bytes: String(maxInt64), limit_bytes: '0' },
+        secrets: {},
+        volume_capability: null,
+      },
+      ctx,
+    );
     assert.equal(res.capacity_bytes, String(maxInt64));
     assert.equal(volumes.get('pvc-grow')?.capacityBytes, maxInt64);
     assert.equal(registry.get('pvc-grow')?.capacityBytes, maxInt64);
@@ -107,8 +131,11 @@ describe('CreateVolume idempotency compares parameters', () => {
   it('returns the volume for a retry with the same parameters, and ALREADY_EXISTS naming the keys that differ', async () => {
     const { svc, volumes } = fakeShare({ totalBytes: maxInt64, availableBytes: maxInt64 });
     await svc.CreateVolume(createRequest('pvc-p', '1024', { mountOptions: 'noatime' }), ctx);
-    const same = await svc.CreateVolume(createRequest('pvc-p', '1024', { mountOptions: 'noatime', 'csi.storage.k8s.io/pvc/name': 'x' }), ctx);
-    assert.equal(same.volume?.volume_id, 'pvc-p', 'the provisioner\'s own keys do not count');
+    const same = await svc.CreateVolume(
+      createRequest('pvc-p', '1024', { mountOptions: 'noatime', 'csi.storage.k8s.io/pvc/name': 'x' }),
+      ctx,
+    );
+    assert.equal(same.volume?.volume_id, 'pvc-p', "the provisioner's own keys do not count");
     await assert.rejects(svc.CreateVolume(createRequest('pvc-p', '1024', { mountOptions: 'nodiratime' }), ctx), (err) => {
       assert.ok(err instanceof CsiError && err.code === 6, String(err));
       assert.match(err.message, /other parameters \(mountOptions\)/);

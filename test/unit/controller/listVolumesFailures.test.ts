@@ -15,10 +15,20 @@ import type { HealthApi } from '../../../src/config';
 
 const logger = pino({ level: 'silent' });
 
-const record = (id: string): VolumeRecord => ({ id, name: id, capacityBytes: 1024n, parameters: {}, createdAt: '2026-12-06T10:00:00.000Z' });
+const record = (id: string): VolumeRecord => ({
+  id,
+  name: id,
+  capacityBytes: 1024n,
+  parameters: {},
+  createdAt: '2026-12-06T10:00:00.000Z',
+});
 
 /** N registered volumes; `fail` decides, per registry read, whether the share fails it. */
-function world(n: number, healthApi: HealthApi, opts: { fail?: (id: string) => Error | undefined; inspect?: (id: string) => Promise<VolumeInspection> } = {}) {
+function world(
+  n: number,
+  healthApi: HealthApi,
+  opts: { fail?: (id: string) => Error | undefined; inspect?: (id: string) => Promise<VolumeInspection> } = {},
+) {
   const ids = Array.from({ length: n }, (_, i) => `pvc-${String(i).padStart(5, '0')}`);
   const reads: string[] = [];
   const registry = {
@@ -38,7 +48,14 @@ function world(n: number, healthApi: HealthApi, opts: { fail?: (id: string) => E
     capacity: async () => ({ totalBytes: 1n << 40n, availableBytes: 1n << 39n }),
   } as unknown as ShareStore;
   const health = new ControllerHealth(store);
-  const svc = createControllerService({ store, catalog: new VolumeCatalog(store, registry), health, context: { backend: 'local' }, healthApi, records: {} as ShareRecordStore });
+  const svc = createControllerService({
+    store,
+    catalog: new VolumeCatalog(store, registry),
+    health,
+    context: { backend: 'local' },
+    healthApi,
+    records: {} as ShareRecordStore,
+  });
   return { svc, reads };
 }
 
@@ -46,8 +63,13 @@ const listRequest = { max_entries: 0, starting_token: '' };
 
 describe('ListVolumes and ControllerListVolumeHealth: no OK with less data', () => {
   it('fails the whole listing with UNAVAILABLE when the share times out on one entry, never a shorter list', async () => {
-    const { svc } = world(50, 'both', { fail: (id) => (id === 'pvc-00031' ? new IsolationTimeoutError('readFile', `/share/registry/volumes/${id}.json`, 3000) : undefined) });
-    for (const call of [() => svc.ListVolumes(listRequest, { logger }), () => svc.ControllerListVolumeHealth({ ...listRequest, secrets: {} }, { logger })]) {
+    const { svc } = world(50, 'both', {
+      fail: (id) => (id === 'pvc-00031' ? new IsolationTimeoutError('readFile', `/share/registry/volumes/${id}.json`, 3000) : undefined),
+    });
+    for (const call of [
+      () => svc.ListVolumes(listRequest, { logger }),
+      () => svc.ControllerListVolumeHealth({ ...listRequest, secrets: {} }, { logger }),
+    ]) {
       await assert.rejects(call(), (err) => toGrpcStatus(err).code === status.UNAVAILABLE);
     }
   });
@@ -92,7 +114,10 @@ describe('ListVolumes honours cancellation', () => {
       return { exists: true, accessible: true, metadataIntact: true };
     };
     const { svc } = world(2_000, 'both', { inspect });
-    await assert.rejects(svc.ControllerListVolumeHealth({ ...listRequest, secrets: {} }, { logger, signal: ac.signal }), (err) => err instanceof CsiError && err.code === status.CANCELLED);
+    await assert.rejects(
+      svc.ControllerListVolumeHealth({ ...listRequest, secrets: {} }, { logger, signal: ac.signal }),
+      (err) => err instanceof CsiError && err.code === status.CANCELLED,
+    );
     assert.ok(looks < 20, `looked at ${looks} of 2,000 volumes`);
   });
 });

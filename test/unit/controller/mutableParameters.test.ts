@@ -2,9 +2,9 @@ import { strict as assert } from 'node:assert';
 import { validateMutableParameters } from '../../../src/controller/mutableParameters';
 import { validateParameters } from '../../../src/controller/parameters';
 import { healthDurations } from '../../../src/backend/healthParameters';
-import { CsiError } from '../../../src/grpc/csiError';
+import { toGrpcStatus } from '../../../src/grpc/toGrpcStatus';
 
-const invalid = (fn: () => unknown): void => assert.throws(fn, (err) => err instanceof CsiError && err.code === 3);
+const invalid = (fn: () => unknown): void => assert.throws(fn, (err) => toGrpcStatus(err).code === 3 && !toGrpcStatus(err).unexpected);
 
 describe('mutable parameters', () => {
   it('accepts the health durations and mount options, merged over the current set', () => {
@@ -38,7 +38,9 @@ describe('mutable parameters', () => {
   });
 
   it('StorageClass parameters accept the same keys with the same checks', () => {
-    assert.deepEqual(validateParameters({ healthCheckInterval: '30s', 'csi.storage.k8s.io/pvc/name': 'x' }), { healthCheckInterval: '30s' });
+    assert.deepEqual(validateParameters({ healthCheckInterval: '30s', 'csi.storage.k8s.io/pvc/name': 'x' }), {
+      healthCheckInterval: '30s',
+    });
     invalid(() => validateParameters({ healthCheckTimeout: 'soon' }));
   });
 });

@@ -4,7 +4,13 @@ import type { ShareStore } from '../../../src/backend/shareStore';
 import type { VolumeRegistry } from '../../../src/backend/volumeRegistry';
 import { VolumeCatalog } from '../../../src/controller/volumeCatalog';
 
-const rec = (id: string, capacityBytes = 1024n): VolumeRecord => ({ id, name: id, capacityBytes, parameters: {}, createdAt: '2026-12-06T10:00:00.000Z' });
+const rec = (id: string, capacityBytes = 1024n): VolumeRecord => ({
+  id,
+  name: id,
+  capacityBytes,
+  parameters: {},
+  createdAt: '2026-12-06T10:00:00.000Z',
+});
 
 /** Volume directories and registry entries as reads, by id. */
 function catalogOf(dirs: Record<string, RecordRead<VolumeRecord>>, entries: Record<string, RecordRead<VolumeRecord>>) {
@@ -29,7 +35,11 @@ function catalogOf(dirs: Record<string, RecordRead<VolumeRecord>>, entries: Reco
 describe('VolumeCatalog', () => {
   it('knows registered volumes whatever is left of their directory, finished unregistered ones, and not unfinished creates', async () => {
     const { catalog } = catalogOf(
-      { 'v-old': { state: 'ok', rec: rec('v-old') }, 'v-bad': { state: 'corrupt', problem: 'is not valid JSON' }, 'v-unfinished': { state: 'absent' } },
+      {
+        'v-old': { state: 'ok', rec: rec('v-old') },
+        'v-bad': { state: 'corrupt', problem: 'is not valid JSON' },
+        'v-unfinished': { state: 'absent' },
+      },
       { 'v-lost': { state: 'ok', rec: rec('v-lost', 5n) } },
     );
     assert.deepEqual(await catalog.ids(), ['v-bad', 'v-lost', 'v-old']);
@@ -41,17 +51,29 @@ describe('VolumeCatalog', () => {
   });
 
   it('reports a corrupt registry entry as MetadataCorrupt and falls back to volume.json for the record', async () => {
-    const { catalog } = catalogOf({ v1: { state: 'ok', rec: rec('v1') } }, { v1: { state: 'corrupt', problem: 'is invalid: name: expected string' } });
+    const { catalog } = catalogOf(
+      { v1: { state: 'ok', rec: rec('v1') } },
+      { v1: { state: 'corrupt', problem: 'is invalid: name: expected string' } },
+    );
     const e = await catalog.entry('v1');
     assert.deepEqual(e?.rec, rec('v1'));
-    assert.deepEqual(VolumeCatalog.issuesOf(e!), [
-      { status: 'DATA_LOSS', reason: 'MetadataCorrupt', message: 'the registry entry registry/volumes/v1.json of volume v1 is invalid: name: expected string' },
+    assert.deepEqual(VolumeCatalog.issuesOf(e), [
+      {
+        status: 'DATA_LOSS',
+        reason: 'MetadataCorrupt',
+        message: 'the registry entry registry/volumes/v1.json of volume v1 is invalid: name: expected string',
+      },
     ]);
   });
 
   it('registers at init every finished volume that has no entry, and nothing else', async () => {
     const { catalog, puts } = catalogOf(
-      { a: { state: 'ok', rec: rec('a') }, b: { state: 'ok', rec: rec('b') }, c: { state: 'absent' }, d: { state: 'corrupt', problem: 'x' } },
+      {
+        a: { state: 'ok', rec: rec('a') },
+        b: { state: 'ok', rec: rec('b') },
+        c: { state: 'absent' },
+        d: { state: 'corrupt', problem: 'x' },
+      },
       { b: { state: 'ok', rec: rec('b') } },
     );
     assert.equal(await catalog.init(), 1);

@@ -26,7 +26,11 @@ describe('page tokens', () => {
 
   it('answers ABORTED for tokens it did not make', () => {
     for (const bad of ['invalid-token', 'p1:a', Buffer.from('p2:a').toString('base64url'), `${encodePageToken('a')}=`, '!!!']) {
-      assert.equal(codeOf(() => decodePageToken(bad)), status.ABORTED, bad);
+      assert.equal(
+        codeOf(() => decodePageToken(bad)),
+        status.ABORTED,
+        bad,
+      );
     }
   });
 });
@@ -55,10 +59,13 @@ describe('paginate', () => {
     assert.equal(paginate(items, 10, '').nextToken, '');
   });
 
-  it('continues at the next id when the token\'s item was deleted', () => {
+  it("continues at the next id when the token's item was deleted", () => {
     const token = paginate(items, 2, '').nextToken;
     const without = items.filter((i) => i.id !== 'c');
-    assert.deepEqual(paginate(without, 0, token).page.map((i) => i.id), ['d', 'e']);
+    assert.deepEqual(
+      paginate(without, 0, token).page.map((i) => i.id),
+      ['d', 'e'],
+    );
   });
 
   it('returns an empty page when every item after the token is gone', () => {
@@ -66,7 +73,13 @@ describe('paginate', () => {
   });
 
   it('refuses a negative or fractional max_entries with INVALID_ARGUMENT', () => {
-    assert.equal(codeOf(() => paginate(items, -1, '')), status.INVALID_ARGUMENT);
-    assert.equal(codeOf(() => paginate(items, 1.5, '')), status.INVALID_ARGUMENT);
+    assert.equal(
+      codeOf(() => paginate(items, -1, '')),
+      status.INVALID_ARGUMENT,
+    );
+    assert.equal(
+      codeOf(() => paginate(items, 1.5, '')),
+      status.INVALID_ARGUMENT,
+    );
   });
 });

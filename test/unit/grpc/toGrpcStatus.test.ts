@@ -2,11 +2,22 @@ import { strict as assert } from 'node:assert';
 import { status } from '@grpc/grpc-js';
 import { toGrpcStatus } from '../../../src/grpc/toGrpcStatus';
 import { CsiError, notFound } from '../../../src/grpc/csiError';
-import { HelpersExhaustedError, IsolatedFsError, IsolationBrokenError, IsolationTimeoutError } from '../../../src/isolation/isolationErrors';
+import {
+  HelpersExhaustedError,
+  IsolatedFsError,
+  IsolationBrokenError,
+  IsolationTimeoutError,
+} from '../../../src/isolation/isolationErrors';
 import { UnmountBusyError } from '../../../src/mount/mounter';
 import { CommandFailedError, CommandTimeoutError } from '../../../src/mount/runCommand';
 import { ShareFullError, VolumeContentChangedError } from '../../../src/backend/shareErrors';
-import { InvalidIdentifierError, MountPlanError, MountUnsupportedError, NoShareMountError, ShareUnavailableError } from '../../../src/backend/backendErrors';
+import {
+  InvalidIdentifierError,
+  MountPlanError,
+  MountUnsupportedError,
+  NoShareMountError,
+  ShareUnavailableError,
+} from '../../../src/backend/backendErrors';
 import { MountOptionError } from '../../../src/backend/nfsMountOptions';
 
 describe('toGrpcStatus', () => {
@@ -23,7 +34,11 @@ describe('toGrpcStatus', () => {
   });
 
   it('keeps the code and message of a CsiError', () => {
-    assert.deepEqual(toGrpcStatus(notFound('volume v1 does not exist')), { code: status.NOT_FOUND, details: 'volume v1 does not exist', unexpected: false });
+    assert.deepEqual(toGrpcStatus(notFound('volume v1 does not exist')), {
+      code: status.NOT_FOUND,
+      details: 'volume v1 does not exist',
+      unexpected: false,
+    });
     assert.equal(toGrpcStatus(new CsiError(status.RESOURCE_EXHAUSTED, 'full')).code, status.RESOURCE_EXHAUSTED);
   });
 
@@ -57,14 +72,20 @@ describe('toGrpcStatus', () => {
     assert.match(broken.details, /file helpers unavailable \(thread-died\)/);
     assert.equal(broken.unexpected, false);
     const busy = toGrpcStatus(new UnmountBusyError('/var/lib/kubelet/pods/p/mount'));
-    assert.deepEqual(busy, { code: status.FAILED_PRECONDITION, details: '/var/lib/kubelet/pods/p/mount is still mounted after repeated umount', unexpected: false });
+    assert.deepEqual(busy, {
+      code: status.FAILED_PRECONDITION,
+      details: '/var/lib/kubelet/pods/p/mount is still mounted after repeated umount',
+      unexpected: false,
+    });
   });
 
   it('maps a hung helper to UNAVAILABLE and a command timeout to DEADLINE_EXCEEDED', () => {
     assert.equal(toGrpcStatus(new IsolationTimeoutError('stat', '/mnt/x', 2000)).code, status.UNAVAILABLE);
     assert.equal(toGrpcStatus(new HelpersExhaustedError(4)).code, status.UNAVAILABLE);
     assert.equal(toGrpcStatus(new CommandTimeoutError('umount /mnt/x', 5000)).code, status.DEADLINE_EXCEEDED);
-    const failed = toGrpcStatus(new CommandFailedError('mount --bind a b', { code: 32, stdout: '', stderr: 'mount: b: special device a does not exist' }));
+    const failed = toGrpcStatus(
+      new CommandFailedError('mount --bind a b', { code: 32, stdout: '', stderr: 'mount: b: special device a does not exist' }),
+    );
     assert.equal(failed.code, status.INTERNAL);
     assert.match(failed.details, /special device/);
   });
@@ -72,8 +93,13 @@ describe('toGrpcStatus', () => {
   it('maps a full share to RESOURCE_EXHAUSTED, a volume changing under an archive to ABORTED, a tree past its bounds to FAILED_PRECONDITION', () => {
     assert.equal(toGrpcStatus(new ShareFullError('snapshot', 'ENOSPC')).code, status.RESOURCE_EXHAUSTED);
     assert.equal(toGrpcStatus(new ShareFullError('restore', 'EDQUOT')).code, status.RESOURCE_EXHAUSTED);
-    assert.equal(toGrpcStatus(new VolumeContentChangedError('snapshot', 'tar: ./a: Cannot open: Too many levels of symbolic links')).code, status.ABORTED);
-    const limit = toGrpcStatus(new IsolatedFsError('treeCopy', '/share/volumes/v/data', 'ETREELIMIT', 'the tree is deeper than 256 levels'));
+    assert.equal(
+      toGrpcStatus(new VolumeContentChangedError('snapshot', 'tar: ./a: Cannot open: Too many levels of symbolic links')).code,
+      status.ABORTED,
+    );
+    const limit = toGrpcStatus(
+      new IsolatedFsError('treeCopy', '/share/volumes/v/data', 'ETREELIMIT', 'the tree is deeper than 256 levels'),
+    );
     assert.equal(limit.code, status.FAILED_PRECONDITION);
     assert.match(limit.details, /deeper than 256/);
   });

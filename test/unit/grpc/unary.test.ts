@@ -34,7 +34,15 @@ function memoryLogger(): { logger: pino.Logger; lines: () => Array<Record<string
     },
   });
   const logger = pino({ level: 'debug' }, sink);
-  return { logger, lines: () => chunks.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) };
+  return {
+    logger,
+    lines: () =>
+      chunks
+        .join('')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
 }
 
 type Callback = sinon.SinonSpy<[grpc.ServerErrorResponse | null, unknown?], void>;
@@ -75,9 +83,13 @@ describe('unary()', () => {
   });
 
   it('answers a CsiError with its own code and message', async () => {
-    const h = unary('DeleteVolume', async () => {
-      throw invalidArgument('volume_id is required');
-    }, deps);
+    const h = unary(
+      'DeleteVolume',
+      async () => {
+        throw invalidArgument('volume_id is required');
+      },
+      deps,
+    );
     const { callback, done } = invoke(h, {});
     await done;
     const err = errorOf(callback);
@@ -86,9 +98,13 @@ describe('unary()', () => {
   });
 
   it('answers an unexpected error with INTERNAL "internal error"; the stack goes to the log only', async () => {
-    const h = unary('CreateVolume', async () => {
-      throw new Error('boom at /srv/secret/place');
-    }, deps);
+    const h = unary(
+      'CreateVolume',
+      async () => {
+        throw new Error('boom at /srv/secret/place');
+      },
+      deps,
+    );
     const { callback, done } = invoke(h, { name: 'pvc-1' });
     await done;
     const err = errorOf(callback);
@@ -100,9 +116,13 @@ describe('unary()', () => {
   });
 
   it('maps a handler that throws synchronously like one that rejects', async () => {
-    const h = unary('NodeGetInfo', (() => {
-      throw new TypeError('sync');
-    }) as unknown as () => Promise<unknown>, deps);
+    const h = unary(
+      'NodeGetInfo',
+      () => {
+        throw new TypeError('sync');
+      },
+      deps,
+    );
     const { callback, done } = invoke(h, {});
     await done;
     assert.equal(errorOf(callback).code, grpc.status.INTERNAL);
@@ -128,10 +148,14 @@ describe('unary()', () => {
   it('runs operations on different volumes in parallel', async () => {
     const gates = { v1: deferred<object>(), v2: deferred<object>() };
     const started: string[] = [];
-    const h = unary('NodeStageVolume', (req: { volume_id: 'v1' | 'v2' }) => {
-      started.push(req.volume_id);
-      return gates[req.volume_id].promise;
-    }, deps);
+    const h = unary(
+      'NodeStageVolume',
+      (req: { volume_id: 'v1' | 'v2' }) => {
+        started.push(req.volume_id);
+        return gates[req.volume_id].promise;
+      },
+      deps,
+    );
     const a = invoke(h, { volume_id: 'v1' });
     const b = invoke(h, { volume_id: 'v2' });
     assert.deepEqual(started, ['v1', 'v2'], 'both started before either finished');
@@ -230,21 +254,39 @@ describe('lockKeysFor', () => {
 
   it('locks the source of a snapshot or clone as well, so that a delete of the source waits its turn', () => {
     assert.deepEqual(lockKeysFor('CreateSnapshot', { name: 'snap-1', source_volume_id: 'pvc-1' }), ['snapshot:snap-1', 'volume:pvc-1']);
-    assert.deepEqual(lockKeysFor('CreateVolume', { name: 'pvc-2', volume_content_source: { volume: { volume_id: 'pvc-1' } } }), ['volume:pvc-2', 'volume:pvc-1']);
-    assert.deepEqual(lockKeysFor('CreateVolume', { name: 'pvc-2', volume_content_source: { snapshot: { snapshot_id: 'snap-1' } } }), ['volume:pvc-2', 'snapshot:snap-1']);
+    assert.deepEqual(lockKeysFor('CreateVolume', { name: 'pvc-2', volume_content_source: { volume: { volume_id: 'pvc-1' } } }), [
+      'volume:pvc-2',
+      'volume:pvc-1',
+    ]);
+    assert.deepEqual(lockKeysFor('CreateVolume', { name: 'pvc-2', volume_content_source: { snapshot: { snapshot_id: 'snap-1' } } }), [
+      'volume:pvc-2',
+      'snapshot:snap-1',
+    ]);
     assert.deepEqual(lockKeysFor('CreateVolume', { name: 'pvc-2', volume_content_source: null }), ['volume:pvc-2']);
   });
 
   it('locks the paths a node call mounts on, binds from or unmounts, so that calls of two volumes on one path never interleave', () => {
     assert.deepEqual(lockKeysFor('NodeStageVolume', { volume_id: 'v1', staging_target_path: '/k/s//v1/' }), ['volume:v1', 'path:/k/s/v1']);
     assert.deepEqual(lockKeysFor('NodeUnstageVolume', { volume_id: 'v2', staging_target_path: '/k/s/v1' }), ['volume:v2', 'path:/k/s/v1']);
-    assert.deepEqual(lockKeysFor('NodePublishVolume', { volume_id: 'v1', staging_target_path: '/k/s/v1', target_path: '/k/p/t' }), ['volume:v1', 'path:/k/p/t', 'path:/k/s/v1']);
+    assert.deepEqual(lockKeysFor('NodePublishVolume', { volume_id: 'v1', staging_target_path: '/k/s/v1', target_path: '/k/p/t' }), [
+      'volume:v1',
+      'path:/k/p/t',
+      'path:/k/s/v1',
+    ]);
     assert.deepEqual(lockKeysFor('NodeUnpublishVolume', { volume_id: 'v1', target_path: '/k/p/t' }), ['volume:v1', 'path:/k/p/t']);
   });
 
   it('locks a group snapshot by the id its name gives and all its source volumes; its delete by id and the members named', () => {
-    assert.deepEqual(lockKeysFor('CreateVolumeGroupSnapshot', { name: 'group-1', source_volume_ids: ['pvc-1', 'pvc-2'] }), ['groupsnapshot:group-1', 'volume:pvc-1', 'volume:pvc-2']);
-    assert.deepEqual(lockKeysFor('DeleteVolumeGroupSnapshot', { group_snapshot_id: 'group-1', snapshot_ids: ['s1', 's2'] }), ['groupsnapshot:group-1', 'snapshot:s1', 'snapshot:s2']);
+    assert.deepEqual(lockKeysFor('CreateVolumeGroupSnapshot', { name: 'group-1', source_volume_ids: ['pvc-1', 'pvc-2'] }), [
+      'groupsnapshot:group-1',
+      'volume:pvc-1',
+      'volume:pvc-2',
+    ]);
+    assert.deepEqual(lockKeysFor('DeleteVolumeGroupSnapshot', { group_snapshot_id: 'group-1', snapshot_ids: ['s1', 's2'] }), [
+      'groupsnapshot:group-1',
+      'snapshot:s1',
+      'snapshot:s2',
+    ]);
     assert.deepEqual(lockKeysFor('GetVolumeGroupSnapshot', { group_snapshot_id: 'group-1' }), []);
   });
 

@@ -32,7 +32,15 @@ function refusal(fn: () => unknown): CsiError {
 
 describe('capabilityProblem', () => {
   it('accepts every access mode on a mount with nfs, nfs4, efs or no fs_type', () => {
-    const modes: Mode[] = ['SINGLE_NODE_WRITER', 'SINGLE_NODE_READER_ONLY', 'MULTI_NODE_READER_ONLY', 'MULTI_NODE_SINGLE_WRITER', 'MULTI_NODE_MULTI_WRITER', 'SINGLE_NODE_SINGLE_WRITER', 'SINGLE_NODE_MULTI_WRITER'];
+    const modes: Mode[] = [
+      'SINGLE_NODE_WRITER',
+      'SINGLE_NODE_READER_ONLY',
+      'MULTI_NODE_READER_ONLY',
+      'MULTI_NODE_SINGLE_WRITER',
+      'MULTI_NODE_MULTI_WRITER',
+      'SINGLE_NODE_SINGLE_WRITER',
+      'SINGLE_NODE_MULTI_WRITER',
+    ];
     for (const m of modes) assert.equal(capabilityProblem(mountCap(m)), undefined, String(m));
     for (const fs of ['nfs', 'nfs4', 'efs']) assert.equal(capabilityProblem(mountCap('SINGLE_NODE_WRITER', fs)), undefined, fs);
   });
@@ -63,7 +71,10 @@ describe('requireCapability / requireCapabilities', () => {
 
   it('refuses an empty list, and names the index of a bad entry', () => {
     assert.equal(refusal(() => requireCapabilities('volume_capabilities', [])).message, 'volume_capabilities is required');
-    assert.match(refusal(() => requireCapabilities('volume_capabilities', [mountCap(), blockCap])).message, /^volume_capabilities\[1\]: block/);
+    assert.match(
+      refusal(() => requireCapabilities('volume_capabilities', [mountCap(), blockCap])).message,
+      /^volume_capabilities\[1\]: block/,
+    );
   });
 });
 
@@ -119,9 +130,15 @@ describe('capacityFor', () => {
 
   it('refuses required above limit, negative values and values beyond int64', () => {
     assert.match(refusal(() => capacityFor({ required_bytes: '200', limit_bytes: '100' }, def)).message, /larger than limit_bytes/);
-    assert.match(refusal(() => capacityFor({ required_bytes: '9007199254740993', limit_bytes: '9007199254740992' }, def)).message, /larger than limit_bytes/);
+    assert.match(
+      refusal(() => capacityFor({ required_bytes: '9007199254740993', limit_bytes: '9007199254740992' }, def)).message,
+      /larger than limit_bytes/,
+    );
     refusal(() => capacityFor({ required_bytes: '-1', limit_bytes: '0' }, def));
     refusal(() => capacityFor({ required_bytes: '0', limit_bytes: '-5' }, def));
-    assert.match(refusal(() => capacityFor({ required_bytes: '9223372036854775808', limit_bytes: '0' }, def)).message, /required_bytes is invalid/);
+    assert.match(
+      refusal(() => capacityFor({ required_bytes: '9223372036854775808', limit_bytes: '0' }, def)).message,
+      /required_bytes is invalid/,
+    );
   });
 });

@@ -8,10 +8,36 @@ import type { MountRegistration } from '../../../src/health/mountRegistration';
 
 const statfs = { bsize: '4096', blocks: '1000', bfree: '500', bavail: '500', files: '100', ffree: '50' };
 
-const reg = (p: string, extra: Partial<MountRegistration> = {}): MountRegistration => ({ volumeId: `vol-${p}`, path: p, kind: 'publish', readOnly: false, expectedSource: '', ...extra });
-const entry = (p: string, source = 'dev'): MountEntry => ({ mountId: 1, parentId: 0, device: '0:1', root: '/', mountPoint: p, options: [], fsType: 'tmpfs', source, superOptions: [] });
+const reg = (p: string, extra: Partial<MountRegistration> = {}): MountRegistration => ({
+  volumeId: `vol-${p}`,
+  path: p,
+  kind: 'publish',
+  readOnly: false,
+  expectedSource: '',
+  ...extra,
+});
+const entry = (p: string, source = 'dev'): MountEntry => ({
+  mountId: 1,
+  parentId: 0,
+  device: '0:1',
+  root: '/',
+  mountPoint: p,
+  options: [],
+  fsType: 'tmpfs',
+  source,
+  superOptions: [],
+});
 
-function setup(opts: { failureThreshold?: number; successThreshold?: number; table?: MountEntry[]; random?: () => number; concurrency?: number; delays?: Record<string, number> } = {}) {
+function setup(
+  opts: {
+    failureThreshold?: number;
+    successThreshold?: number;
+    table?: MountEntry[];
+    random?: () => number;
+    concurrency?: number;
+    delays?: Record<string, number>;
+  } = {},
+) {
   let now = 1_000_000;
   const pool = new FakeIsolation(statfs);
   const table = opts.table ?? [entry('/a'), entry('/b')];
@@ -47,7 +73,10 @@ describe('HealthMonitor', () => {
     pool.answer = () => ({ ok: false, code: 'ESTALE', message: 'stale', failedStep: 'stat' });
     await cycle();
     assert.equal(monitor.get('/a')?.state, 'degraded');
-    assert.deepEqual(monitor.issuesOf('/a').map((i) => [i.status, i.reason]), [['INACCESSIBLE', 'StaleFileHandle']]);
+    assert.deepEqual(
+      monitor.issuesOf('/a').map((i) => [i.status, i.reason]),
+      [['INACCESSIBLE', 'StaleFileHandle']],
+    );
     await cycle();
     assert.equal(monitor.get('/a')?.state, 'unhealthy');
     assert.equal(monitor.get('/a')?.consecutiveErrors, 2);
@@ -76,7 +105,11 @@ describe('HealthMonitor', () => {
       monitor.register(reg('/a'));
       pool.answer = () => result;
       await cycle();
-      assert.deepEqual(monitor.issuesOf('/a').map((i) => [i.status, i.reason]), [[status, reason]], `${result.code ?? 'low space'}`);
+      assert.deepEqual(
+        monitor.issuesOf('/a').map((i) => [i.status, i.reason]),
+        [[status, reason]],
+        `${result.code ?? 'low space'}`,
+      );
     }
   });
 
@@ -114,7 +147,10 @@ describe('HealthMonitor', () => {
     monitor.register(reg('/a'));
     monitor.register(reg('/b'));
     await cycle();
-    assert.ok(pool.rounds.some((r) => r.items.length === 2), 'healthy mounts share a round');
+    assert.ok(
+      pool.rounds.some((r) => r.items.length === 2),
+      'healthy mounts share a round',
+    );
     pool.answer = (p) => (p === '/a' ? 'timeout' : { ok: true, statfs });
     await cycle();
     assert.equal(monitor.issuesOf('/a')[0]?.reason, 'MountUnresponsive');
@@ -122,8 +158,14 @@ describe('HealthMonitor', () => {
     const before = pool.rounds.length;
     await cycle();
     const later = pool.rounds.slice(before);
-    assert.ok(later.some((r) => r.items.some((i) => i.path === '/a')), 'the hung mount is probed again');
-    assert.ok(later.every((r) => !(r.items.some((i) => i.path === '/a') && r.items.some((i) => i.path === '/b'))), 'but not in the healthy mount\'s round');
+    assert.ok(
+      later.some((r) => r.items.some((i) => i.path === '/a')),
+      'the hung mount is probed again',
+    );
+    assert.ok(
+      later.every((r) => !(r.items.some((i) => i.path === '/a') && r.items.some((i) => i.path === '/b'))),
+      "but not in the healthy mount's round",
+    );
   });
 
   it('reports every mount of a whole-server outage (150 of 200 hung) in one interval and timeout, with at most `concurrency` rounds at once', async () => {
@@ -144,9 +186,15 @@ describe('HealthMonitor', () => {
     assert.ok(pool.maxInFlight <= 3, `${pool.maxInFlight} rounds ran at once`);
     const hung = monitor.all().filter((m) => monitor.issuesOf(m.reg.path)[0]?.reason === 'MountUnresponsive');
     assert.equal(hung.length, 150, 'every hung mount is reported');
-    assert.ok(hung.every((m) => monitor.knownDead(m.reg.path)), 'and known dead for a fast teardown');
+    assert.ok(
+      hung.every((m) => monitor.knownDead(m.reg.path)),
+      'and known dead for a fast teardown',
+    );
     assert.equal(monitor.all().filter((m) => m.state === 'healthy').length, 50);
-    assert.ok(pool.rounds.every((r) => r.items.length <= 128), 'no round is larger than the round size');
+    assert.ok(
+      pool.rounds.every((r) => r.items.length <= 128),
+      'no round is larger than the round size',
+    );
   });
 
   it('checks many mounts found at once in rounds from the first check, a hung one among them reported unresponsive', async () => {
@@ -214,7 +262,10 @@ describe('HealthMonitor', () => {
       for (let f = 0; f < 5; f++) await flush();
     }
     const all = monitor.all();
-    assert.ok(all.every((m) => m.lastCheckTime > 0), 'every mount had its first check');
+    assert.ok(
+      all.every((m) => m.lastCheckTime > 0),
+      'every mount had its first check',
+    );
     const due = all.map((m) => m.nextDueAt);
     const spread = Math.max(...due) - Math.min(...due);
     assert.ok(spread > 5_000, `next checks spread over the 10 s interval (spread ${spread} ms)`);

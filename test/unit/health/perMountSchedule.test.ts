@@ -23,8 +23,25 @@ class RecordingPool extends FakeIsolation {
   }
 }
 
-const entry = (p: string): MountEntry => ({ mountId: 1, parentId: 0, device: '0:1', root: '/', mountPoint: p, options: [], fsType: 'tmpfs', source: 'dev', superOptions: [] });
-const reg = (p: string, extra: Partial<MountRegistration> = {}): MountRegistration => ({ volumeId: `vol-${p}`, path: p, kind: 'publish', readOnly: false, expectedSource: '', ...extra });
+const entry = (p: string): MountEntry => ({
+  mountId: 1,
+  parentId: 0,
+  device: '0:1',
+  root: '/',
+  mountPoint: p,
+  options: [],
+  fsType: 'tmpfs',
+  source: 'dev',
+  superOptions: [],
+});
+const reg = (p: string, extra: Partial<MountRegistration> = {}): MountRegistration => ({
+  volumeId: `vol-${p}`,
+  path: p,
+  kind: 'publish',
+  readOnly: false,
+  expectedSource: '',
+  ...extra,
+});
 
 function setup() {
   let now = 1_000_000;
@@ -73,7 +90,10 @@ describe('HealthMonitor: a mount with its own schedule', () => {
     await run(30_000);
     const single = (p: string) => pool.probes.filter((x) => x.path === p && x.timeoutMs >= 1_000).map((x) => x.timeoutMs);
     assert.ok(single('/own').length > 0 && single('/own').every((t) => t === 3_000), `own deadlines ${single('/own').join(',')}`);
-    assert.ok(single('/default').length > 0 && single('/default').every((t) => t === 1_000), `default deadlines ${single('/default').join(',')}`);
+    assert.ok(
+      single('/default').length > 0 && single('/default').every((t) => t === 1_000),
+      `default deadlines ${single('/default').join(',')}`,
+    );
   });
 
   it('takes a new schedule when the mount is registered again (a new stage after ControllerModifyVolume)', async () => {

@@ -16,7 +16,10 @@ describe('planRounds', () => {
     assert.deepEqual(notYet.rounds, []);
     assert.equal(notYet.earliest, 150);
     const due = planRounds([mount('y', 180), mount('x', 90), mount('z', 400)], 100, { healthy: 100, suspect: 100 }, 64, timeoutOf, suspect);
-    assert.deepEqual(due.rounds.map((r) => names(r.mounts)), [['x', 'y']]);
+    assert.deepEqual(
+      due.rounds.map((r) => names(r.mounts)),
+      [['x', 'y']],
+    );
     assert.equal(due.earliest, 400);
   });
 
@@ -43,8 +46,18 @@ describe('planRounds', () => {
   });
 
   it('takes suspect mounts along from a wider window than healthy ones', () => {
-    const plan = planRounds([mount('h', 100), mount('h-later', 500), mount('s-later', 500, { state: 'unhealthy' })], 100, { healthy: 100, suspect: 1000 }, 64, timeoutOf, suspect);
-    assert.deepEqual(plan.rounds.map((r) => names(r.mounts)), [['h'], ['s-later']]);
+    const plan = planRounds(
+      [mount('h', 100), mount('h-later', 500), mount('s-later', 500, { state: 'unhealthy' })],
+      100,
+      { healthy: 100, suspect: 1000 },
+      64,
+      timeoutOf,
+      suspect,
+    );
+    assert.deepEqual(
+      plan.rounds.map((r) => names(r.mounts)),
+      [['h'], ['s-later']],
+    );
     assert.equal(plan.earliest, 500);
   });
 });

@@ -13,11 +13,25 @@ interface Answer {
 
 function request(port: number, method: string, path: string, headers: Record<string, string>, body?: string): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method, path, headers: { host: `127.0.0.1:${port}`, ...(body === undefined ? {} : { 'content-length': String(Buffer.byteLength(body)) }), ...headers }, agent: false }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} }));
-    });
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path,
+        headers: {
+          host: `127.0.0.1:${port}`,
+          ...(body === undefined ? {} : { 'content-length': String(Buffer.byteLength(body)) }),
+          ...headers,
+        },
+        agent: false,
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -41,7 +55,10 @@ describe('fault API request checks', () => {
   it('arms a condition for a JSON POST from a script', async () => {
     const a = await request(port, 'POST', '/faults/volumes/vol-1/condition', json, condition);
     assert.equal(a.status, 200);
-    assert.deepEqual(faults.issuesFor('vol-1').map((i) => i.reason), ['Gone']);
+    assert.deepEqual(
+      faults.issuesFor('vol-1').map((i) => i.reason),
+      ['Gone'],
+    );
   });
 
   it('refuses a foreign Host with 403 and arms nothing', async () => {
@@ -54,7 +71,12 @@ describe('fault API request checks', () => {
   });
 
   it('refuses browser-originated requests (Origin, Sec-Fetch-Site cross-site or same-site) with 403 and arms nothing', async () => {
-    const browserHeaders: Record<string, string>[] = [{ origin: 'http://evil.example' }, { origin: 'null' }, { 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site' }];
+    const browserHeaders: Record<string, string>[] = [
+      { origin: 'http://evil.example' },
+      { origin: 'null' },
+      { 'sec-fetch-site': 'cross-site' },
+      { 'sec-fetch-site': 'same-site' },
+    ];
     for (const h of browserHeaders) {
       const a = await request(port, 'POST', '/faults/volumes/vol-1/condition', { ...json, ...h }, condition);
       assert.equal(a.status, 403, JSON.stringify(h));
@@ -65,7 +87,8 @@ describe('fault API request checks', () => {
   });
 
   it('accepts Sec-Fetch-Site none (typed by the user) and same-origin', async () => {
-    for (const site of ['none', 'same-origin']) assert.equal((await request(port, 'GET', '/faults', { 'sec-fetch-site': site })).status, 200, site);
+    for (const site of ['none', 'same-origin'])
+      assert.equal((await request(port, 'GET', '/faults', { 'sec-fetch-site': site })).status, 200, site);
   });
 
   it('refuses a POST body that is not application/json with 415 (a cross-site form post) and arms nothing', async () => {

@@ -14,7 +14,8 @@ describe('fault API Host check', () => {
   });
 
   it('refuses other names, which is what a DNS-rebinding page sends', () => {
-    for (const h of ['evil.example', '127.0.0.1.nip.io', 'localhost.evil.example']) assert.equal(isAllowedFaultApiHost(h, '127.0.0.1'), false, h);
+    for (const h of ['evil.example', '127.0.0.1.nip.io', 'localhost.evil.example'])
+      assert.equal(isAllowedFaultApiHost(h, '127.0.0.1'), false, h);
     assert.equal(isAllowedFaultApiHost('evil.example', '0.0.0.0'), false);
   });
 

@@ -29,7 +29,8 @@ describe('listenHttp', () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
 
-  const get = (target: string, headers = '') => sendRaw(port, Buffer.from(`GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\n${headers}Connection: close\r\n\r\n`), 30_000);
+  const get = (target: string, headers = '') =>
+    sendRaw(port, Buffer.from(`GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\n${headers}Connection: close\r\n\r\n`), 30_000);
 
   it('answers a handler that throws or rejects with 500 for that request only, and keeps serving', async () => {
     assert.equal((await get('/throws')).status, 500);

@@ -7,7 +7,8 @@ describe('parseRequestTarget', () => {
   });
 
   it('refuses the asterisk form, empty, protocol-relative, backslashed, non-http and over-long targets', () => {
-    for (const t of ['*', '', undefined, '//evil/x', '/\\x', 'ftp://h/x', `/${'a'.repeat(2048)}`]) assert.equal(parseRequestTarget(t), undefined, String(t));
+    for (const t of ['*', '', undefined, '//evil/x', '/\\x', 'ftp://h/x', `/${'a'.repeat(2048)}`])
+      assert.equal(parseRequestTarget(t), undefined, String(t));
   });
 
   it('splits an origin-form target into path and query', () => {

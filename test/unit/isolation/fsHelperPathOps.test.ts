@@ -21,7 +21,10 @@ describe('file helpers: realpath and probes that require a mount', () => {
     mkdirSync(path.join(dir, 'real'));
     symlinkSync(path.join(dir, 'real'), path.join(dir, 'link'));
     symlinkSync(path.join(dir, 'nowhere'), path.join(dir, 'dangling'));
-    assert.equal(await pool.run({ op: 'realpath', path: path.join(dir, 'real', 'new', 'mount') }, 5000), path.join(dir, 'real', 'new', 'mount'));
+    assert.equal(
+      await pool.run({ op: 'realpath', path: path.join(dir, 'real', 'new', 'mount') }, 5000),
+      path.join(dir, 'real', 'new', 'mount'),
+    );
     assert.equal(await pool.run({ op: 'realpath', path: path.join(dir, 'link', 'mount') }, 5000), path.join(dir, 'real', 'mount'));
     assert.equal(await pool.run({ op: 'realpath', path: path.join(dir, 'dangling', 'mount') }, 5000), path.join(dir, 'nowhere', 'mount'));
   });
@@ -36,7 +39,10 @@ describe('file helpers: realpath and probes that require a mount', () => {
     if (process.getuid?.() !== 0) this.skip();
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'helper-probe', bare]);
     try {
-      assert.equal((await pool.probeRound([{ path: bare, write: true, hiddenDir: '.h', requireMount: true }], 5000).done).results[0]?.ok, true);
+      assert.equal(
+        (await pool.probeRound([{ path: bare, write: true, hiddenDir: '.h', requireMount: true }], 5000).done).results[0]?.ok,
+        true,
+      );
     } finally {
       execFileSync('umount', [bare]);
     }

@@ -43,11 +43,19 @@ describe('FsHelperPool (helpers owned by a worker thread)', () => {
   });
 
   it('keeps the error class and errno code across the thread boundary', async () => {
-    await assert.rejects(pool.run({ op: 'stat', path: '/definitely/not/here' }, 5000), (err) => err instanceof IsolatedFsError && err.code === 'ENOENT');
+    await assert.rejects(
+      pool.run({ op: 'stat', path: '/definitely/not/here' }, 5000),
+      (err) => err instanceof IsolatedFsError && err.code === 'ENOENT',
+    );
   });
 
   it('answers every mount of a probe round that answers, and leaves the one that overstays unanswered with IsolationTimeoutError', async () => {
-    const items = ['a', 'b', 'c'].map((n) => ({ path: path.join(dir, n), write: false, hiddenDir: '.h', ...(n === 'b' ? { delayMs: 60_000 } : {}) }));
+    const items = ['a', 'b', 'c'].map((n) => ({
+      path: path.join(dir, n),
+      write: false,
+      hiddenDir: '.h',
+      ...(n === 'b' ? { delayMs: 60_000 } : {}),
+    }));
     const outcome = await pool.probeRound(items, 500).done;
     assert.ok(outcome.failure instanceof IsolationTimeoutError, `failure: ${String(outcome.failure)}`);
     assert.equal(outcome.results[1], undefined, 'the slow mount did not answer');
@@ -62,10 +70,13 @@ describe('FsHelperPool (helpers owned by a worker thread)', () => {
     assert.equal(next.results[0]?.ok, true, 'the lane is ready for more work after a kill');
   });
 
-  it('runs commands from the pool thread with their output, a deadline, and the spawn error\'s code', async () => {
+  it("runs commands from the pool thread with their output, a deadline, and the spawn error's code", async () => {
     assert.deepEqual(await pool.command('sh', ['-c', 'echo out; exit 2'], { timeoutMs: 20_000 }), { code: 2, stdout: 'out\n', stderr: '' });
     await assert.rejects(pool.command('sleep', ['60'], { timeoutMs: 300 }), CommandTimeoutError);
-    await assert.rejects(pool.command('/no/such/command', [], { timeoutMs: 20_000 }), (err: NodeJS.ErrnoException) => err.code === 'ENOENT');
+    await assert.rejects(
+      pool.command('/no/such/command', [], { timeoutMs: 20_000 }),
+      (err: NodeJS.ErrnoException) => err.code === 'ENOENT',
+    );
   });
 
   it('checks the mounts of a round at once without mixing up their data (twenty write checks in one directory)', async () => {
@@ -109,14 +120,21 @@ describe('FsHelperPool supervision', () => {
       await csi.result;
       await eventually(() => pool.helperPids().length >= 2, 'a helper in each lane');
       const pids = pool.helperPids();
-      const slow = pool.run({ op: 'probeMany', path: 'x', items: [{ path: dir, write: false, hiddenDir: '.h', delayMs: 60_000 }] }, 60_000, 'probe');
-      await assert.rejects(pool.run({ op: 'stat', path: '/crash-the-thread' }, 60_000), (err) => err instanceof IsolationBrokenError && err.why === 'thread-died');
+      const slow = pool.run(
+        { op: 'probeMany', path: 'x', items: [{ path: dir, write: false, hiddenDir: '.h', delayMs: 60_000 }] },
+        60_000,
+        'probe',
+      );
+      await assert.rejects(
+        pool.run({ op: 'stat', path: '/crash-the-thread' }, 60_000),
+        (err) => err instanceof IsolationBrokenError && err.why === 'thread-died',
+      );
       const outcome = await round.done;
       assert.ok(outcome.failure instanceof IsolationBrokenError, 'the round settled with a typed error');
       await assert.rejects(slow, IsolationBrokenError);
       assert.equal(pool.status().ok, false, 'down while the thread restarts');
       await assert.rejects(pool.run({ op: 'exists', path: dir }, 5000), (err) => err instanceof IsolationBrokenError);
-      await eventually(() => pids.every((p) => !alive(p)), 'the dead thread\'s helpers are killed');
+      await eventually(() => pids.every((p) => !alive(p)), "the dead thread's helpers are killed");
       await eventually(() => pool.status().ok, 'the thread is back');
       assert.equal(await pool.run({ op: 'exists', path: dir }, 20_000), true);
       assert.equal(pool.status().restarts, 1);
@@ -160,7 +178,10 @@ describe('FsHelperPool supervision', () => {
       0,
       '127.0.0.1',
       {
-        live: liveness(() => ({ ok: true, message: 'monitor loop is ticking' }), () => pool.status()),
+        live: liveness(
+          () => ({ ok: true, message: 'monitor loop is ticking' }),
+          () => pool.status(),
+        ),
         ready: () => ({ ok: true, problems: [] }),
         mounts: () => ({}),
         metrics: () => Promise.resolve(''),
@@ -172,10 +193,12 @@ describe('FsHelperPool supervision', () => {
     const port = (server.address() as { port: number }).port;
     const live = (): Promise<number> =>
       new Promise((resolve, reject) => {
-        http.get({ host: '127.0.0.1', port, path: '/healthz/live' }, (res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
-        }).on('error', reject);
+        http
+          .get({ host: '127.0.0.1', port, path: '/healthz/live' }, (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          })
+          .on('error', reject);
       });
     try {
       await pool.run({ op: 'exists', path: '/' }, 20_000);

@@ -72,7 +72,10 @@ describe('HelperProcessPool (one lane)', () => {
   it('delivers partial answers as they come, then the final one', async () => {
     const { pool, helpers } = poolWithFakes();
     const partials: Array<[number, unknown]> = [];
-    const run = pool.runTracked({ op: 'probeMany', path: 'round', items: [] }, { timeoutMs: 10_000, onPartial: (i, v) => partials.push([i, v]) });
+    const run = pool.runTracked(
+      { op: 'probeMany', path: 'round', items: [] },
+      { timeoutMs: 10_000, onPartial: (i, v) => partials.push([i, v]) },
+    );
     await eventually(() => helpers[0]?.sent.length === 1, 'the round was sent');
     const id = helpers[0]!.sent[0]!.id;
     helpers[0]!.emit('message', { id, partial: true, index: 1, result: 'b' });
@@ -103,7 +106,10 @@ describe('HelperProcessPool (one lane)', () => {
     const { pool, helpers } = poolWithFakes({ maxIdle: 1, idleLingerMs: 100 });
     const burst = (tag: string): Promise<unknown[]> => {
       const runs = Array.from({ length: 6 }, (_, i) => pool.run({ op: 'stat', path: `/${tag}${i}` }, 60_000));
-      return eventually(() => helpers.filter((h) => h.sent.some((m) => m.req.path.startsWith(`/${tag}`))).length === 6, 'six helpers hold the burst').then(() => {
+      return eventually(
+        () => helpers.filter((h) => h.sent.some((m) => m.req.path.startsWith(`/${tag}`))).length === 6,
+        'six helpers hold the burst',
+      ).then(() => {
         for (const h of helpers) if (h.sent.at(-1)?.req.path.startsWith(`/${tag}`)) h.answer();
         return Promise.all(runs);
       });

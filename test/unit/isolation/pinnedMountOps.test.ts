@@ -36,12 +36,33 @@ describe('pinned mount operations (helper process, real mounts)', () => {
 
   it('binds at a new path (parents made), with the identity of the source, and takes it down again', async () => {
     const target = path.join(kubelet, 'pods', 'a', 'mount');
-    const r = await pool.run({ op: 'pinnedMount', base: kubelet, path: target, source: { kind: 'bind', base: root, path: data }, readOnly: false, commandTimeoutMs: t }, t);
+    const r = await pool.run(
+      {
+        op: 'pinnedMount',
+        base: kubelet,
+        path: target,
+        source: { kind: 'bind', base: root, path: data },
+        readOnly: false,
+        commandTimeoutMs: t,
+      },
+      t,
+    );
     const [m] = await mountsAt(target);
     assert.ok(m, 'nothing mounted at the target');
     assert.deepEqual([r.mountId, r.device, r.root], [m.mountId, m.device, m.root]);
-    assert.deepEqual(await pool.run({ op: 'pinnedInspect', base: kubelet, path: target }, t), { kind: 'mount', mountId: m.mountId, fsType: m.fsType, source: m.source, rootDeleted: false, device: m.device, root: m.root });
-    const u = await pool.run({ op: 'pinnedUnmount', base: kubelet, path: target, expect: r, anyMount: false, removeDir: true, commandTimeoutMs: t }, t);
+    assert.deepEqual(await pool.run({ op: 'pinnedInspect', base: kubelet, path: target }, t), {
+      kind: 'mount',
+      mountId: m.mountId,
+      fsType: m.fsType,
+      source: m.source,
+      rootDeleted: false,
+      device: m.device,
+      root: m.root,
+    });
+    const u = await pool.run(
+      { op: 'pinnedUnmount', base: kubelet, path: target, expect: r, anyMount: false, removeDir: true, commandTimeoutMs: t },
+      t,
+    );
     assert.deepEqual([u.unmounted, u.removed], [1, true]);
     assert.deepEqual(await mountsAt(target), []);
     assert.equal(existsSync(target), false);
@@ -50,16 +71,42 @@ describe('pinned mount operations (helper process, real mounts)', () => {
 
   it('binds read-only when asked', async () => {
     const target = path.join(kubelet, 'pods', 'ro', 'mount');
-    const r = await pool.run({ op: 'pinnedMount', base: kubelet, path: target, source: { kind: 'bind', base: root, path: data }, readOnly: true, commandTimeoutMs: t }, t);
+    const r = await pool.run(
+      {
+        op: 'pinnedMount',
+        base: kubelet,
+        path: target,
+        source: { kind: 'bind', base: root, path: data },
+        readOnly: true,
+        commandTimeoutMs: t,
+      },
+      t,
+    );
     assert.ok((await mountsAt(target))[0]?.options.includes('ro'));
-    await pool.run({ op: 'pinnedUnmount', base: kubelet, path: target, expect: r, anyMount: false, removeDir: true, commandTimeoutMs: t }, t);
+    await pool.run(
+      { op: 'pinnedUnmount', base: kubelet, path: target, expect: r, anyMount: false, removeDir: true, commandTimeoutMs: t },
+      t,
+    );
   });
 
   it('refuses a path through a symlink (ELOOP), mounting and creating nothing where it points', async () => {
     mkdirSync(path.join(kubelet, 'pods'), { recursive: true });
     symlinkSync(outside, path.join(kubelet, 'pods', 'link'));
     const target = path.join(kubelet, 'pods', 'link', 'mount');
-    await assert.rejects(pool.run({ op: 'pinnedMount', base: kubelet, path: target, source: { kind: 'bind', base: root, path: data }, readOnly: false, commandTimeoutMs: t }, t), code('ELOOP'));
+    await assert.rejects(
+      pool.run(
+        {
+          op: 'pinnedMount',
+          base: kubelet,
+          path: target,
+          source: { kind: 'bind', base: root, path: data },
+          readOnly: false,
+          commandTimeoutMs: t,
+        },
+        t,
+      ),
+      code('ELOOP'),
+    );
     await assert.rejects(pool.run({ op: 'pinnedInspect', base: kubelet, path: target }, t), code('ELOOP'));
     assert.deepEqual(readdirSync(outside), []);
     assert.deepEqual(await mountsUnder(outside), []);
@@ -73,12 +120,31 @@ describe('pinned mount operations (helper process, real mounts)', () => {
     mkdirSync(inKubelet, { recursive: true });
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'pinned-test', inKubelet]);
     const expect = { device: '0:0', root: '/' };
-    await assert.rejects(pool.run({ op: 'pinnedUnmount', base: kubelet, path: inKubelet, expect, anyMount: false, removeDir: true, commandTimeoutMs: t }, t), code('EFOREIGN'));
-    await assert.rejects(pool.run({ op: 'pinnedUnmount', base: kubelet, path: inKubelet, anyMount: false, removeDir: true, commandTimeoutMs: t }, t), code('EFOREIGN'));
+    await assert.rejects(
+      pool.run({ op: 'pinnedUnmount', base: kubelet, path: inKubelet, expect, anyMount: false, removeDir: true, commandTimeoutMs: t }, t),
+      code('EFOREIGN'),
+    );
+    await assert.rejects(
+      pool.run({ op: 'pinnedUnmount', base: kubelet, path: inKubelet, anyMount: false, removeDir: true, commandTimeoutMs: t }, t),
+      code('EFOREIGN'),
+    );
     assert.equal((await mountsAt(inKubelet)).length, 1);
     // The parent of a recorded path is now a symlink to where the foreign mount is.
     symlinkSync(outside, path.join(kubelet, 'pods', 'g'));
-    await assert.rejects(pool.run({ op: 'pinnedUnmount', base: kubelet, path: path.join(kubelet, 'pods', 'g', 'foreign'), anyMount: true, removeDir: true, commandTimeoutMs: t }, t), code('ELOOP'));
+    await assert.rejects(
+      pool.run(
+        {
+          op: 'pinnedUnmount',
+          base: kubelet,
+          path: path.join(kubelet, 'pods', 'g', 'foreign'),
+          anyMount: true,
+          removeDir: true,
+          commandTimeoutMs: t,
+        },
+        t,
+      ),
+      code('ELOOP'),
+    );
     assert.equal((await mountsAt(foreign)).length, 1);
     assert.ok(existsSync(foreign));
     execFileSync('umount', [inKubelet]);
@@ -88,14 +154,61 @@ describe('pinned mount operations (helper process, real mounts)', () => {
   it('binds a staging path only while it holds the recorded mount', async () => {
     const staging = path.join(kubelet, 'staging', 'v1');
     const target = path.join(kubelet, 'pods', 's', 'mount');
-    const st = await pool.run({ op: 'pinnedMount', base: kubelet, path: staging, source: { kind: 'bind', base: root, path: data }, readOnly: false, commandTimeoutMs: t }, t);
+    const st = await pool.run(
+      {
+        op: 'pinnedMount',
+        base: kubelet,
+        path: staging,
+        source: { kind: 'bind', base: root, path: data },
+        readOnly: false,
+        commandTimeoutMs: t,
+      },
+      t,
+    );
     const wrong = { device: st.device, root: '/elsewhere' };
-    await assert.rejects(pool.run({ op: 'pinnedMount', base: kubelet, path: target, source: { kind: 'bind', base: kubelet, path: staging, expect: wrong }, readOnly: false, commandTimeoutMs: t }, t), code('EFOREIGN'));
+    await assert.rejects(
+      pool.run(
+        {
+          op: 'pinnedMount',
+          base: kubelet,
+          path: target,
+          source: { kind: 'bind', base: kubelet, path: staging, expect: wrong },
+          readOnly: false,
+          commandTimeoutMs: t,
+        },
+        t,
+      ),
+      code('EFOREIGN'),
+    );
     assert.deepEqual(await mountsAt(target), []);
-    const pub = await pool.run({ op: 'pinnedMount', base: kubelet, path: target, source: { kind: 'bind', base: kubelet, path: staging, expect: st }, readOnly: false, commandTimeoutMs: t }, t);
+    const pub = await pool.run(
+      {
+        op: 'pinnedMount',
+        base: kubelet,
+        path: target,
+        source: { kind: 'bind', base: kubelet, path: staging, expect: st },
+        readOnly: false,
+        commandTimeoutMs: t,
+      },
+      t,
+    );
     assert.deepEqual([pub.device, pub.root], [st.device, st.root]);
-    await assert.rejects(pool.run({ op: 'pinnedMount', base: kubelet, path: target, source: { kind: 'bind', base: kubelet, path: staging, expect: st }, readOnly: false, commandTimeoutMs: t }, t), code('EBUSY'));
-    for (const p of [target, staging]) await pool.run({ op: 'pinnedUnmount', base: kubelet, path: p, expect: st, anyMount: false, removeDir: true, commandTimeoutMs: t }, t);
+    await assert.rejects(
+      pool.run(
+        {
+          op: 'pinnedMount',
+          base: kubelet,
+          path: target,
+          source: { kind: 'bind', base: kubelet, path: staging, expect: st },
+          readOnly: false,
+          commandTimeoutMs: t,
+        },
+        t,
+      ),
+      code('EBUSY'),
+    );
+    for (const p of [target, staging])
+      await pool.run({ op: 'pinnedUnmount', base: kubelet, path: p, expect: st, anyMount: false, removeDir: true, commandTimeoutMs: t }, t);
     assert.deepEqual(await mountsUnder(kubelet), []);
   });
 
@@ -111,7 +224,18 @@ describe('pinned mount operations (helper process, real mounts)', () => {
       fuse.freeze();
       const seen = await pool.run({ op: 'pinnedInspect', base: kubelet, path: target }, t);
       assert.equal(seen.kind, 'mount');
-      const u = await pool.run({ op: 'pinnedUnmount', base: kubelet, path: target, expect: { device: m!.device, root: m!.root }, anyMount: false, removeDir: false, commandTimeoutMs: 2_000 }, t);
+      const u = await pool.run(
+        {
+          op: 'pinnedUnmount',
+          base: kubelet,
+          path: target,
+          expect: { device: m!.device, root: m!.root },
+          anyMount: false,
+          removeDir: false,
+          commandTimeoutMs: 2_000,
+        },
+        t,
+      );
       assert.equal(u.unmounted, 1);
       assert.deepEqual(await mountsAt(target), []);
     } finally {

@@ -55,8 +55,10 @@ describe('file helpers: tree copy and removal through pinned handles', () => {
   });
   after(() => pool.close());
   const share = () => path.join(root, 'share');
-  const copy = (extra: object = {}) => pool.run({ op: 'treeCopy', path: path.join(share(), 'src'), root: share(), from: ['src'], to: ['dst'], ...extra }, 20_000);
-  const remove = (rel: string[], extra: object = {}) => pool.run({ op: 'treeRemove', path: path.join(share(), ...rel), root: share(), rel, ...extra }, 20_000);
+  const copy = (extra: object = {}) =>
+    pool.run({ op: 'treeCopy', path: path.join(share(), 'src'), root: share(), from: ['src'], to: ['dst'], ...extra }, 20_000);
+  const remove = (rel: string[], extra: object = {}) =>
+    pool.run({ op: 'treeRemove', path: path.join(share(), ...rel), root: share(), rel, ...extra }, 20_000);
   const outsideIntact = () => {
     assert.equal(readFileSync(path.join(outside, 'keep.txt'), 'utf8'), 'outside\n');
     assert.equal(readFileSync(path.join(outside, 'sub', 'keep.txt'), 'utf8'), 'outside sub\n');
@@ -136,7 +138,10 @@ describe('file helpers: tree copy and removal through pinned handles', () => {
     assert.deepEqual(await copy(), { copied: 3, skipped: 0 });
     const dst = Buffer.from(path.join(share(), 'dst') + '/');
     assert.equal(readFileSync(Buffer.concat([dst, odd, Buffer.from('/'), odd]), 'utf8'), 'odd\n');
-    assert.deepEqual(readlinkSync(Buffer.concat([dst, Buffer.from('link-'), odd]), { encoding: 'buffer' }), Buffer.from([0x2e, 0x2e, 0x2f, 0xff]));
+    assert.deepEqual(
+      readlinkSync(Buffer.concat([dst, Buffer.from('link-'), odd]), { encoding: 'buffer' }),
+      Buffer.from([0x2e, 0x2e, 0x2f, 0xff]),
+    );
     assert.deepEqual(await remove(['src']), { removed: 4 });
     assert.equal(existsSync(path.join(share(), 'src')), false);
   });

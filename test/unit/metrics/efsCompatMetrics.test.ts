@@ -12,8 +12,21 @@ const hung: HealthIssue = { status: 'INACCESSIBLE', reason: 'MountUnresponsive',
 
 function sources(): MetricsSources & { all: MountHealth[] } {
   const all = [
-    mount('pvc-a', '/var/lib/kubelet/pods/p1/volumes/a/mount', { state: 'healthy', lastCheckTime: 5_000, responseTimeMs: 12, errorCount: 0 }),
-    mount('pvc-b', '/var/lib/kubelet/pods/p2/volumes/b/mount', { state: 'unhealthy', lastCheckTime: 6_000, responseTimeMs: 5_003, errorCount: 7, consecutiveErrors: 3, lastError: 'MountUnresponsive: stat did not answer', issues: [hung] }),
+    mount('pvc-a', '/var/lib/kubelet/pods/p1/volumes/a/mount', {
+      state: 'healthy',
+      lastCheckTime: 5_000,
+      responseTimeMs: 12,
+      errorCount: 0,
+    }),
+    mount('pvc-b', '/var/lib/kubelet/pods/p2/volumes/b/mount', {
+      state: 'unhealthy',
+      lastCheckTime: 6_000,
+      responseTimeMs: 5_003,
+      errorCount: 7,
+      consecutiveErrors: 3,
+      lastError: 'MountUnresponsive: stat did not answer',
+      issues: [hung],
+    }),
     mount('pvc-c', '/var/lib/kubelet/pods/p3/volumes/c/mount', {}),
   ];
   return {
@@ -33,7 +46,7 @@ function sample(text: string, series: string): number | undefined {
 }
 
 describe('--metrics-compat efs', () => {
-  it('exports the seed design\'s four metrics with its meanings and units', async () => {
+  it("exports the seed design's four metrics with its meanings and units", async () => {
     const src = sources();
     const text = await new DriverMetrics(src, 'efs').text();
     const a = '{volume_id="pvc-a",mount_path="/var/lib/kubelet/pods/p1/volumes/a/mount"}';
@@ -70,7 +83,7 @@ describe('--metrics-compat efs', () => {
 });
 
 describe('/healthz/mounts entries', () => {
-  it('carry the seed\'s mountPath and isHealthy next to every field of ours', () => {
+  it("carry the seed's mountPath and isHealthy next to every field of ours", () => {
     const src = sources();
     const report = mountsReport(src.all, src.issuesOf);
     const b = report['/var/lib/kubelet/pods/p2/volumes/b/mount'];

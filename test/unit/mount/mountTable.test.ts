@@ -75,7 +75,7 @@ describe('findMount', () => {
 });
 
 describe('readMountTable', () => {
-  it('reads this process\'s real mount table, which always has the root', async () => {
+  it("reads this process's real mount table, which always has the root", async () => {
     const table = await readMountTable();
     assert.ok(findMount(table, '/'));
   });

@@ -2,12 +2,22 @@ import { strict as assert } from 'node:assert';
 import * as sinon from 'sinon';
 import { SystemMounter, type MountOperation } from '../../../src/mount/mounter';
 import type { MountEntry } from '../../../src/mount/mountTable';
-import { CommandFailedError, CommandTimeoutError, type CommandResult, type CommandRunner, type RunOptions } from '../../../src/mount/runCommand';
+import { CommandFailedError, CommandTimeoutError, type CommandResult, type CommandRunner } from '../../../src/mount/runCommand';
 
 const target = '/var/lib/kubelet/pods/p1/volumes/mount';
 
 function entry(mountPoint: string, mountId: number): MountEntry {
-  return { mountId, parentId: 1, device: '0:50', root: '/', mountPoint, options: ['rw'], fsType: 'nfs4', source: 'srv:/export', superOptions: ['rw'] };
+  return {
+    mountId,
+    parentId: 1,
+    device: '0:50',
+    root: '/',
+    mountPoint,
+    options: ['rw'],
+    fsType: 'nfs4',
+    source: 'srv:/export',
+    superOptions: ['rw'],
+  };
 }
 
 /** A fake mount table that the fake commands change, as the kernel would. */
@@ -52,7 +62,7 @@ describe('SystemMounter', () => {
       await mounter.bindMount('/share/volumes/v1/data', '/staging/v1', false);
       await mounter.bindMount('/staging/v1', target, true);
       assert.deepEqual(calls(), ['mount --bind /share/volumes/v1/data /staging/v1', `mount --bind -o ro /staging/v1 ${target}`]);
-      assert.equal((run.firstCall.args[2] as RunOptions).timeoutMs, 7000);
+      assert.equal(run.firstCall.args[2].timeoutMs, 7000);
       sinon.assert.calledWith(observe, 'bind', sinon.match.number, true);
     });
 
@@ -60,12 +70,18 @@ describe('SystemMounter', () => {
       run.resolves(ok);
       await mounter.mount('nfs4', 'srv:/export/v1', '/staging/v1', ['nfsvers=4.1', 'hard']);
       await mounter.mount('nfs4', 'srv:/export/v2', '/staging/v2', []);
-      assert.deepEqual(calls(), ['mount -t nfs4 -o nfsvers=4.1,hard srv:/export/v1 /staging/v1', 'mount -t nfs4 srv:/export/v2 /staging/v2']);
+      assert.deepEqual(calls(), [
+        'mount -t nfs4 -o nfsvers=4.1,hard srv:/export/v1 /staging/v1',
+        'mount -t nfs4 srv:/export/v2 /staging/v2',
+      ]);
     });
 
-    it('throws CommandFailedError with the command\'s words when mount fails, and reports the failure', async () => {
+    it("throws CommandFailedError with the command's words when mount fails, and reports the failure", async () => {
       run.resolves({ code: 32, stdout: '', stderr: 'mount: /staging/v1: special device /nope does not exist.' });
-      await assert.rejects(mounter.bindMount('/nope', '/staging/v1', false), (err: Error) => err instanceof CommandFailedError && /special device/.test(err.message));
+      await assert.rejects(
+        mounter.bindMount('/nope', '/staging/v1', false),
+        (err: Error) => err instanceof CommandFailedError && /special device/.test(err.message),
+      );
       sinon.assert.calledWith(observe, 'bind', sinon.match.number, false);
     });
   });
@@ -81,7 +97,7 @@ describe('SystemMounter', () => {
       run.callsFake(async (_cmd, args) => (kernel.unmountTop(args), ok));
       await mounter.unmount(target);
       assert.deepEqual(calls(), [`umount ${target}`]);
-      assert.equal((run.firstCall.args[2] as RunOptions).timeoutMs, 300);
+      assert.equal(run.firstCall.args[2].timeoutMs, 300);
       assert.equal(kernel.table.length, 0);
     });
 
@@ -92,12 +108,15 @@ describe('SystemMounter', () => {
       run.onCall(2).callsFake(async (_cmd, args) => (kernel.unmountTop(args), ok));
       await mounter.unmount(target);
       assert.deepEqual(calls(), [`umount ${target}`, `umount -f ${target}`, `umount -l ${target}`]);
-      for (const c of run.getCalls()) assert.equal((c.args[2] as RunOptions).timeoutMs, 300);
-      assert.deepEqual(observe.getCalls().map((c) => [c.args[0], c.args[2]]), [
-        ['umount', false],
-        ['umount_force', false],
-        ['umount_lazy', true],
-      ]);
+      for (const c of run.getCalls()) assert.equal(c.args[2].timeoutMs, 300);
+      assert.deepEqual(
+        observe.getCalls().map((c) => [c.args[0], c.args[2]]),
+        [
+          ['umount', false],
+          ['umount_force', false],
+          ['umount_lazy', true],
+        ],
+      );
       assert.equal(kernel.table.length, 0);
     });
 
@@ -108,7 +127,7 @@ describe('SystemMounter', () => {
       run.onCall(1).callsFake(async (_cmd, args) => (kernel.unmountTop(args), ok));
       await mounter.unmount(target, { knownDead: true });
       assert.deepEqual(calls(), [`umount -f ${target}`, `umount -l ${target}`]);
-      for (const c of run.getCalls()) assert.equal((c.args[2] as RunOptions).timeoutMs, 2000);
+      for (const c of run.getCalls()) assert.equal(c.args[2].timeoutMs, 2000);
       assert.equal(kernel.table.length, 0);
     });
 

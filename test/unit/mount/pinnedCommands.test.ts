@@ -11,7 +11,10 @@ describe('mount and umount argv on pinned directories', () => {
   });
 
   it('mounts a filesystem onto fd 3 with joined options, and leaves -o out without options', () => {
-    assert.equal(['mount', ...mountArgv('nfs4', 'srv:/export/volumes/v1/data', ['nfsvers=4.1', 'hard'])].join(' '), 'mount -c -t nfs4 -o nfsvers=4.1,hard srv:/export/volumes/v1/data /proc/self/fd/3');
+    assert.equal(
+      ['mount', ...mountArgv('nfs4', 'srv:/export/volumes/v1/data', ['nfsvers=4.1', 'hard'])].join(' '),
+      'mount -c -t nfs4 -o nfsvers=4.1,hard srv:/export/volumes/v1/data /proc/self/fd/3',
+    );
     assert.equal(['mount', ...mountArgv('nfs4', 'srv:/e', [])].join(' '), 'mount -c -t nfs4 srv:/e /proc/self/fd/3');
   });
 

@@ -6,10 +6,16 @@ describe('NodeFailures', () => {
     const f = new NodeFailures();
     f.record('v1', 'stage', new Error('mount timed out'));
     f.record('v1', 'publish', new Error('target busy'));
-    assert.deepEqual(f.issuesOf('v1').map((i) => i.reason), ['StageFailed', 'PublishFailed']);
+    assert.deepEqual(
+      f.issuesOf('v1').map((i) => i.reason),
+      ['StageFailed', 'PublishFailed'],
+    );
     assert.match(f.issuesOf('v1')[0]!.message, /mount timed out/);
     f.clear('v1', 'stage');
-    assert.deepEqual(f.issuesOf('v1').map((i) => i.reason), ['PublishFailed']);
+    assert.deepEqual(
+      f.issuesOf('v1').map((i) => i.reason),
+      ['PublishFailed'],
+    );
   });
 
   it('keeps at most its limit, dropping the failures that are oldest by their last occurrence', () => {

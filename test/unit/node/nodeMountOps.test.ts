@@ -35,7 +35,17 @@ class FakePinnedFs {
     switch (req.op) {
       case 'pinnedInspect': {
         const m = this.mounts.get(req.path);
-        return m ? { kind: 'mount', mountId: 1, fsType: m.fsType, source: m.source, rootDeleted: m.root.endsWith('//deleted'), device: m.device, root: m.root.replace(/\/\/deleted$/, '') } : { kind: 'directory' };
+        return m
+          ? {
+              kind: 'mount',
+              mountId: 1,
+              fsType: m.fsType,
+              source: m.source,
+              rootDeleted: m.root.endsWith('//deleted'),
+              device: m.device,
+              root: m.root.replace(/\/\/deleted$/, ''),
+            }
+          : { kind: 'directory' };
       }
       case 'pinnedMount': {
         if (this.mounts.has(req.path)) throw new IsolatedFsError(req.op, req.path, 'EBUSY', `${req.path} is already a mount point`);
@@ -51,7 +61,10 @@ class FakePinnedFs {
         } else {
           this.log.push(`bind ${req.source.path} ${req.path}${req.readOnly ? ' ro' : ''}`);
           const from = this.mounts.get(req.source.path);
-          if (req.source.expect && (!from || from.device !== req.source.expect.device || from.root.replace(/\/\/deleted$/, '') !== req.source.expect.root)) {
+          if (
+            req.source.expect &&
+            (!from || from.device !== req.source.expect.device || from.root.replace(/\/\/deleted$/, '') !== req.source.expect.root)
+          ) {
             throw new IsolatedFsError(req.op, req.path, 'EFOREIGN', `${req.source.path} no longer holds the mount this driver made there`);
           }
           m = from ? { ...from } : { device: '254:0', root: req.source.path, fsType: 'ext4', source: '/dev/vda' };
@@ -63,7 +76,13 @@ class FakePinnedFs {
         const m = this.mounts.get(req.path);
         if (m) {
           const ok = req.expect ? req.expect.device === m.device && req.expect.root === m.root.replace(/\/\/deleted$/, '') : req.anyMount;
-          if (!ok) throw new IsolatedFsError(req.op, req.path, 'EFOREIGN', `${req.path} is the mount point of something this driver did not mount there`);
+          if (!ok)
+            throw new IsolatedFsError(
+              req.op,
+              req.path,
+              'EFOREIGN',
+              `${req.path} is the mount point of something this driver did not mount there`,
+            );
           this.log.push(`umount ${req.knownDead ? '(known dead) ' : ''}${req.path}`);
           this.mounts.delete(req.path);
         }
@@ -167,7 +186,10 @@ describe('NodeMountOps', () => {
 
   it('refuses to publish a volume that was never staged with FAILED_PRECONDITION', async () => {
     const { ops } = setup();
-    await assert.rejects(ops.publish('v9', '/stage/v9', '/pods/p9/mount', false), (e) => e instanceof CsiError && e.code === grpc.status.FAILED_PRECONDITION);
+    await assert.rejects(
+      ops.publish('v9', '/stage/v9', '/pods/p9/mount', false),
+      (e) => e instanceof CsiError && e.code === grpc.status.FAILED_PRECONDITION,
+    );
   });
 
   it('keeps the source of a staging mount in the node state, so a restarted plugin can mount it again', async () => {
@@ -211,7 +233,15 @@ describe('NodeMountOps', () => {
     const { ops, mounter, state } = setup();
     await ops.stage('v1', '/stage/v1', nfs);
     const staged = mounter.mounts.get('/stage/v1')!;
-    await state.put({ volumeId: 'v1', path: '/pods/p1/mount', kind: 'publish', readOnly: false, expectedSource: '', stagingPath: '/stage/v1', pending: true });
+    await state.put({
+      volumeId: 'v1',
+      path: '/pods/p1/mount',
+      kind: 'publish',
+      readOnly: false,
+      expectedSource: '',
+      stagingPath: '/stage/v1',
+      pending: true,
+    });
     mounter.mounts.set('/pods/p1/mount', { ...staged });
     await ops.publish('v1', '/stage/v1', '/pods/p1/mount', false);
     assert.equal(mounter.log.filter((l) => l.startsWith('bind')).length, 0, 'bound again over the mount');
@@ -232,7 +262,10 @@ describe('NodeMountOps', () => {
     const { ops, mounter, state } = setup();
     await ops.stage('v1', '/stage/v1', nfs);
     mounter.failNext = 'EMOUNTCMD';
-    await assert.rejects(ops.publish('v1', '/stage/v1', '/pods/p1/mount', false), (err: unknown) => err instanceof CsiError && err.code === grpc.status.INTERNAL && /exited 32/.test(err.message));
+    await assert.rejects(
+      ops.publish('v1', '/stage/v1', '/pods/p1/mount', false),
+      (err: unknown) => err instanceof CsiError && err.code === grpc.status.INTERNAL && /exited 32/.test(err.message),
+    );
     assert.equal(state.get('/pods/p1/mount'), undefined);
     assert.equal(mounter.mounts.has('/pods/p1/mount'), false);
   });

@@ -4,7 +4,17 @@ import type { MountEntry } from '../../../src/mount/mountTable';
 import { CsiError } from '../../../src/grpc/csiError';
 import { callerPathErrors, mountOverlap } from '../../../src/node/nodePathPolicy';
 
-const mount = (mountPoint: string, root = '/', source = 'dev'): MountEntry => ({ mountId: 1, parentId: 0, device: '0:1', root, mountPoint, options: [], fsType: 'ext4', source, superOptions: [] });
+const mount = (mountPoint: string, root = '/', source = 'dev'): MountEntry => ({
+  mountId: 1,
+  parentId: 0,
+  device: '0:1',
+  root,
+  mountPoint,
+  options: [],
+  fsType: 'ext4',
+  source,
+  superOptions: [],
+});
 const invalid = (err: unknown) => err instanceof CsiError && err.code === 3;
 
 describe('node path policy: where mounts may go', () => {
@@ -13,7 +23,7 @@ describe('node path policy: where mounts may go', () => {
   const table = [mount('/'), mount(kubelet), mount(`${kubelet}/pods`), ...[...own].map((m) => mount(m))];
   const isOwn = (m: string) => own.has(m);
 
-  it('lets a new mount go next to the others, and inside mounts that are not the driver\'s (a pods directory on a disk of its own)', () => {
+  it("lets a new mount go next to the others, and inside mounts that are not the driver's (a pods directory on a disk of its own)", () => {
     assert.equal(mountOverlap(`${kubelet}/pods/p2/volumes/mount`, table, isOwn), undefined);
     assert.equal(mountOverlap(`${kubelet}/plugins/staging/v1`, table, isOwn), undefined, 'the same place is a retry, not an overlap');
   });
@@ -23,7 +33,7 @@ describe('node path policy: where mounts may go', () => {
     assert.match(mountOverlap(`${kubelet}/plugins`, table, isOwn) ?? '', /would cover/);
   });
 
-  it('turns errors caused by the caller\'s own path into INVALID_ARGUMENT, and leaves other errors alone', async () => {
+  it("turns errors caused by the caller's own path into INVALID_ARGUMENT, and leaves other errors alone", async () => {
     const fail = (p: string, code: string) => () => Promise.reject(new IsolatedFsError('mkdir', p, code, code));
     await assert.rejects(callerPathErrors(['/k/a'], fail('/k/a', 'ENAMETOOLONG')), invalid);
     await assert.rejects(callerPathErrors(['/k/a'], fail('/k/a', 'ENOTDIR')), invalid);

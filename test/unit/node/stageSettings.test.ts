@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import pino from 'pino';
 import { stageSettings, type StageSettingsDeps } from '../../../src/node/stageSettings';
-import { CsiError } from '../../../src/grpc/csiError';
+import { toGrpcStatus } from '../../../src/grpc/toGrpcStatus';
 
 const deps = (extra: Partial<StageSettingsDeps> = {}): StageSettingsDeps => ({
   nodeId: 'node-1',
@@ -11,7 +11,7 @@ const deps = (extra: Partial<StageSettingsDeps> = {}): StageSettingsDeps => ({
   logger: pino({ level: 'silent' }),
   ...extra,
 });
-const code = (n: number) => (err: unknown) => err instanceof CsiError && err.code === n;
+const code = (n: number) => (err: unknown) => toGrpcStatus(err).code === n && !toGrpcStatus(err).unexpected;
 
 describe('stageSettings', () => {
   it('takes the schedule of the volume context when nothing newer is known', async () => {
@@ -24,12 +24,22 @@ describe('stageSettings', () => {
     const s1 = await stageSettings(deps({ currentParameters: current }), 'v', { healthCheckInterval: '10s' }, {});
     assert.equal(s1.schedule.intervalMs, 20_000);
     assert.equal(s1.context.mountOptions, 'hard');
-    const s2 = await stageSettings(deps({ currentParameters: current, attach: true }), 'v', { healthCheckInterval: '10s' }, { attachedNode: 'node-1', healthCheckInterval: '40s' });
+    const s2 = await stageSettings(
+      deps({ currentParameters: current, attach: true }),
+      'v',
+      { healthCheckInterval: '10s' },
+      { attachedNode: 'node-1', healthCheckInterval: '40s' },
+    );
     assert.equal(s2.schedule.intervalMs, 40_000);
   });
 
   it('falls back to the volume context when the share cannot be read', async () => {
-    const s = await stageSettings(deps({ currentParameters: () => Promise.reject(new Error('EIO')) }), 'v', { healthCheckInterval: '10s' }, {});
+    const s = await stageSettings(
+      deps({ currentParameters: () => Promise.reject(new Error('EIO')) }),
+      'v',
+      { healthCheckInterval: '10s' },
+      {},
+    );
     assert.equal(s.schedule.intervalMs, 10_000);
   });
 

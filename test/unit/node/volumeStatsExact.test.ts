@@ -6,7 +6,14 @@ import type { StatfsResult } from '../../../src/isolation/fsOps';
 describe('NodeGetVolumeStats figures', () => {
   it('answers the statfs of an 8 EiB share exactly, and 2^63 - 1 where the product passes int64', async () => {
     const target = '/var/lib/kubelet/pods/p1/volumes/kubernetes.io~csi/pvc-big/mount';
-    let statfs: StatfsResult = { bsize: '1', blocks: '9223372036854775807', bfree: '9223372036854775806', bavail: '9223372036854775805', files: '9223372036854775807', ffree: '0' };
+    let statfs: StatfsResult = {
+      bsize: '1',
+      blocks: '9223372036854775807',
+      bfree: '9223372036854775806',
+      bavail: '9223372036854775805',
+      files: '9223372036854775807',
+      ffree: '0',
+    };
     const deps = {
       nodeId: 'node-1',
       maxVolumesPerNode: 0,

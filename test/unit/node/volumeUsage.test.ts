@@ -5,7 +5,14 @@ import { isLowOnSpace, statfsBytes } from '../../../src/backend/statfsBytes';
 describe('volumeUsage (NodeGetVolumeStats figures)', () => {
   it('multiplies blocks by block size exactly beyond 2^53 (an EFS-sized filesystem)', () => {
     // 2^51 - 1 blocks of 4 KiB: 2^63 - 4096 bytes, which a double rounds.
-    const s = { bsize: '4096', blocks: '2251799813685247', bfree: '2251799813685246', bavail: '2251799813685245', files: '9223372036854775807', ffree: '9223372036854775000' };
+    const s = {
+      bsize: '4096',
+      blocks: '2251799813685247',
+      bfree: '2251799813685246',
+      bavail: '2251799813685245',
+      files: '9223372036854775807',
+      ffree: '9223372036854775000',
+    };
     const [bytes, inodes] = volumeUsage(s);
     assert.deepEqual(bytes, { unit: 'BYTES', total: '9223372036854771712', available: '9223372036854763520', used: '4096' });
     assert.deepEqual(inodes, { unit: 'INODES', total: '9223372036854775807', available: '9223372036854775000', used: '807' });
