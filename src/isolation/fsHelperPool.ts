@@ -82,7 +82,8 @@ export class FsHelperPool implements IsolatedFs {
       csi: { maxHelpers: opts.maxHelpers ?? 16, maxIdle: opts.maxIdle ?? 2, maxStuck: opts.maxStuck ?? 64 },
       probe: {
         maxHelpers: probeHelpers,
-        maxIdle: probeHelpers,
+        // A round needs one helper; two warm cover a kill and its replacement.
+        maxIdle: Math.min(2, probeHelpers),
         maxStuck: opts.probeMaxStuck ?? 4 * probeHelpers,
         threadsPerHelper: (opts.maxRoundSize ?? 128) + 4,
       },
