@@ -12,7 +12,8 @@ function durationParam(key: string, value: string, bounds: { min: number; max: n
   } catch (err) {
     throw new InvalidParameterError(`parameter ${key}: ${(err as Error).message}`);
   }
-  if (ms < bounds.min || ms > bounds.max) throw new InvalidParameterError(`parameter ${key} "${value}": between ${bounds.min}ms and ${bounds.max}ms`);
+  if (ms < bounds.min || ms > bounds.max)
+    throw new InvalidParameterError(`parameter ${key} "${value}": between ${bounds.min}ms and ${bounds.max}ms`);
   return ms;
 }
 

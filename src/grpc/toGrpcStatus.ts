@@ -36,7 +36,12 @@ export function toGrpcStatus(err: unknown): MappedStatus {
   if (err instanceof CsiError) return known(err.code, err.message);
   // Unusable metadata is neither our bug nor a passing failure: DATA_LOSS, with what is wrong.
   if (err instanceof RecordCorruptError) return known(status.DATA_LOSS, err.message);
-  if (err instanceof InvalidIdentifierError || err instanceof InvalidParameterError || err instanceof MountPlanError || err instanceof MountOptionError)
+  if (
+    err instanceof InvalidIdentifierError ||
+    err instanceof InvalidParameterError ||
+    err instanceof MountPlanError ||
+    err instanceof MountOptionError
+  )
     return known(status.INVALID_ARGUMENT, err.message);
   if (err instanceof MountUnsupportedError || err instanceof NoShareMountError) return known(status.FAILED_PRECONDITION, err.message);
   if (err instanceof ShareUnavailableError) return known(status.UNAVAILABLE, err.message);

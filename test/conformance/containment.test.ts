@@ -141,7 +141,11 @@ describe('conformance: nothing is made outside --local-dir, --state-dir and the 
       'share:d',
       'state:d',
     ]);
-    assert.deepEqual(listTree(dirs.share), ['registry/volumes:d', 'registry:d', 'snapshots:d', 'volumes:d'], 'the share holds nothing of the deleted volumes and snapshots (the registry directory stays, empty)');
+    assert.deepEqual(
+      listTree(dirs.share),
+      ['registry/volumes:d', 'registry:d', 'snapshots:d', 'volumes:d'],
+      'the share holds nothing of the deleted volumes and snapshots (the registry directory stays, empty)',
+    );
     assert.deepEqual(await newMounts(mountsBefore, dirs.root), [], 'every mount is gone');
   });
 });

@@ -14,7 +14,7 @@ describe('race swapper', () => {
       // Both names always exist (an exchange is atomic: neither is ever missing), and each is
       // seen as a directory at one moment and as a symlink at another.
       const seen = new Set<string>();
-      for (const until = Date.now() + 30_000; seen.size < 2 && Date.now() < until; ) {
+      for (const until = Date.now() + 30_000; seen.size < 2 && Date.now() < until;) {
         const st = lstatSync(path.join(root, 'real'));
         seen.add(st.isSymbolicLink() ? 'link' : st.isDirectory() ? 'dir' : 'other');
         lstatSync(path.join(root, 'link'));
