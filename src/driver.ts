@@ -26,6 +26,7 @@ import { FaultInjector } from './health/faultInjector';
 import { startFaultApi } from './http/faultApi';
 import { HealthMonitor } from './health/healthMonitor';
 import { liveness } from './health/liveness';
+import { retryUntilDone } from './startupRetry';
 import { startHealthServer } from './http/healthHttpServer';
 import { mountsReport } from './http/mountsReport';
 import { explainListenError } from './http/listenError';
@@ -88,9 +89,14 @@ export async function startDriver(cfg: Config, logger: Logger, clock: Clock = sy
   const store = backend.store;
   let backendReady = false;
   let nodeStateRebuilt = false;
-  const initBackend = backend.init().then(
+  let stopped = false;
+  // Until the share layout exists, Probe says not ready; a share that comes later is picked up.
+  const initBackend = retryUntilDone(
+    () => backend.init(),
     () => (backendReady = true),
-    (err: Error) => logger.error({ err: err.message }, 'share layout could not be created; will retry on the next call'),
+    logger,
+    'creating the share layout',
+    () => stopped,
   );
 
   const monitor = new HealthMonitor({
@@ -302,6 +308,7 @@ export async function startDriver(cfg: Config, logger: Logger, clock: Clock = sy
     monitor,
     async stop() {
       serverUp = false;
+      stopped = true;
       monitor.stop();
       await server.stop();
       healthServer?.close();
