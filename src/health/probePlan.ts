@@ -81,11 +81,13 @@ export function planRounds(
  * The next due time of a mount being checked now. After the prompt first check each mount
  * takes a random phase of the period, so that mounts made (or found at start) together are not
  * all checked together again; later checks keep that phase, and a mount that fell behind starts
- * a fresh period.
+ * a fresh period. A check taken early (with a round, inside its window) moves the phase
+ * earlier: two checks are never more than a period apart, so detection stays within
+ * interval + timeout.
  */
 export function nextDueTime(m: MountHealth, now: number, period: number, random: () => number, minDelayMs: number): number {
   if (m.lastCheckTime === 0) return now + Math.max(minDelayMs, Math.floor(random() * period));
-  const next = m.nextDueAt + period;
+  const next = Math.min(m.nextDueAt, now) + period;
   return next > now ? next : now + period;
 }
 

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { planRounds, roundWindowMs } from '../../../src/health/probePlan';
+import { nextDueTime, planRounds, roundWindowMs } from '../../../src/health/probePlan';
 import { newMountHealth, type MountHealth } from '../../../src/health/mountHealth';
 
 const mount = (name: string, nextDueAt: number, extra: Partial<MountHealth> = {}): MountHealth => ({
@@ -68,5 +68,30 @@ describe('roundWindowMs', () => {
     assert.equal(roundWindowMs(30_000, 5000, 4), 1667);
     // Never more than half the interval, whatever the concurrency.
     assert.equal(roundWindowMs(5000, 4000, 1), 2500);
+  });
+});
+
+describe('nextDueTime', () => {
+  const checked = (nextDueAt: number): MountHealth => mount('m', nextDueAt, { lastCheckTime: 1 });
+  it('keeps the phase of a mount checked on time or late, and moves it earlier when checked early', () => {
+    assert.equal(
+      nextDueTime(checked(1000), 1000, 5000, () => 0, 50),
+      6000,
+    );
+    assert.equal(
+      nextDueTime(checked(1000), 1300, 5000, () => 0, 50),
+      6000,
+      'late: the phase stays',
+    );
+    assert.equal(
+      nextDueTime(checked(1000), 400, 5000, () => 0, 50),
+      5400,
+      'early: never more than a period to the next check',
+    );
+    assert.equal(
+      nextDueTime(checked(1000), 9000, 5000, () => 0, 50),
+      14000,
+      'a whole period behind: a fresh period',
+    );
   });
 });
