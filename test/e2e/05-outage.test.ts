@@ -57,7 +57,7 @@ describeInGuest(`e2e whole-server outage: ${volumes} NFS volumes mounted when ga
       });
       published.push(v);
     }
-    await waitFor('every volume healthy before the freeze', 60_000, async () => {
+    await waitFor('every volume healthy before the freeze', 180_000, async () => {
       for (const v of published) if (await abnormal(v)) return false;
       return true;
     });

@@ -19,8 +19,10 @@ export const nfsPort = process.env.CSI_E2E_NFS_PORT ?? '12049';
 /** The export path the driver uses as its share (a per-run directory under /export). */
 export const nfsShare = process.env.CSI_E2E_NFS_SHARE ?? '/export';
 export const ctlUrl = process.env.CSI_E2E_CTL_URL ?? 'http://10.0.2.2:18999';
-export const intervalMs = 2_000;
-export const timeoutMs = 1_000;
+// The guest runs under software emulation, tens of times slower than a node: a probe round of
+// 40 NFS mounts at once needs more than a second there.
+export const intervalMs = 4_000;
+export const timeoutMs = 3_000;
 
 /** Root of the node's paths in the guest (its own tmpfs). */
 export const workRoot = '/tmp/csi-e2e';
