@@ -14,3 +14,13 @@ export function redactSecrets(value: unknown): unknown {
   }
   return out;
 }
+
+/** Longest request the debug log carries whole (a caller can send megabytes of parameters). */
+export const maxLoggedRequestChars = 4_096;
+
+/** A redacted request as the debug log keeps it: whole when small, else its start and its size. */
+export function forTheLog(redacted: unknown): unknown {
+  const text = JSON.stringify(redacted) ?? '';
+  if (text.length <= maxLoggedRequestChars) return redacted;
+  return { truncated: true, chars: text.length, start: text.slice(0, maxLoggedRequestChars) };
+}

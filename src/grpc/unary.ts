@@ -3,7 +3,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { aborted, CsiError } from './csiError';
 import { toGrpcStatus } from './toGrpcStatus';
-import { redactSecrets } from './redact';
+import { forTheLog, redactSecrets } from './redact';
 import { statusDetails } from './statusDetails';
 import type { VolumeLocks } from './volumeLocks';
 import { idFromName } from '../backend/ids';
@@ -142,7 +142,7 @@ export function unary<Req, Res>(
     const start = process.hrtime.bigint();
     const req = call.request as unknown as AnyRequest;
     const logger = deps.logger.child({ rpc, volumeId: volumeIdOf(req) });
-    logger.debug({ request: redactSecrets(req) }, 'request');
+    if (logger.isLevelEnabled('debug')) logger.debug({ request: forTheLog(redactSecrets(req)) }, 'request');
     const finish = (code: grpc.status, err?: unknown, res?: Res, message?: string): void => {
       const details = statusDetails(message ?? '');
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { redactSecrets } from '../../../src/grpc/redact';
+import { forTheLog, maxLoggedRequestChars, redactSecrets } from '../../../src/grpc/redact';
 
 describe('redactSecrets', () => {
   it('replaces a non-empty secrets map with a marker and keeps the other fields', () => {
@@ -34,5 +34,17 @@ describe('redactSecrets', () => {
     assert.equal(redactSecrets(null), null);
     const b = Buffer.from('x');
     assert.equal(redactSecrets(b), b);
+  });
+});
+
+describe('forTheLog', () => {
+  it('keeps a small request whole and cuts a huge one to its start and size', () => {
+    const small = { volume_id: 'v1' };
+    assert.deepEqual(forTheLog(small), small);
+    const huge = { parameters: { mountOptions: 'x'.repeat(2_000_000) } };
+    const cut = forTheLog(huge) as { truncated: boolean; chars: number; start: string };
+    assert.equal(cut.truncated, true);
+    assert.ok(cut.chars > 2_000_000);
+    assert.equal(cut.start.length, maxLoggedRequestChars);
   });
 });
