@@ -116,7 +116,9 @@ export async function startDriverProcess(
   ];
   const { openSync } = await import('node:fs');
   const out = openSync(dirs.log, 'a');
-  const child = spawn(process.execPath, [driverBin, ...args], { stdio: ['ignore', out, out], cwd: dirs.root });
+  // CSI_DRIVER_NODE_ARGS (for example --cpu-prof) go to the node running the driver: profiling a bench run.
+  const nodeArgs = (process.env.CSI_DRIVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, driverBin, ...args], { stdio: ['ignore', out, out], cwd: dirs.root });
   children.add(child);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const deadline = Date.now() + 20_000;
