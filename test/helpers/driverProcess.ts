@@ -72,17 +72,42 @@ export interface DriverProcess {
   logText(): string;
 }
 
-/** Ports for tests: distinct per process, derived from the pid. */
-let nextPort = 20000 + (process.pid % 2000) * 10;
+/**
+ * A port for a test's driver: random below the kernel's ephemeral range, never the same twice in
+ * this process. Another test run on the machine may still take it first: startDriverProcess
+ * then starts the driver again on other ports.
+ */
+const usedPorts = new Set<number>();
 export function freePort(): number {
-  return nextPort++;
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (!usedPorts.has(port)) {
+      usedPorts.add(port);
+      return port;
+    }
+  }
 }
 
 /**
  * Starts the real bin/csi-driver as a child process on a temp unix socket and waits until it
- * answers Probe.
+ * answers Probe. A port that another process took meanwhile (a second test run on the machine)
+ * is not the driver's fault: it is started again on other ports.
  */
 export async function startDriverProcess(
+  extraArgs: string[] = [],
+  dirs: DriverDirs = driverDirs(),
+  opts: { health?: boolean; faults?: boolean } = {},
+): Promise<DriverProcess> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startDriverOnce(extraArgs, dirs, opts);
+    } catch (err) {
+      if (attempt >= 5 || !/is already in use/.test((err as Error).message)) throw err;
+    }
+  }
+}
+
+async function startDriverOnce(
   extraArgs: string[] = [],
   dirs: DriverDirs = driverDirs(),
   opts: { health?: boolean; faults?: boolean } = {},
