@@ -88,6 +88,13 @@ export function freePort(): number {
   }
 }
 
+export interface DriverOptions {
+  health?: boolean;
+  faults?: boolean;
+  /** Options for the node running the driver (a test that takes heap snapshots). */
+  nodeArgs?: string[];
+}
+
 /**
  * Starts the real bin/csi-driver as a child process on a temp unix socket and waits until it
  * answers Probe. A port that another process took meanwhile (a second test run on the machine)
@@ -96,7 +103,7 @@ export function freePort(): number {
 export async function startDriverProcess(
   extraArgs: string[] = [],
   dirs: DriverDirs = driverDirs(),
-  opts: { health?: boolean; faults?: boolean } = {},
+  opts: DriverOptions = {},
 ): Promise<DriverProcess> {
   for (let attempt = 1; ; attempt++) {
     try {
@@ -110,7 +117,7 @@ export async function startDriverProcess(
 async function startDriverOnce(
   extraArgs: string[] = [],
   dirs: DriverDirs = driverDirs(),
-  opts: { health?: boolean; faults?: boolean } = {},
+  opts: DriverOptions = {},
 ): Promise<DriverProcess> {
   const healthPort = opts.health ? freePort() : undefined;
   const faultPort = opts.faults ? freePort() : undefined;
@@ -142,7 +149,7 @@ async function startDriverOnce(
   const { openSync } = await import('node:fs');
   const out = openSync(dirs.log, 'a');
   // CSI_DRIVER_NODE_ARGS (for example --cpu-prof) go to the node running the driver: profiling a bench run.
-  const nodeArgs = (process.env.CSI_DRIVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const nodeArgs = [...(opts.nodeArgs ?? []), ...(process.env.CSI_DRIVER_NODE_ARGS ?? '').split(' ').filter(Boolean)];
   const child = spawn(process.execPath, [...nodeArgs, driverBin, ...args], { stdio: ['ignore', out, out], cwd: dirs.root });
   children.add(child);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

@@ -5,6 +5,12 @@ import { isFileHelper, sampleProcess, type ProcessSample } from './processSample
 /** The series a soak run judges, each point at ms since the run started. */
 export interface ResourceSeries {
   rssKb: Point[];
+  /**
+   * RSS less the main isolate's committed heap (nodejs_heap_size_total_bytes of the same
+   * sample): what the JavaScript heap's own sizing does not explain. A busy machine makes V8
+   * grow its young generation to tens of MB and keep it; that is not a leak.
+   */
+  outsideHeapKb: Point[];
   fds: Point[];
   helpers: Point[];
   /** The largest RSS of any single file helper (a helper that leaks grows while it stays in the pool). */
@@ -27,6 +33,7 @@ export interface ResourceSeries {
 export class ResourceSampler {
   readonly series: ResourceSeries = {
     rssKb: [],
+    outsideHeapKb: [],
     fds: [],
     helpers: [],
     helperMaxRssKb: [],
@@ -85,8 +92,11 @@ export class ResourceSampler {
     s2.ops.push({ t, v: c.ops });
     s2.mountOps.push({ t, v: c.mountOps });
     try {
-      const stuck = metricValue(await fetchMetrics(this.healthPort), 'csi_driver_probes_stuck');
+      const text = await fetchMetrics(this.healthPort);
+      const stuck = metricValue(text, 'csi_driver_probes_stuck');
       if (stuck !== undefined) s2.stuck.push({ t, v: stuck });
+      const heapTotal = metricValue(text, 'nodejs_heap_size_total_bytes');
+      if (heapTotal !== undefined) s2.outsideHeapKb.push({ t, v: s.rssKb - heapTotal / 1024 });
     } catch (err) {
       this.errors.push(`/metrics did not answer: ${(err as Error).message}`);
     }

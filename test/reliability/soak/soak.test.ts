@@ -1,12 +1,14 @@
 import { strict as assert } from 'node:assert';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { mountsUnder, stopAndClean } from '../../helpers/cleanup';
-import { startDriverProcess, type DriverProcess } from '../../helpers/driverProcess';
+import { driverDirs, startDriverProcess, type DriverProcess } from '../../helpers/driverProcess';
 import { waitFor } from '../../helpers/bindfs';
 import { createAndPublish } from '../../helpers/publish';
 import { scaled } from '../reliabilityScale';
 import { fetchMetrics, fetchMounts, metricValue } from './healthEndpoints';
 import { HealthFaultLoop, type LongLivedVolume } from './healthFaultLoop';
+import { heapSnapshotNodeArgs, takeHeapSnapshot, type LiveHeap } from './heapSnapshot';
 import { judgeLeaks, sensitivityProblems } from './leakVerdicts';
 import { childrenOf, isFileHelper } from './processSampler';
 import { ResourceSampler } from './resourceSampler';
@@ -42,7 +44,10 @@ describe('soak: mixed operations under injected health faults', function () {
     await stopAndClean(d);
   });
 
-  it(`keeps RSS, descriptors and helpers flat for ${soakSeconds}s, answers only expected codes, and leaves nothing stuck or mounted`, async () => {
+  it(`keeps the live heap, RSS, descriptors and helpers flat for ${soakSeconds}s, answers only expected codes, and leaves nothing stuck or mounted`, async () => {
+    const dirs = driverDirs('csi-soak-');
+    const heapDir = join(dirs.root, 'heap');
+    mkdirSync(heapDir);
     d = await startDriverProcess(
       [
         '--health-check-interval',
@@ -56,8 +61,8 @@ describe('soak: mixed operations under injected health faults', function () {
         '--log-level',
         'info',
       ],
-      undefined,
-      { health: true, faults: true },
+      dirs,
+      { health: true, faults: true, nodeArgs: heapSnapshotNodeArgs(heapDir) },
     );
     const drv = d;
     const pid = drv.child.pid!;
@@ -101,8 +106,15 @@ describe('soak: mixed operations under injected health faults', function () {
       }
     };
     sampler.start(scaled(2000, 3000));
+    // The live heap once warm-up (the first quarter) is over, while the workload runs.
+    const snapshotAfterWarmUp = (async (): Promise<{ heap: LiveHeap; ops: number } | undefined> => {
+      await new Promise((r) => setTimeout(r, (soakSeconds * 1000) / 4));
+      if (stop()) return undefined;
+      const ops = tally.total();
+      return { heap: await takeHeapSnapshot(pid, heapDir), ops };
+    })();
     try {
-      await Promise.all([...pool.map((w) => loop(w.run(stop))), loop(faults.run(stop))]);
+      await Promise.all([...pool.map((w) => loop(w.run(stop))), loop(faults.run(stop)), loop(snapshotAfterWarmUp.then(() => undefined))]);
     } finally {
       await sampler.stop();
     }
@@ -146,7 +158,10 @@ describe('soak: mixed operations under injected health faults', function () {
     const helpersAtEnd = children.filter(isFileHelper).length;
     const probeTimeouts = metricValue(metrics, 'csi_driver_probe_timeouts_total') ?? 0;
 
-    const verdicts = judgeLeaks(sampler.series);
+    const heapBefore = await snapshotAfterWarmUp;
+    assert.ok(heapBefore, 'no heap snapshot was taken after warm-up');
+    const heapAfter = await takeHeapSnapshot(pid, heapDir);
+    const verdicts = judgeLeaks(sampler.series, { before: heapBefore.heap, after: heapAfter, opsBetween: tally.total() - heapBefore.ops });
     const summary = formatSummary({
       seconds,
       seed,
@@ -157,6 +172,7 @@ describe('soak: mixed operations under injected health faults', function () {
       helpersAtEnd,
       series: sampler.series,
       verdicts,
+      heapKb: { before: heapBefore.heap.bytes / 1024, after: heapAfter.bytes / 1024 },
     });
     console.log(`      ${summary}`);
     if (process.env.SOAK_SERIES) writeFileSync(process.env.SOAK_SERIES, JSON.stringify(sampler.series));
