@@ -32,6 +32,8 @@ export class NodeStateStore {
   private mounts = new Map<string, NodeMountRecord>();
   /** The chain that serialises writes; it never holds a rejection, so one failed write does not fail the next. */
   private writing: Promise<void> = Promise.resolve();
+  /** The write queued behind the one in flight, which every change made meanwhile joins. */
+  private queued: Promise<void> | undefined;
 
   constructor(
     stateDir: string,
@@ -97,13 +99,20 @@ export class NodeStateStore {
 
   /**
    * Writes are serialised, atomic and durable. Each write carries the whole list as it is when
-   * asked, so a later write repairs the file after an earlier one failed.
+   * it starts, so a later write repairs the file after an earlier one failed. Changes made while
+   * a write is in flight share the one write queued behind it: a teardown of hundreds of mounts
+   * writes the file a few times, not once per mount with a list that grows each time.
    */
   private save(): Promise<void> {
-    const text = JSON.stringify([...this.mounts.values()], null, 2);
-    const done = this.writing.then(() => this.io.write(this.file, text));
-    this.writing = done.catch(() => undefined);
-    return done.catch((err: unknown) => {
+    if (!this.queued) {
+      const next = this.writing.then(() => {
+        this.queued = undefined;
+        return this.io.write(this.file, JSON.stringify([...this.mounts.values()]));
+      });
+      this.queued = next;
+      this.writing = next.catch(() => undefined);
+    }
+    return this.queued.catch((err: unknown) => {
       throw new NodeStateWriteError(this.file, err);
     });
   }

@@ -44,17 +44,51 @@ describe('NodeStateStore', () => {
     assert.deepEqual(paths(io), [staging('a').path, staging('c').path]);
   });
 
-  it('keeps writes in the order they were asked, the file ending with the last list', async () => {
+  it('changes made while a write is in flight share one write behind it, which carries them all', async () => {
     const io = new MemoryStateFileIo();
     const store = new NodeStateStore('/state', io);
+    const release = io.holdWrites();
+    const first = store.put(staging('a'));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(io.writes, 1, 'the first write started');
+    const later = [store.put(staging('b')), store.put(staging('c')), store.remove(staging('a').path)];
+    release();
+    await Promise.all([first, ...later]);
+    assert.equal(io.writes, 2, 'three changes during the first write made one more write, not three');
+    assert.deepEqual(
+      io.written.map((t) => (JSON.parse(t) as MountRegistration[]).map((m) => m.volumeId)),
+      [['a'], ['b', 'c']],
+    );
+    // Each write carries the list as it is when it starts, written compactly.
+    assert.equal(io.written[1], JSON.stringify([staging('b'), staging('c')]));
+  });
+
+  it('a failed write rejects every change that shared it, and the next change writes them all', async () => {
+    const io = new MemoryStateFileIo();
+    const store = new NodeStateStore('/state', io);
+    const release = io.holdWrites();
+    const first = store.put(staging('a'));
+    await new Promise((r) => setImmediate(r));
     io.failNext.push(new Error('ENOSPC'));
-    const results = await Promise.allSettled([store.put(staging('a')), store.put(staging('b')), store.remove(staging('a').path)]);
+    const shared = [store.put(staging('b')), store.put(staging('c'))];
+    // The first write takes the error queued before it runs; the second (shared) one succeeds.
+    release();
+    const results = await Promise.allSettled([first, ...shared]);
     assert.deepEqual(
       results.map((r) => r.status),
       ['rejected', 'fulfilled', 'fulfilled'],
     );
-    assert.equal(io.writes, 3);
-    assert.deepEqual(paths(io), [staging('b').path]);
+    io.failNext.push(new Error('EIO'));
+    const both = await Promise.allSettled([store.put(staging('d')), store.remove(staging('b').path)]);
+    assert.deepEqual(
+      both.map((r) => r.status),
+      ['rejected', 'rejected'],
+    );
+    await store.put(staging('e'));
+    assert.deepEqual(
+      paths(io),
+      ['a', 'c', 'd', 'e'].map((id) => staging(id).path),
+    );
   });
 
   it('maps a failed write to UNAVAILABLE with the reason, not INTERNAL "internal error"', () => {
