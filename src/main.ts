@@ -1,6 +1,7 @@
 import { buildConfig } from './config';
 import { parseCli } from './cli';
-import { driverVersion, startDriver } from './driver';
+import { startDriver } from './driver';
+import { driverVersion } from './driverVersion';
 import { createLogger } from './logger';
 
 /** The csi-driver program: flags -> Config -> driver; SIGTERM/SIGINT drain and stop. */

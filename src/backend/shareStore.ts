@@ -1,14 +1,16 @@
 import * as path from 'node:path';
 import type { Logger } from 'pino';
 import type { FsHelperPool } from '../isolation/fsHelperPool';
-import { HelpersExhaustedError, IsolatedFsError, IsolationTimeoutError } from '../isolation/isolationErrors';
+import { IsolatedFsError } from '../isolation/isolationErrors';
 import type { RecordRead, SnapshotRecord, ShareCapacity, VolumeInspection, VolumeRecord } from './records';
 import { readRecordFile, writeRecordFile } from './recordFile';
 import { RecordCorruptError } from './recordErrors';
 import { snapshotRecordFormat, volumeRecordFormat, type RecordSchema } from './recordSchemas';
 import { statfsBytes } from './statfsBytes';
 import type { CommandRunner } from '../mount/runCommand';
-import { tarFailure, VolumeContentChangedError } from './shareErrors';
+import { tarFailure } from './shareErrors';
+import { archiveVolumeData } from './archiveVolumeData';
+import { inspectVolumeDir } from './inspectVolumeDir';
 
 export interface ShareStoreOptions {
   pool: FsHelperPool;
@@ -19,9 +21,6 @@ export interface ShareStoreOptions {
   run?: CommandRunner;
   logger?: Logger;
 }
-
-/** tar runs of one snapshot spoiled by a volume that changed under them before ABORTED. */
-const archiveAttempts = 3;
 
 /**
  * Volumes and snapshots as directories on a share (a local directory, or the controller's
@@ -150,7 +149,11 @@ export class ShareStore {
     await this.pool.run({ op: 'rm', path: dir }, this.opTimeoutMs);
     await this.pool.run({ op: 'mkdir', path: dir }, this.opTimeoutMs);
     try {
-      await this.archiveRetrying(await this.dataDir(rec.sourceVolumeId), archive);
+      await archiveVolumeData(await this.dataDir(rec.sourceVolumeId), archive, {
+        run: this.run,
+        timeoutMs: this.bulkTimeoutMs,
+        logger: this.logger,
+      });
       const st = await this.pool.run({ op: 'stat', path: archive }, this.opTimeoutMs);
       const done = { ...rec, sizeBytes: BigInt(st.size) };
       await this.writeJson(path.join(dir, 'snapshot.json'), done);
@@ -159,32 +162,6 @@ export class ShareStore {
       await this.pool.run({ op: 'rm', path: dir }, this.opTimeoutMs).catch(() => undefined);
       throw err;
     }
-  }
-
-  /** A pod that keeps changing its volume may spoil a few runs; past that the caller gets ABORTED (retry later). */
-  private async archiveRetrying(dataDir: string, archive: string): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.archive(dataDir, archive);
-      } catch (err) {
-        if (!(err instanceof VolumeContentChangedError) || attempt >= archiveAttempts) throw err;
-        this.logger?.warn({ archive, attempt, err: err.message }, 'volume content changed under the archive; archiving again');
-      }
-    }
-  }
-
-  /**
-   * tar -czf of a data directory. GNU tar exits 1 when files changed while it read them (a volume
-   * in use, or the first health probe making .csi-health): the archive is whole, each file as it
-   * was read, so that is a snapshot of a live volume, not a failure. 2 and up are failures: a full
-   * share, an entry that turned into a symlink between tar's look and its no-follow open (the
-   * pod changed it; retry), or tar's own. A mount inside the volume is not part of it.
-   */
-  private async archive(dataDir: string, archive: string): Promise<void> {
-    const args = ['-C', dataDir, '--one-file-system', '--exclude=./.csi-health', '-czf', archive, '.'];
-    const res = await this.run('tar', args, { timeoutMs: this.bulkTimeoutMs });
-    if (res.code !== 0 && res.code !== 1) throw tarFailure('snapshot', ['tar', ...args].join(' '), res, true);
-    if (res.code === 1) this.logger?.warn({ archive, stderr: res.stderr.trim().slice(-300) }, 'files changed while being archived');
   }
 
   async deleteSnapshot(id: string): Promise<void> {
@@ -228,64 +205,9 @@ export class ShareStore {
     return { totalBytes: b.totalBytes, availableBytes: b.availableBytes };
   }
 
-  /**
-   * Is the volume still there, reachable, and its record intact? Answers what is wrong as data:
-   * the directory gone, data/ gone, volume.json missing or corrupt, or the storage not answering.
-   * Throws only when this process cannot look at all (no helper to spare), which says nothing
-   * about the volume.
-   */
+  /** Is the volume still there, reachable, and its record intact? See inspectVolumeDir. */
   async inspectVolume(id: string, timeoutMs = this.opTimeoutMs): Promise<VolumeInspection> {
-    try {
-      const dir = await this.volumeDir(id);
-      const exists = await this.pool.run({ op: 'exists', path: dir }, timeoutMs);
-      if (!exists)
-        return {
-          exists: false,
-          accessible: false,
-          metadataIntact: false,
-          code: 'ENOENT',
-          message: `the directory volumes/${id} is gone from the share`,
-        };
-      const meta = await this.readVolume(id, timeoutMs);
-      const metadata =
-        meta.state === 'ok'
-          ? { metadataIntact: true, record: meta.rec }
-          : { metadataIntact: false, metadataProblem: meta.state === 'absent' ? 'is missing' : meta.problem };
-      const data = await this.statDataDir(dir, timeoutMs);
-      if (data === 'missing')
-        return {
-          exists: true,
-          accessible: false,
-          dataMissing: true,
-          ...metadata,
-          code: 'ENOENT',
-          message: `data/ of volume ${id} is missing`,
-        };
-      if (data === 'notDirectory')
-        return {
-          exists: true,
-          accessible: false,
-          dataMissing: true,
-          ...metadata,
-          code: 'ENOTDIR',
-          message: `data/ of volume ${id} is not a directory`,
-        };
-      return { exists: true, accessible: true, ...metadata };
-    } catch (err) {
-      if (err instanceof HelpersExhaustedError) throw err;
-      const code = err instanceof IsolatedFsError ? err.code : err instanceof IsolationTimeoutError ? 'ETIMEDOUT' : 'EUNKNOWN';
-      return { exists: true, accessible: false, metadataIntact: false, code, message: (err as Error).message };
-    }
-  }
-
-  private async statDataDir(dir: string, timeoutMs: number): Promise<'ok' | 'missing' | 'notDirectory'> {
-    try {
-      const st = await this.pool.run({ op: 'stat', path: path.join(dir, 'data') }, timeoutMs);
-      return st.isDirectory ? 'ok' : 'notDirectory';
-    } catch (err) {
-      if (err instanceof IsolatedFsError && err.code === 'ENOENT') return 'missing';
-      throw err;
-    }
+    return inspectVolumeDir(this.pool, this, id, timeoutMs);
   }
 
   private async snapshotDir(id: string): Promise<string> {

@@ -1,13 +1,24 @@
 import type * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import type { StorageIssue } from '../backend/storageIssue';
 import { listenHttp, sendJson, type HttpLimits } from './listenHttp';
 import { statusPageHtml } from './statusPage';
+
+/**
+ * The readiness verdict. `problems` says in words what stands against it (a mount and its
+ * reasons, or the share); `storage` carries the share's problems as data for whoever acts on them.
+ */
+export interface Readiness {
+  ok: boolean;
+  problems: string[];
+  storage: StorageIssue[];
+}
 
 /** What the health endpoints report; each function answers from memory, never from storage. */
 export interface HealthSources {
   live: () => { ok: boolean; message: string };
-  ready: () => { ok: boolean; problems: string[] };
+  ready: () => Readiness;
   mounts: () => Record<string, unknown>;
   metrics: () => Promise<string>;
   metricsContentType: string;
@@ -39,6 +50,7 @@ export async function startHealthServer(
           status: !live.ok ? 'broken' : ready.ok ? 'healthy' : 'degraded',
           live: live.message,
           problems: ready.problems,
+          storage: ready.storage,
         });
       },
       'GET /healthz/live': (_req, res) => {
@@ -47,7 +59,7 @@ export async function startHealthServer(
       },
       'GET /healthz/ready': (_req, res) => {
         const ready = src.ready();
-        sendJson(res, ready.ok ? 200 : 503, { ok: ready.ok, problems: ready.problems });
+        sendJson(res, ready.ok ? 200 : 503, { ok: ready.ok, problems: ready.problems, storage: ready.storage });
       },
       'GET /healthz/mounts': (_req, res) => sendJson(res, 200, src.mounts()),
       'GET /metrics': async (_req, res) => {

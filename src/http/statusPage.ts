@@ -1,6 +1,7 @@
 /**
  * A small self-contained status page: mounts with their state (coloured), reasons, last check
- * and latency, refreshed from /healthz/mounts every few seconds. No external resources.
+ * and latency, refreshed from /healthz/mounts every few seconds, and the driver's status with the
+ * share's problems from /healthz (its `storage` field). No external resources.
  */
 export function statusPageHtml(driverName: string): string {
   const title = `${driverName.replace(/[<>&"]/g, '')} volume health`;
@@ -49,7 +50,7 @@ async function refresh(){
       rows.appendChild(tr);
     });
     document.getElementById('summary').textContent=paths.length+' mounts, '+bad+' not healthy, updated '+new Date().toLocaleTimeString();
-    var storage=(h.problems||[]).filter(function(x){return x.indexOf('storage: ')===0;}).map(function(x){return x.slice(9);});
+    var storage=(h.storage||[]).map(function(x){return x.reason+': '+x.message;});
     var st=document.getElementById('storage');st.className=storage.length?'bad':'ok';
     st.textContent='Driver: '+h.status+' \u00b7 share: '+(storage.length?storage.join('; '):'reachable');
   }catch(e){document.getElementById('summary').textContent='cannot reach the driver: '+e;}

@@ -4,7 +4,8 @@
  * on the driver's event loop; this thread only exchanges messages and never touches a mount.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { HelperProcessPool, type HelperProcessPoolOptions } from './helperProcessPool';
+import { HelperProcessPool } from './helperProcessPool';
+import type { HelperProcessPoolOptions } from './helperProcessPoolOptions';
 import { serializePoolError } from './poolMessages';
 import { runCommand } from '../mount/runCommand';
 import type { Lane, PoolSnapshot, ThreadReply, ThreadRequest } from './poolMessages';

@@ -1,54 +1,10 @@
-import { fork, type ChildProcess } from 'node:child_process';
-import * as path from 'node:path';
 import type { FsRequest, HelperReply } from './fsOps';
+import type { HelperProcessPoolOptions, RunOptions } from './helperProcessPoolOptions';
+import type { TrackedRun } from './isolatedFs';
 import { HelpersExhaustedError, IsolatedFsError, IsolationBrokenError, IsolationTimeoutError } from './isolationErrors';
-import type { Lane, LaneSnapshot, PoolEvent } from './poolMessages';
-
-/** Starts one helper process; tests may pass their own. */
-export type HelperSpawner = () => ChildProcess;
-
-export interface HelperProcessPoolOptions {
-  lane?: Lane;
-  /** Most helpers busy at once; further requests queue. */
-  maxHelpers?: number;
-  /** Idle helpers kept warm. */
-  maxIdle?: number;
-  /**
-   * How long helpers beyond maxIdle stay warm after a burst of work (ms): a burst that comes back
-   * within this time does not pay for starting helpers again.
-   */
-  idleLingerMs?: number;
-  /** Killed helpers that have not exited yet; past this the lane refuses work. */
-  maxStuck?: number;
-  /** Size of each helper's libuv thread pool: a probe round needs one thread per mount. */
-  threadsPerHelper?: number;
-  spawn?: HelperSpawner;
-  onEvent?: (e: PoolEvent) => void;
-}
-
-/** A request in flight: `result` settles at the deadline at the latest, `gone` when its helper is free or dead. */
-export interface TrackedRun<T> {
-  result: Promise<T>;
-  gone: Promise<void>;
-}
-
-/** How a request is run: its deadlines, and where partial answers go. */
-export interface RunOptions {
-  /** Longest the helper may work on it once it has it. */
-  timeoutMs: number;
-  /** Absolute bound (ms since the epoch) on queueing, helper start and work together. */
-  deadlineAt?: number;
-  onPartial?: (index: number, value: unknown) => void;
-}
-
-interface Helper {
-  child: ChildProcess;
-  exited: Promise<void>;
-  /** True once the helper said it is ready; false if it exited or did not start in time. */
-  ready: Promise<boolean>;
-  /** When it last went idle (ms since the epoch). */
-  idleSince: number;
-}
+import { killHelperGroup } from './killHelperGroup';
+import type { Lane, LaneSnapshot } from './poolMessages';
+import { forkHelperSpawner, startHelperProcess, type HelperProcess, type HelperSpawner } from './startHelperProcess';
 
 /** How long a new helper may take to start when the caller set no tighter bound. */
 const helperStartMs = 30_000;
@@ -62,32 +18,6 @@ interface Waiter {
   markGone: () => void;
 }
 
-const defaultHelperScript = path.join(__dirname, 'fsHelperMain.js');
-
-function defaultSpawner(threads: number): HelperSpawner {
-  return () =>
-    fork(defaultHelperScript, [], {
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-      execArgv: ['--max-old-space-size=48'],
-      env: { ...process.env, UV_THREADPOOL_SIZE: String(threads) },
-      // A helper runs from / so that its cwd never pins a mount that we later unmount.
-      cwd: '/',
-      // Its own process group: a kill at the deadline takes whatever it started (mount, tar) too.
-      detached: true,
-    });
-}
-
-/** Kills a helper and everything in its process group. */
-export function killHelperGroup(child: ChildProcess): void {
-  try {
-    if (child.pid === undefined) throw new Error('no pid');
-    process.kill(-child.pid, 'SIGKILL');
-  } catch {
-    // Not a group leader (a test's own spawner) or already gone.
-    child.kill('SIGKILL');
-  }
-}
-
 /**
  * A pool of killable helper processes that perform file operations on paths that may hang
  * (NFS, FUSE): one lane of the isolation layer. Nothing here blocks the event loop or the libuv
@@ -95,7 +25,7 @@ export function killHelperGroup(child: ChildProcess): void {
  * ends even a process waiting on a hard NFS mount) and counted as stuck until it has exited.
  */
 export class HelperProcessPool {
-  private readonly idle: Helper[] = [];
+  private readonly idle: HelperProcess[] = [];
   private readonly queue: Waiter[] = [];
   /** Cancels of requests in flight, by the owner's id. */
   private readonly cancels = new Map<number, () => void>();
@@ -118,7 +48,7 @@ export class HelperProcessPool {
     this.maxIdle = opts.maxIdle ?? 2;
     this.maxStuck = opts.maxStuck ?? 64;
     this.idleLingerMs = opts.idleLingerMs ?? 30_000;
-    this.spawn = opts.spawn ?? defaultSpawner(opts.threadsPerHelper ?? 4);
+    this.spawn = opts.spawn ?? forkHelperSpawner(opts.threadsPerHelper ?? 4);
   }
 
   /** Runs one operation with a hard deadline. */
@@ -240,7 +170,7 @@ export class HelperProcessPool {
 
   private send(
     id: number,
-    helper: Helper,
+    helper: HelperProcess,
     req: FsRequest,
     timeoutMs: number,
     opts: RunOptions,
@@ -300,19 +230,9 @@ export class HelperProcessPool {
     helper.child.send({ id: wireId, req });
   }
 
-  private startHelper(): Helper {
-    const child = this.spawn();
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    const ready = new Promise<boolean>((resolve) => {
-      const onReady = (msg: { ready?: boolean }): void => {
-        if (!msg || msg.ready !== true) return;
-        child.off('message', onReady);
-        resolve(true);
-      };
-      child.on('message', onReady);
-      void exited.then(() => resolve(false));
-    });
-    const helper: Helper = { child, exited, ready, idleSince: Date.now() };
+  private startHelper(): HelperProcess {
+    const helper = startHelperProcess(this.spawn);
+    const { child, exited } = helper;
     const pid = child.pid;
     if (pid !== undefined) this.opts.onEvent?.({ type: 'spawned', lane: this.lane, pid });
     void exited.then(() => {
@@ -325,7 +245,7 @@ export class HelperProcessPool {
   }
 
   /** Keeps a free helper warm (the most recently used are reused first, so extras age out). */
-  private giveBack(helper: Helper): void {
+  private giveBack(helper: HelperProcess): void {
     if (!this.closed && helper.child.connected && this.idle.length < this.maxHelpers) {
       helper.idleSince = Date.now();
       this.idle.push(helper);

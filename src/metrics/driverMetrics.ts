@@ -72,9 +72,8 @@ export class DriverMetrics {
       registers: [r],
       collect() {
         this.reset();
-        for (const [key, st] of self.worstStates()) {
-          const [volumeId, kind] = key.split('\0') as [string, string];
-          for (const s of states) this.set({ volume_id: volumeId, kind, state: s }, s === st ? 1 : 0);
+        for (const w of self.worstStates()) {
+          for (const s of states) this.set({ volume_id: w.volumeId, kind: w.kind, state: s }, s === w.state ? 1 : 0);
         }
       },
     });
@@ -223,15 +222,16 @@ export class DriverMetrics {
     }
   }
 
-  private worstStates(): Map<string, MountState> {
-    const out = new Map<string, MountState>();
+  /** The worst state of each volume and mount kind, the labels kept as fields (the key only groups). */
+  private worstStates(): Iterable<{ volumeId: string; kind: string; state: MountState }> {
+    const out = new Map<string, { volumeId: string; kind: string; state: MountState }>();
     for (const m of this.src.mounts()) {
       const key = `${m.reg.volumeId}\0${m.reg.kind}`;
       const injected = this.src.issuesOf(m.reg.path).some((i) => i.injected);
       const st: MountState = injected && (m.state === 'healthy' || m.state === 'unknown') ? 'degraded' : m.state;
       const prev = out.get(key);
-      if (!prev || stateRank[st] > stateRank[prev]) out.set(key, st);
+      if (!prev || stateRank[st] > stateRank[prev.state]) out.set(key, { volumeId: m.reg.volumeId, kind: m.reg.kind, state: st });
     }
-    return out;
+    return out.values();
   }
 }

@@ -1,68 +1,17 @@
 import * as path from 'node:path';
-import type { Logger } from 'pino';
-import type { IsolatedFs } from '../isolation/isolatedFs';
-import { IsolatedFsError } from '../isolation/isolationErrors';
 import type { MountIdentity, PinnedCommandRun, PinnedMountSource, PinnedPathState } from '../isolation/pinnedTypes';
-import type { MountObserver } from '../mount/mounter';
 import type { VolumeSource } from '../backend/records';
-import { alreadyExists, deadlineExceeded, failedPrecondition, internal, notFound } from '../grpc/csiError';
-import type { NodeHealthView } from '../health/nodeHealthView';
-import type { MountRegistration } from '../health/mountRegistration';
-import type { NodeMountRecord, NodeStateStore } from './nodeStateStore';
-
-export interface NodeMountDeps {
-  pool: Pick<IsolatedFs, 'run'>;
-  state: NodeStateStore;
-  health: NodeHealthView;
-  logger: Logger;
-  /** Staging and target paths are walked from here, without following symlinks below it. */
-  kubeletDir: string;
-  /** Bind sources of staging mounts (the local share) are walked from here. */
-  sourceBase?: string;
-  /** Deadline of a look at a staging or target path. */
-  pathTimeoutMs?: number;
-  /** Deadline of one mount command. */
-  mountTimeoutMs?: number;
-  /** Deadline of one umount step (plain, -f, -l). */
-  umountTimeoutMs?: number;
-  observe?: MountObserver;
-  faults?: { consume(op: 'mount' | 'stage' | 'publish'): void };
-}
-
-type Mounted = Extract<PinnedPathState, { kind: 'mount' }>;
-
-/** Reasons after which a staging mount is not trusted and is made again. */
-const remountReasons = new Set(['StaleFileHandle', 'TransportError', 'NotMounted']);
-/** Errors of a quick look that mean the same. */
-const staleCodes = new Set(['ESTALE', 'ENOTCONN', 'EIO']);
-/** Deadline of that quick look. */
-const staleCheckMs = 3_000;
-
-/** A volume's own health check interval and timeout (ms). */
-export type MountSchedule = Pick<MountRegistration, 'intervalMs' | 'timeoutMs'>;
-
-/** The schedule a publish inherits from its staging mount. */
-function scheduleOf(staged: MountRegistration | undefined): MountSchedule {
-  const out: MountSchedule = {};
-  if (staged?.intervalMs !== undefined) out.intervalMs = staged.intervalMs;
-  if (staged?.timeoutMs !== undefined) out.timeoutMs = staged.timeoutMs;
-  return out;
-}
+import { alreadyExists, failedPrecondition, notFound } from '../grpc/csiError';
+import { isStaleStagingMount } from './isStaleStagingMount';
+import { mountError } from './mountError';
+import { scheduleOf, type MountSchedule } from './mountSchedule';
+import type { NodeMountDeps } from './nodeMountDeps';
+import type { NodeMountRecord } from './nodeStateStore';
+import { recogniseMount } from './recogniseMount';
 
 function sourceDescription(src: VolumeSource): string {
   // mount.efs with tls mounts through a local proxy (127.0.0.1:/path): its source is not the device.
   return src.kind === 'bind' || src.fsType === 'efs' ? '' : src.device;
-}
-
-const sameIdentity = (a: MountIdentity, b: MountIdentity): boolean => a.device === b.device && a.root === b.root;
-
-/** The helper's refusals, as the statuses a CO acts on. */
-function mountError(err: unknown): unknown {
-  if (!(err instanceof IsolatedFsError)) return err;
-  if (err.code === 'EFOREIGN' || err.code === 'EMOVED' || err.code === 'EBUSY') return failedPrecondition(err.message);
-  if (err.code === 'EMOUNTCMD') return internal(err.message);
-  if (err.code === 'ETIMEDOUT') return deadlineExceeded(err.message);
-  return err;
 }
 
 /**
@@ -100,8 +49,8 @@ export class NodeMountOps {
     };
     const current = await this.inspect(stagingPath);
     if (current.kind === 'mount') {
-      const identity = this.recognise(rec, current);
-      if (!(await this.isStale(stagingPath, current)) && rec?.expectedSource === reg.expectedSource) {
+      const identity = recogniseMount(rec, current);
+      if (!(await isStaleStagingMount(this.deps, stagingPath, current)) && rec?.expectedSource === reg.expectedSource) {
         await this.remember({ ...reg, identity });
         return;
       }
@@ -149,7 +98,7 @@ export class NodeMountOps {
     const current = await this.inspect(targetPath);
     if (current.kind === 'mount') {
       // A retry: only the bind this node recorded (or was making, with the staging mount's identity) is taken as done.
-      const identity = this.recognise(rec, current, stagedIdentity);
+      const identity = recogniseMount(rec, current, stagedIdentity);
       await this.remember({ ...reg, identity });
       return;
     }
@@ -178,8 +127,8 @@ export class NodeMountOps {
   private async stagedMount(volumeId: string, staged: NodeMountRecord): Promise<MountIdentity> {
     const current = await this.inspect(staged.path);
     if (current.kind === 'mount') {
-      const identity = this.recognise(staged, current);
-      if (!staged.source || !(await this.isStale(staged.path, current))) return identity;
+      const identity = recogniseMount(staged, current);
+      if (!staged.source || !(await isStaleStagingMount(this.deps, staged.path, current))) return identity;
       await this.requireSource(volumeId, staged.source);
       await this.unmount(staged.path, identity);
     } else if (!staged.source) {
@@ -189,22 +138,6 @@ export class NodeMountOps {
       await this.requireSource(volumeId, staged.source);
     }
     return this.mountStaging(staged, staged.source);
-  }
-
-  /**
-   * The identity of the mount at a path, if it is the one `rec` records there: with a recorded
-   * identity, that identity; a record written just before a mount (a crash came between) takes
-   * the mount there, of the staging mount's identity when it is a publish. Anything else is
-   * another program's mount, never adopted, bound or taken down.
-   */
-  private recognise(rec: NodeMountRecord | undefined, m: Mounted, bindOf?: MountIdentity): MountIdentity {
-    const expected = rec?.identity ?? (rec ? bindOf : undefined);
-    if (!rec || (expected && !sameIdentity(expected, m))) {
-      throw failedPrecondition(
-        `${rec?.path ?? 'the path'} is the mount point of something else (${m.fsType} ${m.source}); this driver leaves it alone`,
-      );
-    }
-    return { device: m.device, root: m.root };
   }
 
   /** Unmounts (escalating for dead servers) only the recorded mount, and removes the directory if it is empty; never deletes data. */
@@ -305,23 +238,6 @@ export class NodeMountOps {
   private async requireSource(volumeId: string, source: VolumeSource): Promise<void> {
     if (source.kind === 'bind' && !(await this.deps.pool.run({ op: 'exists', path: source.path }, this.pathTimeoutMs))) {
       throw notFound(`volume ${volumeId} does not exist`);
-    }
-  }
-
-  /**
-   * A staging mount is stale when the monitor says so, when its source directory was deleted
-   * (the mount table marks the root `//deleted`: the volume was deleted, maybe made again, while
-   * staged), or when a quick look answers ESTALE, ENOTCONN or EIO. A look that times out is a
-   * hung server, not a stale mount: mounting again would not help, so that counts as not stale.
-   */
-  private async isStale(stagingPath: string, mount: Mounted): Promise<boolean> {
-    if (mount.rootDeleted) return true;
-    if (this.deps.health.issuesOf(stagingPath).some((i) => remountReasons.has(i.reason))) return true;
-    try {
-      await this.deps.pool.run({ op: 'stat', path: stagingPath }, staleCheckMs);
-      return false;
-    } catch (err) {
-      return err instanceof IsolatedFsError && staleCodes.has(err.code);
     }
   }
 

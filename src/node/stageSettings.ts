@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { attachedNodeKey, carriedParameterKeys } from '../backend/attachContext';
 import { healthDurations } from '../backend/healthParameters';
 import { failedPrecondition } from '../grpc/csiError';
-import type { MountSchedule } from './nodeMountOps';
+import type { MountSchedule } from './mountSchedule';
 
 /** Reads a volume's current mutable parameters from the share, where this node can reach it. */
 export type CurrentParameters = (volumeId: string) => Promise<Record<string, string>>;

@@ -182,7 +182,7 @@ describe('FsHelperPool supervision', () => {
           () => ({ ok: true, message: 'monitor loop is ticking' }),
           () => pool.status(),
         ),
-        ready: () => ({ ok: true, problems: [] }),
+        ready: () => ({ ok: true, problems: [], storage: [] }),
         mounts: () => ({}),
         metrics: () => Promise.resolve(''),
         metricsContentType: 'text/plain',

@@ -1,0 +1,34 @@
+import { strict as assert } from 'node:assert';
+import { newMountHealth, type MountHealth, type MountState } from '../../../src/health/mountHealth';
+import { DriverMetrics } from '../../../src/metrics/driverMetrics';
+
+function mount(path: string, kind: 'staging' | 'publish', state: MountState): MountHealth {
+  return { ...newMountHealth({ volumeId: 'pvc-a', path, kind, readOnly: false, expectedSource: '' }, 1_000, 2_000), state };
+}
+
+describe('csi_driver_volume_health_state', () => {
+  it('sets 1 on the worst state of each volume and mount kind, labelled with its volume id and kind', async () => {
+    const all = [
+      mount('/k/staging/pvc-a', 'staging', 'healthy'),
+      mount('/k/pods/p1/pvc-a', 'publish', 'degraded'),
+      mount('/k/pods/p2/pvc-a', 'publish', 'unhealthy'),
+    ];
+    const metrics = new DriverMetrics({
+      mounts: () => all,
+      issuesOf: () => [],
+      stuckHelpers: () => 0,
+      driverHealthy: () => false,
+      storageReachable: () => true,
+    });
+    const gauge = metrics.registry.getSingleMetric('csi_driver_volume_health_state');
+    assert.ok(gauge);
+    const set = (await gauge.get()).values.filter((v) => v.value === 1).map((v) => v.labels);
+    assert.deepEqual(
+      set.sort((a, b) => String(a.kind).localeCompare(String(b.kind))),
+      [
+        { volume_id: 'pvc-a', kind: 'publish', state: 'unhealthy' },
+        { volume_id: 'pvc-a', kind: 'staging', state: 'healthy' },
+      ],
+    );
+  });
+});
