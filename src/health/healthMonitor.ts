@@ -1,44 +1,19 @@
-import type { Logger } from 'pino';
 import type { ProbeResult, StatfsResult } from '../isolation/fsOps';
-import type { IsolatedFs } from '../isolation/isolatedFs';
 import { IsolationTimeoutError } from '../isolation/isolationErrors';
-import type { MountTableReader } from '../mount/mountTable';
 import { MountTableCache } from './mountTableCache';
 import { StorageWatch } from './storageWatch';
-import type { Clock } from './clock';
+import type { HealthMonitorOptions } from './healthMonitorOptions';
+import { nodeStorageIssues } from './nodeStorageIssues';
+import { WakeTimer } from './wakeTimer';
 import { uniqueIssues, type HealthIssue } from './healthIssue';
 import { applyProbeResult } from './applyProbeResult';
-import { newMountHealth, type MountHealth, type MountState } from './mountHealth';
+import { newMountHealth, type MountHealth } from './mountHealth';
 import type { MountRegistration } from './mountRegistration';
 import type { NodeHealthView, StorageIssue } from './nodeHealthView';
 import { mountTableProblem, probeItemOf, timeoutResult } from './probeMount';
 import { isSuspect, nextDueTime, planRounds, roundWindowMs, suspectWindowMs, type PlannedRound } from './probePlan';
 
-export interface HealthMonitorOptions {
-  isolation: Pick<IsolatedFs, 'probeRound'>;
-  readTable: MountTableReader;
-  clock: Clock;
-  logger: Logger;
-  intervalMs: number;
-  timeoutMs: number;
-  failureThreshold: number;
-  successThreshold: number;
-  /** Most probe rounds (each one helper process) running at once. */
-  concurrency: number;
-  /** Most mounts in one round. */
-  maxRoundSize?: number;
-  /** Checks the share as seen from this node; run once per interval. */
-  checkStorage?: () => Promise<StorageIssue[]>;
-  /** Issues and probe latency set through the fault-injection API. */
-  faults?: { issuesFor(volumeId: string): HealthIssue[]; probeDelayMs(volumeId: string): number };
-  observer?: MonitorObserver;
-}
-
-/** Told of every finished probe, for metrics. */
-export interface MonitorObserver {
-  probeDone(m: Readonly<MountHealth>, seconds: number, issue: HealthIssue | undefined): void;
-  stateChanged(m: Readonly<MountHealth>, from: MountState): void;
-}
+export type { HealthMonitorOptions, MonitorObserver } from './healthMonitorOptions';
 
 /** Reasons that say a mount's server is gone: its teardown escalates at once. */
 const deadReasons = new Set(['MountUnresponsive', 'TransportError', 'StaleFileHandle']);
@@ -55,7 +30,7 @@ export class HealthMonitor implements NodeHealthView {
   private readonly mounts = new Map<string, MountHealth>();
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
-  private wake: { at: number; timer: NodeJS.Timeout } | undefined;
+  private readonly wake: WakeTimer;
   /** No mount is due before this time (ms), unless registered or freed since. */
   private earliestDue = 0;
   private running = 0;
@@ -75,6 +50,10 @@ export class HealthMonitor implements NodeHealthView {
     this.maxRoundSize = opts.maxRoundSize ?? 128;
     this.table = new MountTableCache(opts.readTable, opts.clock, Math.min(opts.intervalMs, 10_000));
     this.storage = new StorageWatch(opts.checkStorage, opts.clock, opts.intervalMs);
+    this.wake = new WakeTimer(
+      () => opts.clock.now(),
+      () => this.pump(),
+    );
   }
 
   start(): void {
@@ -85,9 +64,8 @@ export class HealthMonitor implements NodeHealthView {
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);
-    if (this.wake) clearTimeout(this.wake.timer);
+    this.wake.clear();
     this.timer = undefined;
-    this.wake = undefined;
     this.stopped = true;
   }
 
@@ -153,17 +131,7 @@ export class HealthMonitor implements NodeHealthView {
   }
 
   storageIssues(): StorageIssue[] {
-    const out = [...this.storage.last()];
-    let sick = 0;
-    for (const m of this.mounts.values()) if (m.state === 'unhealthy') sick++;
-    if (sick > 0 && !out.some((s) => s.status === 'STORAGE_UNREACHABLE')) {
-      out.push({
-        status: 'STORAGE_DEGRADED',
-        reason: 'MountsUnhealthy',
-        message: `${sick} of ${this.mounts.size} mounts on this node are unhealthy`,
-      });
-    }
-    return out;
+    return nodeStorageIssues(this.storage.last(), this.mounts.values(), this.mounts.size);
   }
 
   /** Lenient liveness: false only when the loop has stalled or broken. */
@@ -223,7 +191,8 @@ export class HealthMonitor implements NodeHealthView {
     }
     // Rounds left over wait for a free helper: pump again as soon as one is.
     this.earliestDue = started < plan.rounds.length ? now : plan.earliest;
-    this.wakeAt(this.earliestDue);
+    // Wake exactly when the next mount is due, rather than at the next tick.
+    if (this.timer) this.wake.at(this.earliestDue);
   }
 
   /** One round: mount-table problems are settled here, the rest probed together in one helper. */
@@ -291,22 +260,6 @@ export class HealthMonitor implements NodeHealthView {
     if (this.mounts.get(m.reg.path) !== m || m.retiring) return;
     const issue = this.record(m, result, elapsedMs / 1000);
     this.opts.observer?.probeDone(m, elapsedMs / 1000, issue);
-  }
-
-  /** Wakes the scheduler exactly when the next mount is due, rather than at the next tick. */
-  private wakeAt(due: number): void {
-    if (this.stopped || !this.timer || !Number.isFinite(due)) return;
-    if (this.wake && this.wake.at <= due) return;
-    if (this.wake) clearTimeout(this.wake.timer);
-    const timer = setTimeout(
-      () => {
-        this.wake = undefined;
-        this.pump();
-      },
-      Math.max(0, due - this.opts.clock.now()),
-    );
-    timer.unref();
-    this.wake = { at: due, timer };
   }
 
   private record(m: MountHealth, r: ProbeResult, seconds: number): HealthIssue | undefined {

@@ -3,10 +3,11 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { FsRequest, FsResult, ProbeItem, TimedProbeResult } from './fsOps';
 import type { PoolThreadConfig } from './fsPoolThread';
-import { IsolationBrokenError, IsolationTimeoutError } from './isolationErrors';
-import { CommandTimeoutError, type CommandResult, type RunOptions } from '../mount/runCommand';
+import { IsolationBrokenError } from './isolationErrors';
+import type { CommandResult, RunOptions } from '../mount/runCommand';
+import { PendingRequests, type Pending } from './pendingRequests';
 import type { IsolatedFs, IsolationStatus, ProbeRound, TrackedRun } from './isolatedFs';
-import { emptyLane, rebuildPoolError, type Lane, type PoolSnapshot, type ThreadReply, type ThreadRequest } from './poolMessages';
+import { emptyLane, type Lane, type PoolSnapshot, type ThreadReply, type ThreadRequest } from './poolMessages';
 
 export interface FsHelperPoolOptions {
   /** CSI lane: most helpers busy at once (further requests queue), idle ones kept warm, killed ones not yet exited before it refuses work. */
@@ -29,22 +30,6 @@ export interface FsHelperPoolOptions {
   restartDelayMs?: number;
 }
 
-interface Pending {
-  resolve: (v: unknown) => void;
-  reject: (e: Error) => void;
-  gone: () => void;
-  onPartial?: (index: number, value: unknown) => void;
-  op: string;
-  path: string;
-  timeoutMs: number;
-  /** Result and gone may arrive in either order; the entry lives until both have. */
-  settled: boolean;
-  /** A command run by the thread itself: its overstay is a CommandTimeoutError. */
-  command?: boolean;
-  backstop: NodeJS.Timeout;
-  wedge?: NodeJS.Timeout;
-}
-
 const defaultThreadScript = path.join(__dirname, 'fsPoolThread.js');
 /** Grace past the absolute deadline for the thread's own answer to arrive. */
 const replyGraceMs = 1_000;
@@ -61,7 +46,7 @@ const replyGraceMs = 1_000;
  */
 export class FsHelperPool implements IsolatedFs {
   private worker: Worker | undefined;
-  private readonly pending = new Map<number, Pending>();
+  private readonly pending = new PendingRequests();
   /** Helper processes alive, by pid: killed with their groups if their thread dies. */
   private readonly helpers = new Set<number>();
   private nextId = 1;
@@ -111,13 +96,7 @@ export class FsHelperPool implements IsolatedFs {
     return new Promise<CommandResult>((resolve, reject) => {
       const w = this.worker;
       if (this.closed || !w) {
-        reject(
-          new IsolationBrokenError(
-            cmd,
-            this.closed ? 'closed' : 'thread-died',
-            this.closed ? 'the file helper pool is closed' : `the file helper thread is down (${this.down ?? 'starting'})`,
-          ),
-        );
+        reject(this.refusal(cmd));
         return;
       }
       const id = this.nextId++;
@@ -133,7 +112,7 @@ export class FsHelperPool implements IsolatedFs {
         backstop,
         command: true,
       };
-      this.pending.set(id, entry);
+      this.pending.add(id, entry);
       const env = opts.env
         ? Object.fromEntries(Object.entries(opts.env).filter((e): e is [string, string] => typeof e[1] === 'string'))
         : undefined;
@@ -184,7 +163,7 @@ export class FsHelperPool implements IsolatedFs {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.restartTimer);
-    this.failPending((p) => new IsolationBrokenError(p.op, 'closed', 'the file helper pool is closed'));
+    this.pending.failAll((p) => new IsolationBrokenError(p.op, 'closed', 'the file helper pool is closed'));
     const w = this.worker;
     if (!w) return;
     const msg: ThreadRequest = { type: 'close' };
@@ -202,13 +181,7 @@ export class FsHelperPool implements IsolatedFs {
       const w = this.worker;
       if (this.closed || !w) {
         gone();
-        reject(
-          new IsolationBrokenError(
-            req.op,
-            this.closed ? 'closed' : 'thread-died',
-            this.closed ? 'the file helper pool is closed' : `the file helper thread is down (${this.down ?? 'starting'})`,
-          ),
-        );
+        reject(this.refusal(req.op));
         return;
       }
       const id = this.nextId++;
@@ -216,7 +189,7 @@ export class FsHelperPool implements IsolatedFs {
       const backstop = setTimeout(() => this.onBackstop(id), deadlineAt - Date.now() + replyGraceMs);
       const entry: Pending = { resolve, reject, gone, op: req.op, path: req.path, timeoutMs, settled: false, backstop };
       if (onPartial) entry.onPartial = onPartial;
-      this.pending.set(id, entry);
+      this.pending.add(id, entry);
       const msg: ThreadRequest = { type: 'run', id, lane, req, timeoutMs, deadlineAt };
       w.ref();
       w.postMessage(msg);
@@ -226,14 +199,8 @@ export class FsHelperPool implements IsolatedFs {
 
   /** The thread did not settle a request by its deadline: settle it here, ask for the kill, and watch for a wedged thread. */
   private onBackstop(id: number): void {
-    const p = this.pending.get(id);
+    const p = this.pending.expire(id);
     if (!p) return;
-    if (!p.settled) {
-      p.settled = true;
-      p.reject(
-        p.command ? new CommandTimeoutError(`${p.op} ${p.path}`, p.timeoutMs) : new IsolationTimeoutError(p.op, p.path, p.timeoutMs),
-      );
-    }
     const msg: ThreadRequest = { type: 'cancel', id };
     this.worker?.postMessage(msg);
     p.wedge = setTimeout(() => {
@@ -271,7 +238,7 @@ export class FsHelperPool implements IsolatedFs {
     if (this.closed) return;
     this.down = why;
     this.opts.logger?.error({ why }, 'file helper thread died; failing its requests and restarting it');
-    this.failPending((p) => new IsolationBrokenError(p.op, 'thread-died', `the file helper thread died (${why})`));
+    this.pending.failAll((p) => new IsolationBrokenError(p.op, 'thread-died', `the file helper thread died (${why})`));
     // Killed, they stay zombies until the process ends: their thread, which would reap them, is gone.
     this.killHelpers();
     this.last = { csi: emptyLane, probe: emptyLane };
@@ -283,14 +250,11 @@ export class FsHelperPool implements IsolatedFs {
     this.backoffMs = Math.min(this.backoffMs * 2, 5_000);
   }
 
-  private failPending(error: (p: Pending) => Error): void {
-    for (const p of this.pending.values()) {
-      clearTimeout(p.backstop);
-      clearTimeout(p.wedge);
-      if (!p.settled) p.reject(error(p));
-      p.gone();
-    }
-    this.pending.clear();
+  /** Why a request cannot be sent now: the pool is closed or its thread is down. */
+  private refusal(op: string): IsolationBrokenError {
+    return this.closed
+      ? new IsolationBrokenError(op, 'closed', 'the file helper pool is closed')
+      : new IsolationBrokenError(op, 'thread-died', `the file helper thread is down (${this.down ?? 'starting'})`);
   }
 
   /** Kills the helpers of a thread that is gone (they were its children; their groups die with them). */
@@ -317,8 +281,7 @@ export class FsHelperPool implements IsolatedFs {
       return;
     }
     if (msg.type === 'partial') {
-      const p = this.pending.get(msg.id);
-      if (p && !p.settled) p.onPartial?.(msg.index, msg.value);
+      this.pending.partial(msg.id, msg.index, msg.value);
       return;
     }
     this.last = msg.snapshot;
@@ -331,23 +294,6 @@ export class FsHelperPool implements IsolatedFs {
       return;
     }
     if (msg.type === 'closed') return;
-    const p = this.pending.get(msg.id);
-    if (!p) return;
-    let released = msg.type === 'gone';
-    if (msg.type === 'result') {
-      if (!p.settled) {
-        p.settled = true;
-        if (msg.ok) p.resolve(msg.value);
-        else p.reject(rebuildPoolError(msg.error));
-      }
-      released = msg.released;
-    }
-    if (released) {
-      clearTimeout(p.backstop);
-      clearTimeout(p.wedge);
-      p.gone();
-      this.pending.delete(msg.id);
-      if (this.pending.size === 0) this.worker?.unref();
-    }
+    if (this.pending.answer(msg) && this.pending.size === 0) this.worker?.unref();
   }
 }
