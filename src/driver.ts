@@ -131,7 +131,7 @@ export async function startDriver(cfg: Config, logger: Logger, clock: Clock = sy
     initCatalog = controller.initCatalog;
   }
   if (cfg.mode !== 'controller') {
-    const node = await nodeBinding({ cfg, backend, pool, monitor, mounter, records, metrics, faults, logger, unaryDeps });
+    const node = await nodeBinding({ cfg, backend, pool, monitor, records, metrics, faults, logger, unaryDeps });
     nodeStateRebuilt = node.nodeStateRebuilt;
     services.push(node.service);
   }

@@ -13,8 +13,7 @@ import type { FaultInjector } from './health/faultInjector';
 import type { HealthMonitor } from './health/healthMonitor';
 import type { FsHelperPool } from './isolation/fsHelperPool';
 import type { DriverMetrics } from './metrics/driverMetrics';
-import type { Mounter } from './mount/mounter';
-import { readMountTable } from './mount/mountTable';
+import { mountPointsOf, readMountInfoText, readMountTable } from './mount/mountTable';
 import { NodeMountOps } from './node/nodeMountOps';
 import { createNodeService } from './node/nodeService';
 import { NodeStateStore } from './node/nodeStateStore';
@@ -26,7 +25,6 @@ export interface NodeParts {
   backend: Backend;
   pool: FsHelperPool;
   monitor: HealthMonitor;
-  mounter: Mounter;
   records: ShareRecordStore;
   metrics: DriverMetrics;
   faults: FaultInjector | undefined;
@@ -50,7 +48,7 @@ function sourceOfProvisioned(backend: { resolveSource: VolumeSourceResolver }): 
  * again; says whether the state file had to be rebuilt.
  */
 export async function nodeBinding(parts: NodeParts): Promise<{ service: ServiceBinding; nodeStateRebuilt: boolean }> {
-  const { cfg, backend, pool, monitor, mounter, records, metrics, faults, logger, unaryDeps } = parts;
+  const { cfg, backend, pool, monitor, records, metrics, faults, logger, unaryDeps } = parts;
   const store = backend.store;
   const proto = loadCsiProto().csi.v1;
   const state = new NodeStateStore(cfg.stateDir);
@@ -86,7 +84,7 @@ export async function nodeBinding(parts: NodeParts): Promise<{ service: ServiceB
         resolveSource: backend.resolveSource,
         logger,
         paths: { kubeletDir: cfg.kubeletDir, forbidden: cfg.backend === 'local' ? [cfg.localDir, cfg.stateDir] : [cfg.stateDir] },
-        mountTable: () => mounter.table(),
+        mountPoints: async () => mountPointsOf(await readMountInfoText()),
         attach: cfg.enableAttach,
         healthDefaults: { intervalMs: cfg.healthCheckIntervalMs, timeoutMs: cfg.healthCheckTimeoutMs },
         // The local backend's nodes see the share: a volume's modified parameters apply at its next stage.

@@ -20,41 +20,87 @@ function unescape(field: string): string {
   return field.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
 }
 
+/** Parses one line of mountinfo; undefined for a line it cannot read. */
+function parseMountLine(line: string): MountEntry | undefined {
+  const sep = line.indexOf(' - ');
+  if (sep < 0) return undefined;
+  const left = line.slice(0, sep).split(' ');
+  const right = line.slice(sep + 3).split(' ');
+  const [mountId, parentId, device, root, mountPoint, options] = left;
+  const [fsType, source, superOptions] = right;
+  if (
+    mountId === undefined ||
+    parentId === undefined ||
+    device === undefined ||
+    root === undefined ||
+    mountPoint === undefined ||
+    options === undefined ||
+    fsType === undefined
+  )
+    return undefined;
+  return {
+    mountId: Number(mountId),
+    parentId: Number(parentId),
+    device,
+    root: unescape(root),
+    mountPoint: unescape(mountPoint),
+    options: options.split(','),
+    fsType,
+    source: unescape(source ?? ''),
+    superOptions: (superOptions ?? '').split(','),
+  };
+}
+
 /** Parses the text of /proc/self/mountinfo; lines it cannot read are skipped. */
 export function parseMountInfo(text: string): MountEntry[] {
   const out: MountEntry[] = [];
   for (const line of text.split('\n')) {
-    if (!line) continue;
-    const sep = line.indexOf(' - ');
-    if (sep < 0) continue;
-    const left = line.slice(0, sep).split(' ');
-    const right = line.slice(sep + 3).split(' ');
-    const [mountId, parentId, device, root, mountPoint, options] = left;
-    const [fsType, source, superOptions] = right;
-    if (
-      mountId === undefined ||
-      parentId === undefined ||
-      device === undefined ||
-      root === undefined ||
-      mountPoint === undefined ||
-      options === undefined ||
-      fsType === undefined
-    )
-      continue;
-    out.push({
-      mountId: Number(mountId),
-      parentId: Number(parentId),
-      device,
-      root: unescape(root),
-      mountPoint: unescape(mountPoint),
-      options: options.split(','),
-      fsType,
-      source: unescape(source ?? ''),
-      superOptions: (superOptions ?? '').split(','),
-    });
+    const e = line ? parseMountLine(line) : undefined;
+    if (e) out.push(e);
   }
   return out;
 }
+
+/** A path as mountinfo writes it: space, tab, newline and backslash as \ooo octal. */
+function escapeMountPath(p: string): string {
+  return p.replace(/[ \t\n\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
+}
+
+/**
+ * The top-most mount at `mountPoint` in mountinfo text, parsing only the lines that name the
+ * path. A lookup per umount step or publish check, with hundreds of mounts on the node, would
+ * otherwise parse (and give the collector) the whole table each time.
+ */
+export function findMountInText(text: string, mountPoint: string): MountEntry | undefined {
+  const needle = ` ${escapeMountPath(mountPoint)} `;
+  let found: MountEntry | undefined;
+  for (let at = text.indexOf(needle); at >= 0; at = text.indexOf(needle, at + 1)) {
+    const start = text.lastIndexOf('\n', at) + 1;
+    const end = text.indexOf('\n', at);
+    const e = parseMountLine(text.slice(start, end < 0 ? undefined : end));
+    // The same text may stand in another field (a bind mount's root): only the mount point counts.
+    if (e && e.mountPoint === mountPoint) found = e;
+  }
+  return found;
+}
+
+/** The mount point of every line of mountinfo text, unescaped, in order. */
+export function mountPointsOf(text: string): string[] {
+  const out: string[] = [];
+  for (const line of text.split('\n')) {
+    let i = -1;
+    for (let field = 0; field < 4 && (i = line.indexOf(' ', i + 1)) >= 0; field++);
+    if (i < 0) continue;
+    const end = line.indexOf(' ', i + 1);
+    if (end > i) out.push(unescape(line.slice(i + 1, end)));
+  }
+  return out;
+}
+
+export const mountInfoPath = '/proc/self/mountinfo';
+
+/** The text of /proc/self/mountinfo (procfs answers from the kernel's own list, never asking a filesystem). */
+export const readMountInfoText = (): Promise<string> => readFile(mountInfoPath, 'utf8');
 
 /** Reads the mount table; a function so tests can replace it. */
 export type MountTableReader = () => Promise<MountEntry[]>;
@@ -63,7 +109,7 @@ export type MountTableReader = () => Promise<MountEntry[]>;
  * Reads /proc/self/mountinfo. procfs answers from the kernel's own mount list, without asking
  * any filesystem, so this is safe even while an NFS server is gone.
  */
-export const readMountTable: MountTableReader = async () => parseMountInfo(await readFile('/proc/self/mountinfo', 'utf8'));
+export const readMountTable: MountTableReader = async () => parseMountInfo(await readMountInfoText());
 
 /** The top-most mount at `mountPoint` (the last one listed), if any. */
 export function findMount(table: MountEntry[], mountPoint: string): MountEntry | undefined {

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { CommandFailedError, CommandTimeoutError, runChecked, type CommandRunner, runCommand } from './runCommand';
-import { findMount, readMountTable, type MountEntry, type MountTableReader } from './mountTable';
+import { findMount, findMountInText, readMountInfoText, readMountTable, type MountEntry, type MountTableReader } from './mountTable';
 
 export type MountOperation = 'mount' | 'bind' | 'umount' | 'umount_force' | 'umount_lazy';
 
@@ -56,12 +56,18 @@ export class UnmountBusyError extends Error {
 export class SystemMounter implements Mounter {
   private readonly run: CommandRunner;
   private readonly readTable: MountTableReader;
+  private readonly lookup: (target: string) => Promise<MountEntry | undefined>;
   private readonly mountTimeoutMs: number;
   private readonly umountTimeoutMs: number;
 
   constructor(private readonly opts: MounterOptions = {}) {
     this.run = opts.run ?? runCommand;
-    this.readTable = opts.readTable ?? readMountTable;
+    const readTable = opts.readTable;
+    this.readTable = readTable ?? readMountTable;
+    // The kernel's table is searched as text for one path; a table given instead is searched whole.
+    this.lookup = readTable
+      ? async (target) => findMount(await readTable(), target)
+      : async (target) => findMountInText(await readMountInfoText(), target);
     this.mountTimeoutMs = opts.mountTimeoutMs ?? 60_000;
     this.umountTimeoutMs = opts.umountTimeoutMs ?? 5_000;
   }
@@ -70,8 +76,8 @@ export class SystemMounter implements Mounter {
     return this.readTable();
   }
 
-  async mountAt(target: string): Promise<MountEntry | undefined> {
-    return findMount(await this.readTable(), target);
+  mountAt(target: string): Promise<MountEntry | undefined> {
+    return this.lookup(target);
   }
 
   async bindMount(source: string, target: string, readOnly: boolean): Promise<void> {

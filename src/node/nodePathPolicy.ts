@@ -1,6 +1,5 @@
 import * as path from 'node:path';
 import { IsolatedFsError } from '../isolation/isolationErrors';
-import type { MountEntry } from '../mount/mountTable';
 import { invalidArgument } from '../grpc/csiError';
 import { requireAbsolutePath } from '../grpc/validateCommon';
 
@@ -54,8 +53,8 @@ export async function callerPathErrors<T>(paths: readonly string[], fn: () => Pr
  * would reach through it into this one), or cover mounts below it. Mounts of others are not
  * "inside" clashes: a node may keep, say, its pods directory on a disk of its own.
  */
-export function mountOverlap(p: string, table: readonly MountEntry[], isOwn: (mountPoint: string) => boolean): string | undefined {
-  for (const { mountPoint: m } of table) {
+export function mountOverlap(p: string, mountPoints: readonly string[], isOwn: (mountPoint: string) => boolean): string | undefined {
+  for (const m of mountPoints) {
     if (m === p) continue;
     if (inside(m, p)) return `${p} would cover the mount at ${m}`;
     if (inside(p, m) && isOwn(m)) return `${p} lies inside the mount at ${m}`;

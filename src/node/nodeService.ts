@@ -2,7 +2,6 @@ import * as path from 'node:path';
 import type { Logger } from 'pino';
 import type { HealthApi } from '../config';
 import type { FsHelperPool } from '../isolation/fsHelperPool';
-import type { MountEntry } from '../mount/mountTable';
 import { checkIdentifier } from '../backend/ids';
 import { checkNodeVolumeId, EfsHandleError } from '../backend/efsVolumeHandle';
 import { failedPrecondition, invalidArgument, notFound } from '../grpc/csiError';
@@ -32,7 +31,8 @@ export interface NodeDeps {
   logger: Logger;
   paths: NodePathPolicy;
   /** The mount table, to keep new mounts clear of the ones there are. */
-  mountTable: () => Promise<MountEntry[]>;
+  /** The mount point of every mount on the node (the kernel's table). */
+  mountPoints: () => Promise<string[]>;
   /** Deadline of the statfs behind NodeGetVolumeStats when no probe result is cached. */
   statsTimeoutMs?: number;
   /** --enable-attach: NodeStageVolume requires the publish context of ControllerPublishVolume. */
@@ -100,7 +100,7 @@ export function createNodeService(deps: NodeDeps): AsyncService<NodeHandlers> {
    * from the node state, on the path as resolved without following symlinks.
    */
   const requireNoOverlap = async (field: string, p: string): Promise<void> => {
-    const clash = mountOverlap(p, await deps.mountTable(), (m) => state.get(m) !== undefined);
+    const clash = mountOverlap(p, await deps.mountPoints(), (m) => state.get(m) !== undefined);
     if (clash) throw invalidArgument(`${field}: ${clash}`);
   };
   /**

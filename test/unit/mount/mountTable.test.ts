@@ -1,5 +1,12 @@
 import { strict as assert } from 'node:assert';
-import { findMount, parseMountInfo, readMountTable } from '../../../src/mount/mountTable';
+import {
+  findMount,
+  findMountInText,
+  mountPointsOf,
+  parseMountInfo,
+  readMountInfoText,
+  readMountTable,
+} from '../../../src/mount/mountTable';
 
 const sample = [
   '22 1 253:0 / / rw,relatime shared:1 - ext4 /dev/vda rw,errors=remount-ro',
@@ -71,6 +78,52 @@ describe('findMount', () => {
     assert.equal(findMount(table, '/tmp/csi-x/kubelet'), undefined);
     assert.equal(findMount(table, '/tmp/csi-x/kubelet/staging/vol/'), undefined);
     assert.ok(findMount(table, '/tmp/csi-x/kubelet/staging/vol'));
+  });
+});
+
+describe('findMountInText: one path looked up without parsing the table', () => {
+  it('finds what findMount finds in the parsed table, for every mount point and for paths that are none', () => {
+    const table = parseMountInfo(sample);
+    const paths = [...table.map((e) => e.mountPoint), '/tmp/csi-x/kubelet', '/tmp/csi-x/kubelet/staging/vol/', '/mnt/with', '/nowhere'];
+    for (const p of paths) assert.deepEqual(findMountInText(sample, p), findMount(table, p), p);
+  });
+
+  it('returns the top-most of stacked mounts', () => {
+    const text = ['50 22 0:1 / /mnt/x rw - tmpfs a rw', '51 50 0:2 / /mnt/x ro - tmpfs b rw'].join('\n');
+    assert.equal(findMountInText(text, '/mnt/x')?.source, 'b');
+  });
+
+  it('does not take a bind mount whose mounted directory has the same name for a mount at that path', () => {
+    // The path stands in the root field of line 36 only: nothing is mounted at it.
+    assert.equal(findMountInText(sample, '/tmp/csi-x/share/volumes/pvc-1/data'), undefined);
+    const text = '60 22 253:0 /mnt/y /mnt/z rw - ext4 /dev/vda rw\n61 22 253:0 / /mnt/y rw - ext4 /dev/vda rw';
+    assert.equal(findMountInText(text, '/mnt/y')?.mountId, 61);
+    assert.equal(findMountInText(text, '/mnt/z')?.root, '/mnt/y');
+  });
+
+  it('finds paths with escaped characters and a last line without a newline', () => {
+    assert.equal(findMountInText(sample, '/mnt/with space')?.source, 'server:/export dir');
+    assert.equal(findMountInText(sample, '/mnt/back\\slash')?.mountId, 42);
+    assert.equal(findMountInText('7 1 0:1 / /last rw - tmpfs t rw', '/last')?.mountId, 7);
+  });
+
+  it('agrees with the parsed real table of this process', async () => {
+    const text = await readMountInfoText();
+    const table = parseMountInfo(text);
+    for (const e of table) assert.deepEqual(findMountInText(text, e.mountPoint), findMount(table, e.mountPoint), e.mountPoint);
+    assert.deepEqual(
+      mountPointsOf(text),
+      table.map((e) => e.mountPoint),
+    );
+  });
+});
+
+describe('mountPointsOf', () => {
+  it('lists the unescaped mount point of every line, skipping lines too short to have one', () => {
+    assert.deepEqual(
+      mountPointsOf(sample + 'garbage\n1 2 3\n'),
+      parseMountInfo(sample).map((e) => e.mountPoint),
+    );
   });
 });
 
