@@ -11,6 +11,13 @@ import { healthyOpsDuringOutage, type HealthyOps } from './outageHealthyOps';
 import { scrapeEventLoopLag, startLatencyLoop, type HungPick } from './outageLatency';
 import { sampleProcessTree, type ProcessPeak } from './processTree';
 
+/** The lag of one window of the outage and the helper processes the driver started in it. */
+export interface WindowFigures {
+  p99Ms: number;
+  maxMs: number;
+  helpersStarted: number;
+}
+
 /** One outage run's shape. */
 export interface OutageSetup {
   variant: OutageVariant;
@@ -40,6 +47,8 @@ export interface OutageResult extends OutageSetup {
   hungReportedHealthy: number;
   /** The driver's event-loop lag (its prom-client monitor), worst of the outage's two windows. */
   lag: { p99Ms: number; maxMs: number };
+  /** Lag and helper processes started, in the detection window (freeze to all reported) and the teardown. */
+  windows: { detection: WindowFigures; teardown: WindowFigures };
   healthyOps: HealthyOps;
   unpublish: LatencyStats;
   unstage: LatencyStats;
@@ -102,7 +111,7 @@ async function measureOutage(
   say: (line: string) => void,
 ): Promise<OutageResult> {
   const label = `outage[${s.variant} ${s.intervalMs / 1000}s/${s.timeoutMs / 1000}s]`;
-  await scrapeEventLoopLag(d); // starts the lag window at the freeze
+  const atFreeze = await scrapeEventLoopLag(d); // starts the lag window at the freeze
   const sampler = sampleProcessTree(d.child.pid!, () => storage.daemonPids());
   const hungPaths = mountPathsOf(hung);
   const seen = new Map<string, number>();
@@ -140,6 +149,10 @@ async function measureOutage(
     callErrors: lat.errors,
     hungReportedHealthy: lat.hungReportedHealthy,
     lag: { p99Ms: Math.max(lagDetect.p99Ms, lagTeardown.p99Ms), maxMs: Math.max(lagDetect.maxMs, lagTeardown.maxMs) },
+    windows: {
+      detection: { ...lagDetect, helpersStarted: lagDetect.helpersStarted - atFreeze.helpersStarted },
+      teardown: { ...lagTeardown, helpersStarted: lagTeardown.helpersStarted - lagDetect.helpersStarted },
+    },
     healthyOps,
     unpublish: teardownStats(teardown, 'NodeUnpublishVolume'),
     unstage: teardownStats(teardown, 'NodeUnstageVolume'),

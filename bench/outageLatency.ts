@@ -91,11 +91,24 @@ export function startLatencyLoop(
  * The driver's event-loop lag as its own prom-client monitor saw it since the last scrape
  * (prom-client resets the histogram at each collection): p99 and max in ms.
  */
-export async function scrapeEventLoopLag(d: DriverProcess): Promise<{ p99Ms: number; maxMs: number }> {
+export async function scrapeEventLoopLag(d: DriverProcess): Promise<LagWindow> {
   const text = await (await fetch(`http://127.0.0.1:${d.healthPort}/metrics`, { signal: AbortSignal.timeout(60_000) })).text();
   const read = (name: string): number => {
     const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
-    return m?.[1] ? Number(m[1]) * 1000 : NaN;
+    return m?.[1] ? Number(m[1]) : NaN;
   };
-  return { p99Ms: read('nodejs_eventloop_lag_p99_seconds'), maxMs: read('nodejs_eventloop_lag_max_seconds') };
+  const started = (lane: string): number => read(`csi_driver_file_helpers_started_total\\{lane="${lane}"\\}`);
+  return {
+    p99Ms: read('nodejs_eventloop_lag_p99_seconds') * 1000,
+    maxMs: read('nodejs_eventloop_lag_max_seconds') * 1000,
+    helpersStarted: started('csi') + started('probe'),
+  };
+}
+
+/** One window of the driver's event-loop lag, and the helpers it had started by the scrape that closed it. */
+export interface LagWindow {
+  p99Ms: number;
+  maxMs: number;
+  /** Helper processes started since the driver began (each is a fork of the driver process). */
+  helpersStarted: number;
 }

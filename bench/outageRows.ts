@@ -89,6 +89,10 @@ export function outageRows(r: OutageResult, limitMiB: number): BenchRow[] {
       '<= 60 s, none failed or left',
       r.teardownTotalMs <= 60_000 && tdFails === 0 && r.leftMounted === 0,
     ),
+    row(
+      'event-loop lag and helpers started (each a fork of the driver), per window',
+      `detection: p99 ${msText(r.windows.detection.p99Ms)} ms, max ${msText(r.windows.detection.maxMs)} ms, ${r.windows.detection.helpersStarted} helpers; teardown: p99 ${msText(r.windows.teardown.p99Ms)} ms, max ${msText(r.windows.teardown.maxMs)} ms, ${r.windows.teardown.helpersStarted} helpers`,
+    ),
     row('processes under the driver, peak', `${r.peak.helpersMax} (${r.peak.samples} samples)`),
     row(
       'node-plugin memory (PSS of driver and helpers), peak',

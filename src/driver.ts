@@ -95,6 +95,7 @@ export async function startDriver(cfg: Config, logger: Logger, clock: Clock = sy
       const s = pool.snapshot();
       return s.csi.stuck + s.probe.stuck;
     },
+    helperTotals: () => pool.helperTotals(),
     driverHealthy: () => ready().ok,
     storageReachable,
     nodeStateRebuilt: () => nodeStateRebuilt,

@@ -9,6 +9,11 @@ import { PendingRequests, type Pending } from './pendingRequests';
 import type { IsolatedFs, IsolationStatus, ProbeRound, TrackedRun } from './isolatedFs';
 import { emptyLane, type Lane, type PoolSnapshot, type ThreadReply, type ThreadRequest } from './poolMessages';
 
+export interface HelperTotals {
+  started: number;
+  killed: number;
+}
+
 export interface FsHelperPoolOptions {
   /** CSI lane: most helpers busy at once (further requests queue), idle ones kept warm, killed ones not yet exited before it refuses work. */
   maxHelpers?: number;
@@ -49,6 +54,8 @@ export class FsHelperPool implements IsolatedFs {
   private readonly pending = new PendingRequests();
   /** Helper processes alive, by pid: killed with their groups if their thread dies. */
   private readonly helpers = new Set<number>();
+  /** Helpers started and killed at their deadline, per lane, over every thread this pool ran. */
+  private readonly totals: Record<Lane, HelperTotals> = { csi: { started: 0, killed: 0 }, probe: { started: 0, killed: 0 } };
   private nextId = 1;
   private last: PoolSnapshot = { csi: emptyLane, probe: emptyLane };
   private closed = false;
@@ -151,6 +158,11 @@ export class FsHelperPool implements IsolatedFs {
   /** Pids of the helper processes alive now (for diagnostics and tests). */
   helperPids(): number[] {
     return [...this.helpers];
+  }
+
+  /** Helpers started and killed at their deadline since the pool was made (churn says storage hangs). */
+  helperTotals(): Record<Lane, HelperTotals> {
+    return { csi: { ...this.totals.csi }, probe: { ...this.totals.probe } };
   }
 
   /** Counters as of the last message from the pool thread. */
@@ -287,10 +299,14 @@ export class FsHelperPool implements IsolatedFs {
     this.last = msg.snapshot;
     if (msg.type === 'event') {
       const e = msg.event;
-      if (e.type === 'spawned') this.helpers.add(e.pid);
-      else if (e.type === 'exited') this.helpers.delete(e.pid);
-      else if (e.type === 'killed') this.opts.logger?.warn(e, 'file helper overstayed its deadline; killed');
-      else this.opts.logger?.error({ lane: e.lane, err: e.message }, 'file helper error');
+      if (e.type === 'spawned') {
+        this.helpers.add(e.pid);
+        this.totals[e.lane].started++;
+      } else if (e.type === 'exited') this.helpers.delete(e.pid);
+      else if (e.type === 'killed') {
+        this.totals[e.lane].killed++;
+        this.opts.logger?.warn(e, 'file helper overstayed its deadline; killed');
+      } else this.opts.logger?.error({ lane: e.lane, err: e.message }, 'file helper error');
       return;
     }
     if (msg.type === 'closed') return;

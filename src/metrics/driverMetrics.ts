@@ -15,6 +15,8 @@ export interface MetricsSources {
   storageReachable: () => boolean;
   /** True when the node state file was corrupt at start and the records were rebuilt from the mount table. */
   nodeStateRebuilt?: () => boolean;
+  /** File helpers started and killed at their deadline, per lane, since start. */
+  helperTotals?: () => Record<'csi' | 'probe', { started: number; killed: number }>;
 }
 
 /** What the gauges read before the driver's parts are there to watch: nothing mounted, nothing known. */
@@ -105,6 +107,23 @@ export class DriverMetrics {
         this.set(self.src.stuckHelpers());
       },
     });
+    for (const [what, help] of [
+      ['started', 'File helper processes started, per lane (csi, probe). Steady growth means helpers keep being killed: storage hangs.'],
+      ['killed', 'File helper processes killed because a request overstayed its deadline, per lane.'],
+    ] as const) {
+      new Counter({
+        name: `csi_driver_file_helpers_${what}_total`,
+        help,
+        labelNames: ['lane'],
+        registers: [r],
+        collect() {
+          const totals = self.src.helperTotals?.();
+          if (!totals) return;
+          this.reset();
+          for (const lane of ['csi', 'probe'] as const) this.inc({ lane }, totals[lane][what]);
+        },
+      });
+    }
     new Gauge({
       name: 'csi_driver_healthy',
       help: '1 when every monitored mount is healthy and the share is reachable, else 0 (the same verdict as /healthz/ready).',

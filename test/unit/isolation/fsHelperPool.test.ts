@@ -56,8 +56,14 @@ describe('FsHelperPool (helpers owned by a worker thread)', () => {
       hiddenDir: '.h',
       ...(n === 'b' ? { delayMs: 60_000 } : {}),
     }));
-    const outcome = await pool.probeRound(items, 500).done;
+    const before = pool.helperTotals();
+    const round = pool.probeRound(items, 500);
+    const outcome = await round.done;
     assert.ok(outcome.failure instanceof IsolationTimeoutError, `failure: ${String(outcome.failure)}`);
+    await round.gone;
+    await eventually(() => pool.helperTotals().probe.killed === before.probe.killed + 1, 'the kill is counted in the probe lane');
+    assert.equal(pool.helperTotals().csi.killed, before.csi.killed, 'and not in the CSI lane');
+    assert.ok(pool.helperTotals().probe.started >= 1, 'helpers started are counted');
     assert.equal(outcome.results[1], undefined, 'the slow mount did not answer');
     // a and c do not exist: they answer at once, with ENOENT at the first step.
     for (const i of [0, 2]) {

@@ -32,3 +32,25 @@ describe('csi_driver_volume_health_state', () => {
     );
   });
 });
+
+describe('csi_driver_file_helpers_started_total and _killed_total', () => {
+  it('report the pool totals per lane at each scrape', async () => {
+    const totals = { csi: { started: 3, killed: 0 }, probe: { started: 7, killed: 2 } };
+    const metrics = new DriverMetrics({
+      mounts: () => [],
+      issuesOf: () => [],
+      stuckHelpers: () => 0,
+      driverHealthy: () => true,
+      storageReachable: () => true,
+      helperTotals: () => totals,
+    });
+    const text = async (): Promise<string> => metrics.registry.metrics();
+    assert.match(await text(), /^csi_driver_file_helpers_started_total\{lane="probe"\} 7$/m);
+    totals.probe.killed = 5;
+    totals.csi.started = 4;
+    const now = await text();
+    assert.match(now, /^csi_driver_file_helpers_killed_total\{lane="probe"\} 5$/m);
+    assert.match(now, /^csi_driver_file_helpers_started_total\{lane="csi"\} 4$/m);
+    assert.match(now, /^csi_driver_file_helpers_killed_total\{lane="csi"\} 0$/m);
+  });
+});
