@@ -10,12 +10,15 @@ import { latencyStats, type LatencyStats } from './latencyStats';
 import { healthyOpsDuringOutage, type HealthyOps } from './outageHealthyOps';
 import { scrapeEventLoopLag, startLatencyLoop, type HungPick } from './outageLatency';
 import { sampleProcessTree, type ProcessPeak } from './processTree';
+import { LagCanary, type LagFigures } from './lagCanary';
 
 /** The lag of one window of the outage and the helper processes the driver started in it. */
 export interface WindowFigures {
   p99Ms: number;
   maxMs: number;
   helpersStarted: number;
+  /** The lag of an idle process on the same machine over the same window. */
+  idle: LagFigures;
 }
 
 /** One outage run's shape. */
@@ -110,8 +113,26 @@ async function measureOutage(
   hung: PublishedVolume[],
   say: (line: string) => void,
 ): Promise<OutageResult> {
+  const canary = new LagCanary();
+  try {
+    return await measureWithCanary(d, storage, s, healthy, hung, say, canary);
+  } finally {
+    canary.stop();
+  }
+}
+
+async function measureWithCanary(
+  d: DriverProcess,
+  storage: FrozenStorage,
+  s: OutageSetup,
+  healthy: PublishedVolume[],
+  hung: PublishedVolume[],
+  say: (line: string) => void,
+  canary: LagCanary,
+): Promise<OutageResult> {
   const label = `outage[${s.variant} ${s.intervalMs / 1000}s/${s.timeoutMs / 1000}s]`;
-  const atFreeze = await scrapeEventLoopLag(d); // starts the lag window at the freeze
+  // Both lag windows start at the freeze.
+  const [atFreeze] = await Promise.all([scrapeEventLoopLag(d), canary.window()]);
   const sampler = sampleProcessTree(d.child.pid!, () => storage.daemonPids());
   const hungPaths = mountPathsOf(hung);
   const seen = new Map<string, number>();
@@ -123,7 +144,7 @@ async function measureOutage(
   const watchLimitMs = 4 * (s.intervalMs + s.timeoutMs) + 60_000;
   await watchDetection(d.healthPort!, hungPaths, t0, watchLimitMs, seen);
   const healthyOps = await ops;
-  const lagDetect = await scrapeEventLoopLag(d);
+  const [lagDetect, idleDetect] = await Promise.all([scrapeEventLoopLag(d), canary.window()]);
   say(`${label}: ${seen.size} of ${hungPaths.length} hung mounts reported; tearing down`);
 
   const t1 = performance.now();
@@ -132,7 +153,7 @@ async function measureOutage(
     onCall: (c) => void (c.rpc === 'NodeUnpublishVolume' && rotation.unpublished.add(c.volumeId)),
   });
   const teardownTotalMs = performance.now() - t1;
-  const lagTeardown = await scrapeEventLoopLag(d);
+  const [lagTeardown, idleTeardown] = await Promise.all([scrapeEventLoopLag(d), canary.window()]);
   const lat = await calls.stop();
   const peak = await sampler.stop();
   const mounted = new Set(await mountsUnder(d.dirs.root));
@@ -150,8 +171,8 @@ async function measureOutage(
     hungReportedHealthy: lat.hungReportedHealthy,
     lag: { p99Ms: Math.max(lagDetect.p99Ms, lagTeardown.p99Ms), maxMs: Math.max(lagDetect.maxMs, lagTeardown.maxMs) },
     windows: {
-      detection: { ...lagDetect, helpersStarted: lagDetect.helpersStarted - atFreeze.helpersStarted },
-      teardown: { ...lagTeardown, helpersStarted: lagTeardown.helpersStarted - lagDetect.helpersStarted },
+      detection: { ...lagDetect, helpersStarted: lagDetect.helpersStarted - atFreeze.helpersStarted, idle: idleDetect },
+      teardown: { ...lagTeardown, helpersStarted: lagTeardown.helpersStarted - lagDetect.helpersStarted, idle: idleTeardown },
     },
     healthyOps,
     unpublish: teardownStats(teardown, 'NodeUnpublishVolume'),

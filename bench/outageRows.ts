@@ -90,8 +90,13 @@ export function outageRows(r: OutageResult, limitMiB: number): BenchRow[] {
       r.teardownTotalMs <= 60_000 && tdFails === 0 && r.leftMounted === 0,
     ),
     row(
-      'event-loop lag and helpers started (each a fork of the driver), per window',
-      `detection: p99 ${msText(r.windows.detection.p99Ms)} ms, max ${msText(r.windows.detection.maxMs)} ms, ${r.windows.detection.helpersStarted} helpers; teardown: p99 ${msText(r.windows.teardown.p99Ms)} ms, max ${msText(r.windows.teardown.maxMs)} ms, ${r.windows.teardown.helpersStarted} helpers`,
+      'event-loop lag per window: driver, an idle process beside it, helpers started (forks of the driver)',
+      (['detection', 'teardown'] as const)
+        .map((k) => {
+          const w = r.windows[k];
+          return `${k}: p99 ${msText(w.p99Ms)} ms, max ${msText(w.maxMs)} ms; idle process p99 ${msText(w.idle.p99Ms)} ms, max ${msText(w.idle.maxMs)} ms; ${w.helpersStarted} helpers`;
+        })
+        .join('; '),
     ),
     row('processes under the driver, peak', `${r.peak.helpersMax} (${r.peak.samples} samples)`),
     row(
