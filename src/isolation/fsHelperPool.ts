@@ -1,39 +1,15 @@
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { Logger } from 'pino';
 import type { FsRequest, FsResult, ProbeItem, TimedProbeResult } from './fsOps';
 import type { PoolThreadConfig } from './fsPoolThread';
 import { IsolationBrokenError } from './isolationErrors';
 import type { CommandResult, RunOptions } from '../mount/runCommand';
 import { PendingRequests, type Pending } from './pendingRequests';
+import type { FsHelperPoolOptions, HelperTotals } from './fsHelperPoolOptions';
+
+export type { FsHelperPoolOptions, HelperTotals } from './fsHelperPoolOptions';
 import type { IsolatedFs, IsolationStatus, ProbeRound, TrackedRun } from './isolatedFs';
 import { emptyLane, type Lane, type PoolSnapshot, type ThreadReply, type ThreadRequest } from './poolMessages';
-
-export interface HelperTotals {
-  started: number;
-  killed: number;
-}
-
-export interface FsHelperPoolOptions {
-  /** CSI lane: most helpers busy at once (further requests queue), idle ones kept warm, killed ones not yet exited before it refuses work. */
-  maxHelpers?: number;
-  maxIdle?: number;
-  maxStuck?: number;
-  /** Probe lane: most probe rounds at once (`--health-concurrency`), and its own stuck budget. */
-  probeHelpers?: number;
-  probeMaxStuck?: number;
-  /** Most mounts in one probe round: each helper gets a thread per mount, and a few more. */
-  maxRoundSize?: number;
-  /** Time allowed beyond a request's own timeout for queueing and helper start. */
-  startAllowanceMs?: number;
-  /** After a request's deadline has passed, how long the thread may take to confirm the kill before it counts as wedged. */
-  wedgedAfterMs?: number;
-  logger?: Logger;
-  /** The thread's script; tests pass one that misbehaves. */
-  threadScript?: string;
-  /** First wait before a dead thread is started again; it doubles while the thread keeps dying. */
-  restartDelayMs?: number;
-}
 
 const defaultThreadScript = path.join(__dirname, 'fsPoolThread.js');
 /** Grace past the absolute deadline for the thread's own answer to arrive. */

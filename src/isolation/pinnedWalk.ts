@@ -9,9 +9,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseMountInfo, type MountEntry } from '../mount/mountTable';
 import type { MountIdentity } from './pinnedTypes';
+import { O_PATH } from './pinnedHandles';
 
-/** O_PATH (Linux, x86_64 and arm64): a handle on the directory that reads nothing from it. fs.constants lacks it. */
-export const O_PATH = 0o10000000;
 const dirFlags = O_PATH | fs.constants.O_DIRECTORY | fs.constants.O_NOFOLLOW;
 
 /** A walk failure with an errno-like code, for the pool to carry back. */

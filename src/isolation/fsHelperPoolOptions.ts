@@ -1,0 +1,27 @@
+import type { Logger } from 'pino';
+
+export interface HelperTotals {
+  started: number;
+  killed: number;
+}
+
+export interface FsHelperPoolOptions {
+  /** CSI lane: most helpers busy at once (further requests queue), idle ones kept warm, killed ones not yet exited before it refuses work. */
+  maxHelpers?: number;
+  maxIdle?: number;
+  maxStuck?: number;
+  /** Probe lane: most probe rounds at once (`--health-concurrency`), and its own stuck budget. */
+  probeHelpers?: number;
+  probeMaxStuck?: number;
+  /** Most mounts in one probe round: each helper gets a thread per mount, and a few more. */
+  maxRoundSize?: number;
+  /** Time allowed beyond a request's own timeout for queueing and helper start. */
+  startAllowanceMs?: number;
+  /** After a request's deadline has passed, how long the thread may take to confirm the kill before it counts as wedged. */
+  wedgedAfterMs?: number;
+  logger?: Logger;
+  /** The thread's script; tests pass one that misbehaves. */
+  threadScript?: string;
+  /** First wait before a dead thread is started again; it doubles while the thread keeps dying. */
+  restartDelayMs?: number;
+}
