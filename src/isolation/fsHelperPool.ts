@@ -192,8 +192,7 @@ export class FsHelperPool implements IsolatedFs {
     const msg: ThreadRequest = { type: 'cancel', id };
     this.worker?.postMessage(msg);
     p.wedge = setTimeout(() => {
-      if (this.pending.has(id))
-        this.restartThread(`it did not confirm the end of ${p.op} ${p.path} ${this.wedgedAfterMs}ms after its deadline`);
+      if (this.pending.has(id)) this.restartThread(`it did not acknowledge the cancel of ${p.op} ${p.path} within ${this.wedgedAfterMs}ms`);
     }, this.wedgedAfterMs);
     p.wedge.unref();
   }
@@ -270,6 +269,10 @@ export class FsHelperPool implements IsolatedFs {
     }
     if (msg.type === 'partial') {
       this.pending.partial(msg.id, msg.index, msg.value);
+      return;
+    }
+    if (msg.type === 'cancelled') {
+      this.pending.cancelled(msg.id);
       return;
     }
     this.last = msg.snapshot;

@@ -57,6 +57,8 @@ port.on('message', (msg: ThreadRequest) => {
     const l = laneOf.get(msg.id);
     if (l) lanes[l].cancel(msg.id);
     commands.get(msg.id)?.abort();
+    // Said even when the helper is stuck in the kernel and cannot exit yet: this thread is not.
+    post({ type: 'cancelled', id: msg.id });
     return;
   }
   if (msg.type === 'command') {

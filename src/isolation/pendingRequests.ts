@@ -83,6 +83,12 @@ export class PendingRequests {
     return p;
   }
 
+  /** The thread carried out the cancel of a request: it is alive, though the helper may not have exited yet. */
+  cancelled(id: number): void {
+    const p = this.byId.get(id);
+    if (p) clearTimeout(p.wedge);
+  }
+
   /** Rejects every request not yet settled with the given error, releases all, and forgets them. */
   failAll(error: (p: Pending) => Error): void {
     for (const p of this.byId.values()) {

@@ -42,6 +42,8 @@ export type ThreadReply =
   | { type: 'result'; id: number; ok: false; error: SerializedError; released: boolean; snapshot: PoolSnapshot }
   | { type: 'partial'; id: number; index: number; value: unknown }
   | { type: 'gone'; id: number; snapshot: PoolSnapshot }
+  /** A cancel was carried out (the helper or command killed): the thread is alive, whether or not the helper has exited yet. */
+  | { type: 'cancelled'; id: number }
   | { type: 'event'; event: PoolEvent; snapshot: PoolSnapshot }
   | { type: 'closed'; snapshot: PoolSnapshot };
 

@@ -150,6 +150,23 @@ describe('FsHelperPool supervision', () => {
     }
   });
 
+  it('keeps a live thread whose killed helper stays stuck in the kernel: no restart, other requests still answered', async function () {
+    this.timeout(30_000);
+    const stuckThread = path.join(__dirname, '..', '..', 'helpers', 'stuckHelperThread.js');
+    const pool = new FsHelperPool({ threadScript: stuckThread, startAllowanceMs: 100, wedgedAfterMs: 300, restartDelayMs: 50 });
+    try {
+      await eventually(() => pool.status().ok && /available/.test(pool.status().message), 'the thread said hello');
+      await assert.rejects(pool.run({ op: 'stat', path: '/stuck' }, 200), IsolationTimeoutError);
+      // Past the backstop (200 + 100 + 1000 ms) and the wedge wait (300 ms), with margin.
+      await new Promise((r) => setTimeout(r, 2500));
+      assert.equal(pool.status().restarts, 0, 'the thread acknowledged the cancel: it was not taken for wedged');
+      assert.equal(pool.status().ok, true);
+      assert.equal(await pool.run({ op: 'exists', path: '/' }, 5_000), true);
+    } finally {
+      pool.close();
+    }
+  });
+
   it('settles a request by its own deadline when the thread stops answering, then replaces the wedged thread', async () => {
     const pool = new FsHelperPool({ threadScript: crashableThread, startAllowanceMs: 100, wedgedAfterMs: 300, restartDelayMs: 50 });
     try {
