@@ -112,22 +112,6 @@ async function measureOutage(
   healthy: PublishedVolume[],
   hung: PublishedVolume[],
   say: (line: string) => void,
-): Promise<OutageResult> {
-  const canary = new LagCanary();
-  try {
-    return await measureWithCanary(d, storage, s, healthy, hung, say, canary);
-  } finally {
-    canary.stop();
-  }
-}
-
-async function measureWithCanary(
-  d: DriverProcess,
-  storage: FrozenStorage,
-  s: OutageSetup,
-  healthy: PublishedVolume[],
-  hung: PublishedVolume[],
-  say: (line: string) => void,
   canary: LagCanary,
 ): Promise<OutageResult> {
   const label = `outage[${s.variant} ${s.intervalMs / 1000}s/${s.timeoutMs / 1000}s]`;
@@ -211,6 +195,7 @@ export async function outageRun(s: OutageSetup, say: (line: string) => void): Pr
     { health: true },
   );
   const storage = frozenStorage(s.variant, d.dirs.root, d.dirs.share);
+  const canary = new LagCanary();
   const onSignal = interruptCleanup(d, storage);
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -226,8 +211,9 @@ export async function outageRun(s: OutageSetup, say: (line: string) => void): Pr
     say(
       `outage[${s.variant} ${s.intervalMs / 1000}s/${s.timeoutMs / 1000}s]: ${s.n} volumes published, every mount checked healthy; freezing ${s.h}`,
     );
-    return await measureOutage(d, storage, s, healthy, hung, say);
+    return await measureOutage(d, storage, s, healthy, hung, say, canary);
   } finally {
+    canary.stop();
     storage.thaw();
     await sleep(100);
     await Promise.race([d.stop(), sleep(30_000)]);
