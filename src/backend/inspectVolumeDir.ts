@@ -38,25 +38,9 @@ export async function inspectVolumeDir(
         ? { metadataIntact: true, record: meta.rec }
         : { metadataIntact: false, metadataProblem: meta.state === 'absent' ? 'is missing' : meta.problem };
     const data = await statDataDir(pool, dir, timeoutMs);
-    if (data === 'missing')
-      return {
-        exists: true,
-        accessible: false,
-        dataMissing: true,
-        ...metadata,
-        code: 'ENOENT',
-        message: `data/ of volume ${id} is missing`,
-      };
-    if (data === 'notDirectory')
-      return {
-        exists: true,
-        accessible: false,
-        dataMissing: true,
-        ...metadata,
-        code: 'ENOTDIR',
-        message: `data/ of volume ${id} is not a directory`,
-      };
-    return { exists: true, accessible: true, ...metadata };
+    if (data === 'ok') return { exists: true, accessible: true, ...metadata };
+    const [code, what] = data === 'missing' ? ['ENOENT', 'is missing'] : ['ENOTDIR', 'is not a directory'];
+    return { exists: true, accessible: false, dataMissing: true, ...metadata, code, message: `data/ of volume ${id} ${what}` };
   } catch (err) {
     if (err instanceof HelpersExhaustedError) throw err;
     const code = err instanceof IsolatedFsError ? err.code : err instanceof IsolationTimeoutError ? 'ETIMEDOUT' : 'EUNKNOWN';
