@@ -13,7 +13,7 @@ const mb = 1024;
  *   6 MB. Measured without a leak: +0.3 to +1.0 MB, alone and with two soaks at once alike, since
  *   nothing uncollected is counted. A leak of 20 KB per operation crosses it
  *   after 308 operations; the run checks it did that many (sensitivityProblems). Two soaks at
- *   once on this machine did 800 to 900 operations between the snapshots.
+ *   once on this machine did 800 to 1,200 operations between the snapshots.
  * - RSS outside the main JavaScript heap (RSS less the heap V8 has committed), a coarse net for
  *   what a snapshot does not show (native buffers, handles, the pool thread): 48 MB over the
  *   floors of the second and last quarters (judgeFlat), counted only when the floor also climbs
