@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { DriverMetrics } from '../../../src/metrics/driverMetrics';
 import type { MountHealth } from '../../../src/health/mountHealth';
+import { metricsSources } from '../../helpers/metricsSources';
 
 function mount(volumeId: string, path: string): MountHealth {
   return {
@@ -30,13 +31,7 @@ function mount(volumeId: string, path: string): MountHealth {
 describe('DriverMetrics: probe-error series of volumes no longer mounted', () => {
   it('keeps the series while the volume is mounted and drops all its reasons once it is not', async () => {
     let mounts = [mount('vol-a', '/a'), mount('vol-b', '/b')];
-    const metrics = new DriverMetrics({
-      mounts: () => mounts,
-      issuesOf: () => [],
-      stuckHelpers: () => 0,
-      driverHealthy: () => true,
-      storageReachable: () => true,
-    });
+    const metrics = new DriverMetrics(metricsSources({ mounts: () => mounts }));
     const [a, b] = mounts as [MountHealth, MountHealth];
     metrics.observeProbe(a, 0.5, { status: 'INACCESSIBLE', reason: 'MountUnresponsive', message: 'timeout' });
     metrics.observeProbe(a, 0.01, { status: 'INACCESSIBLE', reason: 'TransportError', message: 'ENOTCONN' });

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { newMountHealth, type MountHealth, type MountState } from '../../../src/health/mountHealth';
 import { DriverMetrics } from '../../../src/metrics/driverMetrics';
+import { metricsSources } from '../../helpers/metricsSources';
 
 function mount(path: string, kind: 'staging' | 'publish', state: MountState): MountHealth {
   return { ...newMountHealth({ volumeId: 'pvc-a', path, kind, readOnly: false, expectedSource: '' }, 1_000, 2_000), state };
@@ -13,13 +14,7 @@ describe('csi_driver_volume_health_state', () => {
       mount('/k/pods/p1/pvc-a', 'publish', 'degraded'),
       mount('/k/pods/p2/pvc-a', 'publish', 'unhealthy'),
     ];
-    const metrics = new DriverMetrics({
-      mounts: () => all,
-      issuesOf: () => [],
-      stuckHelpers: () => 0,
-      driverHealthy: () => false,
-      storageReachable: () => true,
-    });
+    const metrics = new DriverMetrics(metricsSources({ mounts: () => all, driverHealthy: () => false }));
     const gauge = metrics.registry.getSingleMetric('csi_driver_volume_health_state');
     assert.ok(gauge);
     const set = (await gauge.get()).values.filter((v) => v.value === 1).map((v) => v.labels);
@@ -36,14 +31,7 @@ describe('csi_driver_volume_health_state', () => {
 describe('csi_driver_file_helpers_started_total and _killed_total', () => {
   it('report the pool totals per lane at each scrape', async () => {
     const totals = { csi: { started: 3, killed: 0 }, probe: { started: 7, killed: 2 } };
-    const metrics = new DriverMetrics({
-      mounts: () => [],
-      issuesOf: () => [],
-      stuckHelpers: () => 0,
-      driverHealthy: () => true,
-      storageReachable: () => true,
-      helperTotals: () => totals,
-    });
+    const metrics = new DriverMetrics(metricsSources({ helperTotals: () => totals }));
     const text = async (): Promise<string> => metrics.registry.metrics();
     assert.match(await text(), /^csi_driver_file_helpers_started_total\{lane="probe"\} 7$/m);
     totals.probe.killed = 5;

@@ -28,6 +28,16 @@ function entry(mountId: number, mountPoint: string, root: string, options = ['rw
   return { mountId, parentId: 1, device: '8:1', root, mountPoint, options, fsType: 'ext4', source: '/dev/sda1', superOptions: [] };
 }
 
+/** A store whose first write (of record a) has started and waits on a slow disk until `release`. */
+async function firstWriteHeld(): Promise<{ io: MemoryStateFileIo; store: NodeStateStore; release: () => void; first: Promise<void> }> {
+  const io = new MemoryStateFileIo();
+  const store = new NodeStateStore('/state', io);
+  const release = io.holdWrites();
+  const first = store.put(staging('a'));
+  await new Promise((r) => setImmediate(r));
+  return { io, store, release, first };
+}
+
 describe('NodeStateStore', () => {
   it('a write that fails once does not fail the writes after it, and the next write repairs the file', async () => {
     const io = new MemoryStateFileIo();
@@ -45,11 +55,7 @@ describe('NodeStateStore', () => {
   });
 
   it('changes made while a write is in flight share one write behind it, which carries them all', async () => {
-    const io = new MemoryStateFileIo();
-    const store = new NodeStateStore('/state', io);
-    const release = io.holdWrites();
-    const first = store.put(staging('a'));
-    await new Promise((r) => setImmediate(r));
+    const { io, store, release, first } = await firstWriteHeld();
     assert.equal(io.writes, 1, 'the first write started');
     const later = [store.put(staging('b')), store.put(staging('c')), store.remove(staging('a').path)];
     release();
@@ -64,11 +70,7 @@ describe('NodeStateStore', () => {
   });
 
   it('a failed write rejects every change that shared it, and the next change writes them all', async () => {
-    const io = new MemoryStateFileIo();
-    const store = new NodeStateStore('/state', io);
-    const release = io.holdWrites();
-    const first = store.put(staging('a'));
-    await new Promise((r) => setImmediate(r));
+    const { io, store, release, first } = await firstWriteHeld();
     io.failNext.push(new Error('ENOSPC'));
     const shared = [store.put(staging('b')), store.put(staging('c'))];
     // The first write takes the error queued before it runs; the second (shared) one succeeds.
