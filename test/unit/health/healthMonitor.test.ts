@@ -2,31 +2,9 @@ import { strict as assert } from 'node:assert';
 import pino from 'pino';
 import type { ProbeResult } from '../../../src/isolation/fsOps';
 import { FakeIsolation } from '../../helpers/fakeIsolation';
+import { healthyStatfs as statfs, tableEntry as entry, publishReg as reg } from '../../helpers/monitorFixtures';
 import type { MountEntry } from '../../../src/mount/mountTable';
 import { HealthMonitor } from '../../../src/health/healthMonitor';
-import type { MountRegistration } from '../../../src/health/mountRegistration';
-
-const statfs = { bsize: '4096', blocks: '1000', bfree: '500', bavail: '500', files: '100', ffree: '50' };
-
-const reg = (p: string, extra: Partial<MountRegistration> = {}): MountRegistration => ({
-  volumeId: `vol-${p}`,
-  path: p,
-  kind: 'publish',
-  readOnly: false,
-  expectedSource: '',
-  ...extra,
-});
-const entry = (p: string, source = 'dev'): MountEntry => ({
-  mountId: 1,
-  parentId: 0,
-  device: '0:1',
-  root: '/',
-  mountPoint: p,
-  options: [],
-  fsType: 'tmpfs',
-  source,
-  superOptions: [],
-});
 
 function setup(
   opts: {

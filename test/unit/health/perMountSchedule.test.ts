@@ -3,11 +3,8 @@ import pino from 'pino';
 import type { ProbeItem } from '../../../src/isolation/fsOps';
 import type { ProbeRound } from '../../../src/isolation/isolatedFs';
 import { FakeIsolation } from '../../helpers/fakeIsolation';
-import type { MountEntry } from '../../../src/mount/mountTable';
+import { healthyStatfs as statfs, tableEntry as entry, publishReg as reg } from '../../helpers/monitorFixtures';
 import { HealthMonitor } from '../../../src/health/healthMonitor';
-import type { MountRegistration } from '../../../src/health/mountRegistration';
-
-const statfs = { bsize: '4096', blocks: '1000', bfree: '500', bavail: '500', files: '100', ffree: '50' };
 
 /** Probe rounds that answer at once, recording each mount with the deadline of its round. */
 class RecordingPool extends FakeIsolation {
@@ -22,26 +19,6 @@ class RecordingPool extends FakeIsolation {
     return this.probes.filter((x) => x.path === p).length;
   }
 }
-
-const entry = (p: string): MountEntry => ({
-  mountId: 1,
-  parentId: 0,
-  device: '0:1',
-  root: '/',
-  mountPoint: p,
-  options: [],
-  fsType: 'tmpfs',
-  source: 'dev',
-  superOptions: [],
-});
-const reg = (p: string, extra: Partial<MountRegistration> = {}): MountRegistration => ({
-  volumeId: `vol-${p}`,
-  path: p,
-  kind: 'publish',
-  readOnly: false,
-  expectedSource: '',
-  ...extra,
-});
 
 function setup() {
   let now = 1_000_000;

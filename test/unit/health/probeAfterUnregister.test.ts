@@ -2,20 +2,9 @@ import { strict as assert } from 'node:assert';
 import pino from 'pino';
 import type { ProbeResult } from '../../../src/isolation/fsOps';
 import { FakeIsolation } from '../../helpers/fakeIsolation';
-import type { MountEntry } from '../../../src/mount/mountTable';
+import { tableEntry as entry } from '../../helpers/monitorFixtures';
 import { HealthMonitor } from '../../../src/health/healthMonitor';
 
-const entry = (p: string): MountEntry => ({
-  mountId: 1,
-  parentId: 0,
-  device: '0:1',
-  root: '/',
-  mountPoint: p,
-  options: [],
-  fsType: 'tmpfs',
-  source: 'dev',
-  superOptions: [],
-});
 const gone: ProbeResult = { ok: false, code: 'ENOENT', failedStep: 'stat', message: 'no such file or directory' };
 
 /** A monitor whose probe rounds stay open until the test finishes them, and what its observer heard. */
