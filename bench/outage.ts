@@ -192,7 +192,7 @@ export async function outageRun(s: OutageSetup, say: (line: string) => void): Pr
   const d = await startDriverProcess(
     ['--health-check-interval', `${s.intervalMs}ms`, '--health-check-timeout', `${s.timeoutMs}ms`, '--log-level', 'warn'],
     driverDirs('csi-outage-'),
-    { health: true },
+    { health: true, ownSession: true },
   );
   const storage = frozenStorage(s.variant, d.dirs.root, d.dirs.share);
   const canary = new LagCanary();

@@ -11,6 +11,9 @@ import { runProbeRound } from './probeRunner';
 import { toStat, toStatfs } from './statShapes';
 import { copyTree, removeTree } from './pinnedTree';
 import { runPinned } from './pinnedMountOps';
+import { lowerHelperPriorityFromEnv } from './helperPriority';
+
+lowerHelperPriorityFromEnv();
 
 function writeFileAtomic(file: string, data: string): null {
   const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -40,6 +40,22 @@ describe('FsHelperPool (helpers owned by a worker thread)', () => {
     assert.equal(await pool.run({ op: 'exists', path: path.join(dir, 'nope') }, 5000), false);
     const s = await pool.run({ op: 'statfs', path: dir }, 5000);
     assert.ok(BigInt(s.blocks) > 0n);
+  });
+
+  it('runs CSI helpers ten nice steps below the driver, in process and autogroup, and probe helpers at its priority', async () => {
+    /** The nice value in a /proc/<pid>/stat line (field 19), read by the helper about itself. */
+    const niceOf = (stat: string): number => Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+    const ownNice = niceOf(readFileSync('/proc/self/stat', 'utf8'));
+    const read = (p: string, lane: 'csi' | 'probe'): Promise<string> =>
+      pool.run({ op: 'readFile', path: p, maxBytes: 4096 }, 5000, lane).then((b) => String(b));
+    assert.equal(niceOf(await read('/proc/self/stat', 'csi')), Math.min(19, ownNice + 10));
+    assert.equal(niceOf(await read('/proc/self/stat', 'probe')), ownNice);
+    // Where the kernel groups tasks by session, the helper's own session group is lowered too.
+    const autogroup = '/proc/sys/kernel/sched_autogroup_enabled';
+    if (existsSync(autogroup) && readFileSync(autogroup, 'utf8').trim() === '1') {
+      assert.match(await read('/proc/self/autogroup', 'csi'), / nice 10\n?$/);
+      assert.match(await read('/proc/self/autogroup', 'probe'), / nice 0\n?$/);
+    }
   });
 
   it('keeps the error class and errno code across the thread boundary', async () => {
