@@ -5,7 +5,8 @@ import { IsolatedFsError } from '../isolation/isolationErrors';
 import type { RecordRead, SnapshotRecord, ShareCapacity, VolumeInspection, VolumeRecord } from './records';
 import { readRecordFile, writeRecordFile } from './recordFile';
 import { RecordCorruptError } from './recordErrors';
-import { snapshotRecordFormat, volumeRecordFormat, type RecordSchema } from './recordSchemas';
+import { recordJson, snapshotRecordFormat, volumeRecordFormat, type RecordSchema } from './recordSchemas';
+import type { BatchStep, TreeRemoveRequest } from '../isolation/fsOps';
 import { statfsBytes } from './statfsBytes';
 import type { CommandRunner } from '../mount/runCommand';
 import { tarFailure } from './shareErrors';
@@ -96,18 +97,30 @@ export class ShareStore {
   }
 
   /**
-   * Makes the volume: its data directory, filled from `fill` when given, then the record.
-   * Leftovers of an unfinished earlier attempt are removed first.
+   * Makes the volume: its data directory, filled from `fill` when given, then the record, then
+   * the `then` steps (the registry entry). Leftovers of an unfinished earlier attempt are
+   * removed first; a failure after that removes what was made.
    */
-  async createVolume(rec: VolumeRecord, fill?: (dataDir: string) => Promise<void>): Promise<void> {
-    const dir = await this.volumeDir(rec.id);
-    await this.removeVolumeTree(rec.id, this.bulkTimeoutMs);
-    await this.pool.run({ op: 'mkdir', path: path.join(dir, 'data'), mode: 0o777 }, this.opTimeoutMs);
+  async createVolume(rec: VolumeRecord, fill?: (dataDir: string) => Promise<void>, then: BatchStep[] = []): Promise<void> {
+    const root = await this.root();
+    const dir = path.join(root, 'volumes', rec.id);
+    const make: BatchStep[] = [
+      { req: this.treeRemoveOf(root, rec.id) },
+      { req: { op: 'mkdir', path: path.join(dir, 'data'), mode: 0o777 } },
+    ];
+    const finish: BatchStep[] = [{ req: { op: 'writeFileAtomic', path: path.join(dir, 'volume.json'), data: recordJson(rec) } }, ...then];
+    // An empty volume is made in one round trip to a helper; a filled one around its fill.
+    if (!fill) return this.createInOne(rec.id, [...make, ...finish]);
+    await this.batch(`volumes/${rec.id} (create)`, make, this.bulkTimeoutMs);
+    await this.createInOne(rec.id, finish, () => fill(path.join(dir, 'data')));
+  }
+
+  private async createInOne(id: string, steps: BatchStep[], first?: () => Promise<void>): Promise<void> {
     try {
-      if (fill) await fill(path.join(dir, 'data'));
-      await this.writeJson(path.join(dir, 'volume.json'), rec);
+      if (first) await first();
+      await this.batch(`volumes/${id} (create)`, steps, this.bulkTimeoutMs);
     } catch (err) {
-      await this.removeVolumeTree(rec.id, this.bulkTimeoutMs).catch(() => undefined);
+      await this.removeVolumeTree(id, this.bulkTimeoutMs).catch(() => undefined);
       throw err;
     }
   }
@@ -118,18 +131,31 @@ export class ShareStore {
 
   /**
    * Removes the record first, so that a half-deleted volume is never listed; then the tree,
-   * without ever acting outside it (a mount inside it fails the removal with EBUSY).
+   * without ever acting outside it (a mount inside it fails the removal with EBUSY); then the
+   * `then` steps (the registry entry), all in one round trip to a helper.
    */
-  async deleteVolume(id: string): Promise<void> {
-    const dir = await this.volumeDir(id);
-    await this.pool.run({ op: 'rm', path: path.join(dir, 'volume.json') }, this.opTimeoutMs);
-    await this.removeVolumeTree(id, this.bulkTimeoutMs);
+  async deleteVolume(id: string, then: BatchStep[] = []): Promise<void> {
+    const root = await this.root();
+    const steps: BatchStep[] = [
+      { req: { op: 'rm', path: path.join(root, 'volumes', id, 'volume.json') } },
+      { req: this.treeRemoveOf(root, id) },
+      ...then,
+    ];
+    await this.batch(`volumes/${id} (delete)`, steps, this.bulkTimeoutMs);
   }
 
   /** volumes/<id> and everything in it, walked through pinned handles (the content is a pod's). */
   private async removeVolumeTree(id: string, timeoutMs: number): Promise<void> {
-    const root = await this.root();
-    await this.pool.run({ op: 'treeRemove', path: path.join(root, 'volumes', id), root, rel: ['volumes', id] }, timeoutMs);
+    await this.pool.run(this.treeRemoveOf(await this.root(), id), timeoutMs);
+  }
+
+  private treeRemoveOf(root: string, id: string): TreeRemoveRequest {
+    return { op: 'treeRemove', path: path.join(root, 'volumes', id), root, rel: ['volumes', id] };
+  }
+
+  /** Steps run in order by one helper (one round trip); the first failing step's error is thrown. */
+  private async batch(what: string, steps: BatchStep[], timeoutMs: number): Promise<void> {
+    await this.pool.run({ op: 'batch', path: what, steps }, timeoutMs);
   }
 
   /** snapshot.json of a snapshot; undefined when there is none; RecordCorruptError when it is unusable. */

@@ -2,7 +2,8 @@ import * as path from 'node:path';
 import { IsolatedFsError } from '../isolation/isolationErrors';
 import { readRecordFile, writeRecordFile, type RecordRunner } from './recordFile';
 import type { RecordRead, VolumeRecord } from './records';
-import { volumeRecordFormat } from './recordSchemas';
+import { recordJson, volumeRecordFormat } from './recordSchemas';
+import type { BatchStep } from '../isolation/fsOps';
 
 /** A name the driver could have given a volume (what checkIdentifier accepts); anything else is not an entry. */
 function couldBeVolumeId(id: string): boolean {
@@ -37,14 +38,20 @@ export class VolumeRegistry {
     await writeRecordFile(this.pool, await this.file(rec.id), rec, this.opTimeoutMs);
   }
 
+  /** The write of a volume's entry as a step of a batch (run after the volume's own record). */
+  async putStep(rec: VolumeRecord): Promise<BatchStep> {
+    return { req: { op: 'writeFileAtomic', path: await this.file(rec.id), data: recordJson(rec) } };
+  }
+
+  /** The removal of a volume's entry as a step of a batch (run last by DeleteVolume). */
+  async removeStep(id: string): Promise<BatchStep> {
+    return { req: { op: 'rm', path: await this.file(id) } };
+  }
+
   /** The entry of a volume as read: ok, absent, or corrupt (it must name this volume). */
   async read(id: string): Promise<RecordRead<VolumeRecord>> {
     const read = await readRecordFile(this.pool, await this.file(id), volumeRecordFormat, this.opTimeoutMs);
     return read.state === 'ok' && read.rec.id !== id ? { state: 'corrupt', problem: `names another volume (${read.rec.id})` } : read;
-  }
-
-  async remove(id: string): Promise<void> {
-    await this.pool.run({ op: 'rm', path: await this.file(id) }, this.opTimeoutMs);
   }
 
   /** Ids of every registered volume, sorted. Temp files of unfinished writes are not entries. */

@@ -132,9 +132,8 @@ export function createControllerService(deps: ControllerDeps): AsyncService<Cont
       }
       // CSI: deleting a volume that does not exist succeeds.
       try {
-        await store.deleteVolume(req.volume_id);
         // The registry entry goes last: until then a half-deleted volume is still known (and reported damaged).
-        await catalog.unregister(req.volume_id);
+        await store.deleteVolume(req.volume_id, [await catalog.unregisterStep(req.volume_id)]);
       } catch (err) {
         // Something wrote into the volume or is mounted in it while it was removed: CSI's "volume in use".
         if (err instanceof IsolatedFsError && (err.code === 'ENOTEMPTY' || err.code === 'EBUSY')) {

@@ -127,9 +127,8 @@ export async function createVolume(
     ...(v.source ? { contentSource: v.source } : {}),
     createdAt: new Date().toISOString(),
   };
-  await store.createVolume(rec, fill);
-  // Registered last: a registered volume is a finished one.
-  await catalog.register(rec);
+  // Registered last, in the same round trip: a registered volume is a finished one.
+  await store.createVolume(rec, fill, [await catalog.registerStep(rec)]);
   return { volume: toCsiVolume(rec, ctx) };
 }
 

@@ -4,6 +4,7 @@ import type { ShareStore } from '../backend/shareStore';
 import { VolumeRegistry } from '../backend/volumeRegistry';
 import type { HealthIssue } from '../health/healthIssue';
 import { mapLimit } from './mapLimit';
+import type { BatchStep } from '../isolation/fsOps';
 
 /** One volume the controller knows, with the best record it has of it. */
 export interface CatalogEntry {
@@ -28,7 +29,7 @@ const readConcurrency = 4;
 export class VolumeCatalog {
   constructor(
     private readonly store: Pick<ShareStore, 'readVolume' | 'volumeDirIds'>,
-    private readonly registry: Pick<VolumeRegistry, 'ensureLayout' | 'ids' | 'read' | 'put' | 'remove'>,
+    private readonly registry: Pick<VolumeRegistry, 'ensureLayout' | 'ids' | 'read' | 'put' | 'putStep' | 'removeStep'>,
     private readonly logger?: Logger,
   ) {}
 
@@ -55,8 +56,14 @@ export class VolumeCatalog {
     await this.registry.put(rec);
   }
 
-  async unregister(id: string): Promise<void> {
-    await this.registry.remove(id);
+  /** The registration as a step the store runs after the volume's record, in the same round trip. */
+  registerStep(rec: VolumeRecord): Promise<BatchStep> {
+    return this.registry.putStep(rec);
+  }
+
+  /** The unregistration as a step the store runs after the volume's removal, in the same round trip. */
+  unregisterStep(id: string): Promise<BatchStep> {
+    return this.registry.removeStep(id);
   }
 
   /** Every known volume id, sorted; stops when the signal aborts. */

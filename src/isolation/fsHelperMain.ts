@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { FsRequest, HelperReply, HelperRequest } from './fsOps';
+import type { BatchOutcome, BatchRequest, FsRequest, HelperReply, HelperRequest } from './fsOps';
 import { runProbeRound } from './probeRunner';
 import { toStat, toStatfs } from './statShapes';
 import { copyTree, removeTree } from './pinnedTree';
@@ -114,7 +114,26 @@ function run(req: FsRequest): unknown {
     case 'pinnedMount':
     case 'pinnedUnmount':
       return runPinned(req);
+    case 'batch':
+      return runBatch(req);
   }
+}
+
+/** Runs a batch's steps in order; a step's error ends it unless the step tolerates that code. */
+function runBatch(req: BatchRequest): BatchOutcome[] {
+  const outcomes: BatchOutcome[] = [];
+  for (const step of req.steps) {
+    if ((step.req.op as string) === 'batch' || (step.req.op as string) === 'probeMany' || step.req.op.startsWith('pinned'))
+      throw Object.assign(new Error(`${step.req.op} cannot be a step of a batch`), { code: 'EINVAL' });
+    try {
+      outcomes.push({ ok: true, value: run(step.req) });
+    } catch (err) {
+      const code = errCode(err);
+      if (!step.tolerate?.includes(code)) throw Object.assign(err as Error, { step: { op: step.req.op, path: step.req.path } });
+      outcomes.push({ ok: false, code, message: (err as Error).message });
+    }
+  }
+  return outcomes;
 }
 
 process.on('message', (msg: HelperRequest) => {
@@ -130,7 +149,8 @@ process.on('message', (msg: HelperRequest) => {
   try {
     reply = { id: msg.id, ok: true, result: run(msg.req) };
   } catch (err) {
-    reply = { id: msg.id, ok: false, code: errCode(err), message: (err as Error).message };
+    const step = (err as { step?: { op: string; path: string } }).step;
+    reply = { id: msg.id, ok: false, code: errCode(err), message: (err as Error).message, ...step };
   }
   process.send?.(reply);
 });

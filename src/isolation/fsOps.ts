@@ -24,7 +24,34 @@ export type FsRequest =
   | { op: 'probeMany'; path: string; items: ProbeItem[] }
   | TreeCopyRequest
   | TreeRemoveRequest
-  | PinnedRequest;
+  | PinnedRequest
+  | BatchRequest;
+
+/** The operations a batch may chain: the plain ones, answered at once. */
+export type BatchableRequest = Exclude<FsRequest, { op: 'probeMany' | 'batch' } | PinnedRequest>;
+
+/**
+ * Several operations run in order by one helper: one round trip where a CSI call needs a few
+ * touches of the share (make a volume and register it). The first failure of a step not told to
+ * `tolerate` its error code ends the batch with that error; a tolerated failure is an outcome and
+ * the batch goes on. The whole batch has the request's one deadline.
+ */
+export interface BatchRequest {
+  op: 'batch';
+  /** What the batch does, for logs and errors. */
+  path: string;
+  steps: BatchStep[];
+}
+
+/** One step of a batch. */
+export interface BatchStep {
+  req: BatchableRequest;
+  /** Error codes that are an outcome of this step rather than the end of the batch. */
+  tolerate?: string[];
+}
+
+/** One step's outcome in a batch: its result, or the tolerated error. */
+export type BatchOutcome = { ok: true; value: unknown } | { ok: false; code: string; message: string };
 
 /** Bounds of a tree walk (the time bound is the request's deadline). */
 export interface TreeLimits {
@@ -127,6 +154,7 @@ export interface FsResultMap extends PinnedResultMap {
   probeMany: null;
   treeCopy: TreeCopyResult;
   treeRemove: { removed: number };
+  batch: BatchOutcome[];
 }
 
 export type FsResult<R extends FsRequest> = FsResultMap[R['op']];
@@ -141,7 +169,8 @@ export interface HelperRequest {
 export type HelperReply =
   | { id: number; partial: true; index: number; result: unknown }
   | { id: number; ok: true; result: unknown }
-  | { id: number; ok: false; code: string; message: string };
+  /** A failure; a batch names the step that failed in `op` and `path`. */
+  | { id: number; ok: false; code: string; message: string; op?: string; path?: string };
 
 /** What one mount's probe in a round reports, with the time it took in the helper. */
 export type TimedProbeResult = ProbeResult & { elapsedMs: number };

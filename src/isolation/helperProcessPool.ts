@@ -197,7 +197,7 @@ export class HelperProcessPool {
       this.giveBack(helper);
       markGone();
       if (msg.ok) resolve(msg.result);
-      else reject(new IsolatedFsError(req.op, req.path, msg.code, msg.message));
+      else reject(new IsolatedFsError(msg.op ?? req.op, msg.path ?? req.path, msg.code, msg.message));
     };
     const onExit = (): void => {
       if (settled) return;

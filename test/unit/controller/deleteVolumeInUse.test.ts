@@ -15,7 +15,9 @@ function serviceWhoseDeleteFails(code: string) {
   } as unknown as ShareStore;
   return createControllerService({
     store,
-    catalog: {} as VolumeCatalog,
+    catalog: {
+      unregisterStep: async (id: string) => ({ req: { op: 'rm', path: `registry/volumes/${id}.json` } }),
+    } as unknown as VolumeCatalog,
     health: {} as ControllerHealth,
     context: { backend: 'local' },
     healthApi: 'both',

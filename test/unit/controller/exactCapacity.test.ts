@@ -26,7 +26,11 @@ function fakeShare(capacity: ShareCapacity) {
     getVolume: async (id: string) => volumes.get(id),
     readVolume: async (id: string) => read(volumes, id),
     volumeDirIds: async () => [...volumes.keys()].sort(),
-    createVolume: async (rec: VolumeRecord) => void volumes.set(rec.id, structuredClone(rec)),
+    // The controller passes the registration as the step after the record; this share applies it.
+    createVolume: async (rec: VolumeRecord, _fill: unknown, then: unknown[] = []) => {
+      volumes.set(rec.id, structuredClone(rec));
+      if (then.length > 0) registry.set(rec.id, structuredClone(rec));
+    },
     updateVolume: async (rec: VolumeRecord) => void volumes.set(rec.id, structuredClone(rec)),
   } as unknown as ShareStore;
   const reg = {
@@ -34,7 +38,7 @@ function fakeShare(capacity: ShareCapacity) {
     ids: async () => [...registry.keys()].sort(),
     read: async (id: string) => read(registry, id),
     put: async (rec: VolumeRecord) => void registry.set(rec.id, structuredClone(rec)),
-    remove: async (id: string) => void registry.delete(id),
+    putStep: async (rec: VolumeRecord) => ({ req: { op: 'writeFileAtomic', path: `registry/volumes/${rec.id}.json`, data: '' } }),
   } as unknown as VolumeRegistry;
   const catalog = new VolumeCatalog(store, reg);
   const svc = createControllerService({

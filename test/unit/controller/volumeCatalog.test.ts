@@ -27,7 +27,6 @@ function catalogOf(dirs: Record<string, RecordRead<VolumeRecord>>, entries: Reco
       puts.push(r.id);
       entries[r.id] = { state: 'ok', rec: r };
     },
-    remove: async (id: string) => void delete entries[id],
   } as unknown as VolumeRegistry;
   return { catalog: new VolumeCatalog(store, registry), puts };
 }
