@@ -1,7 +1,9 @@
 import { startDriverProcess } from '../test/helpers/driverProcess';
 import { createAndPublish, mountCap } from '../test/helpers/publish';
 import { stopAndClean } from '../test/helpers/cleanup';
+import * as path from 'node:path';
 import { latencyStats, timedCalls, type LatencyStats } from './latencyStats';
+import { directCreateDelete } from './directVolumeWork';
 
 export interface RpcLatencyRow {
   rpc: string;
@@ -47,6 +49,10 @@ export async function rpcLatencyBench(calls: number, createCalls: number): Promi
         rows.push({ rpc, concurrency, stats: latencyStats(await timedCalls(n, concurrency, (i) => op(i, concurrency))) });
       }
     }
+    // The same file work without RPC or helpers, on the same filesystem, in a directory of its own.
+    const direct = path.join(d.dirs.root, 'direct-share');
+    const directMs = await timedCalls(createCalls, 1, async (i) => directCreateDelete(direct, `bench-direct-${i}`));
+    rows.push({ rpc: 'the same file work done directly (no RPC, no helper)', concurrency: 1, stats: latencyStats(directMs) });
     await node.NodeUnpublishVolume({ volume_id: v.volumeId, target_path: v.target });
     await node.NodeUnstageVolume({ volume_id: v.volumeId, staging_target_path: v.staging });
     await controller.DeleteVolume({ volume_id: v.volumeId });
