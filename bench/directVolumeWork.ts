@@ -1,24 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-
-/** A record written the way the driver writes one: temp file, fsync, rename, fsync of the directory. */
-function writeAtomic(file: string, data: string): void {
-  const tmp = `${file}.tmp`;
-  const fd = fs.openSync(tmp, 'w', 0o644);
-  try {
-    fs.writeSync(fd, data);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(tmp, file);
-  const dir = fs.openSync(path.dirname(file), 'r');
-  try {
-    fs.fsyncSync(dir);
-  } finally {
-    fs.closeSync(dir);
-  }
-}
+import { writeFileAtomic as writeAtomic } from '../src/isolation/writeFileAtomic';
 
 /**
  * The file work of one CreateVolume and DeleteVolume of an empty 1 GiB volume on the local

@@ -5,34 +5,15 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import type { BatchOutcome, BatchRequest, FsRequest, HelperReply, HelperRequest } from './fsOps';
 import { runProbeRound } from './probeRunner';
 import { toStat, toStatfs } from './statShapes';
 import { copyTree, removeTree } from './pinnedTree';
 import { runPinned } from './pinnedMountOps';
 import { lowerHelperPriorityFromEnv } from './helperPriority';
+import { writeFileAtomic } from './writeFileAtomic';
 
 lowerHelperPriorityFromEnv();
-
-function writeFileAtomic(file: string, data: string): null {
-  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  const fd = fs.openSync(tmp, 'w', 0o644);
-  try {
-    fs.writeSync(fd, data);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(tmp, file);
-  const dirFd = fs.openSync(path.dirname(file), 'r');
-  try {
-    fs.fsyncSync(dirFd);
-  } finally {
-    fs.closeSync(dirFd);
-  }
-  return null;
-}
 
 function errCode(err: unknown): string {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
@@ -86,7 +67,8 @@ function run(req: FsRequest): unknown {
       return fs.readFileSync(req.path, 'utf8');
     }
     case 'writeFileAtomic':
-      return writeFileAtomic(req.path, req.data);
+      writeFileAtomic(req.path, req.data);
+      return null;
     case 'rm':
       fs.rmSync(req.path, { recursive: true, force: true });
       return null;
