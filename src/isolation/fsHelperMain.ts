@@ -122,7 +122,7 @@ process.on('message', (msg: HelperRequest) => {
   let reply: HelperReply;
   if (msg.req.op === 'probeMany') {
     const send = (r: HelperReply): void => void process.send?.(r);
-    runProbeRound(msg.req.items, (index, result) => send({ id: msg.id, partial: true, index, result })).then(
+    runProbeRound(msg.req.items, (index, result) => send({ id: msg.id, partial: true, index, result }), msg.req.stallMs).then(
       () => send({ id: msg.id, ok: true, result: null }),
       (err: unknown) => send({ id: msg.id, ok: false, code: errCode(err), message: (err as Error).message }),
     );

@@ -16,6 +16,14 @@ const defaultThreadScript = path.join(__dirname, 'fsPoolThread.js');
 const replyGraceMs = 1_000;
 
 /**
+ * How long the one-at-a-time probe thread of a round may go quiet before the mounts it has not
+ * started go to the thread pool: an eighth of the round's timeout, 25 to 250 ms. The round's
+ * deadline does not move, so a hang is reported when it was; healthy mounts behind a hung one
+ * are answered that much later.
+ */
+export const calmStallMs = (timeoutMs: number): number => Math.min(250, Math.max(25, Math.floor(timeoutMs / 8)));
+
+/**
  * File operations on paths that may hang (NFS, FUSE), run by killable helper processes with
  * hard deadlines, in two lanes (CSI work and health probes) that never wait for each other.
  * The processes are owned by a worker thread (see fsPoolThread), so neither a hung syscall nor
@@ -115,7 +123,8 @@ export class FsHelperPool implements IsolatedFs {
 
   probeRound(items: ProbeItem[], timeoutMs: number): ProbeRound {
     const results: Array<TimedProbeResult | undefined> = items.map(() => undefined);
-    const run = this.submit({ op: 'probeMany', path: `${items.length} mounts`, items }, timeoutMs, 'probe', (index, value) => {
+    const stallMs = calmStallMs(timeoutMs);
+    const run = this.submit({ op: 'probeMany', path: `${items.length} mounts`, items, stallMs }, timeoutMs, 'probe', (index, value) => {
       if (index >= 0 && index < results.length) results[index] = value as TimedProbeResult;
     });
     const done = run.result.then(

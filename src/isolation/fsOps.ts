@@ -21,7 +21,13 @@ export type FsRequest =
    * Health probes of many mounts at once, concurrently inside one helper: each result is sent as
    * soon as it is known, so a hung mount delays nobody else's. `path` names the round in logs.
    */
-  | { op: 'probeMany'; path: string; items: ProbeItem[] }
+  | {
+      op: 'probeMany';
+      path: string;
+      items: ProbeItem[];
+      /** Calm items go one at a time to a thread first; what it has not started when it stalls this long goes to the pool (probeRunner.ts). */
+      stallMs?: number;
+    }
   | TreeCopyRequest
   | TreeRemoveRequest
   | PinnedRequest

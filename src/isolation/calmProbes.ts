@@ -1,0 +1,106 @@
+/**
+ * Calm mounts (those that answered well last time, with no injected delay) are probed one after
+ * another with synchronous calls on one thread of the probe helper (probeWorkerMain.ts): a
+ * probe then costs a fifth of the CPU it costs with a thread-pool hop per call. Should that
+ * thread go quiet for `stallMs` (a mount hangs, as when a whole server dies), the mounts it has
+ * not started are handed back at once, to be probed all together on the thread pool. So a hang
+ * costs the rest of the round at most `stallMs`, and the hung mount itself stays with the
+ * stalled thread until it answers or the helper is killed at the round's deadline.
+ */
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { ProbeItem, TimedProbeResult } from './fsOps';
+import type { CalmReply, CalmRoundMessage } from './probeWorkerMain';
+
+export interface CalmRun {
+  /** Positions (in the items given) this thread did not start: the caller probes them. */
+  handedBack: Promise<number[]>;
+  /** Settles when every position the thread started has its answer sent. */
+  finished: Promise<void>;
+}
+
+const workerScript = path.join(__dirname, 'probeWorkerMain.js');
+
+export class CalmProber {
+  private worker: Worker | undefined;
+  private rounds = 0;
+  /** The round the thread is still working on, if any: a new round does not wait for it. */
+  private busy = false;
+  /** The broken thread is not used again. */
+  private broken = false;
+  private onReply: ((r: CalmReply) => void) | undefined;
+  /** Ends the round in hand when the thread breaks: everything it had not answered goes back. */
+  private abandon: (() => void) | undefined;
+
+  /** Whether a round can be handed to the thread now. */
+  get available(): boolean {
+    return !this.busy && !this.broken;
+  }
+
+  run(items: ProbeItem[], mountIds: Map<string, number>, stallMs: number, send: (position: number, r: TimedProbeResult) => void): CalmRun {
+    const worker = this.start();
+    const round = ++this.rounds;
+    const claim = new SharedArrayBuffer(4);
+    const counter = new Int32Array(claim);
+    this.busy = true;
+    let handBack!: (positions: number[]) => void;
+    let finish!: () => void;
+    const handedBack = new Promise<number[]>((resolve) => (handBack = resolve));
+    const finished = new Promise<void>((resolve) => (finish = resolve));
+    let stall: NodeJS.Timeout | undefined;
+    const answered = new Set<number>();
+    const takeOver = (): void => {
+      // Whatever the thread has not claimed yet is the caller's from now on.
+      const first = Math.min(Atomics.exchange(counter, 0, items.length), items.length);
+      handBack(Array.from({ length: items.length - first }, (_, i) => first + i));
+    };
+    this.abandon = () => {
+      clearTimeout(stall);
+      Atomics.store(counter, 0, items.length);
+      // A promise settles once: positions already handed back are not handed back again.
+      handBack(items.map((_, i) => i).filter((i) => !answered.has(i)));
+      finish();
+    };
+    const arm = (): void => {
+      clearTimeout(stall);
+      stall = setTimeout(takeOver, stallMs);
+    };
+    this.onReply = (reply) => {
+      if (reply.round !== round) return;
+      if ('done' in reply) {
+        clearTimeout(stall);
+        this.busy = false;
+        this.abandon = undefined;
+        handBack([]);
+        finish();
+        return;
+      }
+      answered.add(reply.position);
+      send(reply.position, { ...reply.result, elapsedMs: reply.elapsedMs });
+      arm();
+    };
+    arm();
+    const msg: CalmRoundMessage = { round, items, mountIds: [...mountIds], claim };
+    worker.postMessage(msg);
+    return { handedBack, finished };
+  }
+
+  private start(): Worker {
+    if (this.worker) return this.worker;
+    const worker = new Worker(workerScript, { resourceLimits: { maxOldGenerationSizeMb: 16 } });
+    worker.on('message', (r: CalmReply) => this.onReply?.(r));
+    const broke = (): void => {
+      // A broken thread: the helper goes on without it (every mount on the thread pool).
+      this.broken = true;
+      this.abandon?.();
+      this.abandon = undefined;
+    };
+    worker.on('error', broke);
+    worker.on('exit', broke);
+    // The helper's life is its main thread's: this thread never keeps it running (after the
+    // listeners: adding a message listener refs the worker again).
+    worker.unref();
+    this.worker = worker;
+    return worker;
+  }
+}

@@ -1,0 +1,209 @@
+/**
+ * One mount's health probe, written once against ProbeFs (probeFs.ts) so that it runs with
+ * synchronous or asynchronous calls alike.
+ *
+ * A probe touches a volume that pods write, so it never follows what a pod could have put
+ * there: the mount root is checked to be the mount the table names (mount id from fdinfo), and
+ * everything below it is reached through pinned directory descriptors with O_NOFOLLOW.
+ */
+import { constants as C, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import type { ProbeItem, ProbeResult } from './fsOps';
+import type { ProbeFs, ProbeStat } from './probeFs';
+import { toStatfs } from './statShapes';
+
+const dirFlags = C.O_RDONLY | C.O_DIRECTORY;
+const pinnedDirFlags = dirFlags | C.O_NOFOLLOW;
+const newFileFlags = C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW;
+const probeFilePrefix = 'probe-';
+
+type Step = NonNullable<ProbeResult['failedStep']>;
+
+/** A failed step with its errno name; what probeItem turns into a result. */
+class StepError extends Error {
+  constructor(
+    readonly step: Step,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function errCode(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return typeof code === 'string' ? code : 'EUNKNOWN';
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The mount a descriptor is on. fdinfo is the kernel's own record: reading it never reaches the storage. */
+function mountIdOf(fd: number): number | undefined {
+  const m = /^mnt_id:\s*(\d+)/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'));
+  return m ? Number(m[1]) : undefined;
+}
+
+/** The path through which a pinned directory and a name in it are reached, whatever moved since. */
+const inPinned = (dirFd: number, name: string): string => `/proc/self/fd/${dirFd}/${name}`;
+
+/** Whether the driver made this directory: a directory of ours, closed to everyone else. */
+function isOurs(st: ProbeStat): boolean {
+  return st.isDirectory() && st.uid === (process.getuid?.() ?? 0) && (st.mode & 0o077) === 0;
+}
+
+/**
+ * Opens the driver's probe directory in the mount root without following anything. Something
+ * else under its name (a pod's symlink, file or directory) is moved out of the way, never
+ * followed, and reported once as ETAMPERED after the directory was made afresh.
+ */
+async function openProbeDir(fsx: ProbeFs, rootFd: number, name: string): Promise<{ dirFd: number; tampered?: string }> {
+  const where = inPinned(rootFd, name);
+  let tampered: string | undefined;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    let dirFd: number | undefined;
+    try {
+      dirFd = await fsx.open(where, pinnedDirFlags);
+      if (isOurs(await fsx.fstat(dirFd))) return { dirFd, ...(tampered ? { tampered } : {}) };
+      await fsx.close(dirFd);
+      dirFd = undefined;
+      tampered = `${name} in the volume root is a directory the driver did not make`;
+    } catch (err) {
+      if (dirFd !== undefined) await closeQuietly(fsx, dirFd);
+      const code = errCode(err);
+      if (code === 'ENOENT') {
+        try {
+          await fsx.mkdir(where, 0o700);
+        } catch (mkErr) {
+          if (errCode(mkErr) !== 'EEXIST') throw new StepError('probeDir', errCode(mkErr), (mkErr as Error).message);
+        }
+        continue;
+      }
+      if (code !== 'ELOOP' && code !== 'ENOTDIR') throw new StepError('probeDir', code, (err as Error).message);
+      tampered = `${name} in the volume root was replaced (${code === 'ELOOP' ? 'a symlink' : 'not a directory'})`;
+    }
+    // Moved aside, not deleted: what a pod put there is its data. rename never follows the name.
+    try {
+      await fsx.rename(where, inPinned(rootFd, `${name}.displaced-${randomBytes(4).toString('hex')}`));
+    } catch (err) {
+      throw new StepError('probeDir', errCode(err), `${tampered ?? name}: could not move it aside: ${(err as Error).message}`);
+    }
+  }
+  throw new StepError('probeDir', 'ETAMPERED', `${tampered ?? name} keeps changing`);
+}
+
+async function closeQuietly(fsx: ProbeFs, fd: number): Promise<void> {
+  try {
+    await fsx.close(fd);
+  } catch {
+    // Already gone or failing: nothing more to do with it.
+  }
+}
+
+async function unlinkQuietly(fsx: ProbeFs, p: string): Promise<void> {
+  try {
+    await fsx.unlink(p);
+  } catch {
+    // Gone already, or the storage fails: the next sweep tries again.
+  }
+}
+
+/** Removes files that earlier probes left (a killed helper cannot clean up after itself). */
+async function sweep(fsx: ProbeFs, dirFd: number): Promise<void> {
+  for (const name of await fsx.readdir(`/proc/self/fd/${dirFd}`)) {
+    if (name.startsWith(probeFilePrefix)) await unlinkQuietly(fsx, inPinned(dirFd, name));
+  }
+}
+
+/** The write check: create, write, fsync, read back through a fresh open, compare, delete. */
+async function writeCheck(fsx: ProbeFs, dirFd: number, token: string, setStep: (s: Step) => void): Promise<ProbeResult | undefined> {
+  const file = inPinned(dirFd, `${probeFilePrefix}${token}`);
+  const payload = `csi-health-probe ${token}\n`;
+  setStep('write');
+  const w = await fsx.open(file, newFileFlags, 0o600);
+  let done = false;
+  try {
+    try {
+      await fsx.write(w, payload);
+      setStep('fsync');
+      await fsx.fsync(w);
+    } finally {
+      await fsx.close(w);
+    }
+    setStep('read');
+    // A fresh open (not the written fd) makes NFS revalidate (close-to-open) before the read.
+    const r = await fsx.open(file, C.O_RDONLY | C.O_NOFOLLOW);
+    let back: string;
+    // One buffer per probe: the probes of a round may run at once.
+    const readBack = Buffer.alloc(256);
+    try {
+      back = readBack.toString('utf8', 0, await fsx.read(r, readBack));
+    } finally {
+      await fsx.close(r);
+    }
+    if (back !== payload)
+      return { ok: false, failedStep: 'compare', code: 'EMISMATCH', message: 'data read back differs from data written' };
+    setStep('delete');
+    await fsx.unlink(file);
+    done = true;
+    return undefined;
+  } finally {
+    // A failed probe leaves no file behind (a full share, a read error...).
+    if (!done) await unlinkQuietly(fsx, file);
+  }
+}
+
+/**
+ * One mount's probe: the root is the mount the table names; a lookup of a name never used
+ * before (cached attributes of known names can look fine during an outage); on writable mounts
+ * a write round trip in the driver's own directory; statfs.
+ */
+export async function probeItem(item: ProbeItem, mountIds: Map<string, number>, fsx: ProbeFs): Promise<ProbeResult> {
+  if (item.delayMs && item.delayMs > 0) await sleep(item.delayMs);
+  const token = randomBytes(12).toString('hex');
+  let step: Step = 'stat';
+  let rootFd: number | undefined;
+  let dirFd: number | undefined;
+  try {
+    const expected = mountIds.get(item.path);
+    // A probe sent before an unmount may run after it: it must not write into the bare directory.
+    if (item.requireMount && expected === undefined)
+      return { ok: false, failedStep: step, code: 'ENOTMOUNTED', message: `${item.path} is no longer a mount point` };
+    rootFd = await fsx.open(item.path, dirFlags);
+    if (expected !== undefined && mountIdOf(rootFd) !== expected) {
+      return {
+        ok: false,
+        failedStep: step,
+        code: 'EWRONGMOUNT',
+        message: `${item.path} no longer leads to its own mount (a directory on the way was replaced)`,
+      };
+    }
+    await fsx.fstat(rootFd);
+    step = 'lookup';
+    try {
+      await fsx.lstat(inPinned(rootFd, `.csi-probe-lookup-${token}`));
+    } catch (err) {
+      if (errCode(err) !== 'ENOENT') throw err;
+    }
+    let tampered: string | undefined;
+    if (item.write) {
+      step = 'probeDir';
+      const opened = await openProbeDir(fsx, rootFd, item.hiddenDir);
+      dirFd = opened.dirFd;
+      tampered = opened.tampered;
+      if (item.sweep) await sweep(fsx, dirFd);
+      const failed = await writeCheck(fsx, dirFd, token, (s) => (step = s));
+      if (failed) return failed;
+    }
+    step = 'statfs';
+    const statfs = toStatfs(await fsx.statfs(`/proc/self/fd/${rootFd}`));
+    if (tampered)
+      return { ok: false, failedStep: 'probeDir', code: 'ETAMPERED', message: `${tampered}; moved aside and made afresh`, statfs };
+    return { ok: true, statfs };
+  } catch (err) {
+    if (err instanceof StepError) return { ok: false, failedStep: err.step, code: err.code, message: err.message };
+    return { ok: false, failedStep: step, code: errCode(err), message: (err as Error).message };
+  } finally {
+    if (dirFd !== undefined) await closeQuietly(fsx, dirFd);
+    if (rootFd !== undefined) await closeQuietly(fsx, rootFd);
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * A thread of a probe helper that probes calm mounts one after another with synchronous calls
+ * (calmProbes.ts). Before each mount it claims the next index from a counter it shares with the
+ * helper's main thread; when this thread stalls on a hung mount, the main thread takes every
+ * index not yet claimed, so a hang here holds up nobody else.
+ */
+import { parentPort } from 'node:worker_threads';
+import type { ProbeItem } from './fsOps';
+import { probeItem } from './probeItem';
+import { syncProbeFs } from './probeFs';
+
+/** A round as the main thread hands it over. */
+export interface CalmRoundMessage {
+  round: number;
+  items: ProbeItem[];
+  mountIds: Array<[string, number]>;
+  /** Int32 index 0: the next index to claim. */
+  claim: SharedArrayBuffer;
+}
+
+/** What this thread sends back: one result per claimed item, then done. */
+export type CalmReply =
+  { round: number; position: number; result: Awaited<ReturnType<typeof probeItem>>; elapsedMs: number } | { round: number; done: true };
+
+parentPort?.on('message', (msg: CalmRoundMessage) => {
+  void (async () => {
+    const claim = new Int32Array(msg.claim);
+    const mountIds = new Map(msg.mountIds);
+    for (;;) {
+      const position = Atomics.add(claim, 0, 1);
+      if (position >= msg.items.length) break;
+      const t0 = process.hrtime.bigint();
+      const result = await probeItem(msg.items[position]!, mountIds, syncProbeFs);
+      const reply: CalmReply = { round: msg.round, position, result, elapsedMs: Number(process.hrtime.bigint() - t0) / 1e6 };
+      parentPort?.postMessage(reply);
+    }
+    parentPort?.postMessage({ round: msg.round, done: true } satisfies CalmReply);
+  })();
+});
