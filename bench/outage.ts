@@ -11,6 +11,7 @@ import { healthyOpsDuringOutage, type HealthyOps } from './outageHealthyOps';
 import { scrapeEventLoopLag, startLatencyLoop, type HungPick } from './outageLatency';
 import { sampleProcessTree, type ProcessPeak } from './processTree';
 import { LagCanary, type LagFigures } from './lagCanary';
+import { podCpuGroup } from './podCpuGroup';
 
 /** The lag of one window of the outage and the helper processes the driver started in it. */
 export interface WindowFigures {
@@ -194,6 +195,8 @@ export async function outageRun(s: OutageSetup, say: (line: string) => void): Pr
     driverDirs('csi-outage-'),
     { health: true, ownSession: true },
   );
+  const group = podCpuGroup(d.child.pid!);
+  say(`outage[${s.variant} ${s.intervalMs / 1000}s/${s.timeoutMs / 1000}s]: driver CPU group: ${group.description}`);
   const storage = frozenStorage(s.variant, d.dirs.root, d.dirs.share);
   const canary = new LagCanary();
   const onSignal = interruptCleanup(d, storage);
@@ -220,6 +223,7 @@ export async function outageRun(s: OutageSetup, say: (line: string) => void): Pr
     if (d.child.exitCode === null && d.child.signalCode === null) await d.kill();
     await storage.dispose();
     await stopAndClean(d);
+    group.remove();
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
   }

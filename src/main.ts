@@ -3,13 +3,23 @@ import { parseCli } from './cli';
 import { startDriver } from './driver';
 import { driverVersion } from './driverVersion';
 import { createLogger } from './logger';
+import { boostDriverPriority, driverPriorityBoost } from './isolation/cpuPriority';
 
 /** The csi-driver program: flags -> Config -> driver; SIGTERM/SIGINT drain and stop. */
 export async function main(argv: string[]): Promise<void> {
   const cfg = buildConfig(parseCli(argv, driverVersion));
   const logger = createLogger(cfg.logLevel);
+  // Before any thread starts: threads inherit the nice value of the thread that starts them.
+  const boosted = boostDriverPriority();
   logger.info(
-    { version: driverVersion, mode: cfg.mode, backend: cfg.backend, healthApi: cfg.healthApi, driverName: cfg.driverName },
+    {
+      version: driverVersion,
+      mode: cfg.mode,
+      backend: cfg.backend,
+      healthApi: cfg.healthApi,
+      driverName: cfg.driverName,
+      cpuPriorityBoost: { ...boosted, steps: driverPriorityBoost },
+    },
     'starting',
   );
   const driver = await startDriver(cfg, logger);

@@ -10,10 +10,7 @@ import { runProbeRound } from './probeRunner';
 import { toStat, toStatfs } from './statShapes';
 import { copyTree, removeTree } from './pinnedTree';
 import { runPinned } from './pinnedMountOps';
-import { lowerHelperPriorityFromEnv } from './helperPriority';
 import { writeFileAtomic } from './writeFileAtomic';
-
-lowerHelperPriorityFromEnv();
 
 function errCode(err: unknown): string {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;

@@ -55,7 +55,7 @@ export class FsHelperPool implements IsolatedFs {
   constructor(private readonly opts: FsHelperPoolOptions = {}) {
     const probeHelpers = opts.probeHelpers ?? 4;
     this.config = {
-      csi: { maxHelpers: opts.maxHelpers ?? 16, maxIdle: opts.maxIdle ?? 2, maxStuck: opts.maxStuck ?? 64, nice: opts.csiHelperNice ?? 10 },
+      csi: { maxHelpers: opts.maxHelpers ?? 16, maxIdle: opts.maxIdle ?? 2, maxStuck: opts.maxStuck ?? 64 },
       probe: {
         maxHelpers: probeHelpers,
         // A round needs one helper; two warm cover a kill and its replacement.

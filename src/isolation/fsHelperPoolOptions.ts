@@ -13,12 +13,6 @@ export interface FsHelperPoolOptions {
   /** Probe lane: most probe rounds at once (`--health-concurrency`), and its own stuck budget. */
   probeHelpers?: number;
   probeMaxStuck?: number;
-  /**
-   * CSI lane helpers run this many nice steps below the driver, so that a burst of unmounts
-   * (and the commands they run) never outranks the driver's own event loop for the CPU. Probe
-   * helpers keep the driver's priority: their timing is what the health verdicts measure.
-   */
-  csiHelperNice?: number;
   /** Most mounts in one probe round: each helper gets a thread per mount, and a few more. */
   maxRoundSize?: number;
   /** Time allowed beyond a request's own timeout for queueing and helper start. */

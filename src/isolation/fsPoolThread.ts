@@ -9,9 +9,13 @@ import type { HelperProcessPoolOptions } from './helperProcessPoolOptions';
 import { serializePoolError } from './poolMessages';
 import { runCommand } from '../mount/runCommand';
 import type { Lane, PoolSnapshot, ThreadReply, ThreadRequest } from './poolMessages';
+import { setThreadNice } from './cpuPriority';
 
 /** What the owner passes to the thread: each lane's limits. */
 export type PoolThreadConfig = Record<Lane, Omit<HelperProcessPoolOptions, 'spawn' | 'onEvent' | 'lane'>>;
+
+// The driver's main thread may run above the ordinary priority; what this thread forks does not.
+setThreadNice(0);
 
 const port = parentPort;
 if (!port) throw new Error('fsPoolThread must run in a worker thread');

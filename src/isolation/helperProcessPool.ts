@@ -48,7 +48,7 @@ export class HelperProcessPool {
     this.maxIdle = opts.maxIdle ?? 2;
     this.maxStuck = opts.maxStuck ?? 64;
     this.idleLingerMs = opts.idleLingerMs ?? 30_000;
-    this.spawn = opts.spawn ?? forkHelperSpawner(opts.threadsPerHelper ?? 4, opts.nice ?? 0);
+    this.spawn = opts.spawn ?? forkHelperSpawner(opts.threadsPerHelper ?? 4);
   }
 
   /** Runs one operation with a hard deadline. */

@@ -16,8 +16,6 @@ export interface HelperProcessPoolOptions {
   maxStuck?: number;
   /** Size of each helper's libuv thread pool: a probe round needs one thread per mount. */
   threadsPerHelper?: number;
-  /** How many steps below the driver a helper runs for CPU (0: the same priority); see helperPriority.ts. */
-  nice?: number;
   spawn?: HelperSpawner;
   onEvent?: (e: PoolEvent) => void;
 }

@@ -1,6 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
-import { helperNiceEnv } from './helperPriority';
 
 /** Starts one helper process; tests may pass their own. */
 export type HelperSpawner = () => ChildProcess;
@@ -17,13 +16,13 @@ export interface HelperProcess {
 
 const defaultHelperScript = path.join(__dirname, 'fsHelperMain.js');
 
-/** Forks fsHelperMain with `threads` libuv threads and `nice` steps below the driver, from /, in its own process group. */
-export function forkHelperSpawner(threads: number, nice = 0): HelperSpawner {
+/** Forks fsHelperMain with `threads` libuv threads, from /, in its own process group. */
+export function forkHelperSpawner(threads: number): HelperSpawner {
   return () =>
     fork(defaultHelperScript, [], {
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
       execArgv: ['--max-old-space-size=48'],
-      env: { ...process.env, UV_THREADPOOL_SIZE: String(threads), [helperNiceEnv]: String(nice) },
+      env: { ...process.env, UV_THREADPOOL_SIZE: String(threads) },
       // A helper runs from / so that its cwd never pins a mount that we later unmount.
       cwd: '/',
       // Its own process group: a kill at the deadline takes whatever it started (mount, tar) too.
