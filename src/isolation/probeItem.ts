@@ -7,7 +7,7 @@
  * everything below it is reached through pinned directory descriptors with O_NOFOLLOW.
  */
 import { constants as C, readFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { ProbeItem, ProbeResult } from './fsOps';
 import type { ProbeFs, ProbeStat } from './probeFs';
 import { toStatfs } from './statShapes';
@@ -107,16 +107,37 @@ async function unlinkQuietly(fsx: ProbeFs, p: string): Promise<void> {
   }
 }
 
-/** Removes files that earlier probes left (a killed helper cannot clean up after itself). */
-async function sweep(fsx: ProbeFs, dirFd: number): Promise<void> {
+/**
+ * The probe files of one mount point start with a tag of its path. The staging mount and every
+ * publish target of a volume are mounts of one directory and share the probe directory, and
+ * they may be probed at the same moment; a mount point is never probed twice at once.
+ */
+export function probeFilePrefixOf(mountPath: string): string {
+  return `${probeFilePrefix}${createHash('sha256').update(mountPath).digest('hex').slice(0, 12)}-`;
+}
+
+/** A probe file of a driver version that did not tag them: nobody probes with those any more. */
+const untagged = /^probe-[0-9a-f]{24}$/;
+
+/**
+ * Removes the files that earlier probes of this mount point left (a killed helper cannot clean
+ * up after itself); those of other mount points of the same volume may be in use right now.
+ */
+async function sweep(fsx: ProbeFs, dirFd: number, own: string): Promise<void> {
   for (const name of await fsx.readdir(`/proc/self/fd/${dirFd}`)) {
-    if (name.startsWith(probeFilePrefix)) await unlinkQuietly(fsx, inPinned(dirFd, name));
+    if (name.startsWith(own) || untagged.test(name)) await unlinkQuietly(fsx, inPinned(dirFd, name));
   }
 }
 
 /** The write check: create, write, fsync, read back through a fresh open, compare, delete. */
-async function writeCheck(fsx: ProbeFs, dirFd: number, token: string, setStep: (s: Step) => void): Promise<ProbeResult | undefined> {
-  const file = inPinned(dirFd, `${probeFilePrefix}${token}`);
+async function writeCheck(
+  fsx: ProbeFs,
+  dirFd: number,
+  name: string,
+  token: string,
+  setStep: (s: Step) => void,
+): Promise<ProbeResult | undefined> {
+  const file = inPinned(dirFd, name);
   const payload = `csi-health-probe ${token}\n`;
   setStep('write');
   const w = await fsx.open(file, newFileFlags, 0o600);
@@ -190,8 +211,9 @@ export async function probeItem(item: ProbeItem, mountIds: Map<string, number>, 
       const opened = await openProbeDir(fsx, rootFd, item.hiddenDir);
       dirFd = opened.dirFd;
       tampered = opened.tampered;
-      if (item.sweep) await sweep(fsx, dirFd);
-      const failed = await writeCheck(fsx, dirFd, token, (s) => (step = s));
+      const own = probeFilePrefixOf(item.path);
+      if (item.sweep) await sweep(fsx, dirFd, own);
+      const failed = await writeCheck(fsx, dirFd, `${own}${token}`, token, (s) => (step = s));
       if (failed) return failed;
     }
     step = 'statfs';

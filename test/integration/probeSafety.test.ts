@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { FsHelperPool } from '../../src/isolation/fsHelperPool';
 import type { ProbeItem } from '../../src/isolation/fsOps';
 import { hiddenDir } from '../../src/health/probeMount';
+import { probeFilePrefixOf } from '../../src/isolation/probeItem';
 import { unmountLeftovers } from '../helpers/cleanup';
 
 /**
@@ -86,11 +87,17 @@ describe('probe safety against hostile volume content', function () {
     assert.deepEqual(readdirSync(path.join(vol, hiddenDir)), [], 'the failed probe removed its file');
   });
 
-  it('sweeps files that killed probes left, when asked', async () => {
+  it('sweeps files that killed probes of this mount point left, when asked, and leaves those of other mount points', async () => {
     assert.equal((await probe())?.ok, true);
-    writeFileSync(path.join(vol, hiddenDir, 'probe-leftover'), 'x');
+    const dir = path.join(vol, hiddenDir);
+    // Its own leftover, one of a driver version that did not tag them, and the file of a probe
+    // of another mount of the same volume (a publish target) that may be running right now.
+    const other = `${probeFilePrefixOf('/var/lib/kubelet/pods/x/volumes/kubernetes.io~csi/pvc/mount')}0123`;
+    writeFileSync(path.join(dir, `${probeFilePrefixOf(vol)}leftover`), 'x');
+    writeFileSync(path.join(dir, 'probe-0123456789abcdef01234567'), 'x');
+    writeFileSync(path.join(dir, other), 'x');
     assert.equal((await probe({ sweep: true }))?.ok, true);
-    assert.deepEqual(readdirSync(path.join(vol, hiddenDir)), []);
+    assert.deepEqual(readdirSync(dir), [other]);
   });
 
   it('refuses a mount path that no longer leads to its own mount (a directory on the way was replaced)', async () => {
