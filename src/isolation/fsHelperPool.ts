@@ -6,6 +6,7 @@ import { IsolationBrokenError } from './isolationErrors';
 import type { CommandResult, RunOptions } from '../mount/runCommand';
 import { PendingRequests, type Pending } from './pendingRequests';
 import type { FsHelperPoolOptions, HelperTotals } from './fsHelperPoolOptions';
+import { calmStallMs } from './fsHelperPoolOptions';
 
 export type { FsHelperPoolOptions, HelperTotals } from './fsHelperPoolOptions';
 import type { IsolatedFs, IsolationStatus, ProbeRound, TrackedRun } from './isolatedFs';
@@ -14,14 +15,6 @@ import { emptyLane, type Lane, type PoolSnapshot, type ThreadReply, type ThreadR
 const defaultThreadScript = path.join(__dirname, 'fsPoolThread.js');
 /** Grace past the absolute deadline for the thread's own answer to arrive. */
 const replyGraceMs = 1_000;
-
-/**
- * How long the one-at-a-time probe thread of a round may go quiet before the mounts it has not
- * started go to the thread pool: an eighth of the round's timeout, 25 to 250 ms. The round's
- * deadline does not move, so a hang is reported when it was; healthy mounts behind a hung one
- * are answered that much later.
- */
-export const calmStallMs = (timeoutMs: number): number => Math.min(250, Math.max(25, Math.floor(timeoutMs / 8)));
 
 /**
  * File operations on paths that may hang (NFS, FUSE), run by killable helper processes with

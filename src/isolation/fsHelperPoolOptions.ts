@@ -25,3 +25,11 @@ export interface FsHelperPoolOptions {
   /** First wait before a dead thread is started again; it doubles while the thread keeps dying. */
   restartDelayMs?: number;
 }
+
+/**
+ * How long the one-at-a-time probe thread of a round may go quiet before the mounts it has not
+ * started go to the thread pool: an eighth of the round's timeout, 25 to 250 ms. The round's
+ * deadline does not move, so a hang is reported when it was; healthy mounts behind a hung one
+ * are answered that much later.
+ */
+export const calmStallMs = (timeoutMs: number): number => Math.min(250, Math.max(25, Math.floor(timeoutMs / 8)));
