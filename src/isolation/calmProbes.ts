@@ -6,6 +6,12 @@
  * not started are handed back at once, to be probed all together on the thread pool. So a hang
  * costs the rest of the round at most `stallMs`, and the hung mount itself stays with the
  * stalled thread until it answers or the helper is killed at the round's deadline.
+ *
+ * The thread is started by the helper's first round and used only once it says it is ready:
+ * starting a Node thread takes milliseconds here but seconds on a slow or emulated machine, and
+ * a round must never wait for it (it would overstay its deadline and report healthy mounts
+ * unresponsive). For the same reason a round ends when every mount the thread actually started
+ * is answered, not when the thread says it is done.
  */
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -28,13 +34,18 @@ export class CalmProber {
   private busy = false;
   /** The broken thread is not used again. */
   private broken = false;
-  private onReply: ((r: CalmReply) => void) | undefined;
+  /** The thread has loaded and listens for rounds. */
+  private ready = false;
+  private onReply: ((r: Exclude<CalmReply, { ready: true }>) => void) | undefined;
   /** Ends the round in hand when the thread breaks: everything it had not answered goes back. */
   private abandon: (() => void) | undefined;
 
-  /** Whether a round can be handed to the thread now. */
-  get available(): boolean {
-    return !this.busy && !this.broken;
+  constructor(private readonly script = workerScript) {}
+
+  /** Whether a round can be handed to the thread now. The first ask starts the thread. */
+  canTakeRound(): boolean {
+    if (!this.worker && !this.broken) this.start();
+    return this.ready && !this.busy && !this.broken;
   }
 
   run(items: ProbeItem[], mountIds: Map<string, number>, stallMs: number, send: (position: number, r: TimedProbeResult) => void): CalmRun {
@@ -49,10 +60,16 @@ export class CalmProber {
     const finished = new Promise<void>((resolve) => (finish = resolve));
     let stall: NodeJS.Timeout | undefined;
     const answered = new Set<number>();
+    /** How many positions the thread had claimed when the rest was taken from it. */
+    let claimed: number | undefined;
+    const finishIfAllAnswered = (): void => {
+      if (claimed !== undefined && answered.size >= claimed) finish();
+    };
     const takeOver = (): void => {
       // Whatever the thread has not claimed yet is the caller's from now on.
-      const first = Math.min(Atomics.exchange(counter, 0, items.length), items.length);
-      handBack(Array.from({ length: items.length - first }, (_, i) => first + i));
+      claimed = Math.min(Atomics.exchange(counter, 0, items.length), items.length);
+      handBack(Array.from({ length: items.length - claimed }, (_, i) => claimed! + i));
+      finishIfAllAnswered();
     };
     this.abandon = () => {
       clearTimeout(stall);
@@ -77,7 +94,9 @@ export class CalmProber {
       }
       answered.add(reply.position);
       send(reply.position, { ...reply.result, elapsedMs: reply.elapsedMs });
-      arm();
+      // Once the rest is handed back, the round waits only for what the thread started.
+      if (claimed === undefined) arm();
+      else finishIfAllAnswered();
     };
     arm();
     const msg: CalmRoundMessage = { round, items, mountIds: [...mountIds], claim };
@@ -87,8 +106,11 @@ export class CalmProber {
 
   private start(): Worker {
     if (this.worker) return this.worker;
-    const worker = new Worker(workerScript, { resourceLimits: { maxOldGenerationSizeMb: 16 } });
-    worker.on('message', (r: CalmReply) => this.onReply?.(r));
+    const worker = new Worker(this.script, { resourceLimits: { maxOldGenerationSizeMb: 16 } });
+    worker.on('message', (r: CalmReply) => {
+      if ('ready' in r) this.ready = true;
+      else this.onReply?.(r);
+    });
     const broke = (): void => {
       // A broken thread: the helper goes on without it (every mount on the thread pool).
       this.broken = true;

@@ -42,7 +42,7 @@ export async function runProbeRound(
     const r = await probeItem(items[index]!, mountIds, asyncProbeFs);
     send(index, { ...r, elapsedMs: Number(process.hrtime.bigint() - t0) / 1e6 });
   };
-  const calmIndexes = stallMs !== undefined && calm.available ? items.flatMap((item, i) => (isCalm(item) ? [i] : [])) : [];
+  const calmIndexes = stallMs !== undefined && calm.canTakeRound() ? items.flatMap((item, i) => (isCalm(item) ? [i] : [])) : [];
   const chosen = new Set(calmIndexes);
   const running = items.flatMap((_, i) => (chosen.has(i) ? [] : [onPool(i)]));
   if (calmIndexes.length > 0) {

@@ -18,9 +18,11 @@ export interface CalmRoundMessage {
   claim: SharedArrayBuffer;
 }
 
-/** What this thread sends back: one result per claimed item, then done. */
+/** What this thread sends back: ready once loaded; per round, one result per claimed item, then done. */
 export type CalmReply =
-  { round: number; position: number; result: Awaited<ReturnType<typeof probeItem>>; elapsedMs: number } | { round: number; done: true };
+  | { ready: true }
+  | { round: number; position: number; result: Awaited<ReturnType<typeof probeItem>>; elapsedMs: number }
+  | { round: number; done: true };
 
 parentPort?.on('message', (msg: CalmRoundMessage) => {
   void (async () => {
@@ -37,3 +39,5 @@ parentPort?.on('message', (msg: CalmRoundMessage) => {
     parentPort?.postMessage({ round: msg.round, done: true } satisfies CalmReply);
   })();
 });
+
+parentPort?.postMessage({ ready: true } satisfies CalmReply);

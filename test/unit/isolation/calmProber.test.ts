@@ -1,0 +1,80 @@
+import { strict as assert } from 'node:assert';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { CalmProber } from '../../../src/isolation/calmProbes';
+import type { ProbeItem, TimedProbeResult } from '../../../src/isolation/fsOps';
+import { readMountIds } from '../../../src/isolation/probeRunner';
+
+const gatedWorker = path.join(__dirname, '../../helpers/gatedCalmWorker.js');
+
+async function eventually(what: string, check: () => boolean, withinMs = 20_000): Promise<void> {
+  const t0 = Date.now();
+  while (!check()) {
+    if (Date.now() - t0 > withinMs) throw new Error(`${what}: not within ${withinMs} ms`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe('CalmProber: a slow thread never holds a probe round', () => {
+  let root: string;
+  let gates: string;
+  let prober: CalmProber;
+  const savedGateDir = process.env.CALM_GATE_DIR;
+  before(() => {
+    root = mkdtempSync(path.join(os.tmpdir(), 'calm-prober-'));
+    gates = path.join(root, 'gates');
+    mkdirSync(gates);
+    process.env.CALM_GATE_DIR = gates;
+    prober = new CalmProber(gatedWorker);
+  });
+  after(() => {
+    // Open both gates so the thread can end with the process.
+    writeFileSync(path.join(gates, 'start'), '');
+    writeFileSync(path.join(gates, 'round'), '');
+    if (savedGateDir === undefined) delete process.env.CALM_GATE_DIR;
+    else process.env.CALM_GATE_DIR = savedGateDir;
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  const items = (n: number, tag: string): ProbeItem[] =>
+    Array.from({ length: n }, (_, i) => {
+      const d = path.join(root, `${tag}-${i}`);
+      mkdirSync(d, { recursive: true });
+      return { path: d, write: true, hiddenDir: '.csi-health' };
+    });
+
+  it('takes no round until its thread has started, however long that takes', async () => {
+    assert.equal(prober.canTakeRound(), false, 'the first ask starts the thread; it is not ready yet');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(prober.canTakeRound(), false, 'still loading: rounds go to the thread pool meanwhile');
+    writeFileSync(path.join(gates, 'start'), '');
+    await eventually('ready once loaded', () => prober.canTakeRound());
+  });
+
+  it('ends a round at the stall when the thread started none of its mounts, without waiting for the thread', async () => {
+    const round = items(3, 'stalled');
+    const answers = new Map<number, TimedProbeResult>();
+    const run = prober.run(round, readMountIds(), 50, (position, r) => answers.set(position, r));
+    assert.deepEqual(await run.handedBack, [0, 1, 2], 'everything goes back to the caller');
+    await run.finished;
+    assert.equal(answers.size, 0, 'the blocked thread answered nothing');
+    assert.equal(prober.canTakeRound(), false, 'the thread is still busy with that round');
+    writeFileSync(path.join(gates, 'round'), '');
+    await eventually('free again once the thread gets to the round and finds nothing left', () => prober.canTakeRound());
+    assert.equal(answers.size, 0, 'and it probed none of the mounts handed back');
+  });
+
+  it('answers a whole round on the thread when it does not stall', async () => {
+    const round = items(4, 'calm');
+    const answers = new Map<number, TimedProbeResult>();
+    const run = prober.run(round, readMountIds(), 10_000, (position, r) => answers.set(position, r));
+    assert.deepEqual(await run.handedBack, []);
+    await run.finished;
+    assert.deepEqual([...answers.keys()].sort(), [0, 1, 2, 3]);
+    for (const [i, r] of answers) {
+      assert.equal(r.ok, true, JSON.stringify(r));
+      assert.deepEqual(readdirSync(path.join(round[i]!.path, '.csi-health')), [], 'probe file removed');
+    }
+  });
+});
