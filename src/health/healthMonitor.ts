@@ -222,7 +222,7 @@ export class HealthMonitor implements NodeHealthView {
         sent.forEach((m, i) => {
           const r = results[i];
           if (r) {
-            const { elapsedMs, ...result } = r;
+            const { elapsedMs, calm: _calm, ...result } = r;
             this.finishProbe(m, result, elapsedMs);
           } else if (failure instanceof IsolationTimeoutError) {
             this.finishProbe(m, timeoutResult(round.timeoutMs), elapsed);

@@ -7,11 +7,13 @@
  * costs the rest of the round at most `stallMs`, and the hung mount itself stays with the
  * stalled thread until it answers or the helper is killed at the round's deadline.
  *
- * The thread is started by the helper's first round and used only once it says it is ready:
- * starting a Node thread takes milliseconds here but seconds on a slow or emulated machine, and
- * a round must never wait for it (it would overstay its deadline and report healthy mounts
- * unresponsive). For the same reason a round ends when every mount the thread actually started
- * is answered, not when the thread says it is done.
+ * The thread is started once the helper has come through a round alive (a helper whose round
+ * hung is killed, and a thread started for it would be CPU thrown away, round after round,
+ * during an outage), and used only once it says it is ready: starting a Node thread takes
+ * milliseconds here but seconds on a slow or emulated machine, and a round must never wait for
+ * it (it would overstay its deadline and report healthy mounts unresponsive). For the same
+ * reason a round ends when every mount the thread actually started is answered, not when the
+ * thread says it is done.
  */
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -42,10 +44,14 @@ export class CalmProber {
 
   constructor(private readonly script = workerScript) {}
 
-  /** Whether a round can be handed to the thread now. The first ask starts the thread. */
+  /** Whether a round can be handed to the thread now. */
   canTakeRound(): boolean {
-    if (!this.worker && !this.broken) this.start();
     return this.ready && !this.busy && !this.broken;
+  }
+
+  /** Starts the thread (once) so that later rounds can use it when it is ready. */
+  prepare(): void {
+    if (!this.worker && !this.broken) this.start();
   }
 
   run(items: ProbeItem[], mountIds: Map<string, number>, stallMs: number, send: (position: number, r: TimedProbeResult) => void): CalmRun {
@@ -93,7 +99,7 @@ export class CalmProber {
         return;
       }
       answered.add(reply.position);
-      send(reply.position, { ...reply.result, elapsedMs: reply.elapsedMs });
+      send(reply.position, { ...reply.result, elapsedMs: reply.elapsedMs, calm: true });
       // Once the rest is handed back, the round waits only for what the thread started.
       if (claimed === undefined) arm();
       else finishIfAllAnswered();

@@ -179,4 +179,5 @@ export type HelperReply =
   | { id: number; ok: false; code: string; message: string; op?: string; path?: string };
 
 /** What one mount's probe in a round reports, with the time it took in the helper. */
-export type TimedProbeResult = ProbeResult & { elapsedMs: number };
+/** A probe's answer with its own duration; `calm` when the one-at-a-time thread ran it. */
+export type TimedProbeResult = ProbeResult & { elapsedMs: number; calm?: true };

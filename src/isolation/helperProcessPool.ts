@@ -135,14 +135,18 @@ export class HelperProcessPool {
       reject(new IsolationTimeoutError(req.op, req.path, opts.timeoutMs));
       return;
     }
-    const helper = this.idle.pop() ?? this.startHelper();
-    const startBound = opts.deadlineAt === undefined ? helperStartMs : Math.max(0, opts.deadlineAt - Date.now());
+    const helper = this.takeIdle() ?? this.startHelper();
+    const startBound = Math.max(0, Math.min(helper.startedAt + helperStartMs, opts.deadlineAt ?? Infinity) - Date.now());
     let given = false;
     const giveUp = (err: Error): void => {
       if (given) return;
       given = true;
       this.cancels.delete(id);
-      killHelperGroup(helper.child);
+      // A helper still starting within its own bound is kept for the next request: killing it
+      // would throw its start-up away, and on a slow machine every later one would meet the
+      // same fate (no request would ever find a helper ready).
+      if (!helper.isReady && Date.now() - helper.startedAt < helperStartMs) this.keepStarting(helper);
+      else killHelperGroup(helper.child);
       this.release();
       markGone();
       reject(err);
@@ -242,6 +246,31 @@ export class HelperProcessPool {
     });
     child.on('error', (err) => this.opts.onEvent?.({ type: 'error', lane: this.lane, message: err.message }));
     return helper;
+  }
+
+  /**
+   * An idle helper for a request: the most recently used ready one, else the one that has been
+   * starting longest. A helper that has not started within helperStartMs never will: killed.
+   */
+  private takeIdle(): HelperProcess | undefined {
+    for (let i = this.idle.length - 1; i >= 0; i--) if (this.idle[i]!.isReady) return this.idle.splice(i, 1)[0];
+    while (this.idle.length > 0) {
+      const h = this.idle.shift()!;
+      if (Date.now() - h.startedAt < helperStartMs) return h;
+      killHelperGroup(h.child);
+    }
+    return undefined;
+  }
+
+  /** A helper whose request gave up before it was ready waits, idle, for the next one. */
+  private keepStarting(helper: HelperProcess): void {
+    if (this.closed || !helper.child.connected || this.idle.length >= this.maxHelpers) {
+      killHelperGroup(helper.child);
+      return;
+    }
+    helper.idleSince = Date.now();
+    this.idle.push(helper);
+    if (this.idle.length > this.maxIdle) this.scheduleReap();
   }
 
   /** Keeps a free helper warm (the most recently used are reused first, so extras age out). */

@@ -56,4 +56,6 @@ export async function runProbeRound(
     running.push(run.finished);
   }
   await Promise.all(running);
+  // This helper came through a round alive: worth a thread for the calm mounts of the next ones.
+  calm.prepare();
 }

@@ -12,6 +12,10 @@ export interface HelperProcess {
   ready: Promise<boolean>;
   /** When it last went idle (ms since the epoch). */
   idleSince: number;
+  /** When it was spawned (ms since the epoch). */
+  startedAt: number;
+  /** Set once `ready` resolved true. */
+  isReady: boolean;
 }
 
 const defaultHelperScript = path.join(__dirname, 'fsHelperMain.js');
@@ -34,14 +38,17 @@ export function forkHelperSpawner(threads: number): HelperSpawner {
 export function startHelperProcess(spawn: HelperSpawner): HelperProcess {
   const child = spawn();
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const ready = new Promise<boolean>((resolve) => {
+  const now = Date.now();
+  const helper: HelperProcess = { child, exited, ready: Promise.resolve(false), idleSince: now, startedAt: now, isReady: false };
+  helper.ready = new Promise<boolean>((resolve) => {
     const onReady = (msg: { ready?: boolean }): void => {
       if (!msg || msg.ready !== true) return;
       child.off('message', onReady);
+      helper.isReady = true;
       resolve(true);
     };
     child.on('message', onReady);
     void exited.then(() => resolve(false));
   });
-  return { child, exited, ready, idleSince: Date.now() };
+  return helper;
 }

@@ -13,9 +13,14 @@ export class FakeHelper extends EventEmitter {
   exitCode: number | null = null;
   readonly pid = undefined;
 
-  constructor() {
+  /** With `startsReady` false it says it is ready only when told (a slow start). */
+  constructor(startsReady = true) {
     super();
-    setImmediate(() => this.emit('message', { ready: true }));
+    if (startsReady) setImmediate(() => this.becomeReady());
+  }
+
+  becomeReady(): void {
+    this.emit('message', { ready: true });
   }
 
   send(msg: { id: number; req: { op: string; path: string } }): boolean {

@@ -5,16 +5,10 @@ import * as path from 'node:path';
 import { CalmProber } from '../../../src/isolation/calmProbes';
 import type { ProbeItem, TimedProbeResult } from '../../../src/isolation/fsOps';
 import { readMountIds } from '../../../src/isolation/probeRunner';
+import { eventually } from '../../helpers/fakeHelper';
 
 const gatedWorker = path.join(__dirname, '../../helpers/gatedCalmWorker.js');
 
-async function eventually(what: string, check: () => boolean, withinMs = 20_000): Promise<void> {
-  const t0 = Date.now();
-  while (!check()) {
-    if (Date.now() - t0 > withinMs) throw new Error(`${what}: not within ${withinMs} ms`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('CalmProber: a slow thread never holds a probe round', () => {
   let root: string;
@@ -45,11 +39,13 @@ describe('CalmProber: a slow thread never holds a probe round', () => {
     });
 
   it('takes no round until its thread has started, however long that takes', async () => {
-    assert.equal(prober.canTakeRound(), false, 'the first ask starts the thread; it is not ready yet');
+    assert.equal(prober.canTakeRound(), false, 'no thread before prepare()');
+    prober.prepare();
+    assert.equal(prober.canTakeRound(), false, 'the thread is starting; it is not ready yet');
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(prober.canTakeRound(), false, 'still loading: rounds go to the thread pool meanwhile');
     writeFileSync(path.join(gates, 'start'), '');
-    await eventually('ready once loaded', () => prober.canTakeRound());
+    await eventually(() => prober.canTakeRound(), 'ready once loaded');
   });
 
   it('ends a round at the stall when the thread started none of its mounts, without waiting for the thread', async () => {
@@ -61,7 +57,7 @@ describe('CalmProber: a slow thread never holds a probe round', () => {
     assert.equal(answers.size, 0, 'the blocked thread answered nothing');
     assert.equal(prober.canTakeRound(), false, 'the thread is still busy with that round');
     writeFileSync(path.join(gates, 'round'), '');
-    await eventually('free again once the thread gets to the round and finds nothing left', () => prober.canTakeRound());
+    await eventually(() => prober.canTakeRound(), 'free again once the thread gets to the round and finds nothing left');
     assert.equal(answers.size, 0, 'and it probed none of the mounts handed back');
   });
 

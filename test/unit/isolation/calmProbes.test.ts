@@ -9,6 +9,14 @@ import type { ProbeItem } from '../../../src/isolation/fsOps';
 import { mountsUnder, unmountLeftovers } from '../../helpers/cleanup';
 import { mountBindfs } from '../../helpers/bindfs';
 
+async function eventually(check: () => Promise<boolean>, what: string, boundMs = 30_000): Promise<void> {
+  const until = Date.now() + boundMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error(`not so within ${boundMs}ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 describe('probe rounds: calm mounts one at a time, handed to the thread pool when that stalls', () => {
   let pool: FsHelperPool;
   let root: string;
@@ -45,6 +53,11 @@ describe('probe rounds: calm mounts one at a time, handed to the thread pool whe
     const fuse = await mountBindfs(path.join(root, 'fuse-backing'), path.join(root, 'fuse-mount'));
     try {
       const dirs = healthyDirs(8, 'behind');
+      // The helper's thread starts after its first round: wait until rounds are answered on it.
+      await eventually(
+        async () => (await pool.probeRound(dirs.map(calmItem), 10_000).done).results.every((r) => r?.calm),
+        'calm rounds on the thread',
+      );
       fuse.freeze();
       const timeoutMs = 4_000;
       const t0 = Date.now();
@@ -53,6 +66,10 @@ describe('probe rounds: calm mounts one at a time, handed to the thread pool whe
       assert.ok(failure instanceof IsolationTimeoutError, `failure: ${String(failure)}`);
       assert.equal(results[0], undefined, 'the hung mount has no answer (MountUnresponsive for the monitor)');
       dirs.forEach((d, i) => assert.equal(results[i + 1]?.ok, true, `${d} answered: ${JSON.stringify(results[i + 1])}`));
+      assert.ok(
+        results.slice(1).every((r) => !r?.calm),
+        'all of them handed back to the thread pool',
+      );
       // Handed over after the stall, not at the deadline: each answer's own time is far below it.
       for (const r of results.slice(1)) assert.ok(r!.elapsedMs < timeoutMs, `elapsed ${r!.elapsedMs} ms`);
       assert.ok(Date.now() - t0 >= timeoutMs - 100, 'the round still ends at its deadline, where the hung mount is reported');

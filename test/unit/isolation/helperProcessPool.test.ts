@@ -3,12 +3,15 @@ import { HelperProcessPool } from '../../../src/isolation/helperProcessPool';
 import { HelpersExhaustedError, IsolationBrokenError, IsolationTimeoutError } from '../../../src/isolation/isolationErrors';
 import { eventually, FakeHelper } from '../../helpers/fakeHelper';
 
-function poolWithFakes(opts: ConstructorParameters<typeof HelperProcessPool>[0] = {}): { pool: HelperProcessPool; helpers: FakeHelper[] } {
+function poolWithFakes(
+  opts: ConstructorParameters<typeof HelperProcessPool>[0] = {},
+  startsReady = true,
+): { pool: HelperProcessPool; helpers: FakeHelper[] } {
   const helpers: FakeHelper[] = [];
   const pool = new HelperProcessPool({
     ...opts,
     spawn: () => {
-      const h = new FakeHelper();
+      const h = new FakeHelper(startsReady);
       helpers.push(h);
       return h.asChild();
     },
@@ -121,6 +124,46 @@ describe('HelperProcessPool (one lane)', () => {
     assert.equal(helpers.length, 6, 'a second burst within the linger time starts no helper');
     await eventually(() => pool.snapshot().idle === 1, 'only maxIdle helpers stay past the linger time');
     assert.equal(helpers.filter((h) => h.killed).length, 5, 'the others were stopped');
+    pool.close();
+  });
+
+  it('keeps a helper still starting when its request gives up, and serves the next request with it once ready', async () => {
+    // A slow machine: a helper takes longer to start than a request may wait. Killing it at each
+    // request's deadline would start every helper afresh and no request would ever run.
+    const { pool, helpers } = poolWithFakes({ maxIdle: 1 }, false);
+    const first = pool.runTracked({ op: 'stat', path: '/early' }, { timeoutMs: 5_000, deadlineAt: Date.now() + 50 });
+    await assert.rejects(first.result, (err) => err instanceof IsolationBrokenError && err.why === 'helper-start');
+    assert.equal(helpers.length, 1);
+    assert.equal(helpers[0]!.killed, false, 'the starting helper was kept');
+    assert.equal(pool.snapshot().idle, 1);
+    helpers[0]!.becomeReady();
+    const second = pool.run({ op: 'stat', path: '/later' }, 5_000);
+    await eventually(() => helpers[0]!.sent.some((m) => m.req.path === '/later'), 'the kept helper got the next request');
+    helpers[0]!.answer({ ok: 2 });
+    assert.deepEqual(await second, { ok: 2 });
+    assert.equal(helpers.length, 1, 'no helper was started for it');
+    pool.close();
+  });
+
+  it('does not keep a starting helper that exited, and prefers a ready helper to a starting one', async () => {
+    const { pool, helpers } = poolWithFakes({ maxIdle: 2 }, false);
+    const a = pool.runTracked({ op: 'stat', path: '/a' }, { timeoutMs: 5_000, deadlineAt: Date.now() + 30 });
+    await assert.rejects(a.result, IsolationBrokenError);
+    helpers[0]!.exit();
+    await eventually(() => pool.snapshot().idle === 0, 'the exited helper left the idle list');
+    // Two requests at once start two helpers; both give up before either is ready, and both stay.
+    const b = pool.runTracked({ op: 'stat', path: '/b' }, { timeoutMs: 5_000, deadlineAt: Date.now() + 30 });
+    const c = pool.runTracked({ op: 'stat', path: '/c' }, { timeoutMs: 5_000, deadlineAt: Date.now() + 30 });
+    await assert.rejects(b.result, IsolationBrokenError);
+    await assert.rejects(c.result, IsolationBrokenError);
+    assert.equal(helpers.length, 3);
+    assert.equal(pool.snapshot().idle, 2, 'both starting helpers were kept');
+    // The later one becomes ready while the earlier one still starts: the ready one serves.
+    helpers[2]!.becomeReady();
+    const d = pool.run({ op: 'stat', path: '/d' }, 5_000);
+    await eventually(() => helpers[2]!.sent.some((m) => m.req.path === '/d'), 'the ready helper took it');
+    helpers[2]!.answer({ ok: 'd' });
+    assert.deepEqual(await d, { ok: 'd' });
     pool.close();
   });
 });
