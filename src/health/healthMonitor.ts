@@ -212,7 +212,7 @@ export class HealthMonitor implements NodeHealthView {
       }
       if (sent.length > 0) {
         const run = this.opts.isolation.probeRound(
-          sent.map((m) => probeItemOf(m.reg, delay(m), m.consecutiveErrors > 0 || m.stuck)),
+          sent.map((m) => probeItemOf(m.reg, delay(m), m.consecutiveErrors > 0 || m.stuck, table.get(m.reg.path)?.mountId)),
           round.timeoutMs,
         );
         gone = run.gone;

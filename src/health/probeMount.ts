@@ -30,12 +30,13 @@ export function timeoutResult(timeoutMs: number): ProbeResult {
 }
 
 /** What a probe round sends for one mount. */
-export function probeItemOf(reg: MountRegistration, delayMs: number, sweep: boolean): ProbeItem {
+export function probeItemOf(reg: MountRegistration, delayMs: number, sweep: boolean, mountId?: number): ProbeItem {
   return {
     path: reg.path,
     write: !reg.readOnly,
     hiddenDir,
     requireMount: true,
+    ...(mountId !== undefined ? { mountId } : {}),
     ...(delayMs > 0 ? { delayMs } : {}),
     ...(sweep ? { sweep } : {}),
   };

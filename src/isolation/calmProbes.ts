@@ -54,7 +54,7 @@ export class CalmProber {
     if (!this.worker && !this.broken) this.start();
   }
 
-  run(items: ProbeItem[], mountIds: Map<string, number>, stallMs: number, send: (position: number, r: TimedProbeResult) => void): CalmRun {
+  run(items: ProbeItem[], stallMs: number, send: (position: number, r: TimedProbeResult) => void): CalmRun {
     const worker = this.start();
     const round = ++this.rounds;
     const claim = new SharedArrayBuffer(4);
@@ -105,7 +105,7 @@ export class CalmProber {
       else finishIfAllAnswered();
     };
     arm();
-    const msg: CalmRoundMessage = { round, items, mountIds: [...mountIds], claim };
+    const msg: CalmRoundMessage = { round, items, claim };
     worker.postMessage(msg);
     return { handedBack, finished };
   }

@@ -108,6 +108,12 @@ export interface ProbeItem {
   hiddenDir: string;
   /** Never create the hidden directory unless `path` is (still) a mount point. */
   requireMount?: boolean;
+  /**
+   * The id of the mount at `path` in the driver's copy of the mount table. A root on that mount
+   * needs no further check; on any other, the probe reads the table itself (the copy may be
+   * older than a remount) before it reports a wrong or missing mount.
+   */
+  mountId?: number;
   /** Injected latency (fault API): the probe waits this long first, as slow storage would. */
   delayMs?: number;
   /** Remove leftovers of earlier probes (after a failed or killed one). */

@@ -11,6 +11,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { ProbeItem, ProbeResult } from './fsOps';
 import type { ProbeFs, ProbeStat } from './probeFs';
 import { toStatfs } from './statShapes';
+import type { MountIdLookup } from './mountIdLookup';
 
 const dirFlags = C.O_RDONLY | C.O_DIRECTORY;
 const pinnedDirFlags = dirFlags | C.O_NOFOLLOW;
@@ -178,25 +179,29 @@ async function writeCheck(
  * before (cached attributes of known names can look fine during an outage); on writable mounts
  * a write round trip in the driver's own directory; statfs.
  */
-export async function probeItem(item: ProbeItem, mountIds: Map<string, number>, fsx: ProbeFs): Promise<ProbeResult> {
+export async function probeItem(item: ProbeItem, mountIds: MountIdLookup, fsx: ProbeFs): Promise<ProbeResult> {
   if (item.delayMs && item.delayMs > 0) await sleep(item.delayMs);
   const token = randomBytes(12).toString('hex');
   let step: Step = 'stat';
   let rootFd: number | undefined;
   let dirFd: number | undefined;
   try {
-    const expected = mountIds.get(item.path);
-    // A probe sent before an unmount may run after it: it must not write into the bare directory.
-    if (item.requireMount && expected === undefined)
-      return { ok: false, failedStep: step, code: 'ENOTMOUNTED', message: `${item.path} is no longer a mount point` };
+    // Opening a directory read-only writes nothing, even where the mount has gone.
     rootFd = await fsx.open(item.path, dirFlags);
-    if (expected !== undefined && mountIdOf(rootFd) !== expected) {
-      return {
-        ok: false,
-        failedStep: step,
-        code: 'EWRONGMOUNT',
-        message: `${item.path} no longer leads to its own mount (a directory on the way was replaced)`,
-      };
+    const actual = mountIdOf(rootFd);
+    if (item.mountId === undefined || actual !== item.mountId) {
+      const expected = mountIds.get(item.path);
+      // A probe sent before an unmount may run after it: it must not write into the bare directory.
+      if (item.requireMount && expected === undefined)
+        return { ok: false, failedStep: step, code: 'ENOTMOUNTED', message: `${item.path} is no longer a mount point` };
+      if (expected !== undefined && actual !== expected) {
+        return {
+          ok: false,
+          failedStep: step,
+          code: 'EWRONGMOUNT',
+          message: `${item.path} no longer leads to its own mount (a directory on the way was replaced)`,
+        };
+      }
     }
     await fsx.fstat(rootFd);
     step = 'lookup';

@@ -6,20 +6,11 @@
  * pool kills the helper at the round's deadline to free the threads that never came back.
  * The probe itself is probeItem.ts.
  */
-import { readFileSync } from 'node:fs';
 import type { ProbeItem, TimedProbeResult } from './fsOps';
-import { parseMountInfo } from '../mount/mountTable';
 import { probeItem } from './probeItem';
 import { asyncProbeFs } from './probeFs';
 import { CalmProber } from './calmProbes';
-
-/** Mount point -> id of the top-most mount there, read once per round (procfs: never hangs). */
-export function readMountIds(): Map<string, number> {
-  const ids = new Map<string, number>();
-  // Later lines are mounted on top of earlier ones at the same point.
-  for (const e of parseMountInfo(readFileSync('/proc/self/mountinfo', 'utf8'))) ids.set(e.mountPoint, e.mountId);
-  return ids;
-}
+import { freshMountIds } from './mountIdLookup';
 
 /** Answered well last time and not slowed on purpose: worth the cheap, one-at-a-time probe. */
 const isCalm = (item: ProbeItem): boolean => !item.sweep && !(item.delayMs && item.delayMs > 0);
@@ -36,7 +27,7 @@ export async function runProbeRound(
   send: (index: number, result: TimedProbeResult) => void,
   stallMs?: number,
 ): Promise<void> {
-  const mountIds = readMountIds();
+  const mountIds = freshMountIds();
   const onPool = async (index: number): Promise<void> => {
     const t0 = process.hrtime.bigint();
     const r = await probeItem(items[index]!, mountIds, asyncProbeFs);
@@ -48,7 +39,6 @@ export async function runProbeRound(
   if (calmIndexes.length > 0) {
     const run = calm.run(
       calmIndexes.map((i) => items[i]!),
-      mountIds,
       stallMs!,
       (position, r) => send(calmIndexes[position]!, r),
     );

@@ -8,12 +8,12 @@ import { parentPort } from 'node:worker_threads';
 import type { ProbeItem } from './fsOps';
 import { probeItem } from './probeItem';
 import { syncProbeFs } from './probeFs';
+import { freshMountIds } from './mountIdLookup';
 
 /** A round as the main thread hands it over. */
 export interface CalmRoundMessage {
   round: number;
   items: ProbeItem[];
-  mountIds: Array<[string, number]>;
   /** Int32 index 0: the next index to claim. */
   claim: SharedArrayBuffer;
 }
@@ -27,7 +27,7 @@ export type CalmReply =
 parentPort?.on('message', (msg: CalmRoundMessage) => {
   void (async () => {
     const claim = new Int32Array(msg.claim);
-    const mountIds = new Map(msg.mountIds);
+    const mountIds = freshMountIds();
     for (;;) {
       const position = Atomics.add(claim, 0, 1);
       if (position >= msg.items.length) break;

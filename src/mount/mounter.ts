@@ -101,8 +101,9 @@ export class SystemMounter implements Mounter {
   private async unmountOnce(target: string, knownDead: boolean): Promise<void> {
     const steps: Array<[MountOperation, string[]]> = [
       ['umount', [target]],
-      ['umount_force', ['-f', target]],
-      ['umount_lazy', ['-l', target]],
+      // As in pinnedCommands: no filesystem helper for the steps meant for a dead server.
+      ['umount_force', ['-i', '-f', target]],
+      ['umount_lazy', ['-i', '-l', target]],
     ];
     // A mount known dead would only make a normal umount wait out its deadline.
     if (knownDead) steps.shift();

@@ -4,11 +4,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { CalmProber } from '../../../src/isolation/calmProbes';
 import type { ProbeItem, TimedProbeResult } from '../../../src/isolation/fsOps';
-import { readMountIds } from '../../../src/isolation/probeRunner';
 import { eventually } from '../../helpers/fakeHelper';
 
 const gatedWorker = path.join(__dirname, '../../helpers/gatedCalmWorker.js');
-
 
 describe('CalmProber: a slow thread never holds a probe round', () => {
   let root: string;
@@ -51,7 +49,7 @@ describe('CalmProber: a slow thread never holds a probe round', () => {
   it('ends a round at the stall when the thread started none of its mounts, without waiting for the thread', async () => {
     const round = items(3, 'stalled');
     const answers = new Map<number, TimedProbeResult>();
-    const run = prober.run(round, readMountIds(), 50, (position, r) => answers.set(position, r));
+    const run = prober.run(round, 50, (position, r) => answers.set(position, r));
     assert.deepEqual(await run.handedBack, [0, 1, 2], 'everything goes back to the caller');
     await run.finished;
     assert.equal(answers.size, 0, 'the blocked thread answered nothing');
@@ -64,7 +62,7 @@ describe('CalmProber: a slow thread never holds a probe round', () => {
   it('answers a whole round on the thread when it does not stall', async () => {
     const round = items(4, 'calm');
     const answers = new Map<number, TimedProbeResult>();
-    const run = prober.run(round, readMountIds(), 10_000, (position, r) => answers.set(position, r));
+    const run = prober.run(round, 10_000, (position, r) => answers.set(position, r));
     assert.deepEqual(await run.handedBack, []);
     await run.finished;
     assert.deepEqual([...answers.keys()].sort(), [0, 1, 2, 3]);

@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -7,6 +8,7 @@ import { probeFilePrefixOf, probeItem } from '../../../src/isolation/probeItem';
 import { asyncProbeFs, syncProbeFs } from '../../../src/isolation/probeFs';
 import { runProbeRound } from '../../../src/isolation/probeRunner';
 import { writeFileAtomic } from '../../../src/isolation/writeFileAtomic';
+import { freshMountIds, type MountIdLookup } from '../../../src/isolation/mountIdLookup';
 
 // In this process, on plain directories (never on storage that could hang): the probe's logic
 // on both kinds of calls, and a round's two paths.
@@ -57,7 +59,7 @@ describe('probeItem and probe rounds in-process (plain directories)', () => {
     });
   }
 
-  it('answers ENOTMOUNTED for a path no longer mounted, before touching it', async () => {
+  it('answers ENOTMOUNTED for a path no longer mounted, without writing into it', async () => {
     const d = dir('gone');
     const r = await probeItem(item(d, { requireMount: true }), new Map(), syncProbeFs);
     assert.equal(r.code, 'ENOTMOUNTED');
@@ -87,5 +89,65 @@ describe('probeItem and probe rounds in-process (plain directories)', () => {
     writeFileAtomic(f, '{"a":2}');
     assert.equal(readFileSync(f, 'utf8'), '{"a":2}');
     assert.deepEqual(readdirSync(path.dirname(f)), ['rec.json']);
+  });
+});
+
+describe('probeItem: the mount id the driver sends, and the table read only when it differs', () => {
+  let root: string;
+  let mounted: string;
+  let realId: number;
+  before(() => {
+    root = mkdtempSync(path.join(os.tmpdir(), 'probe-mount-id-'));
+    mkdirSync(path.join(root, 'src'));
+    mounted = path.join(root, 'mnt');
+    mkdirSync(mounted);
+    execFileSync('mount', ['--bind', path.join(root, 'src'), mounted]);
+    realId = freshMountIds().get(mounted)!;
+    assert.ok(Number.isInteger(realId));
+  });
+  after(() => {
+    execFileSync('umount', [mounted]);
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  const item = (extra: Partial<ProbeItem>): ProbeItem => ({ path: mounted, write: true, hiddenDir: '.h', requireMount: true, ...extra });
+  /** A table that counts how often it is consulted. */
+  const table = (ids: Record<string, number>): { lookup: MountIdLookup; asked: () => number } => {
+    let n = 0;
+    return { lookup: { get: (p) => (n++, ids[p]) }, asked: () => n };
+  };
+
+  it("does not read the table when the root is on the mount the driver's copy names", async () => {
+    const t = table({});
+    const r = await probeItem(item({ mountId: realId }), t.lookup, syncProbeFs);
+    assert.equal(r.ok, true, JSON.stringify(r));
+    assert.equal(t.asked(), 0);
+  });
+
+  it("reads the table when the driver's copy is older than a remount, and passes when the table agrees with the root", async () => {
+    const t = table({ [mounted]: realId });
+    const r = await probeItem(item({ mountId: realId + 100_000 }), t.lookup, asyncProbeFs);
+    assert.equal(r.ok, true, JSON.stringify(r));
+    assert.equal(t.asked(), 1);
+  });
+
+  it('answers EWRONGMOUNT when the table names another mount than the one the path leads to', async () => {
+    const r = await probeItem(item({ mountId: realId + 100_000 }), table({ [mounted]: realId + 100_001 }).lookup, syncProbeFs);
+    assert.equal(r.code, 'EWRONGMOUNT');
+  });
+
+  it('answers ENOTMOUNTED, writing nothing, when the table no longer has the mount', async () => {
+    const r = await probeItem(item({ mountId: realId + 100_000, hiddenDir: '.h-unmounted' }), table({}).lookup, syncProbeFs);
+    assert.equal(r.code, 'ENOTMOUNTED');
+    assert.ok(!readdirSync(mounted).includes('.h-unmounted'), 'no probe directory was made');
+  });
+
+  it('reads procfs at most once per lookup object, and only when asked', () => {
+    let reads = 0;
+    const ids = freshMountIds(() => (reads++, readFileSync('/proc/self/mountinfo', 'utf8')));
+    assert.equal(reads, 0);
+    assert.equal(ids.get(mounted), realId);
+    assert.equal(ids.get('/'), freshMountIds().get('/'));
+    assert.equal(reads, 1);
   });
 });

@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import {
   findMount,
   findMountInText,
+  mountIdsOf,
   mountPointsOf,
   parseMountInfo,
   readMountInfoText,
@@ -124,6 +125,24 @@ describe('mountPointsOf', () => {
       mountPointsOf(sample + 'garbage\n1 2 3\n'),
       parseMountInfo(sample).map((e) => e.mountPoint),
     );
+  });
+});
+
+describe('mountIdsOf: the two fields a probe round needs', () => {
+  const fromParse = (text: string): Map<string, number> => new Map(parseMountInfo(text).map((e) => [e.mountPoint, e.mountId]));
+
+  it('maps every mount point to its id, unescaped, skipping lines too short to have one', () => {
+    assert.deepEqual(mountIdsOf(sample + 'garbage\n1 2 3\nx 1 0:1 / /bad rw - tmpfs t rw\n'), fromParse(sample));
+    assert.equal(mountIdsOf(sample).get('/mnt/with space'), 40);
+  });
+
+  it('keeps the top-most of stacked mounts, and reads a last line without a newline', () => {
+    assert.deepEqual([...mountIdsOf('50 22 0:1 / /mnt/x rw - tmpfs a rw\n51 50 0:2 / /mnt/x ro - tmpfs b rw')], [['/mnt/x', 51]]);
+  });
+
+  it('agrees with the full parse of the real table of this process', async () => {
+    const text = await readMountInfoText();
+    assert.deepEqual(mountIdsOf(text), fromParse(text));
   });
 });
 

@@ -107,7 +107,7 @@ describe('SystemMounter', () => {
       run.onCall(1).resolves(busy);
       run.onCall(2).callsFake(async (_cmd, args) => (kernel.unmountTop(args), ok));
       await mounter.unmount(target);
-      assert.deepEqual(calls(), [`umount ${target}`, `umount -f ${target}`, `umount -l ${target}`]);
+      assert.deepEqual(calls(), [`umount ${target}`, `umount -i -f ${target}`, `umount -i -l ${target}`]);
       for (const c of run.getCalls()) assert.equal(c.args[2].timeoutMs, 300);
       assert.deepEqual(
         observe.getCalls().map((c) => [c.args[0], c.args[2]]),
@@ -123,10 +123,10 @@ describe('SystemMounter', () => {
     it('skips the normal umount of a mount known dead: umount -f, then lazy, each with a short deadline', async () => {
       mounter = new SystemMounter({ run, readTable: kernel.readTable, umountTimeoutMs: 30_000, observe });
       kernel.mountAt(target);
-      run.onCall(0).rejects(new CommandTimeoutError(`umount -f ${target}`, 2000));
+      run.onCall(0).rejects(new CommandTimeoutError(`umount -i -f ${target}`, 2000));
       run.onCall(1).callsFake(async (_cmd, args) => (kernel.unmountTop(args), ok));
       await mounter.unmount(target, { knownDead: true });
-      assert.deepEqual(calls(), [`umount -f ${target}`, `umount -l ${target}`]);
+      assert.deepEqual(calls(), [`umount -i -f ${target}`, `umount -i -l ${target}`]);
       for (const c of run.getCalls()) assert.equal(c.args[2].timeoutMs, 2000);
       assert.equal(kernel.table.length, 0);
     });
@@ -152,7 +152,7 @@ describe('SystemMounter', () => {
     it('throws the last error when even the lazy umount fails', async () => {
       kernel.mountAt(target);
       run.resolves(busy);
-      await assert.rejects(mounter.unmount(target), (err: Error) => err instanceof CommandFailedError && /umount -l/.test(err.message));
+      await assert.rejects(mounter.unmount(target), (err: Error) => err instanceof CommandFailedError && /umount -i -l/.test(err.message));
       assert.equal(run.callCount, 3);
     });
 

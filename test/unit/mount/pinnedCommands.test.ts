@@ -18,13 +18,13 @@ describe('mount and umount argv on pinned directories', () => {
     assert.equal(['mount', ...mountArgv('nfs4', 'srv:/e', [])].join(' '), 'mount -c -t nfs4 srv:/e /proc/self/fd/3');
   });
 
-  it('unmounts the name in the pinned parent (fd 3): plain, then -f, then -l', () => {
+  it('unmounts the name in the pinned parent (fd 3): plain, then -f, then -l, the last two without a filesystem helper', () => {
     assert.deepEqual(
       umountSteps('v1').map((s) => [s.op, ['umount', ...s.argv].join(' ')]),
       [
         ['umount', 'umount -c /proc/self/fd/3/v1'],
-        ['umount_force', 'umount -c -f /proc/self/fd/3/v1'],
-        ['umount_lazy', 'umount -c -l /proc/self/fd/3/v1'],
+        ['umount_force', 'umount -c -i -f /proc/self/fd/3/v1'],
+        ['umount_lazy', 'umount -c -i -l /proc/self/fd/3/v1'],
       ],
     );
   });
@@ -32,7 +32,7 @@ describe('mount and umount argv on pinned directories', () => {
   it('skips the plain umount of a mount known dead: -f, then -l', () => {
     assert.deepEqual(
       umountSteps('v1', true).map((s) => ['umount', ...s.argv].join(' ')),
-      ['umount -c -f /proc/self/fd/3/v1', 'umount -c -l /proc/self/fd/3/v1'],
+      ['umount -c -i -f /proc/self/fd/3/v1', 'umount -c -i -l /proc/self/fd/3/v1'],
     );
   });
 });
