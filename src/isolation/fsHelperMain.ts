@@ -7,10 +7,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { BatchOutcome, BatchRequest, FsRequest, HelperReply, HelperRequest } from './fsOps';
 import { runProbeRound } from './probeRunner';
+import { answerBatcher } from './answerBatcher';
 import { toStat, toStatfs } from './statShapes';
 import { copyTree, removeTree } from './pinnedTree';
 import { runPinned } from './pinnedMountOps';
 import { writeFileAtomic } from './writeFileAtomic';
+
+/** How long a probe answer may wait to travel with others. */
+const answerFlushMs = 10;
 
 function errCode(err: unknown): string {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
@@ -119,9 +123,16 @@ process.on('message', (msg: HelperRequest) => {
   let reply: HelperReply;
   if (msg.req.op === 'probeMany') {
     const send = (r: HelperReply): void => void process.send?.(r);
-    runProbeRound(msg.req.items, (index, result) => send({ id: msg.id, partial: true, index, result }), msg.req.stallMs).then(
-      () => send({ id: msg.id, ok: true, result: null }),
-      (err: unknown) => send({ id: msg.id, ok: false, code: errCode(err), message: (err as Error).message }),
+    const answers = answerBatcher((batch) => send({ id: msg.id, partial: true, answers: batch }), answerFlushMs);
+    runProbeRound(msg.req.items, (index, result) => answers.add(index, result), msg.req.stallMs).then(
+      () => {
+        answers.flush();
+        send({ id: msg.id, ok: true, result: null });
+      },
+      (err: unknown) => {
+        answers.flush();
+        send({ id: msg.id, ok: false, code: errCode(err), message: (err as Error).message });
+      },
     );
     return;
   }

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { FsRequest, FsResult, ProbeItem, TimedProbeResult } from './fsOps';
+import type { FsRequest, FsResult, PartialAnswers, ProbeItem, TimedProbeResult } from './fsOps';
 import type { PoolThreadConfig } from './fsPoolThread';
 import { IsolationBrokenError } from './isolationErrors';
 import type { CommandResult, RunOptions } from '../mount/runCommand';
@@ -117,8 +117,8 @@ export class FsHelperPool implements IsolatedFs {
   probeRound(items: ProbeItem[], timeoutMs: number): ProbeRound {
     const results: Array<TimedProbeResult | undefined> = items.map(() => undefined);
     const stallMs = calmStallMs(timeoutMs);
-    const run = this.submit({ op: 'probeMany', path: `${items.length} mounts`, items, stallMs }, timeoutMs, 'probe', (index, value) => {
-      if (index >= 0 && index < results.length) results[index] = value as TimedProbeResult;
+    const run = this.submit({ op: 'probeMany', path: `${items.length} mounts`, items, stallMs }, timeoutMs, 'probe', (answers) => {
+      for (const [index, value] of answers) if (index >= 0 && index < results.length) results[index] = value as TimedProbeResult;
     });
     const done = run.result.then(
       () => ({ results }),
@@ -164,7 +164,7 @@ export class FsHelperPool implements IsolatedFs {
     }, 200).unref();
   }
 
-  private submit(req: FsRequest, timeoutMs: number, lane: Lane, onPartial?: (index: number, value: unknown) => void): TrackedRun<unknown> {
+  private submit(req: FsRequest, timeoutMs: number, lane: Lane, onPartial?: (answers: PartialAnswers) => void): TrackedRun<unknown> {
     let gone!: () => void;
     const gonePromise = new Promise<void>((resolve) => (gone = resolve));
     const result = new Promise<unknown>((resolve, reject) => {
@@ -270,7 +270,7 @@ export class FsHelperPool implements IsolatedFs {
       return;
     }
     if (msg.type === 'partial') {
-      this.pending.partial(msg.id, msg.index, msg.value);
+      this.pending.partial(msg.id, msg.answers);
       return;
     }
     if (msg.type === 'cancelled') {

@@ -179,11 +179,14 @@ export interface HelperRequest {
 
 /** The wire message from a helper back to the pool. */
 export type HelperReply =
-  | { id: number; partial: true; index: number; result: unknown }
+  | { id: number; partial: true; answers: PartialAnswers }
   | { id: number; ok: true; result: unknown }
   /** A failure; a batch names the step that failed in `op` and `path`. */
   | { id: number; ok: false; code: string; message: string; op?: string; path?: string };
 
 /** What one mount's probe in a round reports, with the time it took in the helper. */
+/** Answers of a probe round still open, by position in the round: sent a few at a time. */
+export type PartialAnswers = Array<[index: number, result: unknown]>;
+
 /** A probe's answer with its own duration; `calm` when the one-at-a-time thread ran it. */
 export type TimedProbeResult = ProbeResult & { elapsedMs: number; calm?: true };

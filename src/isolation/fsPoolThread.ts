@@ -75,7 +75,7 @@ port.on('message', (msg: ThreadRequest) => {
     {
       timeoutMs: msg.timeoutMs,
       deadlineAt: msg.deadlineAt,
-      onPartial: (index, value) => post({ type: 'partial', id: msg.id, index, value }),
+      onPartial: (answers) => post({ type: 'partial', id: msg.id, answers }),
     },
     msg.id,
   );

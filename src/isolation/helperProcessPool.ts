@@ -194,7 +194,7 @@ export class HelperProcessPool {
     const onMessage = (msg: HelperReply): void => {
       if (msg.id !== wireId || settled) return;
       if ('partial' in msg) {
-        opts.onPartial?.(msg.index, msg.result);
+        opts.onPartial?.(msg.answers);
         return;
       }
       finish();

@@ -1,3 +1,4 @@
+import type { PartialAnswers } from './fsOps';
 import type { PoolEvent, Lane } from './poolMessages';
 import type { HelperSpawner } from './startHelperProcess';
 
@@ -26,5 +27,5 @@ export interface RunOptions {
   timeoutMs: number;
   /** Absolute bound (ms since the epoch) on queueing, helper start and work together. */
   deadlineAt?: number;
-  onPartial?: (index: number, value: unknown) => void;
+  onPartial?: (answers: PartialAnswers) => void;
 }

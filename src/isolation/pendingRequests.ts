@@ -1,13 +1,14 @@
 import { IsolationTimeoutError } from './isolationErrors';
 import { CommandTimeoutError } from '../mount/runCommand';
 import { rebuildPoolError, type ThreadReply } from './poolMessages';
+import type { PartialAnswers } from './fsOps';
 
 /** A request sent to the pool thread, kept until its result and its release have both come. */
 export interface Pending {
   resolve: (v: unknown) => void;
   reject: (e: Error) => void;
   gone: () => void;
-  onPartial?: (index: number, value: unknown) => void;
+  onPartial?: (answers: PartialAnswers) => void;
   op: string;
   path: string;
   timeoutMs: number;
@@ -41,9 +42,9 @@ export class PendingRequests {
   }
 
   /** One answer of a probe round, passed on while the round is still open. */
-  partial(id: number, index: number, value: unknown): void {
+  partial(id: number, answers: PartialAnswers): void {
     const p = this.byId.get(id);
-    if (p && !p.settled) p.onPartial?.(index, value);
+    if (p && !p.settled) p.onPartial?.(answers);
   }
 
   /** The thread's result or release of a request; true when the request is released and forgotten. */

@@ -1,4 +1,4 @@
-import type { FsRequest } from './fsOps';
+import type { FsRequest, PartialAnswers } from './fsOps';
 import { HelpersExhaustedError, IsolatedFsError, IsolationBrokenError, IsolationTimeoutError } from './isolationErrors';
 import { CommandTimeoutError, type CommandResult } from '../mount/runCommand';
 
@@ -40,7 +40,7 @@ export type ThreadReply =
   | { type: 'hello' }
   | { type: 'result'; id: number; ok: true; value: unknown; released: boolean; snapshot: PoolSnapshot }
   | { type: 'result'; id: number; ok: false; error: SerializedError; released: boolean; snapshot: PoolSnapshot }
-  | { type: 'partial'; id: number; index: number; value: unknown }
+  | { type: 'partial'; id: number; answers: PartialAnswers }
   | { type: 'gone'; id: number; snapshot: PoolSnapshot }
   /** A cancel was carried out (the helper or command killed): the thread is alive, whether or not the helper has exited yet. */
   | { type: 'cancelled'; id: number }

@@ -20,6 +20,7 @@ export interface ProbeFs {
   open(path: string, flags: number, mode?: number): number | Promise<number>;
   close(fd: number): void | Promise<void>;
   fstat(fd: number): ProbeStat | Promise<ProbeStat>;
+  /** lstat that answers undefined for a missing name rather than throwing: a probe looks up names that never exist. */
   lstat(path: string): unknown;
   mkdir(path: string, mode: number): unknown;
   rename(from: string, to: string): void | Promise<void>;
@@ -36,7 +37,7 @@ export const syncProbeFs: ProbeFs = {
   open: (p, flags, mode) => fs.openSync(p, flags, mode),
   close: (fd) => fs.closeSync(fd),
   fstat: (fd) => fs.fstatSync(fd),
-  lstat: (p) => fs.lstatSync(p),
+  lstat: (p) => fs.lstatSync(p, { throwIfNoEntry: false }),
   mkdir: (p, mode) => fs.mkdirSync(p, { mode }),
   rename: (a, b) => fs.renameSync(a, b),
   readdir: (p) => fs.readdirSync(p),
@@ -68,7 +69,11 @@ export const asyncProbeFs: ProbeFs = {
   open: (p, flags, mode) => openAsync(p, flags, mode),
   close: (fd) => closeAsync(fd),
   fstat: (fd) => fstatAsync(fd),
-  lstat: (p) => lstatAsync(p),
+  lstat: (p) =>
+    lstatAsync(p).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return undefined;
+      throw err;
+    }),
   mkdir: (p, mode) => mkdirAsync(p, { mode }),
   rename: (a, b) => renameAsync(a, b),
   readdir: (p) => readdirAsync(p),

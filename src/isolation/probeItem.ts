@@ -6,8 +6,8 @@
  * there: the mount root is checked to be the mount the table names (mount id from fdinfo), and
  * everything below it is reached through pinned directory descriptors with O_NOFOLLOW.
  */
-import { constants as C, readFileSync } from 'node:fs';
-import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, constants as C, openSync, readSync } from 'node:fs';
+import { createHash, randomBytes, randomFillSync } from 'node:crypto';
 import type { ProbeItem, ProbeResult } from './fsOps';
 import type { ProbeFs, ProbeStat } from './probeFs';
 import { toStatfs } from './statShapes';
@@ -38,10 +38,33 @@ function errCode(err: unknown): string {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+const fdinfo = Buffer.alloc(1024);
+
 /** The mount a descriptor is on. fdinfo is the kernel's own record: reading it never reaches the storage. */
 function mountIdOf(fd: number): number | undefined {
-  const m = /^mnt_id:\s*(\d+)/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'));
+  const info = openSync(`/proc/self/fdinfo/${fd}`, C.O_RDONLY);
+  let n: number;
+  try {
+    n = readSync(info, fdinfo, 0, fdinfo.length, 0);
+  } finally {
+    closeSync(info);
+  }
+  const m = /^mnt_id:\s*(\d+)/m.exec(fdinfo.toString('latin1', 0, n));
   return m ? Number(m[1]) : undefined;
+}
+
+/** Random bytes drawn ahead in bulk: one call to the system's generator per 128 probes, not one per probe. */
+const randomPool = Buffer.alloc(12 * 128);
+let randomUsed = randomPool.length;
+
+/** A fresh random token for one probe's file name and content. */
+function probeToken(): string {
+  if (randomUsed + 12 > randomPool.length) {
+    randomFillSync(randomPool);
+    randomUsed = 0;
+  }
+  randomUsed += 12;
+  return randomPool.toString('hex', randomUsed - 12, randomUsed);
 }
 
 /** The path through which a pinned directory and a name in it are reached, whatever moved since. */
@@ -113,8 +136,17 @@ async function unlinkQuietly(fsx: ProbeFs, p: string): Promise<void> {
  * publish target of a volume are mounts of one directory and share the probe directory, and
  * they may be probed at the same moment; a mount point is never probed twice at once.
  */
+const prefixes = new Map<string, string>();
+
 export function probeFilePrefixOf(mountPath: string): string {
-  return `${probeFilePrefix}${createHash('sha256').update(mountPath).digest('hex').slice(0, 12)}-`;
+  let prefix = prefixes.get(mountPath);
+  if (prefix === undefined) {
+    prefix = `${probeFilePrefix}${createHash('sha256').update(mountPath).digest('hex').slice(0, 12)}-`;
+    // A helper probes the same mounts round after round; bounded all the same.
+    if (prefixes.size >= 4096) prefixes.clear();
+    prefixes.set(mountPath, prefix);
+  }
+  return prefix;
 }
 
 /** A probe file of a driver version that did not tag them: nobody probes with those any more. */
@@ -181,7 +213,7 @@ async function writeCheck(
  */
 export async function probeItem(item: ProbeItem, mountIds: MountIdLookup, fsx: ProbeFs): Promise<ProbeResult> {
   if (item.delayMs && item.delayMs > 0) await sleep(item.delayMs);
-  const token = randomBytes(12).toString('hex');
+  const token = probeToken();
   let step: Step = 'stat';
   let rootFd: number | undefined;
   let dirFd: number | undefined;
@@ -205,11 +237,8 @@ export async function probeItem(item: ProbeItem, mountIds: MountIdLookup, fsx: P
     }
     await fsx.fstat(rootFd);
     step = 'lookup';
-    try {
-      await fsx.lstat(inPinned(rootFd, `.csi-probe-lookup-${token}`));
-    } catch (err) {
-      if (errCode(err) !== 'ENOENT') throw err;
-    }
+    // A name never used before: the server must answer (cached attributes of known names can look fine during an outage).
+    await fsx.lstat(inPinned(rootFd, `.csi-probe-lookup-${token}`));
     let tampered: string | undefined;
     if (item.write) {
       step = 'probeDir';

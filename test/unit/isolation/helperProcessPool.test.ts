@@ -72,22 +72,30 @@ describe('HelperProcessPool (one lane)', () => {
     pool.close();
   });
 
-  it('delivers partial answers as they come, then the final one', async () => {
+  it('delivers partial answers as they come, a batch at a time, then the final one', async () => {
     const { pool, helpers } = poolWithFakes();
     const partials: Array<[number, unknown]> = [];
     const run = pool.runTracked(
       { op: 'probeMany', path: 'round', items: [] },
-      { timeoutMs: 10_000, onPartial: (i, v) => partials.push([i, v]) },
+      { timeoutMs: 10_000, onPartial: (answers) => partials.push(...answers) },
     );
     await eventually(() => helpers[0]?.sent.length === 1, 'the round was sent');
     const id = helpers[0]!.sent[0]!.id;
-    helpers[0]!.emit('message', { id, partial: true, index: 1, result: 'b' });
-    helpers[0]!.emit('message', { id, partial: true, index: 0, result: 'a' });
+    helpers[0]!.emit('message', { id, partial: true, answers: [[1, 'b']] });
+    helpers[0]!.emit('message', {
+      id,
+      partial: true,
+      answers: [
+        [0, 'a'],
+        [2, 'c'],
+      ],
+    });
     helpers[0]!.emit('message', { id, ok: true, result: null });
     assert.equal(await run.result, null);
     assert.deepEqual(partials, [
       [1, 'b'],
       [0, 'a'],
+      [2, 'c'],
     ]);
     pool.close();
   });
