@@ -5,6 +5,7 @@ import type { MountOperation } from '../mount/mounter';
 import type { HealthIssue } from '../health/healthIssue';
 import type { MountHealth, MountState } from '../health/mountHealth';
 import { registerEfsCompatMetrics, type MetricsCompat } from './efsCompatMetrics';
+import { registerSeriesGauge } from './seriesGauge';
 
 /** What the metrics read at scrape time. */
 export interface MetricsSources {
@@ -67,30 +68,33 @@ export class DriverMetrics {
       });
     }
     const self = this;
-    new Gauge({
-      name: 'csi_driver_volume_health_state',
-      help: 'Health state of the volumes mounted on this node: 1 for the current state of each volume and mount kind (the worst of its mounts), 0 otherwise.',
-      labelNames: ['volume_id', 'kind', 'state'],
-      registers: [r],
-      collect() {
-        this.reset();
+    registerSeriesGauge(
+      r,
+      'csi_driver_volume_health_state',
+      'Health state of the volumes mounted on this node: 1 for the current state of each volume and mount kind (the worst of its mounts), 0 otherwise.',
+      function* () {
         for (const w of self.worstStates()) {
-          for (const s of states) this.set({ volume_id: w.volumeId, kind: w.kind, state: s }, s === w.state ? 1 : 0);
+          for (const s of states) yield [{ volume_id: w.volumeId, kind: w.kind, state: s }, s === w.state ? 1 : 0];
         }
       },
-    });
-    new Gauge({
-      name: 'csi_driver_volume_injected_fault',
-      help: 'Faults set through the fault-injection API, by volume and reason (1 while active).',
-      labelNames: ['volume_id', 'reason'],
-      registers: [r],
-      collect() {
-        this.reset();
+    );
+    registerSeriesGauge(
+      r,
+      'csi_driver_volume_injected_fault',
+      'Faults set through the fault-injection API, by volume and reason (1 while active).',
+      function* () {
+        // The mounts of one volume share its faults: one series each.
+        const seen = new Set<string>();
         for (const m of self.src.mounts()) {
-          for (const i of self.src.issuesOf(m.reg.path)) if (i.injected) this.set({ volume_id: m.reg.volumeId, reason: i.reason }, 1);
+          for (const i of self.src.issuesOf(m.reg.path)) {
+            const key = `${m.reg.volumeId}\0${i.reason}`;
+            if (!i.injected || seen.has(key)) continue;
+            seen.add(key);
+            yield [{ volume_id: m.reg.volumeId, reason: i.reason }, 1];
+          }
         }
       },
-    });
+    );
     new Gauge({
       name: 'csi_driver_monitored_mounts',
       help: 'Mounts registered with the health monitor.',

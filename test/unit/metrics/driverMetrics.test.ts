@@ -28,6 +28,21 @@ describe('csi_driver_volume_health_state', () => {
   });
 });
 
+describe('csi_driver_volume_injected_fault', () => {
+  it('has one series per volume and reason, however many of its mounts carry the fault', async () => {
+    const all = [mount('/k/staging/pvc-a', 'staging', 'healthy'), mount('/k/pods/p1/pvc-a', 'publish', 'healthy')];
+    const injected = { status: 'DEGRADED' as const, reason: 'InjectedSlowServer', message: 'slow', injected: true };
+    const metrics = new DriverMetrics(metricsSources({ mounts: () => all, issuesOf: () => [injected] }));
+    const lines = (await metrics.registry.metrics()).split('\n').filter((l) => l.startsWith('csi_driver_volume_injected_fault{'));
+    assert.deepEqual(lines, ['csi_driver_volume_injected_fault{volume_id="pvc-a",reason="InjectedSlowServer"} 1']);
+    const state = (await metrics.registry.metrics()).split('\n').filter((l) => l.startsWith('csi_driver_volume_health_state{') && l.endsWith(' 1'));
+    assert.deepEqual(state.sort(), [
+      'csi_driver_volume_health_state{volume_id="pvc-a",kind="publish",state="degraded"} 1',
+      'csi_driver_volume_health_state{volume_id="pvc-a",kind="staging",state="degraded"} 1',
+    ]);
+  });
+});
+
 describe('csi_driver_file_helpers_started_total and _killed_total', () => {
   it('report the pool totals per lane at each scrape', async () => {
     const totals = { csi: { started: 3, killed: 0 }, probe: { started: 7, killed: 2 } };
