@@ -24,8 +24,18 @@ interface Waiter {
  * thread pool: a helper that overstays its deadline is SIGKILLed with its process group (which
  * ends even a process waiting on a hard NFS mount) and counted as stuck until it has exited.
  */
+/** A request waiting for a ready helper: whichever is ready first, a fresh one or one freed. */
+interface AwaitingHelper {
+  take: (helper: HelperProcess) => void;
+  fail: (err: Error) => void;
+}
+
 export class HelperProcessPool {
+  /** Ready helpers with nothing to do, the least recently used first. */
   private readonly idle: HelperProcess[] = [];
+  /** Helpers still starting; no request owns them: each goes to whoever waits when it is ready. */
+  private readonly starting = new Set<HelperProcess>();
+  private readonly awaiting: AwaitingHelper[] = [];
   private readonly queue: Waiter[] = [];
   /** Cancels of requests in flight, by the owner's id. */
   private readonly cancels = new Map<number, () => void>();
@@ -101,7 +111,13 @@ export class HelperProcessPool {
 
   /** Counters for metrics and /healthz. */
   snapshot(): LaneSnapshot {
-    return { busy: this.busy, idle: this.idle.length, stuck: this.stuck, queued: this.queue.length, killedTotal: this.killedTotal };
+    return {
+      busy: this.busy,
+      idle: this.idle.length + this.starting.size,
+      stuck: this.stuck,
+      queued: this.queue.length,
+      killedTotal: this.killedTotal,
+    };
   }
 
   /** Refuses new work, rejects what is queued and stops the idle helpers; running ones finish or meet their deadline. */
@@ -112,13 +128,18 @@ export class HelperProcessPool {
       w.markGone();
       w.reject(new IsolationBrokenError('queued', 'closed', 'the file helper pool is closed'));
     }
+    for (const w of this.awaiting.splice(0)) w.fail(new IsolationBrokenError('queued', 'closed', 'the file helper pool is closed'));
     for (const h of this.idle.splice(0)) killHelperGroup(h.child);
+    for (const h of this.starting) killHelperGroup(h.child);
   }
 
   /**
-   * Sends a request once its helper is ready. The helper's deadline starts then: the time a
-   * fresh helper takes to boot (long on a loaded machine) is not the storage's fault; the
-   * caller's absolute deadline still bounds the whole.
+   * Sends a request to a ready helper: an idle one, else the first to be ready of those
+   * starting (one is started for it when there are fewer starting than requests waiting) and
+   * those freed by other requests meanwhile. A request is never tied to a helper that is still
+   * starting: on a slow machine a fresh helper can take seconds, while a busy one is free again
+   * in milliseconds. The helper's deadline starts when it gets the request: the time a helper
+   * takes to boot is not the storage's fault; the caller's absolute deadline still bounds the whole.
    */
   private dispatch(
     id: number,
@@ -135,41 +156,39 @@ export class HelperProcessPool {
       reject(new IsolationTimeoutError(req.op, req.path, opts.timeoutMs));
       return;
     }
-    const helper = this.takeIdle() ?? this.startHelper();
-    const startBound = Math.max(0, Math.min(helper.startedAt + helperStartMs, opts.deadlineAt ?? Infinity) - Date.now());
-    let given = false;
-    const giveUp = (err: Error): void => {
-      if (given) return;
-      given = true;
-      this.cancels.delete(id);
-      // A helper still starting within its own bound is kept for the next request: killing it
-      // would throw its start-up away, and on a slow machine every later one would meet the
-      // same fate (no request would ever find a helper ready).
-      if (!helper.isReady && Date.now() - helper.startedAt < helperStartMs) this.keepStarting(helper);
-      else killHelperGroup(helper.child);
-      this.release();
-      markGone();
-      reject(err);
-    };
-    const startTimer = setTimeout(
-      () => giveUp(new IsolationBrokenError(req.op, 'helper-start', `a file helper did not start within ${startBound}ms`)),
-      startBound,
-    );
-    this.cancels.set(id, () => {
-      clearTimeout(startTimer);
-      giveUp(new IsolationTimeoutError(req.op, req.path, opts.timeoutMs));
-    });
-    void helper.ready.then((ok) => {
-      clearTimeout(startTimer);
-      if (given) return;
-      if (!ok) {
-        giveUp(new IsolationBrokenError(req.op, 'helper-start', 'a file helper exited before it was ready'));
-        return;
-      }
-      given = true;
+    const send = (helper: HelperProcess): void => {
       const left = opts.deadlineAt === undefined ? opts.timeoutMs : Math.min(opts.timeoutMs, opts.deadlineAt - Date.now());
       this.send(id, helper, req, Math.max(1, left), opts, resolve, reject, markGone);
-    });
+    };
+    const ready = this.idle.pop();
+    if (ready) {
+      send(ready);
+      return;
+    }
+    if (this.starting.size <= this.awaiting.length) this.startHelper();
+    const startBound = Math.max(0, Math.min(helperStartMs, (opts.deadlineAt ?? Infinity) - Date.now()));
+    const waiter: AwaitingHelper = {
+      take: (helper) => {
+        clearTimeout(startTimer);
+        send(helper);
+      },
+      fail: (err) => {
+        clearTimeout(startTimer);
+        const i = this.awaiting.indexOf(waiter);
+        if (i >= 0) this.awaiting.splice(i, 1);
+        this.cancels.delete(id);
+        this.release();
+        markGone();
+        reject(err);
+      },
+    };
+    // The helper started for it goes on starting if the request gives up: the next one takes it.
+    const startTimer = setTimeout(
+      () => waiter.fail(new IsolationBrokenError(req.op, 'helper-start', `no file helper was ready within ${startBound}ms`)),
+      startBound,
+    );
+    this.cancels.set(id, () => waiter.fail(new IsolationTimeoutError(req.op, req.path, opts.timeoutMs)));
+    this.awaiting.push(waiter);
   }
 
   private send(
@@ -218,7 +237,7 @@ export class HelperProcessPool {
       killHelperGroup(helper.child);
       // Boot a replacement now, so that the next request (often the follow-up check of the
       // same mount) does not wait for a helper to start.
-      if (!this.closed && this.idle.length < this.maxIdle) this.idle.push(this.startHelper());
+      if (!this.closed && this.idle.length + this.starting.size < this.maxIdle) this.startHelper();
       void helper.exited.then(() => {
         this.stuck--;
         markGone();
@@ -234,37 +253,43 @@ export class HelperProcessPool {
     helper.child.send({ id: wireId, req });
   }
 
-  private startHelper(): HelperProcess {
+  /** Starts a helper; when ready it goes to whoever waits, or idle. One not ready within helperStartMs is killed. */
+  private startHelper(): void {
     const helper = startHelperProcess(this.spawn);
     const { child, exited } = helper;
     const pid = child.pid;
+    this.starting.add(helper);
     if (pid !== undefined) this.opts.onEvent?.({ type: 'spawned', lane: this.lane, pid });
+    const watchdog = setTimeout(() => {
+      if (!helper.isReady) killHelperGroup(child);
+    }, helperStartMs);
+    watchdog.unref();
+    void helper.ready.then((ok) => {
+      clearTimeout(watchdog);
+      this.starting.delete(helper);
+      if (ok) this.offer(helper);
+    });
     void exited.then(() => {
+      this.starting.delete(helper);
       const i = this.idle.indexOf(helper);
       if (i >= 0) this.idle.splice(i, 1);
       if (pid !== undefined) this.opts.onEvent?.({ type: 'exited', lane: this.lane, pid });
     });
     child.on('error', (err) => this.opts.onEvent?.({ type: 'error', lane: this.lane, message: err.message }));
-    return helper;
   }
 
-  /**
-   * An idle helper for a request: the most recently used ready one, else the one that has been
-   * starting longest. A helper that has not started within helperStartMs never will: killed.
-   */
-  private takeIdle(): HelperProcess | undefined {
-    for (let i = this.idle.length - 1; i >= 0; i--) if (this.idle[i]!.isReady) return this.idle.splice(i, 1)[0];
-    while (this.idle.length > 0) {
-      const h = this.idle.shift()!;
-      if (Date.now() - h.startedAt < helperStartMs) return h;
-      killHelperGroup(h.child);
+  /** A ready helper with nothing to do: to the request waiting longest, else kept warm (the most recently used are reused first, so extras age out). */
+  private offer(helper: HelperProcess): void {
+    if (this.closed || !helper.child.connected) {
+      killHelperGroup(helper.child);
+      return;
     }
-    return undefined;
-  }
-
-  /** A helper whose request gave up before it was ready waits, idle, for the next one. */
-  private keepStarting(helper: HelperProcess): void {
-    if (this.closed || !helper.child.connected || this.idle.length >= this.maxHelpers) {
+    const waiter = this.awaiting.shift();
+    if (waiter) {
+      waiter.take(helper);
+      return;
+    }
+    if (this.idle.length >= this.maxHelpers) {
       killHelperGroup(helper.child);
       return;
     }
@@ -273,15 +298,8 @@ export class HelperProcessPool {
     if (this.idle.length > this.maxIdle) this.scheduleReap();
   }
 
-  /** Keeps a free helper warm (the most recently used are reused first, so extras age out). */
   private giveBack(helper: HelperProcess): void {
-    if (!this.closed && helper.child.connected && this.idle.length < this.maxHelpers) {
-      helper.idleSince = Date.now();
-      this.idle.push(helper);
-      if (this.idle.length > this.maxIdle) this.scheduleReap();
-    } else {
-      killHelperGroup(helper.child);
-    }
+    this.offer(helper);
     this.release();
   }
 

@@ -174,4 +174,26 @@ describe('HelperProcessPool (one lane)', () => {
     assert.deepEqual(await d, { ok: 'd' });
     pool.close();
   });
+
+  it('serves a request waiting for a new helper with a helper freed meanwhile, and keeps the new one for later', async () => {
+    // 8 teardowns at once on a slow machine: a busy helper is free in milliseconds, a fresh one
+    // takes seconds to start. A request must not stay tied to the helper started for it.
+    const { pool, helpers } = poolWithFakes({ maxIdle: 2 }, false);
+    const a = pool.run({ op: 'stat', path: '/a' }, 10_000);
+    await eventually(() => helpers.length === 1, 'a helper was started for /a');
+    helpers[0]!.becomeReady();
+    await eventually(() => helpers[0]!.sent.length === 1, '/a reached the first helper');
+    const b = pool.run({ op: 'stat', path: '/b' }, 10_000);
+    await eventually(() => helpers.length === 2, 'a helper was started for /b');
+    helpers[0]!.answer({ ok: 'a' });
+    assert.deepEqual(await a, { ok: 'a' });
+    await eventually(() => helpers[0]!.sent.some((m) => m.req.path === '/b'), '/b went to the helper /a freed');
+    assert.equal(helpers[1]!.sent.length, 0, 'not to the one still starting');
+    helpers[0]!.answer({ ok: 'b' });
+    assert.deepEqual(await b, { ok: 'b' });
+    helpers[1]!.becomeReady();
+    await eventually(() => pool.snapshot().idle === 2, 'the late helper is kept warm');
+    assert.equal(helpers[1]!.killed, false);
+    pool.close();
+  });
 });
