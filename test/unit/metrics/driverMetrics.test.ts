@@ -35,7 +35,9 @@ describe('csi_driver_volume_injected_fault', () => {
     const metrics = new DriverMetrics(metricsSources({ mounts: () => all, issuesOf: () => [injected] }));
     const lines = (await metrics.registry.metrics()).split('\n').filter((l) => l.startsWith('csi_driver_volume_injected_fault{'));
     assert.deepEqual(lines, ['csi_driver_volume_injected_fault{volume_id="pvc-a",reason="InjectedSlowServer"} 1']);
-    const state = (await metrics.registry.metrics()).split('\n').filter((l) => l.startsWith('csi_driver_volume_health_state{') && l.endsWith(' 1'));
+    const state = (await metrics.registry.metrics())
+      .split('\n')
+      .filter((l) => l.startsWith('csi_driver_volume_health_state{') && l.endsWith(' 1'));
     assert.deepEqual(state.sort(), [
       'csi_driver_volume_health_state{volume_id="pvc-a",kind="publish",state="degraded"} 1',
       'csi_driver_volume_health_state{volume_id="pvc-a",kind="staging",state="degraded"} 1',
