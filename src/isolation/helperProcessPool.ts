@@ -4,10 +4,8 @@ import type { TrackedRun } from './isolatedFs';
 import { HelpersExhaustedError, IsolatedFsError, IsolationBrokenError, IsolationTimeoutError } from './isolationErrors';
 import { killHelperGroup } from './killHelperGroup';
 import type { Lane, LaneSnapshot } from './poolMessages';
-import { forkHelperSpawner, startHelperProcess, type HelperProcess, type HelperSpawner } from './startHelperProcess';
-
-/** How long a new helper may take to start when the caller set no tighter bound. */
-const helperStartMs = 30_000;
+import { forkHelperSpawner, type HelperProcess } from './startHelperProcess';
+import { HelperRoster, helperStartMs, type AwaitingHelper } from './helperRoster';
 
 interface Waiter {
   id: number;
@@ -23,19 +21,10 @@ interface Waiter {
  * (NFS, FUSE): one lane of the isolation layer. Nothing here blocks the event loop or the libuv
  * thread pool: a helper that overstays its deadline is SIGKILLed with its process group (which
  * ends even a process waiting on a hard NFS mount) and counted as stuck until it has exited.
+ * The helpers no request holds are the roster's (helperRoster.ts).
  */
-/** A request waiting for a ready helper: whichever is ready first, a fresh one or one freed. */
-interface AwaitingHelper {
-  take: (helper: HelperProcess) => void;
-  fail: (err: Error) => void;
-}
-
 export class HelperProcessPool {
-  /** Ready helpers with nothing to do, the least recently used first. */
-  private readonly idle: HelperProcess[] = [];
-  /** Helpers still starting; no request owns them: each goes to whoever waits when it is ready. */
-  private readonly starting = new Set<HelperProcess>();
-  private readonly awaiting: AwaitingHelper[] = [];
+  private readonly roster: HelperRoster;
   private readonly queue: Waiter[] = [];
   /** Cancels of requests in flight, by the owner's id. */
   private readonly cancels = new Map<number, () => void>();
@@ -46,19 +35,20 @@ export class HelperProcessPool {
   private closed = false;
   private readonly lane: Lane;
   private readonly maxHelpers: number;
-  private readonly maxIdle: number;
   private readonly maxStuck: number;
-  private readonly idleLingerMs: number;
-  private readonly spawn: HelperSpawner;
-  private reaper: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: HelperProcessPoolOptions = {}) {
     this.lane = opts.lane ?? 'csi';
     this.maxHelpers = opts.maxHelpers ?? 16;
-    this.maxIdle = opts.maxIdle ?? 2;
     this.maxStuck = opts.maxStuck ?? 64;
-    this.idleLingerMs = opts.idleLingerMs ?? 30_000;
-    this.spawn = opts.spawn ?? forkHelperSpawner(opts.threadsPerHelper ?? 4);
+    this.roster = new HelperRoster({
+      lane: this.lane,
+      spawn: opts.spawn ?? forkHelperSpawner(opts.threadsPerHelper ?? 4),
+      maxHelpers: this.maxHelpers,
+      maxIdle: opts.maxIdle ?? 2,
+      idleLingerMs: opts.idleLingerMs ?? 30_000,
+      ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
+    });
   }
 
   /** Runs one operation with a hard deadline. */
@@ -113,7 +103,7 @@ export class HelperProcessPool {
   snapshot(): LaneSnapshot {
     return {
       busy: this.busy,
-      idle: this.idle.length + this.starting.size,
+      idle: this.roster.warm,
       stuck: this.stuck,
       queued: this.queue.length,
       killedTotal: this.killedTotal,
@@ -123,14 +113,11 @@ export class HelperProcessPool {
   /** Refuses new work, rejects what is queued and stops the idle helpers; running ones finish or meet their deadline. */
   close(): void {
     this.closed = true;
-    clearTimeout(this.reaper);
     for (const w of this.queue.splice(0)) {
       w.markGone();
       w.reject(new IsolationBrokenError('queued', 'closed', 'the file helper pool is closed'));
     }
-    for (const w of this.awaiting.splice(0)) w.fail(new IsolationBrokenError('queued', 'closed', 'the file helper pool is closed'));
-    for (const h of this.idle.splice(0)) killHelperGroup(h.child);
-    for (const h of this.starting) killHelperGroup(h.child);
+    this.roster.close(new IsolationBrokenError('queued', 'closed', 'the file helper pool is closed'));
   }
 
   /**
@@ -160,12 +147,11 @@ export class HelperProcessPool {
       const left = opts.deadlineAt === undefined ? opts.timeoutMs : Math.min(opts.timeoutMs, opts.deadlineAt - Date.now());
       this.send(id, helper, req, Math.max(1, left), opts, resolve, reject, markGone);
     };
-    const ready = this.idle.pop();
+    const ready = this.roster.takeReady();
     if (ready) {
       send(ready);
       return;
     }
-    if (this.starting.size <= this.awaiting.length) this.startHelper();
     const startBound = Math.max(0, Math.min(helperStartMs, (opts.deadlineAt ?? Infinity) - Date.now()));
     const waiter: AwaitingHelper = {
       take: (helper) => {
@@ -174,8 +160,7 @@ export class HelperProcessPool {
       },
       fail: (err) => {
         clearTimeout(startTimer);
-        const i = this.awaiting.indexOf(waiter);
-        if (i >= 0) this.awaiting.splice(i, 1);
+        this.roster.forget(waiter);
         this.cancels.delete(id);
         this.release();
         markGone();
@@ -188,7 +173,7 @@ export class HelperProcessPool {
       startBound,
     );
     this.cancels.set(id, () => waiter.fail(new IsolationTimeoutError(req.op, req.path, opts.timeoutMs)));
-    this.awaiting.push(waiter);
+    this.roster.await(waiter);
   }
 
   private send(
@@ -237,7 +222,7 @@ export class HelperProcessPool {
       killHelperGroup(helper.child);
       // Boot a replacement now, so that the next request (often the follow-up check of the
       // same mount) does not wait for a helper to start.
-      if (!this.closed && this.idle.length + this.starting.size < this.maxIdle) this.startHelper();
+      this.roster.keepWarm();
       void helper.exited.then(() => {
         this.stuck--;
         markGone();
@@ -253,71 +238,9 @@ export class HelperProcessPool {
     helper.child.send({ id: wireId, req });
   }
 
-  /** Starts a helper; when ready it goes to whoever waits, or idle. One not ready within helperStartMs is killed. */
-  private startHelper(): void {
-    const helper = startHelperProcess(this.spawn);
-    const { child, exited } = helper;
-    const pid = child.pid;
-    this.starting.add(helper);
-    if (pid !== undefined) this.opts.onEvent?.({ type: 'spawned', lane: this.lane, pid });
-    const watchdog = setTimeout(() => {
-      if (!helper.isReady) killHelperGroup(child);
-    }, helperStartMs);
-    watchdog.unref();
-    void helper.ready.then((ok) => {
-      clearTimeout(watchdog);
-      this.starting.delete(helper);
-      if (ok) this.offer(helper);
-    });
-    void exited.then(() => {
-      this.starting.delete(helper);
-      const i = this.idle.indexOf(helper);
-      if (i >= 0) this.idle.splice(i, 1);
-      if (pid !== undefined) this.opts.onEvent?.({ type: 'exited', lane: this.lane, pid });
-    });
-    child.on('error', (err) => this.opts.onEvent?.({ type: 'error', lane: this.lane, message: err.message }));
-  }
-
-  /** A ready helper with nothing to do: to the request waiting longest, else kept warm (the most recently used are reused first, so extras age out). */
-  private offer(helper: HelperProcess): void {
-    if (this.closed || !helper.child.connected) {
-      killHelperGroup(helper.child);
-      return;
-    }
-    const waiter = this.awaiting.shift();
-    if (waiter) {
-      waiter.take(helper);
-      return;
-    }
-    if (this.idle.length >= this.maxHelpers) {
-      killHelperGroup(helper.child);
-      return;
-    }
-    helper.idleSince = Date.now();
-    this.idle.push(helper);
-    if (this.idle.length > this.maxIdle) this.scheduleReap();
-  }
-
   private giveBack(helper: HelperProcess): void {
-    this.offer(helper);
+    this.roster.offer(helper);
     this.release();
-  }
-
-  /** Stops helpers beyond maxIdle once they have been idle for idleLingerMs. */
-  private scheduleReap(): void {
-    if (this.reaper) return;
-    this.reaper = setTimeout(
-      () => {
-        this.reaper = undefined;
-        const now = Date.now();
-        // idle is ordered by idleSince: the oldest are first.
-        while (this.idle.length > this.maxIdle && now - this.idle[0]!.idleSince >= this.idleLingerMs)
-          killHelperGroup(this.idle.shift()!.child);
-        if (this.idle.length > this.maxIdle) this.scheduleReap();
-      },
-      Math.max(50, Math.min(this.idleLingerMs, 5000)),
-    );
-    this.reaper.unref();
   }
 
   /** Frees a busy slot and starts the next queued request. */

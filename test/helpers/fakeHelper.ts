@@ -51,9 +51,9 @@ export class FakeHelper extends EventEmitter {
 }
 
 /** Resolves once `check` holds, polling; rejects after `boundMs` (a generous outer bound, not a timing claim). */
-export async function eventually(check: () => boolean, what: string, boundMs = 30_000): Promise<void> {
+export async function eventually(check: () => boolean | Promise<boolean>, what: string, boundMs = 30_000): Promise<void> {
   const until = Date.now() + boundMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > until) throw new Error(`not so within ${boundMs}ms: ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }

@@ -8,14 +8,7 @@ import { IsolationTimeoutError } from '../../../src/isolation/isolationErrors';
 import type { ProbeItem } from '../../../src/isolation/fsOps';
 import { mountsUnder, unmountLeftovers } from '../../helpers/cleanup';
 import { mountBindfs } from '../../helpers/bindfs';
-
-async function eventually(check: () => Promise<boolean>, what: string, boundMs = 30_000): Promise<void> {
-  const until = Date.now() + boundMs;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error(`not so within ${boundMs}ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import { eventually } from '../../helpers/fakeHelper';
 
 describe('probe rounds: calm mounts one at a time, handed to the thread pool when that stalls', () => {
   let pool: FsHelperPool;
