@@ -167,7 +167,13 @@ function undoMount(parentFd: number, name: string, timeoutMs: number, commands: 
   }
 }
 
-/** One unmount of the top mount at `<parentFd>/<name>`, escalating to -f and -l; stops once that mount is gone. */
+/**
+ * One unmount of the top mount at `<parentFd>/<name>`, escalating to -f and -l; stops once that
+ * mount is gone. A mount known dead skips the plain step and gives the forced one a short
+ * deadline. The lazy step never waits on the server, so it keeps the full deadline whatever
+ * came before: on a starved CPU only starting the command is slow, and a slow start must not
+ * fail the teardown. A failure names every step and what it did.
+ */
 function unmountTop(
   parentFd: number,
   name: string,
@@ -176,18 +182,21 @@ function unmountTop(
   commands: PinnedCommandRun[],
   knownDead = false,
 ): void {
+  const failures: string[] = [];
   let last: unknown;
-  const stepMs = knownDead ? Math.min(deadStepMs, timeoutMs) : timeoutMs;
   for (const step of umountSteps(name, knownDead)) {
+    const stepMs = knownDead && step.op !== 'umount_lazy' ? Math.min(deadStepMs, timeoutMs) : timeoutMs;
     try {
       runCommand('umount', step.op, step.argv, [parentFd], stepMs, commands);
       return;
     } catch (err) {
       last = err;
+      failures.push((err as Error).message);
       if (topMountOn(parentFd, name, name).top?.mountId !== top.mountId) return;
     }
   }
-  throw last;
+  if (failures.length < 2) throw last;
+  throw walkError(codeOf(last), `every umount step failed: ${failures.join('; ')}`);
 }
 
 const mayUnmount = (req: Extract<PinnedRequest, { op: 'pinnedUnmount' }>, top: MountEntry): boolean =>

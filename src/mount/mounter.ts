@@ -107,9 +107,10 @@ export class SystemMounter implements Mounter {
     ];
     // A mount known dead would only make a normal umount wait out its deadline.
     if (knownDead) steps.shift();
-    const stepMs = knownDead ? Math.min(deadStepMs, this.umountTimeoutMs) : this.umountTimeoutMs;
     let lastErr: unknown;
     for (const [op, args] of steps) {
+      // The lazy step never waits on the server: it keeps the full deadline (see pinnedMountOps).
+      const stepMs = knownDead && op !== 'umount_lazy' ? Math.min(deadStepMs, this.umountTimeoutMs) : this.umountTimeoutMs;
       try {
         await this.timed(op, () => runChecked(this.run, 'umount', args, { timeoutMs: stepMs }));
         return;

@@ -45,5 +45,5 @@ export function umountSteps(name: string, knownDead = false): Array<{ op: 'umoun
   return knownDead ? steps.slice(1) : steps;
 }
 
-/** The deadline of each escalation step of a mount already known to be dead. */
+/** The deadline of the forced step of a mount already known to be dead (the lazy one keeps the full deadline). */
 export const deadStepMs = 2_000;

@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { FsHelperPool } from '../../../src/isolation/fsHelperPool';
 import { IsolatedFsError } from '../../../src/isolation/isolationErrors';
+import { pinnedUnmount } from '../../../src/isolation/pinnedMountOps';
 import { readMountTable } from '../../../src/mount/mountTable';
 import { mountsUnder, unmountLeftovers } from '../../helpers/cleanup';
 import { mountBindfs } from '../../helpers/bindfs';
@@ -241,5 +242,72 @@ describe('pinned mount operations (helper process, real mounts)', () => {
     } finally {
       await fuse.dispose();
     }
+  });
+
+  describe('the escalation of a mount known dead (umount replaced by a script that stalls)', () => {
+    const realUmount = execFileSync('sh', ['-c', 'command -v umount'], { encoding: 'utf8' }).trim();
+    let bin: string;
+    let savedPath: string | undefined;
+    const target = () => path.join(kubelet, 'pods', 'escalate', 'mount');
+    /** A `umount` that sleeps `forced` s on -f and `lazy` s on -l, then runs the real one. */
+    const stallingUmount = (forced: number, lazy: number) =>
+      writeFileSync(
+        path.join(bin, 'umount'),
+        `#!/bin/sh\ncase " $* " in *" -f "*) exec sleep ${forced};; *" -l "*) sleep ${lazy};; esac\nexec ${realUmount} "$@"\n`,
+        { mode: 0o755 },
+      );
+    beforeEach(() => {
+      bin = mkdtempSync(path.join(root, 'bin-'));
+      savedPath = process.env.PATH;
+      process.env.PATH = `${bin}:${savedPath ?? ''}`;
+      mkdirSync(target(), { recursive: true });
+      execFileSync('mount', ['--bind', data, target()]);
+    });
+    afterEach(async () => {
+      process.env.PATH = savedPath;
+      await unmountLeftovers(target());
+    });
+    const unmountDead = (commandTimeoutMs: number) =>
+      pinnedUnmount({
+        op: 'pinnedUnmount',
+        base: kubelet,
+        path: target(),
+        anyMount: true,
+        removeDir: false,
+        commandTimeoutMs,
+        knownDead: true,
+      });
+
+    it('gives the lazy step the full deadline, not the short one of the forced step', async function () {
+      this.timeout(60_000);
+      // -f is killed at the 2 s of a dead mount; -l takes 2.5 s to start, inside its own 20 s.
+      stallingUmount(60, 2.5);
+      const r = unmountDead(20_000);
+      assert.equal(r.unmounted, 1);
+      assert.deepEqual(
+        r.commands.map((c) => [c.op, c.ok]),
+        [
+          ['umount_force', false],
+          ['umount_lazy', true],
+        ],
+      );
+      assert.ok(r.commands[0]!.seconds < 15, `the forced step had the short deadline (${r.commands[0]!.seconds} s)`);
+      assert.ok(r.commands[1]!.seconds >= 2.5, 'the lazy step ran past 2 s and was let finish');
+      assert.deepEqual(await mountsAt(target()), []);
+    });
+
+    it('fails naming every step when even the lazy one does not finish, and leaves the mount', async function () {
+      this.timeout(60_000);
+      stallingUmount(60, 60);
+      assert.throws(
+        () => unmountDead(300),
+        (err: NodeJS.ErrnoException) =>
+          err.code === 'ETIMEDOUT' &&
+          /every umount step failed: umount -c -i -f \S+ did not finish within 300ms; umount -c -i -l \S+ did not finish within 300ms/.test(
+            err.message,
+          ),
+      );
+      assert.equal((await mountsAt(target())).length, 1);
+    });
   });
 });
