@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { bindArgv, mountArgv, remountReadOnlyArgv, umountSteps, deadStepMs } from '../mount/pinnedCommands';
+import { bindArgv, mountArgv, remountReadOnlyArgv, umountSteps } from '../mount/pinnedCommands';
 import type { MountEntry } from '../mount/mountTable';
 import {
   fdPath,
@@ -168,11 +168,11 @@ function undoMount(parentFd: number, name: string, timeoutMs: number, commands: 
 }
 
 /**
- * One unmount of the top mount at `<parentFd>/<name>`, escalating to -f and -l; stops once that
- * mount is gone. A mount known dead skips the plain step and gives the forced one a short
- * deadline. The lazy step never waits on the server, so it keeps the full deadline whatever
- * came before: on a starved CPU only starting the command is slow, and a slow start must not
- * fail the teardown. A failure names every step and what it did.
+ * One unmount of the top mount at `<parentFd>/<name>`, escalating to -f and -l (a mount known
+ * dead: one forced, detaching step); stops once that mount is gone. Every step has the full
+ * deadline: the forced and lazy ones do not wait on the server, so on a starved CPU what takes
+ * time is starting the command, and that must not fail the teardown. A failure names every
+ * step and what it did.
  */
 function unmountTop(
   parentFd: number,
@@ -185,9 +185,8 @@ function unmountTop(
   const failures: string[] = [];
   let last: unknown;
   for (const step of umountSteps(name, knownDead)) {
-    const stepMs = knownDead && step.op !== 'umount_lazy' ? Math.min(deadStepMs, timeoutMs) : timeoutMs;
     try {
-      runCommand('umount', step.op, step.argv, [parentFd], stepMs, commands);
+      runCommand('umount', step.op, step.argv, [parentFd], timeoutMs, commands);
       return;
     } catch (err) {
       last = err;

@@ -24,7 +24,7 @@ export type PinnedMountSource =
 
 /** One mount or umount command the helper ran, for metrics. */
 export interface PinnedCommandRun {
-  op: 'mount' | 'bind' | 'umount' | 'umount_force' | 'umount_lazy';
+  op: 'mount' | 'bind' | 'umount' | 'umount_force' | 'umount_lazy' | 'umount_dead';
   seconds: number;
   ok: boolean;
 }

@@ -188,7 +188,7 @@ export class DriverMetrics {
     });
     this.mountOps = new Counter({
       name: 'csi_driver_mount_operations_total',
-      help: 'mount/umount commands by operation (mount, bind, umount, umount_force, umount_lazy) and result.',
+      help: 'mount/umount commands by operation (mount, bind, umount, umount_force, umount_lazy, umount_dead) and result.',
       labelNames: ['operation', 'result'],
       registers: [r],
     });

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { CommandFailedError, CommandTimeoutError, runChecked, type CommandRunner, runCommand } from './runCommand';
 import { findMount, findMountInText, readMountInfoText, readMountTable, type MountEntry, type MountTableReader } from './mountTable';
 
-export type MountOperation = 'mount' | 'bind' | 'umount' | 'umount_force' | 'umount_lazy';
+export type MountOperation = 'mount' | 'bind' | 'umount' | 'umount_force' | 'umount_lazy' | 'umount_dead';
 
 /** Told of every mount command, for metrics. */
 export type MountObserver = (op: MountOperation, seconds: number, ok: boolean) => void;
@@ -23,9 +23,6 @@ export interface UnmountOptions {
   knownDead?: boolean;
 }
 
-/** The deadline of each escalation step of a mount already known to be dead. */
-const deadStepMs = 2_000;
-
 /** The kernel mount operations the node and controller need. */
 export interface Mounter {
   /** Bind-mounts `source` at `target`, read-only when asked. */
@@ -35,7 +32,7 @@ export interface Mounter {
   /**
    * Unmounts every mount stacked at `target`. A normal umount gets a short deadline, then
    * `umount -f`, then a lazy umount: a target whose server is gone never hangs the caller.
-   * When the caller already knows the server is gone (`knownDead`), the normal umount is skipped.
+   * When the caller already knows the server is gone (`knownDead`), one `umount -f -l` does it.
    */
   unmount(target: string, opts?: UnmountOptions): Promise<void>;
   /** The top-most mount at exactly this path, from the mount table. */
@@ -99,20 +96,19 @@ export class SystemMounter implements Mounter {
   }
 
   private async unmountOnce(target: string, knownDead: boolean): Promise<void> {
-    const steps: Array<[MountOperation, string[]]> = [
-      ['umount', [target]],
-      // As in pinnedCommands: no filesystem helper for the steps meant for a dead server.
-      ['umount_force', ['-i', '-f', target]],
-      ['umount_lazy', ['-i', '-l', target]],
-    ];
-    // A mount known dead would only make a normal umount wait out its deadline.
-    if (knownDead) steps.shift();
+    // As in pinnedCommands: no filesystem helper for the steps meant for a dead server, and a
+    // mount known dead gets one forced, detaching step (a normal umount would only wait there).
+    const steps: Array<[MountOperation, string[]]> = knownDead
+      ? [['umount_dead', ['-i', '-f', '-l', target]]]
+      : [
+          ['umount', [target]],
+          ['umount_force', ['-i', '-f', target]],
+          ['umount_lazy', ['-i', '-l', target]],
+        ];
     let lastErr: unknown;
     for (const [op, args] of steps) {
-      // The lazy step never waits on the server: it keeps the full deadline (see pinnedMountOps).
-      const stepMs = knownDead && op !== 'umount_lazy' ? Math.min(deadStepMs, this.umountTimeoutMs) : this.umountTimeoutMs;
       try {
-        await this.timed(op, () => runChecked(this.run, 'umount', args, { timeoutMs: stepMs }));
+        await this.timed(op, () => runChecked(this.run, 'umount', args, { timeoutMs: this.umountTimeoutMs }));
         return;
       } catch (err) {
         lastErr = err;

@@ -28,22 +28,26 @@ export function mountArgv(fsType: string, device: string, options: string[]): st
   return ['-c', '-t', fsType, ...(options.length > 0 ? ['-o', options.join(',')] : []), device, `/proc/self/fd/${childFd(0)}`];
 }
 
+/** An unmount step: what it is called in metrics and its arguments to umount. */
+export type UmountStep = { op: 'umount' | 'umount_force' | 'umount_lazy' | 'umount_dead'; argv: string[] };
+
 /**
  * The escalation of one unmount of `<fd 3>/<name>`: plain, forced, lazy. The forced and lazy
  * steps are for a mount whose server is gone: `-i` makes umount call umount2 itself rather
  * than start the filesystem's helper (umount.nfs), one process less per step when CPU is short
  * and nothing the helper does (mtab, a v3 UMNT call to the dead server) helps there.
+ *
+ * A mount the monitor already knows dead gets one step, `-f -l` (MNT_FORCE | MNT_DETACH): the
+ * filesystem aborts its requests in flight, as with -f, and the mount is detached whatever
+ * still holds it, as with -l. A normal umount would only wait out its deadline there, and a
+ * separate -f then -l would start two processes where one does.
  */
-export function umountSteps(name: string, knownDead = false): Array<{ op: 'umount' | 'umount_force' | 'umount_lazy'; argv: string[] }> {
+export function umountSteps(name: string, knownDead = false): UmountStep[] {
   const at = `/proc/self/fd/${childFd(0)}/${name}`;
-  const steps: Array<{ op: 'umount' | 'umount_force' | 'umount_lazy'; argv: string[] }> = [
+  if (knownDead) return [{ op: 'umount_dead', argv: ['-c', '-i', '-f', '-l', at] }];
+  return [
     { op: 'umount', argv: ['-c', at] },
     { op: 'umount_force', argv: ['-c', '-i', '-f', at] },
     { op: 'umount_lazy', argv: ['-c', '-i', '-l', at] },
   ];
-  // A mount known dead would only make a normal umount wait out its deadline.
-  return knownDead ? steps.slice(1) : steps;
 }
-
-/** The deadline of the forced step of a mount already known to be dead (the lazy one keeps the full deadline). */
-export const deadStepMs = 2_000;
