@@ -1,6 +1,7 @@
 import type { FsHelperPool } from '../isolation/fsHelperPool';
 import { IsolatedFsError } from '../isolation/isolationErrors';
 import type { RecordRead } from './records';
+import type { BatchOutcome, BatchStep } from '../isolation/fsOps';
 import { recordJson, type RecordSchema } from './recordSchemas';
 
 /** The isolated file operations record files need. */
@@ -24,11 +25,23 @@ export async function readRecordFile<T>(
   try {
     text = await pool.run({ op: 'readFile', path: file, maxBytes: maxRecordBytes }, timeoutMs);
   } catch (err) {
-    if (err instanceof IsolatedFsError && (err.code === 'ENOENT' || err.code === 'ENOTDIR')) return { state: 'absent' };
-    if (err instanceof IsolatedFsError && (err.code === 'EFBIG' || err.code === 'EISDIR'))
-      return { state: 'corrupt', problem: `is not a record file (${err.code})` };
+    if (err instanceof IsolatedFsError) {
+      const read = notARecord(err.code);
+      if (read) return read;
+    }
     throw err;
   }
+  return parseRecord(text, schema);
+}
+
+/** What a read error says about the record, when it says anything: absent, or not a record file. */
+function notARecord(code: string): RecordRead<never> | undefined {
+  if (code === 'ENOENT' || code === 'ENOTDIR') return { state: 'absent' };
+  if (code === 'EFBIG' || code === 'EISDIR') return { state: 'corrupt', problem: `is not a record file (${code})` };
+  return undefined;
+}
+
+function parseRecord<T>(text: string, schema: RecordSchema<T>): RecordRead<T> {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -39,7 +52,56 @@ export async function readRecordFile<T>(
   return parsed.ok ? { state: 'ok', rec: parsed.rec } : { state: 'corrupt', problem: `is invalid: ${parsed.problem}` };
 }
 
+/**
+ * The read of a record file as a step of a batch, so that several records come back in one
+ * round trip. Every error of the read is the step's outcome, not the end of the batch; `decode`
+ * turns the outcome into what readRecordFile would have answered, throwing the same
+ * IsolatedFsError for a failure of the storage. Called only for the records a caller needs, a
+ * read that failed where nobody looks costs nothing.
+ */
+export interface RecordReadStep<T> {
+  step: BatchStep;
+  decode(outcome: BatchOutcome): RecordRead<T>;
+}
+
+export function recordReadStep<T>(file: string, schema: RecordSchema<T>): RecordReadStep<T> {
+  return {
+    step: { req: { op: 'readFile', path: file, maxBytes: maxRecordBytes }, tolerate: 'all' },
+    decode(outcome) {
+      if (outcome.ok) return parseRecord(outcome.value as string, schema);
+      const read = notARecord(outcome.code);
+      if (read) return read;
+      throw new IsolatedFsError('readFile', file, outcome.code, outcome.message);
+    },
+  };
+}
+
 /** Writes a record file atomically (temp file, fsync, rename, fsync of the directory) in a helper. */
 export async function writeRecordFile(pool: RecordRunner, file: string, rec: object, timeoutMs: number): Promise<void> {
   await pool.run({ op: 'writeFileAtomic', path: file, data: recordJson(rec) }, timeoutMs);
+}
+
+/** A record read that must name `id`: one naming another record is corrupt. */
+export function namingOwnId<T extends { id: string }>(id: string, read: RecordRead<T>): RecordRead<T> {
+  return read.state === 'ok' && read.rec.id !== id ? { state: 'corrupt', problem: `names another volume (${read.rec.id})` } : read;
+}
+
+/** A record read step whose record must name `id`. */
+export function ownRecordReadStep<T extends { id: string }>(file: string, schema: RecordSchema<T>, id: string): RecordReadStep<T> {
+  const plain = recordReadStep(file, schema);
+  return { step: plain.step, decode: (outcome) => namingOwnId(id, plain.decode(outcome)) };
+}
+
+/**
+ * Runs record reads as one batch (one round trip, one deadline) and gives back, for each, a
+ * function that decodes it (see RecordReadStep).
+ */
+export async function readRecordsTogether<T>(
+  pool: RecordRunner,
+  what: string,
+  reads: RecordReadStep<T>[],
+  timeoutMs: number,
+): Promise<Array<() => RecordRead<T>>> {
+  const outcomes = await pool.run({ op: 'batch', path: what, steps: reads.map((r) => r.step) }, timeoutMs);
+  return reads.map((r, i) => () => r.decode(outcomes[i]!));
 }

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { FsHelperPool } from '../isolation/fsHelperPool';
 import { IsolatedFsError } from '../isolation/isolationErrors';
 import type { RecordRead, SnapshotRecord, ShareCapacity, VolumeInspection, VolumeRecord } from './records';
-import { readRecordFile, writeRecordFile } from './recordFile';
+import { namingOwnId, ownRecordReadStep, readRecordFile, readRecordsTogether, writeRecordFile, type RecordReadStep } from './recordFile';
 import { RecordCorruptError } from './recordErrors';
 import { recordJson, snapshotRecordFormat, volumeRecordFormat, type RecordSchema } from './recordSchemas';
 import type { BatchStep, TreeRemoveRequest } from '../isolation/fsOps';
@@ -87,8 +87,20 @@ export class ShareStore {
 
   /** volume.json of a volume as read: ok, absent, or corrupt (schema-checked, and it must name this volume). */
   async readVolume(id: string, timeoutMs = this.opTimeoutMs): Promise<RecordRead<VolumeRecord>> {
-    const read = await readRecordFile(this.pool, path.join(await this.volumeDir(id), 'volume.json'), volumeRecordFormat, timeoutMs);
-    return read.state === 'ok' && read.rec.id !== id ? { state: 'corrupt', problem: `names another volume (${read.rec.id})` } : read;
+    return namingOwnId(
+      id,
+      await readRecordFile(this.pool, path.join(await this.volumeDir(id), 'volume.json'), volumeRecordFormat, timeoutMs),
+    );
+  }
+
+  /** The read of volume.json as a step of a batch (see readRecords). */
+  async readVolumeStep(id: string): Promise<RecordReadStep<VolumeRecord>> {
+    return ownRecordReadStep(path.join(await this.volumeDir(id), 'volume.json'), volumeRecordFormat, id);
+  }
+
+  /** Several record reads in one round trip; each comes back as a function that decodes it (or throws its failure). */
+  readRecords<T>(what: string, reads: RecordReadStep<T>[]): Promise<Array<() => RecordRead<T>>> {
+    return readRecordsTogether(this.pool, what, reads, this.opTimeoutMs);
   }
 
   /** Names of the directories under volumes/, sorted; finished or not. */

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { IsolatedFsError } from '../isolation/isolationErrors';
-import { readRecordFile, writeRecordFile, type RecordRunner } from './recordFile';
+import { namingOwnId, ownRecordReadStep, readRecordFile, writeRecordFile, type RecordReadStep, type RecordRunner } from './recordFile';
 import type { RecordRead, VolumeRecord } from './records';
 import { recordJson, volumeRecordFormat } from './recordSchemas';
 import type { BatchStep } from '../isolation/fsOps';
@@ -50,8 +50,12 @@ export class VolumeRegistry {
 
   /** The entry of a volume as read: ok, absent, or corrupt (it must name this volume). */
   async read(id: string): Promise<RecordRead<VolumeRecord>> {
-    const read = await readRecordFile(this.pool, await this.file(id), volumeRecordFormat, this.opTimeoutMs);
-    return read.state === 'ok' && read.rec.id !== id ? { state: 'corrupt', problem: `names another volume (${read.rec.id})` } : read;
+    return namingOwnId(id, await readRecordFile(this.pool, await this.file(id), volumeRecordFormat, this.opTimeoutMs));
+  }
+
+  /** The read of a volume's entry as a step of a batch (see readRecordsTogether). */
+  async readStep(id: string): Promise<RecordReadStep<VolumeRecord>> {
+    return ownRecordReadStep(await this.file(id), volumeRecordFormat, id);
   }
 
   /** Ids of every registered volume, sorted. Temp files of unfinished writes are not entries. */

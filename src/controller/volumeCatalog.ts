@@ -28,8 +28,8 @@ const readConcurrency = 4;
  */
 export class VolumeCatalog {
   constructor(
-    private readonly store: Pick<ShareStore, 'readVolume' | 'volumeDirIds'>,
-    private readonly registry: Pick<VolumeRegistry, 'ensureLayout' | 'ids' | 'read' | 'put' | 'putStep' | 'removeStep'>,
+    private readonly store: Pick<ShareStore, 'readVolume' | 'volumeDirIds' | 'readVolumeStep' | 'readRecords'>,
+    private readonly registry: Pick<VolumeRegistry, 'ensureLayout' | 'ids' | 'readStep' | 'put' | 'putStep' | 'removeStep'>,
     private readonly logger?: Logger,
   ) {}
 
@@ -80,9 +80,15 @@ export class VolumeCatalog {
 
   /** What is known of a volume, or undefined when the controller never made it (or deleted it). */
   async entry(id: string): Promise<CatalogEntry | undefined> {
-    const reg = await this.registry.read(id);
+    // Both records in one round trip; volume.json is only looked at (and its failure only
+    // thrown) when the registry has no usable entry.
+    const [readReg, readOwn] = await this.store.readRecords(`volume ${id} (records)`, [
+      await this.registry.readStep(id),
+      await this.store.readVolumeStep(id),
+    ]);
+    const reg = readReg!();
     if (reg.state === 'ok') return { id, rec: reg.rec, registered: true };
-    const own = await this.store.readVolume(id);
+    const own = readOwn!();
     if (reg.state === 'corrupt') return { id, rec: okRecord(own), registered: true, registryProblem: reg.problem };
     if (own.state === 'absent') return undefined;
     return { id, rec: okRecord(own), registered: false };

@@ -112,7 +112,8 @@ function runBatch(req: BatchRequest): BatchOutcome[] {
       outcomes.push({ ok: true, value: run(step.req) });
     } catch (err) {
       const code = errCode(err);
-      if (!step.tolerate?.includes(code)) throw Object.assign(err as Error, { step: { op: step.req.op, path: step.req.path } });
+      if (step.tolerate !== 'all' && !step.tolerate?.includes(code))
+        throw Object.assign(err as Error, { step: { op: step.req.op, path: step.req.path } });
       outcomes.push({ ok: false, code, message: (err as Error).message });
     }
   }

@@ -52,8 +52,8 @@ export interface BatchRequest {
 /** One step of a batch. */
 export interface BatchStep {
   req: BatchableRequest;
-  /** Error codes that are an outcome of this step rather than the end of the batch. */
-  tolerate?: string[];
+  /** Error codes that are an outcome of this step rather than the end of the batch; `all`: any error. */
+  tolerate?: string[] | 'all';
 }
 
 /** One step's outcome in a batch: its result, or the tolerated error. */

@@ -6,6 +6,7 @@ import type { ControllerHealth } from '../../../src/controller/controllerHealth'
 import { createControllerService } from '../../../src/controller/controllerService';
 import type { ShareRecordStore } from '../../../src/backend/shareRecordStore';
 import { VolumeCatalog } from '../../../src/controller/volumeCatalog';
+import { withBatchedReads } from '../../helpers/fakeRecordReads';
 import type { VolumeRegistry } from '../../../src/backend/volumeRegistry';
 import { CsiError } from '../../../src/grpc/csiError';
 import type { CreateVolumeRequest__Output } from '../../../src/gen/csi/v1/CreateVolumeRequest';
@@ -40,6 +41,7 @@ function fakeShare(capacity: ShareCapacity) {
     put: async (rec: VolumeRecord) => void registry.set(rec.id, structuredClone(rec)),
     putStep: async (rec: VolumeRecord) => ({ req: { op: 'writeFileAtomic', path: `registry/volumes/${rec.id}.json`, data: '' } }),
   } as unknown as VolumeRegistry;
+  withBatchedReads(store, reg);
   const catalog = new VolumeCatalog(store, reg);
   const svc = createControllerService({
     store,

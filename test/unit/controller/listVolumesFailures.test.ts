@@ -8,6 +8,7 @@ import { ControllerHealth } from '../../../src/controller/controllerHealth';
 import { createControllerService } from '../../../src/controller/controllerService';
 import type { ShareRecordStore } from '../../../src/backend/shareRecordStore';
 import { VolumeCatalog } from '../../../src/controller/volumeCatalog';
+import { withBatchedReads } from '../../helpers/fakeRecordReads';
 import { CsiError } from '../../../src/grpc/csiError';
 import { toGrpcStatus } from '../../../src/grpc/toGrpcStatus';
 import { HelpersExhaustedError, IsolationTimeoutError } from '../../../src/isolation/isolationErrors';
@@ -47,6 +48,7 @@ function world(
     inspectVolume: opts.inspect ?? (async (): Promise<VolumeInspection> => ({ exists: true, accessible: true, metadataIntact: true })),
     capacity: async () => ({ totalBytes: 1n << 40n, availableBytes: 1n << 39n }),
   } as unknown as ShareStore;
+  withBatchedReads(store, registry);
   const health = new ControllerHealth(store);
   const svc = createControllerService({
     store,

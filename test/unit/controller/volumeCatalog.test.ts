@@ -3,6 +3,7 @@ import type { RecordRead, VolumeRecord } from '../../../src/backend/records';
 import type { ShareStore } from '../../../src/backend/shareStore';
 import type { VolumeRegistry } from '../../../src/backend/volumeRegistry';
 import { VolumeCatalog } from '../../../src/controller/volumeCatalog';
+import { withBatchedReads } from '../../helpers/fakeRecordReads';
 
 const rec = (id: string, capacityBytes = 1024n): VolumeRecord => ({
   id,
@@ -28,6 +29,7 @@ function catalogOf(dirs: Record<string, RecordRead<VolumeRecord>>, entries: Reco
       entries[r.id] = { state: 'ok', rec: r };
     },
   } as unknown as VolumeRegistry;
+  withBatchedReads(store, registry);
   return { catalog: new VolumeCatalog(store, registry), puts };
 }
 
