@@ -37,6 +37,8 @@ export function issueFromErrorCode(code: string | undefined, message: string, wr
     case 'ESTALE':
       return { status: 'INACCESSIBLE', reason: 'StaleFileHandle', message };
     case 'ENOTCONN':
+    // A FUSE request in flight when the connection was aborted (umount -f of a FUSE mount).
+    case 'ECONNABORTED':
     case 'EIO':
     case 'ECONNREFUSED':
     case 'EHOSTUNREACH':

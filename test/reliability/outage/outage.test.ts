@@ -108,6 +108,13 @@ for (const variant of outageVariants) {
         [],
       );
       assert.equal(calls.length, 2 * hung.length);
+      // Every mount was known dead: each came off with one umount -f -l, none through a plain umount first.
+      const metrics = await (await fetch(`http://127.0.0.1:${d.healthPort!}/metrics`)).text();
+      const umounts = (op: string): number =>
+        Number(
+          new RegExp(`^csi_driver_mount_operations_total\\{operation="${op}",result="success"\\} (\\d+)$`, 'm').exec(metrics)?.[1] ?? 0,
+        );
+      assert.deepEqual(['umount', 'umount_force', 'umount_lazy', 'umount_dead'].map(umounts), [0, 0, 0, 2 * hung.length]);
       for (const v of hung) {
         assert.deepEqual(await mountsUnder(v.staging), [], `${v.staging} is unmounted`);
         assert.deepEqual(await mountsUnder(v.target), [], `${v.target} is unmounted`);

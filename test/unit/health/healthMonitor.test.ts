@@ -72,6 +72,8 @@ describe('HealthMonitor', () => {
     const cases: Array<[ProbeResult, string, string]> = [
       [{ ok: false, code: 'ENOTCONN', message: 'x' }, 'INACCESSIBLE', 'TransportError'],
       [{ ok: false, code: 'EIO', message: 'x' }, 'INACCESSIBLE', 'TransportError'],
+      // A FUSE request cut off by an abort of its connection (umount -f of another mount of it).
+      [{ ok: false, code: 'ECONNABORTED', message: 'x' }, 'INACCESSIBLE', 'TransportError'],
       [{ ok: false, code: 'EROFS', message: 'x', failedStep: 'write' }, 'DEGRADED', 'ReadOnlyFilesystem'],
       [{ ok: false, code: 'ENOSPC', message: 'x', failedStep: 'write' }, 'DEGRADED', 'NoSpace'],
       [{ ok: false, code: 'EMISMATCH', message: 'x', failedStep: 'compare' }, 'DATA_LOSS', 'DataMismatch'],
@@ -88,6 +90,7 @@ describe('HealthMonitor', () => {
         [[status, reason]],
         `${result.code ?? 'low space'}`,
       );
+      assert.equal(monitor.knownDead('/a'), reason === 'TransportError', `${result.code ?? 'low space'} is known dead`);
     }
   });
 
