@@ -36,8 +36,8 @@ export function issueFromErrorCode(code: string | undefined, message: string, wr
       return { status: 'INACCESSIBLE', reason: 'MountUnresponsive', message };
     case 'ESTALE':
       return { status: 'INACCESSIBLE', reason: 'StaleFileHandle', message };
+    // ECONNABORTED: a FUSE request in flight when its connection was aborted (umount -f).
     case 'ENOTCONN':
-    // A FUSE request in flight when the connection was aborted (umount -f of a FUSE mount).
     case 'ECONNABORTED':
     case 'EIO':
     case 'ECONNREFUSED':
