@@ -115,10 +115,15 @@ export class HealthMonitor implements NodeHealthView {
     return uniqueIssues([...(this.opts.faults?.issuesFor(m.reg.volumeId) ?? []), ...m.issues]);
   }
 
-  /** Whether the monitor knows the mount's server to be gone (hung, disconnected or stale). */
+  /**
+   * Whether the monitor knows the mount's server to be gone (hung, disconnected or stale): a
+   * check of it is stuck, or its last check failed for one of those reasons. A mount whose last
+   * check passed is not, even while its issue stays reported until the success threshold: a
+   * forced unmount there would abort the requests in flight of every mount of that server.
+   */
   knownDead(path: string): boolean {
     const m = this.mounts.get(path);
-    return m !== undefined && (m.stuck || m.issues.some((i) => deadReasons.has(i.reason)));
+    return m !== undefined && (m.stuck || (m.consecutiveErrors > 0 && m.issues.some((i) => deadReasons.has(i.reason))));
   }
 
   lastStatfs(path: string): StatfsResult | undefined {

@@ -58,10 +58,12 @@ describe('HealthMonitor', () => {
     await cycle();
     assert.equal(monitor.get('/a')?.state, 'unhealthy');
     assert.equal(monitor.get('/a')?.consecutiveErrors, 2);
+    assert.equal(monitor.knownDead('/a'), true, 'a stale handle is known dead');
     pool.answer = () => ({ ok: true, statfs });
     await cycle();
     assert.equal(monitor.get('/a')?.state, 'unhealthy', 'one success is not enough');
     assert.equal(monitor.issuesOf('/a').length, 1, 'the issue stays until recovery');
+    assert.equal(monitor.knownDead('/a'), false, 'but the server answers again: no forced unmount');
     await cycle();
     assert.equal(monitor.get('/a')?.state, 'healthy');
     assert.deepEqual(monitor.issuesOf('/a'), []);
