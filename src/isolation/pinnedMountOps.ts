@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { bindArgv, mountArgv, remountReadOnlyArgv, umountSteps } from '../mount/pinnedCommands';
+import { bindArgv, mountArgv, remountReadOnlyArgv, stepDeadlineMs, umountSteps } from '../mount/pinnedCommands';
 import type { MountEntry } from '../mount/mountTable';
 import {
   fdPath,
@@ -186,7 +186,7 @@ function unmountTop(
   let last: unknown;
   for (const step of umountSteps(name, knownDead)) {
     try {
-      runCommand('umount', step.op, step.argv, [parentFd], timeoutMs, commands);
+      runCommand('umount', step.op, step.argv, [parentFd], stepDeadlineMs(step.op, timeoutMs), commands);
       return;
     } catch (err) {
       last = err;

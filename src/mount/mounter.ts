@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { CommandFailedError, CommandTimeoutError, runChecked, type CommandRunner, runCommand } from './runCommand';
+import { stepDeadlineMs } from './pinnedCommands';
 import { findMount, findMountInText, readMountInfoText, readMountTable, type MountEntry, type MountTableReader } from './mountTable';
 
 export type MountOperation = 'mount' | 'bind' | 'umount' | 'umount_force' | 'umount_lazy' | 'umount_dead';
@@ -108,7 +109,7 @@ export class SystemMounter implements Mounter {
     let lastErr: unknown;
     for (const [op, args] of steps) {
       try {
-        await this.timed(op, () => runChecked(this.run, 'umount', args, { timeoutMs: this.umountTimeoutMs }));
+        await this.timed(op, () => runChecked(this.run, 'umount', args, { timeoutMs: stepDeadlineMs(op, this.umountTimeoutMs) }));
         return;
       } catch (err) {
         lastErr = err;

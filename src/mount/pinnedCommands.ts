@@ -51,3 +51,12 @@ export function umountSteps(name: string, knownDead = false): UmountStep[] {
     { op: 'umount_lazy', argv: ['-c', '-i', '-l', at] },
   ];
 }
+
+/**
+ * The deadline of one umount step. The single step of a mount known dead is the only one it
+ * gets, and it never waits on the server: twice the deadline, so that on a starved machine,
+ * where only starting the command is slow, the teardown does not fail.
+ */
+export function stepDeadlineMs(op: string, timeoutMs: number): number {
+  return op === 'umount_dead' ? 2 * timeoutMs : timeoutMs;
+}
