@@ -169,10 +169,10 @@ function undoMount(parentFd: number, name: string, timeoutMs: number, commands: 
 
 /**
  * One unmount of the top mount at `<parentFd>/<name>`, escalating to -f and -l (a mount known
- * dead: one forced, detaching step); stops once that mount is gone. Every step has the full
- * deadline: the forced and lazy ones do not wait on the server, so on a starved CPU what takes
- * time is starting the command, and that must not fail the teardown. A failure names every
- * step and what it did.
+ * dead: one forced, detaching step); stops once that mount is gone. Every step has at least
+ * the full deadline (stepDeadlineMs): the forced and lazy ones do not wait on the server, so on
+ * a starved CPU what takes time is starting the command, and that must not fail the teardown.
+ * A failure names every step and what it did.
  */
 function unmountTop(
   parentFd: number,

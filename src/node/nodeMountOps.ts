@@ -187,13 +187,11 @@ export class NodeMountOps {
     };
     const r = await this.deps.pool.run(req, this.umountTimeoutMs * 6 + this.pathTimeoutMs);
     this.observe(r.commands);
-    this.deps.logger.debug(
-      { path: mountPath, knownDead, steps: r.commands.map((c) => `${c.op} ${c.ok ? 'ok' : 'failed'} in ${c.seconds.toFixed(2)} s`) },
-      'unmounted',
-    );
-    if (r.commands.some((c) => !c.ok)) {
+    const escalated = r.commands.some((c) => !c.ok);
+    if (escalated || this.deps.logger.isLevelEnabled('debug')) {
       const steps = r.commands.map((c) => `${c.op} ${c.ok ? 'ok' : 'failed'} in ${c.seconds.toFixed(2)} s`);
-      this.deps.logger.info({ path: mountPath, knownDead, steps }, 'unmounted after escalation');
+      if (escalated) this.deps.logger.info({ path: mountPath, knownDead, steps }, 'unmounted after escalation');
+      else this.deps.logger.debug({ path: mountPath, knownDead, steps }, 'unmounted');
     }
     return r;
   }
