@@ -40,13 +40,12 @@ export class HealthMonitor implements NodeHealthView {
   private readonly storage: StorageWatch;
   private readonly table: MountTableCache;
   private readonly tickMs: number;
-  private readonly windows: { healthy: number; suspect: number };
   private readonly maxRoundSize: number;
+  /** The round windows for the number of mounts they were last worked out for. */
+  private windows = { mounts: -1, healthy: 0, suspect: 0 };
 
   constructor(private readonly opts: HealthMonitorOptions) {
     this.tickMs = Math.max(50, Math.min(1000, Math.floor(opts.intervalMs / 10)));
-    const healthy = roundWindowMs(opts.intervalMs, opts.timeoutMs, opts.concurrency);
-    this.windows = { healthy, suspect: suspectWindowMs(opts.intervalMs, healthy) };
     this.maxRoundSize = opts.maxRoundSize ?? 128;
     this.table = new MountTableCache(opts.readTable, opts.clock, Math.min(opts.intervalMs, 10_000));
     this.storage = new StorageWatch(opts.checkStorage, opts.clock, opts.intervalMs);
@@ -169,6 +168,16 @@ export class HealthMonitor implements NodeHealthView {
     return reg.intervalMs ?? this.opts.intervalMs;
   }
 
+  /** Round windows for the mounts registered now (see roundWindowMs): three quarters of a full round, so that the count varying a little does not split one. */
+  private roundWindows(): { healthy: number; suspect: number } {
+    if (this.windows.mounts !== this.mounts.size) {
+      const o = this.opts;
+      const healthy = roundWindowMs(o.intervalMs, o.timeoutMs, o.concurrency, this.mounts.size, Math.floor((this.maxRoundSize * 3) / 4));
+      this.windows = { mounts: this.mounts.size, healthy, suspect: suspectWindowMs(o.intervalMs, healthy) };
+    }
+    return this.windows;
+  }
+
   private timeoutOf(reg: MountRegistration): number {
     return reg.timeoutMs ?? this.opts.timeoutMs;
   }
@@ -182,7 +191,7 @@ export class HealthMonitor implements NodeHealthView {
     const plan = planRounds(
       this.mounts.values(),
       now,
-      this.windows,
+      this.roundWindows(),
       this.maxRoundSize,
       (m) => this.timeoutOf(m.reg),
       (m) => isSuspect(m, delay(m)),

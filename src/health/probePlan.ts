@@ -92,13 +92,21 @@ export function nextDueTime(m: MountHealth, now: number, period: number, random:
 }
 
 /**
- * How far ahead of its due time a mount may join a round. Each round can hold a probe helper
- * for a whole timeout, so rounds must start no more often than the lane can hold them:
- * timeout / (concurrency - 1) keeps one helper free for the next round, whatever hangs.
+ * How far ahead of its due time a healthy mount may join a round. Each round can hold a probe
+ * helper for a whole timeout, so rounds must start no more often than the lane can hold them:
+ * timeout / (concurrency - 1) keeps one helper free for the next round, whatever hangs. Wider
+ * is cheaper: a round costs a message each way, a helper's and its thread's wake-up and a
+ * mount-table lookup however many mounts it holds, and a probe run right after others costs
+ * less than one run alone, so with many mounts the window widens until a round holds about
+ * `roundTarget` of them at the rate they come due, up to an eighth of the interval (checks stay
+ * spread over the interval, eight rounds or more). Mounts that join a round early keep its phase
+ * (nextDueTime), so after one interval each round's mounts come due together and the wider
+ * window adds no checks. The lane's spacing is never wider than half the interval.
  */
-export function roundWindowMs(intervalMs: number, timeoutMs: number, concurrency: number): number {
-  const spread = Math.ceil(timeoutMs / Math.max(1, concurrency - 1));
-  return Math.max(50, Math.min(spread, Math.floor(intervalMs / 2)));
+export function roundWindowMs(intervalMs: number, timeoutMs: number, concurrency: number, mounts = 0, roundTarget = 0): number {
+  const spread = Math.min(Math.ceil(timeoutMs / Math.max(1, concurrency - 1)), Math.floor(intervalMs / 2));
+  const fill = mounts > 0 ? Math.min(Math.floor((roundTarget * intervalMs) / mounts), Math.floor(intervalMs / 8)) : 0;
+  return Math.max(50, spread, fill);
 }
 
 /** The window of suspect mounts: about two rounds of them per interval. */

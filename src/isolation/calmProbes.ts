@@ -19,6 +19,10 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { ProbeItem, TimedProbeResult } from './fsOps';
 import type { CalmReply, CalmRoundMessage } from './probeWorkerMain';
+import { CalmAnswerBoard } from './calmAnswerBoard';
+
+/** How often the main thread looks at the answer board during a round. */
+const boardLookMs = 10;
 
 export interface CalmRun {
   /** Positions (in the items given) this thread did not start: the caller probes them. */
@@ -59,53 +63,79 @@ export class CalmProber {
     const round = ++this.rounds;
     const claim = new SharedArrayBuffer(4);
     const counter = new Int32Array(claim);
+    const board = CalmAnswerBoard.forItems(items.length);
     this.busy = true;
     let handBack!: (positions: number[]) => void;
     let finish!: () => void;
     const handedBack = new Promise<number[]>((resolve) => (handBack = resolve));
     const finished = new Promise<void>((resolve) => (finish = resolve));
-    let stall: NodeJS.Timeout | undefined;
     const answered = new Set<number>();
+    /** Positions before this one are finished by the thread (it claims them in order). */
+    let cursor = 0;
+    let lastProgressAt = Date.now();
     /** How many positions the thread had claimed when the rest was taken from it. */
     let claimed: number | undefined;
-    const finishIfAllAnswered = (): void => {
-      if (claimed !== undefined && answered.size >= claimed) finish();
+    let over = false;
+    const answer = (position: number, r: TimedProbeResult): void => {
+      answered.add(position);
+      lastProgressAt = Date.now();
+      send(position, r);
+    };
+    /** Hands over what the thread has put on the board since the last look. */
+    const collect = (): void => {
+      while (cursor < items.length && board.finished(cursor)) {
+        const r = board.get(cursor);
+        // Otherwise its message brings it.
+        if (r) answer(cursor, r);
+        cursor++;
+      }
+    };
+    const end = (): void => {
+      over = true;
+      clearInterval(watch);
+      finish();
     };
     const takeOver = (): void => {
       // Whatever the thread has not claimed yet is the caller's from now on.
       claimed = Math.min(Atomics.exchange(counter, 0, items.length), items.length);
       handBack(Array.from({ length: items.length - claimed }, (_, i) => claimed! + i));
-      finishIfAllAnswered();
     };
+    /** Once the rest is handed back, the round waits only for what the thread started. */
+    const endIfAllAnswered = (): void => {
+      if (claimed !== undefined && answered.size >= claimed) end();
+    };
+    const look = (): void => {
+      if (over) return;
+      collect();
+      if (claimed === undefined && Date.now() - lastProgressAt >= stallMs) takeOver();
+      endIfAllAnswered();
+    };
+    // One look per batch of answers the helper sends anyway, and at the stall: no wake-up per mount.
+    const watch = setInterval(look, Math.max(1, Math.min(boardLookMs, stallMs)));
     this.abandon = () => {
-      clearTimeout(stall);
+      if (over) return;
+      collect();
       Atomics.store(counter, 0, items.length);
       // A promise settles once: positions already handed back are not handed back again.
       handBack(items.map((_, i) => i).filter((i) => !answered.has(i)));
-      finish();
-    };
-    const arm = (): void => {
-      clearTimeout(stall);
-      stall = setTimeout(takeOver, stallMs);
+      end();
     };
     this.onReply = (reply) => {
       if (reply.round !== round) return;
       if ('done' in reply) {
-        clearTimeout(stall);
+        // Everything the thread wrote came before this message.
+        if (!over) collect();
         this.busy = false;
         this.abandon = undefined;
         handBack([]);
-        finish();
+        end();
         return;
       }
-      answered.add(reply.position);
-      send(reply.position, { ...reply.result, elapsedMs: reply.elapsedMs, calm: true });
-      // Once the rest is handed back, the round waits only for what the thread started.
-      if (claimed === undefined) arm();
-      else finishIfAllAnswered();
+      if (over) return;
+      answer(reply.position, { ...reply.result, elapsedMs: reply.elapsedMs, calm: true });
+      endIfAllAnswered();
     };
-    arm();
-    const msg: CalmRoundMessage = { round, items, claim };
+    const msg: CalmRoundMessage = { round, items, claim, answers: board.buffer };
     worker.postMessage(msg);
     return { handedBack, finished };
   }

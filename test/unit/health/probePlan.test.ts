@@ -69,6 +69,17 @@ describe('roundWindowMs', () => {
     // Never more than half the interval, whatever the concurrency.
     assert.equal(roundWindowMs(5000, 4000, 1), 2500);
   });
+
+  it('widens with many mounts until a round holds about the target, within those bounds', () => {
+    // 1,000 mounts checked every 30 s come due 33 a second: 96 of them in 2.88 s.
+    assert.equal(roundWindowMs(30_000, 5000, 4, 1000, 96), 2880);
+    // A few mounts: at most an eighth of the interval, so that checks stay spread over it.
+    assert.equal(roundWindowMs(30_000, 5000, 4, 10, 96), 3750);
+    assert.equal(roundWindowMs(5000, 4000, 1, 10, 96), 2500, 'the lane spacing may still be wider');
+    // So many that the target fills sooner: never narrower than the lane needs.
+    assert.equal(roundWindowMs(30_000, 5000, 4, 100_000, 96), 1667);
+    assert.equal(roundWindowMs(30_000, 5000, 4, 0, 96), 1667);
+  });
 });
 
 describe('nextDueTime', () => {

@@ -71,4 +71,33 @@ describe('CalmProber: a slow thread never holds a probe round', () => {
       assert.deepEqual(readdirSync(path.join(round[i]!.path, '.csi-health')), [], 'probe file removed');
     }
   });
+
+  it('hands over what the thread answered before it went quiet, and the rest goes back', async () => {
+    const round = items(5, 'quiet');
+    // The thread sits on the third mount for 1.5 s: quiet, as on a hung mount.
+    round[2] = { ...round[2]!, delayMs: 1500 };
+    const answers = new Map<number, TimedProbeResult>();
+    const run = prober.run(round, 200, (position, r) => answers.set(position, r));
+    assert.deepEqual(await run.handedBack, [3, 4], 'what it had not claimed goes back');
+    assert.deepEqual([...answers.keys()].sort(), [0, 1], 'the answers written before the stall are not lost');
+    assert.ok(answers.get(0)!.ok && answers.get(0)!.statfs, JSON.stringify(answers.get(0)));
+    await run.finished;
+    assert.deepEqual([...answers.keys()].sort(), [0, 1, 2], 'the round ends once the mount it sat on is answered');
+    assert.ok(answers.get(2)!.elapsedMs >= 1400, `it took its time: ${answers.get(2)!.elapsedMs} ms`);
+    await eventually(() => prober.canTakeRound(), 'free again for the next round');
+    assert.equal(answers.size, 3, 'and it probed none of the mounts handed back');
+  });
+
+  it('sends a failing probe as a message, with its step and code', async () => {
+    const round = items(2, 'failing');
+    round[1] = { path: path.join(root, 'does-not-exist'), write: true, hiddenDir: '.csi-health' };
+    const answers = new Map<number, TimedProbeResult>();
+    const run = prober.run(round, 10_000, (position, r) => answers.set(position, r));
+    assert.deepEqual(await run.handedBack, []);
+    await run.finished;
+    assert.equal(answers.get(0)!.ok, true);
+    assert.equal(answers.get(1)!.ok, false);
+    assert.equal(answers.get(1)!.code, 'ENOENT');
+    assert.equal(answers.get(1)!.failedStep, 'stat');
+  });
 });
