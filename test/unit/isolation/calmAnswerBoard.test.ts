@@ -4,7 +4,7 @@ import type { TimedProbeResult } from '../../../src/isolation/fsOps';
 
 const statfs = { bsize: '4096', blocks: '262144', bfree: '131072', bavail: '120000', files: '65536', ffree: '65000' };
 
-describe('CalmAnswerBoard: a round\'s answers in shared memory', () => {
+describe("CalmAnswerBoard: a round's answers in shared memory", () => {
   it('gives back a passing answer exactly as written, seen through a second view of the same memory', () => {
     const board = CalmAnswerBoard.forItems(3);
     const other = new CalmAnswerBoard(board.buffer, 3);
