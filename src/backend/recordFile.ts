@@ -59,10 +59,12 @@ function parseRecord<T>(text: string, schema: RecordSchema<T>): RecordRead<T> {
  * IsolatedFsError for a failure of the storage. Called only for the records a caller needs, a
  * read that failed where nobody looks costs nothing.
  */
-export interface RecordReadStep<T> {
+export interface BatchRead<R> {
   step: BatchStep;
-  decode(outcome: BatchOutcome): RecordRead<T>;
+  decode(outcome: BatchOutcome): R;
 }
+
+export type RecordReadStep<T> = BatchRead<RecordRead<T>>;
 
 export function recordReadStep<T>(file: string, schema: RecordSchema<T>): RecordReadStep<T> {
   return {
@@ -96,12 +98,12 @@ export function ownRecordReadStep<T extends { id: string }>(file: string, schema
  * Runs record reads as one batch (one round trip, one deadline) and gives back, for each, a
  * function that decodes it (see RecordReadStep).
  */
-export async function readRecordsTogether<T>(
+export async function readRecordsTogether<R>(
   pool: RecordRunner,
   what: string,
-  reads: RecordReadStep<T>[],
+  reads: BatchRead<R>[],
   timeoutMs: number,
-): Promise<Array<() => RecordRead<T>>> {
+): Promise<Array<() => R>> {
   const outcomes = await pool.run({ op: 'batch', path: what, steps: reads.map((r) => r.step) }, timeoutMs);
   return reads.map((r, i) => () => r.decode(outcomes[i]!));
 }

@@ -3,10 +3,18 @@ import type { Logger } from 'pino';
 import type { FsHelperPool } from '../isolation/fsHelperPool';
 import { IsolatedFsError } from '../isolation/isolationErrors';
 import type { RecordRead, SnapshotRecord, ShareCapacity, VolumeInspection, VolumeRecord } from './records';
-import { namingOwnId, ownRecordReadStep, readRecordFile, readRecordsTogether, writeRecordFile, type RecordReadStep } from './recordFile';
+import {
+  namingOwnId,
+  ownRecordReadStep,
+  readRecordFile,
+  readRecordsTogether,
+  writeRecordFile,
+  type BatchRead,
+  type RecordReadStep,
+} from './recordFile';
 import { RecordCorruptError } from './recordErrors';
 import { recordJson, snapshotRecordFormat, volumeRecordFormat, type RecordSchema } from './recordSchemas';
-import type { BatchStep, TreeRemoveRequest } from '../isolation/fsOps';
+import type { BatchStep, StatfsResult, TreeRemoveRequest } from '../isolation/fsOps';
 import { statfsBytes } from './statfsBytes';
 import type { CommandRunner } from '../mount/runCommand';
 import { tarFailure } from './shareErrors';
@@ -98,8 +106,8 @@ export class ShareStore {
     return ownRecordReadStep(path.join(await this.volumeDir(id), 'volume.json'), volumeRecordFormat, id);
   }
 
-  /** Several record reads in one round trip; each comes back as a function that decodes it (or throws its failure). */
-  readRecords<T>(what: string, reads: RecordReadStep<T>[]): Promise<Array<() => RecordRead<T>>> {
+  /** Several reads in one round trip; each comes back as a function that decodes it (or throws its failure). */
+  readRecords<R>(what: string, reads: BatchRead<R>[]): Promise<Array<() => R>> {
     return readRecordsTogether(this.pool, what, reads, this.opTimeoutMs);
   }
 
@@ -239,8 +247,19 @@ export class ShareStore {
   }
 
   async capacity(): Promise<ShareCapacity> {
-    const b = statfsBytes(await this.pool.run({ op: 'statfs', path: await this.root() }, this.opTimeoutMs));
-    return { totalBytes: b.totalBytes, availableBytes: b.availableBytes };
+    return capacityOf(await this.pool.run({ op: 'statfs', path: await this.root() }, this.opTimeoutMs));
+  }
+
+  /** capacity() as a read of a batch (see readRecords): the storage's failure is thrown when it is decoded. */
+  async capacityStep(): Promise<BatchRead<ShareCapacity>> {
+    const root = await this.root();
+    return {
+      step: { req: { op: 'statfs', path: root }, tolerate: 'all' },
+      decode(outcome) {
+        if (!outcome.ok) throw new IsolatedFsError('statfs', root, outcome.code, outcome.message);
+        return capacityOf(outcome.value as StatfsResult);
+      },
+    };
   }
 
   /** Is the volume still there, reachable, and its record intact? See inspectVolumeDir. */
@@ -298,4 +317,9 @@ export class ShareStore {
 function usable<T>(subject: string, file: string, read: RecordRead<T>): T | undefined {
   if (read.state === 'corrupt') throw new RecordCorruptError(subject, file, read.problem);
   return read.state === 'ok' ? read.rec : undefined;
+}
+
+function capacityOf(s: StatfsResult): ShareCapacity {
+  const b = statfsBytes(s);
+  return { totalBytes: b.totalBytes, availableBytes: b.availableBytes };
 }

@@ -6,7 +6,7 @@ import { capacityFor, requireCapabilities } from '../grpc/validateCommon';
 import type { CreateVolumeRequest__Output } from '../gen/csi/v1/CreateVolumeRequest';
 import type { CreateVolumeResponse } from '../gen/csi/v1/CreateVolumeResponse';
 import { volumeContextFor, type VolumeContextSource } from './volumeContext';
-import type { VolumeCatalog } from './volumeCatalog';
+import type { CatalogEntry, VolumeCatalog } from './volumeCatalog';
 import { RecordCorruptError } from '../backend/recordErrors';
 import { clampInt64, parseInt64 } from '../int64';
 import { validateParameters } from './parameters';
@@ -61,8 +61,7 @@ function differingParameters(a: Record<string, string>, b: Record<string, string
  * directory or volume.json was damaged out of band: it is answered (and reported damaged), never
  * silently made again over what is left of it.
  */
-async function existingVolume(catalog: VolumeCatalog, id: string): Promise<VolumeRecord | undefined> {
-  const entry = await catalog.entry(id);
+async function existingVolume(catalog: VolumeCatalog, id: string, entry: CatalogEntry | undefined): Promise<VolumeRecord | undefined> {
   if (!entry) return undefined;
   if (!entry.rec) throw new RecordCorruptError(`volume ${id}`, `volumes/${id}/volume.json`, 'is unusable and its registry entry is too');
   // A volume finished before its registration (an earlier attempt failed between the two): register it now.
@@ -89,14 +88,16 @@ export async function createVolume(
   req: CreateVolumeRequest__Output,
 ): Promise<CreateVolumeResponse> {
   const v = validateCreateVolume(req);
-  const existing = await existingVolume(catalog, v.id);
+  // Validated above: an int64 or empty.
+  const required = parseInt64(String(req.capacity_range?.required_bytes || '0')) ?? 0n;
+  // The share's size is read with the records, in one round trip; it is looked at for a new volume only.
+  const found = await catalog.entryAlong(v.id, required > 0n ? await store.capacityStep() : undefined);
+  const existing = await existingVolume(catalog, v.id, found.entry);
   if (existing) {
     checkCompatible(existing, v);
     return { volume: toCsiVolume(existing, ctx) };
   }
-  // Validated above: an int64 or empty.
-  const required = parseInt64(String(req.capacity_range?.required_bytes || '0')) ?? 0n;
-  const capacity = required > 0n ? await store.capacity() : undefined;
+  const capacity = required > 0n ? found.also() : undefined;
   if (capacity && required > capacity.totalBytes)
     throw outOfRange(`requested ${required} bytes, more than the whole share (${capacity.totalBytes})`);
   let fill: ((dataDir: string) => Promise<void>) | undefined;

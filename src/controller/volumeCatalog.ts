@@ -5,6 +5,7 @@ import { VolumeRegistry } from '../backend/volumeRegistry';
 import type { HealthIssue } from '../health/healthIssue';
 import { mapLimit } from './mapLimit';
 import type { BatchStep } from '../isolation/fsOps';
+import type { BatchRead } from '../backend/recordFile';
 
 /** One volume the controller knows, with the best record it has of it. */
 export interface CatalogEntry {
@@ -80,18 +81,24 @@ export class VolumeCatalog {
 
   /** What is known of a volume, or undefined when the controller never made it (or deleted it). */
   async entry(id: string): Promise<CatalogEntry | undefined> {
-    // Both records in one round trip; volume.json is only looked at (and its failure only
+    return (await this.entryAlong(id)).entry;
+  }
+
+  /**
+   * entry(), with one more read of the share in the same round trip (CreateVolume's statfs):
+   * that read is decoded, and its failure thrown, only if the caller calls `also`.
+   */
+  async entryAlong<X>(id: string, also?: BatchRead<X>): Promise<{ entry: CatalogEntry | undefined; also: () => X }> {
+    // Everything in one round trip; volume.json is only looked at (and its failure only
     // thrown) when the registry has no usable entry.
-    const [readReg, readOwn] = await this.store.readRecords(`volume ${id} (records)`, [
-      await this.registry.readStep(id),
-      await this.store.readVolumeStep(id),
-    ]);
-    const reg = readReg!();
-    if (reg.state === 'ok') return { id, rec: reg.rec, registered: true };
-    const own = readOwn!();
-    if (reg.state === 'corrupt') return { id, rec: okRecord(own), registered: true, registryProblem: reg.problem };
-    if (own.state === 'absent') return undefined;
-    return { id, rec: okRecord(own), registered: false };
+    const reads: Array<BatchRead<unknown>> = [await this.registry.readStep(id), await this.store.readVolumeStep(id)];
+    if (also) reads.push(also);
+    const [readReg, readOwn, readAlso] = await this.store.readRecords(`volume ${id} (records)`, reads);
+    const alsoRead = (): X => {
+      if (!readAlso) throw new Error('entryAlong: nothing else was read');
+      return readAlso() as X;
+    };
+    return { entry: entryOf(id, readReg as () => RecordRead<VolumeRecord>, readOwn as () => RecordRead<VolumeRecord>), also: alsoRead };
   }
 
   /** Entries of many volumes, in order; ids that turned out to be gone are left out (they are no volumes). */
@@ -115,4 +122,14 @@ export class VolumeCatalog {
 
 function okRecord(read: RecordRead<VolumeRecord>): VolumeRecord | undefined {
   return read.state === 'ok' ? read.rec : undefined;
+}
+
+/** The catalog's view of a volume from its registry entry and volume.json, each decoded when needed. */
+function entryOf(id: string, readReg: () => RecordRead<VolumeRecord>, readOwn: () => RecordRead<VolumeRecord>): CatalogEntry | undefined {
+  const reg = readReg();
+  if (reg.state === 'ok') return { id, rec: reg.rec, registered: true };
+  const own = readOwn();
+  if (reg.state === 'corrupt') return { id, rec: okRecord(own), registered: true, registryProblem: reg.problem };
+  if (own.state === 'absent') return undefined;
+  return { id, rec: okRecord(own), registered: false };
 }

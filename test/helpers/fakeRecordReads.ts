@@ -1,18 +1,19 @@
 import type { RecordRead } from '../../src/backend/records';
-import type { RecordReadStep } from '../../src/backend/recordFile';
+import type { BatchRead } from '../../src/backend/recordFile';
 
-type FakeStep<T> = RecordReadStep<T> & { fakeRead: () => Promise<RecordRead<T>> };
+type FakeStep<R> = BatchRead<R> & { fakeRead: () => Promise<R> };
 
 /**
  * Gives a fake registry and store (whose records come from their `read` and `readVolume`) the
- * batched reads the catalog uses: `readStep`, `readVolumeStep` and `readRecords`, which runs
- * every read of the batch and hands each back as its outcome, a failure thrown only when decoded.
+ * batched reads the catalog uses: `readStep`, `readVolumeStep`, `capacityStep` (from the store's
+ * `capacity`, when it has one) and `readRecords`, which runs every read of the batch and hands
+ * each back as its outcome, a failure thrown only when decoded.
  */
 export function withBatchedReads<T>(
-  store: { readVolume(id: string): Promise<RecordRead<T>> },
+  store: { readVolume(id: string): Promise<RecordRead<T>>; capacity?: () => Promise<unknown> },
   registry: { read(id: string): Promise<RecordRead<T>> },
 ): void {
-  const step = (fakeRead: () => Promise<RecordRead<T>>): FakeStep<T> => ({
+  const step = <R>(fakeRead: () => Promise<R>): FakeStep<R> => ({
     step: { req: { op: 'readFile', path: '(fake)', maxBytes: 0 }, tolerate: 'all' },
     decode: () => {
       throw new Error('fake steps are decoded by readRecords');
@@ -20,9 +21,11 @@ export function withBatchedReads<T>(
     fakeRead,
   });
   Object.assign(registry, { readStep: async (id: string) => step(() => registry.read(id)) });
+  const capacity = store.capacity?.bind(store);
   Object.assign(store, {
     readVolumeStep: async (id: string) => step(() => store.readVolume(id)),
-    readRecords: async (_what: string, reads: FakeStep<T>[]) => {
+    ...(capacity ? { capacityStep: async () => step(capacity) } : {}),
+    readRecords: async (_what: string, reads: Array<FakeStep<unknown>>) => {
       const done = await Promise.allSettled(reads.map((r) => r.fakeRead()));
       return done.map((d) => () => {
         if (d.status === 'rejected') throw d.reason;

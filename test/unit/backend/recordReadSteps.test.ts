@@ -74,10 +74,11 @@ describe('record reads in one round trip (helper process, real files)', () => {
   describe('VolumeCatalog.entry on a real share', () => {
     let share: string;
     let catalog: VolumeCatalog;
+    let store: ShareStore;
     before(async () => {
       share = path.join(root, 'share');
       mkdirSync(share);
-      const store = new ShareStore(async () => share, { pool: counted });
+      store = new ShareStore(async () => share, { pool: counted });
       catalog = new VolumeCatalog(store, new VolumeRegistry(async () => share, counted));
       await catalog.init();
       for (const id of ['registered', 'unregistered', 'registered-unreadable'])
@@ -106,6 +107,23 @@ describe('record reads in one round trip (helper process, real files)', () => {
     it('answers from a usable registry entry even when volume.json cannot be read', async () => {
       const e = await catalog.entry('registered-unreadable');
       assert.deepEqual([e?.registered, e?.rec?.id], [true, 'registered-unreadable']);
+    });
+
+    it('reads the share\'s size along with the records, in the same round trip (CreateVolume)', async () => {
+      const found = await catalog.entryAlong('never-made', await store.capacityStep());
+      assert.equal(found.entry, undefined);
+      const direct = await store.capacity();
+      assert.deepEqual(ops, ['batch', 'statfs'], 'one round trip for the records and the size; the second is the check');
+      assert.equal(found.also().totalBytes, direct.totalBytes);
+      assert.ok(found.also().totalBytes > 0n);
+    });
+
+    it('throws a failed statfs only when the size is looked at', async () => {
+      const gone = new ShareStore(async () => path.join(root, 'no-such-share'), { pool: counted });
+      const goneCatalog = new VolumeCatalog(gone, new VolumeRegistry(async () => path.join(root, 'no-such-share'), counted));
+      const found = await goneCatalog.entryAlong('v1', await gone.capacityStep());
+      assert.equal(found.entry, undefined, 'no records: no volume');
+      assert.throws(found.also, (err: unknown) => err instanceof IsolatedFsError && err.op === 'statfs' && err.code === 'ENOENT');
     });
 
     it('throws the failure of volume.json when the registry has no usable entry', async () => {
