@@ -109,7 +109,7 @@ describe('record reads in one round trip (helper process, real files)', () => {
       assert.deepEqual([e?.registered, e?.rec?.id], [true, 'registered-unreadable']);
     });
 
-    it('reads the share\'s size along with the records, in the same round trip (CreateVolume)', async () => {
+    it("reads the share's size along with the records, in the same round trip (CreateVolume)", async () => {
       const found = await catalog.entryAlong('never-made', await store.capacityStep());
       assert.equal(found.entry, undefined);
       const direct = await store.capacity();
