@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import pino from 'pino';
 import { FsHelperPool } from '../src/isolation/fsHelperPool';
-import { readMountTable } from '../src/mount/mountTable';
+import { reusingMountTableReader } from '../src/mount/mountTable';
 import { systemClock } from '../src/health/clock';
 import { HealthMonitor } from '../src/health/healthMonitor';
 import { childPids, procCpuSeconds, sleep } from './benchKit';
@@ -13,7 +13,8 @@ const silent = pino({ level: 'silent' });
 function monitorFor(pool: FsHelperPool, intervalMs: number): HealthMonitor {
   return new HealthMonitor({
     isolation: pool,
-    readTable: readMountTable,
+    // As the driver sets it up.
+    readTable: reusingMountTableReader(),
     clock: systemClock,
     logger: silent,
     intervalMs,

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config';
 import { FsHelperPool } from './isolation/fsHelperPool';
 import { SystemMounter } from './mount/mounter';
-import { readMountTable } from './mount/mountTable';
+import { reusingMountTableReader } from './mount/mountTable';
 import { createBackend } from './backend/createBackend';
 import { ShareRecordStore } from './backend/shareRecordStore';
 import { CsiServer, type ServiceBinding } from './grpc/csiServer';
@@ -71,7 +71,7 @@ export async function startDriver(cfg: Config, logger: Logger, clock: Clock = sy
 
   const monitor = new HealthMonitor({
     isolation: pool,
-    readTable: readMountTable,
+    readTable: reusingMountTableReader(),
     clock,
     logger: logger.child({ component: 'health-monitor' }),
     intervalMs: cfg.healthCheckIntervalMs,

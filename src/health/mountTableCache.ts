@@ -8,6 +8,8 @@ import type { Clock } from './clock';
  */
 export class MountTableCache {
   private cached: { at: number; byPoint: Promise<Map<string, MountEntry>> } | undefined;
+  /** The index of the last entries read: a reader that gives back the same entries (the table unchanged) gets the same index. */
+  private indexed: { entries: MountEntry[]; byPoint: Map<string, MountEntry> } | undefined;
 
   constructor(
     private readonly read: MountTableReader,
@@ -18,7 +20,10 @@ export class MountTableCache {
   get(): Promise<Map<string, MountEntry>> {
     const now = this.clock.now();
     if (!this.cached || now - this.cached.at > this.maxAgeMs) {
-      const byPoint = this.read().then((entries) => new Map(entries.map((e) => [e.mountPoint, e])));
+      const byPoint = this.read().then((entries) => {
+        if (this.indexed?.entries !== entries) this.indexed = { entries, byPoint: new Map(entries.map((e) => [e.mountPoint, e])) };
+        return this.indexed.byPoint;
+      });
       this.cached = { at: now, byPoint };
       byPoint.catch(() => (this.cached = undefined));
     }

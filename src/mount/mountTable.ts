@@ -134,6 +134,21 @@ export type MountTableReader = () => Promise<MountEntry[]>;
  */
 export const readMountTable: MountTableReader = async () => parseMountInfo(await readMountInfoText());
 
+/**
+ * A mount table reader that parses only when the text changed since its last read. With a
+ * thousand mounts a parse costs milliseconds and leaves tens of thousands of objects for the
+ * collector, while between two reads the table mostly has not changed. The entries are shared
+ * by every read that saw the same text: callers must not change them.
+ */
+export function reusingMountTableReader(readText: () => Promise<string> = readMountInfoText): MountTableReader {
+  let last: { text: string; entries: MountEntry[] } | undefined;
+  return async () => {
+    const text = await readText();
+    if (last?.text !== text) last = { text, entries: parseMountInfo(text) };
+    return last.entries;
+  };
+}
+
 /** The top-most mount at `mountPoint` (the last one listed), if any. */
 export function findMount(table: MountEntry[], mountPoint: string): MountEntry | undefined {
   for (let i = table.length - 1; i >= 0; i--) {

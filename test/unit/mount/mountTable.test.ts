@@ -7,6 +7,7 @@ import {
   parseMountInfo,
   readMountInfoText,
   readMountTable,
+  reusingMountTableReader,
 } from '../../../src/mount/mountTable';
 
 const sample = [
@@ -150,5 +151,28 @@ describe('readMountTable', () => {
   it("reads this process's real mount table, which always has the root", async () => {
     const table = await readMountTable();
     assert.ok(findMount(table, '/'));
+  });
+});
+
+describe('reusingMountTableReader', () => {
+  it('parses again only when the text changed, and gives the same entries while it has not', async () => {
+    let text = sample;
+    let reads = 0;
+    const read = reusingMountTableReader(async () => {
+      reads++;
+      return text;
+    });
+    const first = await read();
+    const second = await read();
+    assert.equal(reads, 2, 'the text is read every time');
+    assert.equal(second, first, 'the same entries, not parsed again');
+    assert.deepEqual(first, parseMountInfo(sample));
+    text = `${sample}43 22 0:43 / /mnt/new rw - tmpfs tmpfs rw\n`;
+    const third = await read();
+    assert.notEqual(third, first);
+    assert.equal(third.length, first.length + 1);
+    assert.equal(third.at(-1)?.mountPoint, '/mnt/new', 'a new mount is seen at the next read');
+    text = sample;
+    assert.deepEqual(await read(), first, 'and one gone, too');
   });
 });
