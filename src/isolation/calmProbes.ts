@@ -27,8 +27,12 @@ const boardLookMs = 10;
 export interface CalmRun {
   /** Positions (in the items given) this thread did not start: the caller probes them. */
   handedBack: Promise<number[]>;
-  /** Settles when every position the thread started has its answer sent. */
-  finished: Promise<void>;
+  /**
+   * Settles when every position the thread started has its answer sent; with the positions it
+   * started and will never answer (it broke after the rest was handed back): the caller probes
+   * those too.
+   */
+  finished: Promise<number[]>;
 }
 
 const workerScript = path.join(__dirname, 'probeWorkerMain.js');
@@ -66,9 +70,9 @@ export class CalmProber {
     const board = CalmAnswerBoard.forItems(items.length);
     this.busy = true;
     let handBack!: (positions: number[]) => void;
-    let finish!: () => void;
+    let finish!: (lost: number[]) => void;
     const handedBack = new Promise<number[]>((resolve) => (handBack = resolve));
-    const finished = new Promise<void>((resolve) => (finish = resolve));
+    const finished = new Promise<number[]>((resolve) => (finish = resolve));
     const answered = new Set<number>();
     /** Positions before this one are finished by the thread (it claims them in order). */
     let cursor = 0;
@@ -90,10 +94,10 @@ export class CalmProber {
         cursor++;
       }
     };
-    const end = (): void => {
+    const end = (lost: number[] = []): void => {
       over = true;
       clearInterval(watch);
-      finish();
+      finish(lost);
     };
     const takeOver = (): void => {
       // Whatever the thread has not claimed yet is the caller's from now on.
@@ -116,9 +120,14 @@ export class CalmProber {
       if (over) return;
       collect();
       Atomics.store(counter, 0, items.length);
-      // A promise settles once: positions already handed back are not handed back again.
-      handBack(items.map((_, i) => i).filter((i) => !answered.has(i)));
-      end();
+      const unanswered = items.map((_, i) => i).filter((i) => !answered.has(i));
+      if (claimed === undefined) {
+        handBack(unanswered);
+        end();
+      } else {
+        // The rest was handed back already: what the thread had started goes back now.
+        end(unanswered.filter((i) => i < claimed!));
+      }
     };
     this.onReply = (reply) => {
       if (reply.round !== round) return;

@@ -43,7 +43,8 @@ export async function runProbeRound(
       (position, r) => send(calmIndexes[position]!, r),
     );
     for (const position of await run.handedBack) running.push(onPool(calmIndexes[position]!));
-    running.push(run.finished);
+    // A thread that broke after the rest was handed back gives back what it had started.
+    running.push(run.finished.then(async (lost) => void (await Promise.all(lost.map((position) => onPool(calmIndexes[position]!))))));
   }
   await Promise.all(running);
   // This helper came through a round alive: worth a thread for the calm mounts of the next ones.

@@ -100,4 +100,17 @@ describe('CalmProber: a slow thread never holds a probe round', () => {
     assert.equal(answers.get(1)!.code, 'ENOENT');
     assert.equal(answers.get(1)!.failedStep, 'stat');
   });
+  // Last: it breaks the shared thread.
+  it('gives back what the thread had started when it breaks after the rest was handed back', async () => {
+    const round = items(4, 'broken');
+    round[1] = { ...round[1]!, delayMs: 5000 };
+    const answers = new Map<number, TimedProbeResult>();
+    const run = prober.run(round, 200, (position, r) => answers.set(position, r));
+    assert.deepEqual(await run.handedBack, [2, 3]);
+    // The thread dies while it sits on the second mount.
+    await (prober as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+    assert.deepEqual(await run.finished, [1], 'the mount it had started comes back to the caller');
+    assert.deepEqual([...answers.keys()], [0], 'what it answered before stays answered');
+    assert.equal(prober.canTakeRound(), false, 'a broken thread takes no more rounds');
+  });
 });

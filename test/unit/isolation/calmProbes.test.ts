@@ -56,7 +56,10 @@ describe('probe rounds: calm mounts one at a time, handed to the thread pool whe
       const t0 = Date.now();
       // The hung mount first: the one-at-a-time thread blocks on it before it reaches any other.
       const { results, failure } = await pool.probeRound([fuse.mountPoint, ...dirs].map(calmItem), timeoutMs).done;
-      assert.ok(failure instanceof IsolationTimeoutError, `failure: ${String(failure)}`);
+      assert.ok(
+        failure instanceof IsolationTimeoutError,
+        `failure: ${String(failure)} after ${Date.now() - t0} ms; results: ${JSON.stringify(results)}`,
+      );
       assert.equal(results[0], undefined, 'the hung mount has no answer (MountUnresponsive for the monitor)');
       dirs.forEach((d, i) => assert.equal(results[i + 1]?.ok, true, `${d} answered: ${JSON.stringify(results[i + 1])}`));
       assert.ok(
