@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { readMountTable, findMount } from '../../src/mount/mountTable';
 
 /** A bindfs FUSE mount whose daemon we hold: SIGSTOP hangs the mount like a frozen NFS server, SIGKILL breaks it (ENOTCONN). */
@@ -29,7 +29,7 @@ export async function mountBindfs(source: string, mountPoint: string): Promise<B
     daemon,
     source,
     mountPoint,
-    freeze: () => daemon.kill('SIGSTOP'),
+    freeze: () => stopAndWait(daemon),
     thaw: () => daemon.kill('SIGCONT'),
     crash: () => daemon.kill('SIGKILL'),
     async dispose() {
@@ -38,6 +38,38 @@ export async function mountBindfs(source: string, mountPoint: string): Promise<B
       if (daemon.exitCode === null && daemon.signalCode === null) daemon.kill('SIGKILL');
     },
   };
+}
+
+/** The state letter of a task (/proc/<pid>/task/<tid>/stat): T is stopped, Z a zombie. */
+function taskState(statFile: string): string {
+  const st = readFileSync(statFile, 'utf8');
+  return st.charAt(st.lastIndexOf(')') + 2);
+}
+
+/**
+ * SIGSTOP, then waits (milliseconds; at most 5 s on a loaded machine) until every thread of the
+ * daemon has stopped, so that a request sent after freeze() hangs. A daemon that is already gone
+ * cannot be frozen: that is said at once, not found out later from a mount that fails fast.
+ */
+function stopAndWait(daemon: ChildProcess): void {
+  const gone = (): boolean => {
+    try {
+      return taskState(`/proc/${daemon.pid}/stat`) === 'Z';
+    } catch {
+      return true;
+    }
+  };
+  if (daemon.pid === undefined || daemon.exitCode !== null || daemon.signalCode !== null || gone())
+    throw new Error(`the bindfs daemon is gone (${daemon.exitCode ?? daemon.signalCode ?? 'no pid'}): it cannot be frozen`);
+  daemon.kill('SIGSTOP');
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const tasks = readdirSync(`/proc/${daemon.pid}/task`);
+    if (tasks.every((t) => taskState(`/proc/${daemon.pid}/task/${t}/stat`) === 'T')) return;
+    if (Date.now() > deadline) throw new Error('the bindfs daemon did not stop within 5 s of SIGSTOP');
+    Atomics.wait(pause, 0, 0, 5);
+  }
 }
 
 /** Polls `fn` until it returns a truthy value or the time is up (a bound, not a measurement). */
