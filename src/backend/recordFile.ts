@@ -104,6 +104,23 @@ export async function readRecordsTogether<R>(
   reads: BatchRead<R>[],
   timeoutMs: number,
 ): Promise<Array<() => R>> {
-  const outcomes = await pool.run({ op: 'batch', path: what, steps: reads.map((r) => r.step) }, timeoutMs);
-  return reads.map((r, i) => () => r.decode(outcomes[i]!));
+  return (await readRecordsThen(pool, what, reads, [], timeoutMs)).reads;
+}
+
+/**
+ * readRecordsTogether, and after the reads, in the same round trip, the `then` steps: those run
+ * only as far as their conditions on the reads' outcomes hold (BatchStep.onlyIf). `thenRan`
+ * says whether every one of them ran. A failing `then` step fails the whole call.
+ */
+export async function readRecordsThen<R>(
+  pool: RecordRunner,
+  what: string,
+  reads: BatchRead<R>[],
+  then: BatchStep[],
+  timeoutMs: number,
+): Promise<{ reads: Array<() => R>; thenRan: boolean }> {
+  const steps = [...reads.map((r) => r.step), ...then];
+  const outcomes: BatchOutcome[] = await pool.run({ op: 'batch', path: what, steps }, timeoutMs);
+  if (outcomes.length < reads.length) throw new Error(`${what}: the batch stopped before its reads were done`);
+  return { reads: reads.map((r, i) => () => r.decode(outcomes[i]!)), thenRan: outcomes.length === steps.length };
 }

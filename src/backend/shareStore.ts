@@ -7,15 +7,16 @@ import {
   namingOwnId,
   ownRecordReadStep,
   readRecordFile,
-  readRecordsTogether,
+  readRecordsThen,
   writeRecordFile,
   type BatchRead,
   type RecordReadStep,
 } from './recordFile';
 import { RecordCorruptError } from './recordErrors';
 import { recordJson, snapshotRecordFormat, volumeRecordFormat, type RecordSchema } from './recordSchemas';
-import type { BatchStep, StatfsResult, TreeRemoveRequest } from '../isolation/fsOps';
-import { statfsBytes } from './statfsBytes';
+import type { BatchStep, TreeRemoveRequest } from '../isolation/fsOps';
+import { capacityOf, capacityRead } from './shareCapacity';
+import { newEmptyVolumeSteps, type NewVolumeSteps } from './newVolumeSteps';
 import type { CommandRunner } from '../mount/runCommand';
 import { tarFailure } from './shareErrors';
 import { archiveVolumeData } from './archiveVolumeData';
@@ -101,14 +102,32 @@ export class ShareStore {
     );
   }
 
-  /** The read of volume.json as a step of a batch (see readRecords). */
+  /** The read of volume.json as a step of a batch (see readRecordsThen). */
   async readVolumeStep(id: string): Promise<RecordReadStep<VolumeRecord>> {
     return ownRecordReadStep(path.join(await this.volumeDir(id), 'volume.json'), volumeRecordFormat, id);
   }
 
-  /** Several reads in one round trip; each comes back as a function that decodes it (or throws its failure). */
-  readRecords<R>(what: string, reads: BatchRead<R>[]): Promise<Array<() => R>> {
-    return readRecordsTogether(this.pool, what, reads, this.opTimeoutMs);
+  /**
+   * Several reads in one round trip, each given back as a function that decodes it (or throws its
+   * failure); then the `then` steps, as far as their conditions hold (see readRecordsThen).
+   */
+  readRecordsThen<R>(what: string, reads: BatchRead<R>[], then: BatchStep[]): Promise<{ reads: Array<() => R>; thenRan: boolean }> {
+    return readRecordsThen(this.pool, what, reads, then, this.opTimeoutMs);
+  }
+
+  /**
+   * How an empty volume is made in the round trip that finds it new (VolumeCatalog.entryAlong):
+   * a look at its directory, which must not exist (so there is nothing left of an earlier attempt
+   * to clear, and the steps are few and small), then its data directory, its record and the
+   * `then` steps (the registry entry).
+   */
+  async newEmptyVolume(rec: VolumeRecord, then: BatchStep[]): Promise<NewVolumeSteps> {
+    return newEmptyVolumeSteps(await this.volumeDir(rec.id), rec, then);
+  }
+
+  /** Removes what a failed create left of a volume (see createVolume). */
+  async discardUnfinished(id: string): Promise<void> {
+    await this.removeVolumeTree(id, this.bulkTimeoutMs);
   }
 
   /** Names of the directories under volumes/, sorted; finished or not. */
@@ -140,7 +159,7 @@ export class ShareStore {
       if (first) await first();
       await this.batch(`volumes/${id} (create)`, steps, this.bulkTimeoutMs);
     } catch (err) {
-      await this.removeVolumeTree(id, this.bulkTimeoutMs).catch(() => undefined);
+      await this.discardUnfinished(id).catch(() => undefined);
       throw err;
     }
   }
@@ -250,16 +269,9 @@ export class ShareStore {
     return capacityOf(await this.pool.run({ op: 'statfs', path: await this.root() }, this.opTimeoutMs));
   }
 
-  /** capacity() as a read of a batch (see readRecords): the storage's failure is thrown when it is decoded. */
+  /** capacity() as a read of a batch (see readRecordsThen): the storage's failure is thrown when it is decoded. */
   async capacityStep(): Promise<BatchRead<ShareCapacity>> {
-    const root = await this.root();
-    return {
-      step: { req: { op: 'statfs', path: root }, tolerate: 'all' },
-      decode(outcome) {
-        if (!outcome.ok) throw new IsolatedFsError('statfs', root, outcome.code, outcome.message);
-        return capacityOf(outcome.value as StatfsResult);
-      },
-    };
+    return capacityRead(await this.root());
   }
 
   /** Is the volume still there, reachable, and its record intact? See inspectVolumeDir. */
@@ -317,9 +329,4 @@ export class ShareStore {
 function usable<T>(subject: string, file: string, read: RecordRead<T>): T | undefined {
   if (read.state === 'corrupt') throw new RecordCorruptError(subject, file, read.problem);
   return read.state === 'ok' ? read.rec : undefined;
-}
-
-function capacityOf(s: StatfsResult): ShareCapacity {
-  const b = statfsBytes(s);
-  return { totalBytes: b.totalBytes, availableBytes: b.availableBytes };
 }

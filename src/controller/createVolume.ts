@@ -6,7 +6,8 @@ import { capacityFor, requireCapabilities } from '../grpc/validateCommon';
 import type { CreateVolumeRequest__Output } from '../gen/csi/v1/CreateVolumeRequest';
 import type { CreateVolumeResponse } from '../gen/csi/v1/CreateVolumeResponse';
 import { volumeContextFor, type VolumeContextSource } from './volumeContext';
-import type { CatalogEntry, VolumeCatalog } from './volumeCatalog';
+import type { CatalogEntry, MakeIfNew, VolumeCatalog } from './volumeCatalog';
+import { IsolatedFsError } from '../isolation/isolationErrors';
 import { RecordCorruptError } from '../backend/recordErrors';
 import { clampInt64, parseInt64 } from '../int64';
 import { validateParameters } from './parameters';
@@ -90,14 +91,35 @@ export async function createVolume(
   const v = validateCreateVolume(req);
   // Validated above: an int64 or empty.
   const required = parseInt64(String(req.capacity_range?.required_bytes || '0')) ?? 0n;
-  // The share's size is read with the records, in one round trip; it is looked at for a new volume only.
-  const found = await catalog.entryAlong(v.id, required > 0n ? await store.capacityStep() : undefined);
+  const rec: VolumeRecord = {
+    id: v.id,
+    name: v.name,
+    capacityBytes: v.bytes,
+    parameters: v.parameters,
+    ...(v.source ? { contentSource: v.source } : {}),
+    createdAt: new Date().toISOString(),
+  };
+  // One round trip reads the records and the share's size (looked at for a new volume only)
+  // and, for an empty volume that turns out new and fits, makes it and registers it (last).
+  const capacityRead = required > 0n ? await store.capacityStep() : undefined;
+  const ifNew: MakeIfNew | undefined = v.source
+    ? undefined
+    : {
+        ...(await store.newEmptyVolume(rec, [await catalog.registerStep(rec)])),
+        ...(capacityRead ? { alsoHolds: (step: number) => ({ step, totalBytesAtLeast: String(required) }) } : {}),
+      };
+  const found = await catalog.entryAlong(v.id, capacityRead, ifNew).catch(async (err: unknown) => {
+    // The reads tolerate every error: a failed step is one of the making. Remove what it made.
+    if (ifNew && err instanceof IsolatedFsError && err.op !== 'batch') await store.discardUnfinished(v.id).catch(() => undefined);
+    throw err;
+  });
+  if (found.made) return { volume: toCsiVolume(rec, ctx) };
   const existing = await existingVolume(catalog, v.id, found.entry);
   if (existing) {
     checkCompatible(existing, v);
     return { volume: toCsiVolume(existing, ctx) };
   }
-  const capacity = required > 0n ? found.also() : undefined;
+  const capacity = capacityRead ? found.also() : undefined;
   if (capacity && required > capacity.totalBytes)
     throw outOfRange(`requested ${required} bytes, more than the whole share (${capacity.totalBytes})`);
   let fill: ((dataDir: string) => Promise<void>) | undefined;
@@ -120,14 +142,6 @@ export async function createVolume(
     const id = v.source.volumeId;
     fill = (dir) => store.cloneVolumeInto(id, dir);
   }
-  const rec: VolumeRecord = {
-    id: v.id,
-    name: v.name,
-    capacityBytes: v.bytes,
-    parameters: v.parameters,
-    ...(v.source ? { contentSource: v.source } : {}),
-    createdAt: new Date().toISOString(),
-  };
   // Registered last, in the same round trip: a registered volume is a finished one.
   await store.createVolume(rec, fill, [await catalog.registerStep(rec)]);
   return { volume: toCsiVolume(rec, ctx) };

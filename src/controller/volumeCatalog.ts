@@ -1,10 +1,11 @@
 import type { Logger } from 'pino';
 import type { RecordRead, VolumeRecord } from '../backend/records';
 import type { ShareStore } from '../backend/shareStore';
+import type { NewVolumeSteps } from '../backend/newVolumeSteps';
 import { VolumeRegistry } from '../backend/volumeRegistry';
 import type { HealthIssue } from '../health/healthIssue';
 import { mapLimit } from './mapLimit';
-import type { BatchStep } from '../isolation/fsOps';
+import type { BatchStep, StepCondition } from '../isolation/fsOps';
 import type { BatchRead } from '../backend/recordFile';
 
 /** One volume the controller knows, with the best record it has of it. */
@@ -18,6 +19,11 @@ export interface CatalogEntry {
   registryProblem?: string;
 }
 
+/** A new volume's making for entryAlong, and what it asks of the other read (given that read's place in the batch). */
+export interface MakeIfNew extends NewVolumeSteps {
+  alsoHolds?: (index: number) => StepCondition;
+}
+
 /** How many record reads a listing keeps in flight. */
 const readConcurrency = 4;
 
@@ -29,7 +35,7 @@ const readConcurrency = 4;
  */
 export class VolumeCatalog {
   constructor(
-    private readonly store: Pick<ShareStore, 'readVolume' | 'volumeDirIds' | 'readVolumeStep' | 'readRecords'>,
+    private readonly store: Pick<ShareStore, 'readVolume' | 'volumeDirIds' | 'readVolumeStep' | 'readRecordsThen'>,
     private readonly registry: Pick<VolumeRegistry, 'ensureLayout' | 'ids' | 'readStep' | 'put' | 'putStep' | 'removeStep'>,
     private readonly logger?: Logger,
   ) {}
@@ -86,19 +92,29 @@ export class VolumeCatalog {
 
   /**
    * entry(), with one more read of the share in the same round trip (CreateVolume's statfs):
-   * that read is decoded, and its failure thrown, only if the caller calls `also`.
+   * that read is decoded, and its failure thrown, only if the caller calls `also`. With `ifNew`,
+   * the same round trip also makes the volume when it turns out new (no registry entry, no
+   * directory, and what `ifNew.alsoHolds` asks of the other read); `made` says whether it did.
    */
-  async entryAlong<X>(id: string, also?: BatchRead<X>): Promise<{ entry: CatalogEntry | undefined; also: () => X }> {
+  async entryAlong<X>(
+    id: string,
+    also?: BatchRead<X>,
+    ifNew?: MakeIfNew,
+  ): Promise<{ entry: CatalogEntry | undefined; also: () => X; made: boolean }> {
     // Everything in one round trip; volume.json is only looked at (and its failure only
     // thrown) when the registry has no usable entry.
     const reads: Array<BatchRead<unknown>> = [await this.registry.readStep(id), await this.store.readVolumeStep(id)];
     if (also) reads.push(also);
-    const [readReg, readOwn, readAlso] = await this.store.readRecords(`volume ${id} (records)`, reads);
+    const then = ifNew ? stepsIfNew(ifNew, reads.length, also ? 2 : undefined) : [];
+    const { reads: decoders, thenRan } = await this.store.readRecordsThen(`volume ${id} (records)`, reads, then);
+    const [readReg, readOwn, readAlso] = decoders;
     const alsoRead = (): X => {
       if (!readAlso) throw new Error('entryAlong: nothing else was read');
       return readAlso() as X;
     };
-    return { entry: entryOf(id, readReg as () => RecordRead<VolumeRecord>, readOwn as () => RecordRead<VolumeRecord>), also: alsoRead };
+    const made = thenRan && then.length > 0;
+    const entry = made ? undefined : entryOf(id, readReg as () => RecordRead<VolumeRecord>, readOwn as () => RecordRead<VolumeRecord>);
+    return { entry, also: alsoRead, made };
   }
 
   /** Entries of many volumes, in order; ids that turned out to be gone are left out (they are no volumes). */
@@ -118,6 +134,23 @@ export class VolumeCatalog {
       },
     ];
   }
+}
+
+/**
+ * The steps that make a volume after the reads of entryAlong (the registry entry at 0, then
+ * volume.json, then `also` at `alsoIndex`), each condition checked by the helper on what the
+ * reads found: no registry entry, no directory, and `alsoHolds`.
+ */
+function stepsIfNew(ifNew: MakeIfNew, readCount: number, alsoIndex: number | undefined): BatchStep[] {
+  const [first, ...rest] = ifNew.steps;
+  if (!first) return [];
+  if (ifNew.alsoHolds && alsoIndex === undefined) throw new Error('entryAlong: a condition on a read that is not made');
+  const onlyIf: StepCondition[] = [
+    { step: 0, failedWith: ['ENOENT'] },
+    { step: readCount, answered: false },
+    ...(ifNew.alsoHolds && alsoIndex !== undefined ? [ifNew.alsoHolds(alsoIndex)] : []),
+  ];
+  return [ifNew.dirLook, { ...first, onlyIf: [...(first.onlyIf ?? []), ...onlyIf] }, ...rest];
 }
 
 function okRecord(read: RecordRead<VolumeRecord>): VolumeRecord | undefined {

@@ -12,6 +12,7 @@ import { toStat, toStatfs } from './statShapes';
 import { copyTree, removeTree } from './pinnedTree';
 import { runPinned } from './pinnedMountOps';
 import { writeFileAtomic } from './writeFileAtomic';
+import { stepConditionHolds } from './stepConditionHolds';
 
 /** How long a probe answer may wait to travel with others. */
 const answerFlushMs = 10;
@@ -102,12 +103,17 @@ function run(req: FsRequest): unknown {
   }
 }
 
-/** Runs a batch's steps in order; a step's error ends it unless the step tolerates that code. */
+/**
+ * Runs a batch's steps in order; a step's error ends it unless the step tolerates that code, and
+ * a step whose conditions do not hold ends it with the outcomes so far.
+ */
 function runBatch(req: BatchRequest): BatchOutcome[] {
   const outcomes: BatchOutcome[] = [];
   for (const step of req.steps) {
     if ((step.req.op as string) === 'batch' || (step.req.op as string) === 'probeMany' || step.req.op.startsWith('pinned'))
       throw Object.assign(new Error(`${step.req.op} cannot be a step of a batch`), { code: 'EINVAL' });
+    // Every condition is checked, so that a malformed one is an error whatever the others say.
+    if (step.onlyIf && !step.onlyIf.map((cond) => stepConditionHolds(cond, outcomes)).every(Boolean)) return outcomes;
     try {
       outcomes.push({ ok: true, value: run(step.req) });
     } catch (err) {

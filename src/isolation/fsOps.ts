@@ -40,7 +40,9 @@ export type BatchableRequest = Exclude<FsRequest, { op: 'probeMany' | 'batch' } 
  * Several operations run in order by one helper: one round trip where a CSI call needs a few
  * touches of the share (make a volume and register it). The first failure of a step not told to
  * `tolerate` its error code ends the batch with that error; a tolerated failure is an outcome and
- * the batch goes on. The whole batch has the request's one deadline.
+ * the batch goes on. A step may run only if earlier outcomes say so (`onlyIf`): a write that is
+ * right only when a read found nothing joins the read's round trip. The whole batch has the
+ * request's one deadline.
  */
 export interface BatchRequest {
   op: 'batch';
@@ -54,7 +56,21 @@ export interface BatchStep {
   req: BatchableRequest;
   /** Error codes that are an outcome of this step rather than the end of the batch; `all`: any error. */
   tolerate?: string[] | 'all';
+  /**
+   * What earlier steps must have found for this one to run. When one does not hold, the batch
+   * ends before this step, with no error: its answer is the shorter list of outcomes.
+   */
+  onlyIf?: StepCondition[];
 }
+
+/** A fact about an earlier step's outcome (`step` is its index in the batch). */
+export type StepCondition =
+  /** It failed, with one of these codes (a tolerated failure: say, the file is not there). */
+  | { step: number; failedWith: string[] }
+  /** It answered this yes or no (an `exists`). */
+  | { step: number; answered: boolean }
+  /** It was a statfs of a filesystem of at least this many bytes (a decimal string). */
+  | { step: number; totalBytesAtLeast: string };
 
 /** One step's outcome in a batch: its result, or the tolerated error. */
 export type BatchOutcome = { ok: true; value: unknown } | { ok: false; code: string; message: string };

@@ -6,9 +6,11 @@ type FakeStep<R> = BatchRead<R> & { fakeRead: () => Promise<R> };
 /**
  * Gives a fake registry and store (whose records come from their `read` and `readVolume`) the
  * batched reads the catalog uses: `readStep`, `readVolumeStep`, `capacityStep` (from the store's
- * `capacity`, when it has one) and `readRecords`, which runs every read of the batch and hands
- * each back as its outcome, a failure thrown only when decoded.
+ * `capacity`, when it has one) and `readRecordsThen`, which runs every read of the batch and hands
+ * each back as its outcome, a failure thrown only when decoded; the steps after the reads do not run.
  */
+const fakeStep = () => ({ req: { op: 'exists', path: '(fake)' } });
+
 export function withBatchedReads<T>(
   store: { readVolume(id: string): Promise<RecordRead<T>>; capacity?: () => Promise<unknown> },
   registry: { read(id: string): Promise<RecordRead<T>> },
@@ -25,12 +27,17 @@ export function withBatchedReads<T>(
   Object.assign(store, {
     readVolumeStep: async (id: string) => step(() => store.readVolume(id)),
     ...(capacity ? { capacityStep: async () => step(capacity) } : {}),
-    readRecords: async (_what: string, reads: Array<FakeStep<unknown>>) => {
+    // Made in a round trip of its own (store.createVolume), never along with the reads.
+    newEmptyVolume: async () => ({ dirLook: fakeStep(), steps: [fakeStep()] }),
+    discardUnfinished: async () => undefined,
+    // The reads only: steps to run after them (a volume made in the same round trip) never run here.
+    readRecordsThen: async (_what: string, reads: Array<FakeStep<unknown>>, then: unknown[]) => {
       const done = await Promise.allSettled(reads.map((r) => r.fakeRead()));
-      return done.map((d) => () => {
+      const decoders = done.map((d) => () => {
         if (d.status === 'rejected') throw d.reason;
         return d.value;
       });
+      return { reads: decoders, thenRan: then.length === 0 };
     },
   });
 }
