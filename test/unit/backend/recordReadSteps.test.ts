@@ -8,7 +8,7 @@ import { ShareStore } from '../../../src/backend/shareStore';
 import { VolumeRegistry } from '../../../src/backend/volumeRegistry';
 import { VolumeCatalog } from '../../../src/controller/volumeCatalog';
 import { FsHelperPool } from '../../../src/isolation/fsHelperPool';
-import type { FsRequest } from '../../../src/isolation/fsOps';
+import { countedPool } from '../../helpers/countedPool';
 import { IsolatedFsError } from '../../../src/isolation/isolationErrors';
 
 const json = (id: string) => JSON.stringify({ id, name: id, capacityBytes: 1024, parameters: {}, createdAt: '2026-12-07T01:00:00.000Z' });
@@ -18,12 +18,7 @@ describe('record reads in one round trip (helper process, real files)', () => {
   let root: string;
   const ops: string[] = [];
   /** The pool, counting the round trips made through it. */
-  const counted = {
-    run: <R>(req: FsRequest, timeoutMs: number): Promise<R> => {
-      ops.push(req.op);
-      return pool.run(req, timeoutMs) as Promise<R>;
-    },
-  } as unknown as FsHelperPool;
+  const counted = countedPool(() => pool, ops);
   const t = 30_000;
 
   before(() => {

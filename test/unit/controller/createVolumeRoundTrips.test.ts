@@ -10,7 +10,7 @@ import { VolumeCatalog } from '../../../src/controller/volumeCatalog';
 import { createVolume } from '../../../src/controller/createVolume';
 import { CsiError } from '../../../src/grpc/csiError';
 import { FsHelperPool } from '../../../src/isolation/fsHelperPool';
-import type { FsRequest } from '../../../src/isolation/fsOps';
+import { countedPool } from '../../helpers/countedPool';
 import { IsolatedFsError } from '../../../src/isolation/isolationErrors';
 import type { CreateVolumeRequest__Output } from '../../../src/gen/csi/v1/CreateVolumeRequest';
 import { mountCap } from '../../helpers/publish';
@@ -38,12 +38,7 @@ describe('CreateVolume round trips (helper process, real share)', () => {
   let catalog: VolumeCatalog;
   const ops: string[] = [];
   /** The pool, counting the round trips made through it. */
-  const counted = {
-    run: <R>(req: FsRequest, timeoutMs: number): Promise<R> => {
-      ops.push(req.op);
-      return pool.run(req, timeoutMs) as Promise<R>;
-    },
-  } as unknown as FsHelperPool;
+  const counted = countedPool(() => pool, ops);
   const ctx = { backend: 'local' as const };
   const create = (name: string, bytes = gib) => createVolume(store, catalog, ctx, request(name, bytes));
 
