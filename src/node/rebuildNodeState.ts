@@ -26,24 +26,31 @@ function expectedSourceOf(src: VolumeSource | undefined, e: MountEntry): string 
 /**
  * Rebuilds the node's records from the mount table alone, for when the state file is lost or
  * corrupt. A mount is taken as ours when it is under the kubelet dir and mounts a volume's data
- * directory of the share layout. Of the mounts of one volume, the oldest (lowest mount id) is the
- * staging mount (the node stages before it publishes) and the others are publishes bound from it.
- * Static volumes (EFS handles, static NFS shares) have no such directory and are not recovered.
+ * directory of the share layout. Of the mounts of one volume, the oldest is the staging mount (the
+ * node stages before it publishes) and the others are publishes bound from it. Oldest means first
+ * in the table: mountinfo lists a namespace's mounts in the order they were made. Mount ids are no
+ * clock: the kernel hands out the lowest free one, so a publish made after other mounts went away
+ * can have a lower id than its staging mount. Static volumes (EFS handles, static NFS shares) have
+ * no such directory and are not recovered.
  */
 export function rebuildNodeState(table: readonly MountEntry[], deps: RebuildDeps): MountRegistration[] {
-  const top = new Map<string, MountEntry>();
-  for (const e of table) {
-    if (e.mountPoint.startsWith(deps.kubeletDir + path.sep)) top.set(e.mountPoint, e);
-  }
-  const byVolume = new Map<string, MountEntry[]>();
-  for (const e of top.values()) {
-    const id = volumeIdOf(e);
+  // The mount on top at each mount point, with its place in the table.
+  const top = new Map<string, { e: MountEntry; at: number }>();
+  table.forEach((e, at) => {
+    if (e.mountPoint.startsWith(deps.kubeletDir + path.sep)) {
+      top.delete(e.mountPoint);
+      top.set(e.mountPoint, { e, at });
+    }
+  });
+  const byVolume = new Map<string, Array<{ e: MountEntry; at: number }>>();
+  for (const m of top.values()) {
+    const id = volumeIdOf(m.e);
     if (id === undefined) continue;
-    byVolume.set(id, [...(byVolume.get(id) ?? []), e]);
+    byVolume.set(id, [...(byVolume.get(id) ?? []), m]);
   }
   const out: MountRegistration[] = [];
-  for (const [volumeId, mounts] of byVolume) {
-    const [staging, ...publishes] = [...mounts].sort((a, b) => a.mountId - b.mountId);
+  for (const [volumeId, found] of byVolume) {
+    const [staging, ...publishes] = [...found].sort((a, b) => a.at - b.at).map((m) => m.e);
     if (!staging) continue;
     const source = deps.sourceOf(volumeId);
     const expectedSource = expectedSourceOf(source, staging);
