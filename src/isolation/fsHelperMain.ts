@@ -112,6 +112,8 @@ function runBatch(req: BatchRequest): BatchOutcome[] {
   for (const step of req.steps) {
     if ((step.req.op as string) === 'batch' || (step.req.op as string) === 'probeMany' || step.req.op.startsWith('pinned'))
       throw Object.assign(new Error(`${step.req.op} cannot be a step of a batch`), { code: 'EINVAL' });
+    if (step.onlyIf !== undefined && !Array.isArray(step.onlyIf))
+      throw Object.assign(new Error('the conditions of a batch step are not a list'), { code: 'EINVAL' });
     // Every condition is checked, so that a malformed one is an error whatever the others say.
     if (step.onlyIf && !step.onlyIf.map((cond) => stepConditionHolds(cond, outcomes)).every(Boolean)) return outcomes;
     try {

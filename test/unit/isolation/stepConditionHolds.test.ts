@@ -133,5 +133,20 @@ describe('batch steps with conditions (helper process)', () => {
       (err: unknown) => err instanceof IsolatedFsError && err.code === 'EINVAL' && err.op === 'batch',
     );
     assert.equal(existsSync(never), false);
+    await assert.rejects(
+      pool.run(
+        {
+          op: 'batch',
+          path: 'conditions',
+          steps: [
+            { req: { op: 'exists', path: root } },
+            { req: { op: 'mkdir', path: never }, onlyIf: { step: 0, answered: true } as unknown as StepCondition[] },
+          ],
+        },
+        30_000,
+      ),
+      (err: unknown) => err instanceof IsolatedFsError && err.code === 'EINVAL',
+    );
+    assert.equal(existsSync(never), false);
   });
 });
