@@ -8,7 +8,7 @@ import { frozenStorage, type FrozenStorage, type OutageVariant } from '../test/h
 import { allCheckedHealthy, mountPathsOf, mountReports, tearDown, watchDetection, type TeardownCall } from '../test/helpers/outageWatch';
 import { latencyStats, type LatencyStats } from './latencyStats';
 import { healthyOpsDuringOutage, type HealthyOps } from './outageHealthyOps';
-import { scrapeEventLoopLag, startLatencyLoop, type HungPick } from './outageLatency';
+import { scrapeEventLoopLag, startLatencyLoop, type HungPick, type LagWindow } from './outageLatency';
 import { sampleProcessTree, type ProcessPeak } from './processTree';
 import { LagCanary, type LagFigures } from './lagCanary';
 import { podCpuGroup } from './podCpuGroup';
@@ -18,8 +18,15 @@ export interface WindowFigures {
   p99Ms: number;
   maxMs: number;
   helpersStarted: number;
+  /** Of them, those of the CSI lane (the rest are the probe lane's). */
+  csiHelpersStarted: number;
   /** The lag of an idle process on the same machine over the same window. */
   idle: LagFigures;
+}
+
+/** The helpers started between two scrapes, in all and in the CSI lane. */
+function startedBetween(from: LagWindow, to: LagWindow): Pick<WindowFigures, 'helpersStarted' | 'csiHelpersStarted'> {
+  return { helpersStarted: to.helpersStarted - from.helpersStarted, csiHelpersStarted: to.csiHelpersStarted - from.csiHelpersStarted };
 }
 
 /** One outage run's shape. */
@@ -156,8 +163,8 @@ async function measureOutage(
     hungReportedHealthy: lat.hungReportedHealthy,
     lag: { p99Ms: Math.max(lagDetect.p99Ms, lagTeardown.p99Ms), maxMs: Math.max(lagDetect.maxMs, lagTeardown.maxMs) },
     windows: {
-      detection: { ...lagDetect, helpersStarted: lagDetect.helpersStarted - atFreeze.helpersStarted, idle: idleDetect },
-      teardown: { ...lagTeardown, helpersStarted: lagTeardown.helpersStarted - lagDetect.helpersStarted, idle: idleTeardown },
+      detection: { ...lagDetect, ...startedBetween(atFreeze, lagDetect), idle: idleDetect },
+      teardown: { ...lagTeardown, ...startedBetween(lagDetect, lagTeardown), idle: idleTeardown },
     },
     healthyOps,
     unpublish: teardownStats(teardown, 'NodeUnpublishVolume'),

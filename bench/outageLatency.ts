@@ -102,6 +102,7 @@ export async function scrapeEventLoopLag(d: DriverProcess): Promise<LagWindow> {
     p99Ms: read('nodejs_eventloop_lag_p99_seconds') * 1000,
     maxMs: read('nodejs_eventloop_lag_max_seconds') * 1000,
     helpersStarted: started('csi') + started('probe'),
+    csiHelpersStarted: started('csi'),
   };
 }
 
@@ -111,4 +112,6 @@ export interface LagWindow {
   maxMs: number;
   /** Helper processes started since the driver began (each is a fork of the driver process). */
   helpersStarted: number;
+  /** Of them, those of the CSI lane (the rest are the probe lane's). */
+  csiHelpersStarted: number;
 }

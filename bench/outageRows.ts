@@ -94,7 +94,7 @@ export function outageRows(r: OutageResult, limitMiB: number): BenchRow[] {
       (['detection', 'teardown'] as const)
         .map((k) => {
           const w = r.windows[k];
-          return `${k}: p99 ${msText(w.p99Ms)} ms, max ${msText(w.maxMs)} ms; idle process p99 ${msText(w.idle.p99Ms)} ms, max ${msText(w.idle.maxMs)} ms; ${w.helpersStarted} helpers`;
+          return `${k}: p99 ${msText(w.p99Ms)} ms, max ${msText(w.maxMs)} ms; idle process p99 ${msText(w.idle.p99Ms)} ms, max ${msText(w.idle.maxMs)} ms; ${w.helpersStarted} helpers (CSI lane ${w.csiHelpersStarted})`;
         })
         .join('; '),
     ),
