@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { stepConditionHolds } from '../../../src/isolation/stepConditionHolds';
 import { FsHelperPool } from '../../../src/isolation/fsHelperPool';
-import type { BatchOutcome, StepCondition } from '../../../src/isolation/fsOps';
+import type { BatchOutcome, BatchStep, StepCondition } from '../../../src/isolation/fsOps';
 import { IsolatedFsError } from '../../../src/isolation/isolationErrors';
 
 const statfs = { bsize: '4096', blocks: '1000', bfree: '10', bavail: '5', files: '9', ffree: '1' };
@@ -63,22 +63,16 @@ describe('batch steps with conditions (helper process)', () => {
     pool.close();
     rmSync(root, { recursive: true, force: true });
   });
+  const batch = (steps: BatchStep[]) => pool.run({ op: 'batch', path: 'conditions', steps }, 30_000);
 
   it('ends the batch, with no error, before a step whose condition does not hold', async () => {
     const made = path.join(root, 'made');
     const later = path.join(root, 'later');
-    const out = await pool.run(
-      {
-        op: 'batch',
-        path: 'conditions',
-        steps: [
-          { req: { op: 'exists', path: root } },
-          { req: { op: 'mkdir', path: made }, onlyIf: [{ step: 0, answered: false }] },
-          { req: { op: 'mkdir', path: later } },
-        ],
-      },
-      30_000,
-    );
+    const out = await batch([
+      { req: { op: 'exists', path: root } },
+      { req: { op: 'mkdir', path: made }, onlyIf: [{ step: 0, answered: false }] },
+      { req: { op: 'mkdir', path: later } },
+    ]);
     assert.deepEqual(out, [{ ok: true, value: true }]);
     assert.equal(existsSync(made), false);
     assert.equal(existsSync(later), false, 'nothing after the stop ran');
@@ -86,25 +80,18 @@ describe('batch steps with conditions (helper process)', () => {
 
   it('runs the step and the rest when every condition holds', async () => {
     const made = path.join(root, 'made');
-    const out = await pool.run(
+    const out = await batch([
+      { req: { op: 'readFile', path: path.join(root, 'missing'), maxBytes: 10 }, tolerate: 'all' },
+      { req: { op: 'exists', path: made } },
       {
-        op: 'batch',
-        path: 'conditions',
-        steps: [
-          { req: { op: 'readFile', path: path.join(root, 'missing'), maxBytes: 10 }, tolerate: 'all' },
-          { req: { op: 'exists', path: made } },
-          {
-            req: { op: 'mkdir', path: made },
-            onlyIf: [
-              { step: 0, failedWith: ['ENOENT'] },
-              { step: 1, answered: false },
-            ],
-          },
-          { req: { op: 'exists', path: made } },
+        req: { op: 'mkdir', path: made },
+        onlyIf: [
+          { step: 0, failedWith: ['ENOENT'] },
+          { step: 1, answered: false },
         ],
       },
-      30_000,
-    );
+      { req: { op: 'exists', path: made } },
+    ]);
     assert.equal(out.length, 4);
     assert.deepEqual(out[3], { ok: true, value: true });
     assert.ok(existsSync(made));
@@ -113,38 +100,24 @@ describe('batch steps with conditions (helper process)', () => {
   it('fails the batch with EINVAL for a malformed condition, even beside one that does not hold', async () => {
     const never = path.join(root, 'never');
     await assert.rejects(
-      pool.run(
+      batch([
+        { req: { op: 'exists', path: root } },
         {
-          op: 'batch',
-          path: 'conditions',
-          steps: [
-            { req: { op: 'exists', path: root } },
-            {
-              req: { op: 'mkdir', path: never },
-              onlyIf: [
-                { step: 0, answered: false },
-                { step: 5, answered: true },
-              ],
-            },
+          req: { op: 'mkdir', path: never },
+          onlyIf: [
+            { step: 0, answered: false },
+            { step: 5, answered: true },
           ],
         },
-        30_000,
-      ),
+      ]),
       (err: unknown) => err instanceof IsolatedFsError && err.code === 'EINVAL' && err.op === 'batch',
     );
     assert.equal(existsSync(never), false);
     await assert.rejects(
-      pool.run(
-        {
-          op: 'batch',
-          path: 'conditions',
-          steps: [
-            { req: { op: 'exists', path: root } },
-            { req: { op: 'mkdir', path: never }, onlyIf: { step: 0, answered: true } as unknown as StepCondition[] },
-          ],
-        },
-        30_000,
-      ),
+      batch([
+        { req: { op: 'exists', path: root } },
+        { req: { op: 'mkdir', path: never }, onlyIf: { step: 0, answered: true } as unknown as StepCondition[] },
+      ]),
       (err: unknown) => err instanceof IsolatedFsError && err.code === 'EINVAL',
     );
     assert.equal(existsSync(never), false);
