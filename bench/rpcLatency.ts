@@ -1,3 +1,4 @@
+import type { CsiClient } from '../test/helpers/csiClient';
 import { startDriverProcess } from '../test/helpers/driverProcess';
 import { createAndPublish, mountCap } from '../test/helpers/publish';
 import { stopAndClean } from '../test/helpers/cleanup';
@@ -16,7 +17,21 @@ export interface RpcLatencyRow {
  * one published volume that the health monitor checks meanwhile (default interval). The driver
  * logs at its default level (info), as in production.
  */
-export async function rpcLatencyBench(calls: number, createCalls: number): Promise<RpcLatencyRow[]> {
+/** Makes `count` volumes of 1 GiB, 8 at a time; their ids. */
+async function createVolumes(controller: CsiClient['controller'], count: number): Promise<string[]> {
+  const ids: string[] = [];
+  await timedCalls(count, 8, async (i) => {
+    const { volume } = await controller.CreateVolume({
+      name: `bench-list-${i}`,
+      volume_capabilities: [mountCap],
+      capacity_range: { required_bytes: '1073741824', limit_bytes: '0' },
+    });
+    ids.push(volume!.volume_id);
+  });
+  return ids;
+}
+
+export async function rpcLatencyBench(calls: number, createCalls: number, listVolumes = 200, listCalls = 50): Promise<RpcLatencyRow[]> {
   const d = await startDriverProcess(['--log-level', 'info'], undefined, { health: true });
   try {
     const v = await createAndPublish(d.client, d.dirs.root, d.dirs.share, 'bench-rpc');
@@ -49,6 +64,20 @@ export async function rpcLatencyBench(calls: number, createCalls: number): Promi
         rows.push({ rpc, concurrency, stats: latencyStats(await timedCalls(n, concurrency, (i) => op(i, concurrency))) });
       }
     }
+    // A listing of many volumes, as external-health-monitor's ListVolumes with volume conditions.
+    const listed = await createVolumes(controller, listVolumes);
+    await timedCalls(5, 1, () => controller.ListVolumes({ max_entries: 0, starting_token: '' }));
+    rows.push({
+      rpc: `ListVolumes, ${listVolumes} volumes in one page`,
+      concurrency: 1,
+      stats: latencyStats(
+        await timedCalls(listCalls, 1, async () => {
+          const res = await controller.ListVolumes({ max_entries: 0, starting_token: '' });
+          if (res.entries.length < listVolumes) throw new Error(`ListVolumes answered ${res.entries.length} of ${listVolumes} volumes`);
+        }),
+      ),
+    });
+    for (const id of listed) await controller.DeleteVolume({ volume_id: id });
     // The same file work without RPC or helpers, on the same filesystem, in a directory of its own.
     const direct = path.join(d.dirs.root, 'direct-share');
     const directMs = await timedCalls(createCalls, 1, async (i) => directCreateDelete(direct, `bench-direct-${i}`));

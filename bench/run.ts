@@ -46,7 +46,12 @@ async function main(): Promise<void> {
   };
 
   if (wants(args, 'rpc')) {
-    const rpc = await rpcLatencyBench(num('BENCH_CALLS', 2000), num('BENCH_CREATE_CALLS', 300));
+    const rpc = await rpcLatencyBench(
+      num('BENCH_CALLS', 2000),
+      num('BENCH_CREATE_CALLS', 300),
+      num('BENCH_LIST_VOLUMES', 200),
+      num('BENCH_LIST_CALLS', 50),
+    );
     results.rpcLatency = rpc;
     for (const r of rpc)
       row({

@@ -83,15 +83,20 @@ export async function writeRecordFile(pool: RecordRunner, file: string, rec: obj
   await pool.run({ op: 'writeFileAtomic', path: file, data: recordJson(rec) }, timeoutMs);
 }
 
-/** A record read that must name `id`: one naming another record is corrupt. */
-export function namingOwnId<T extends { id: string }>(id: string, read: RecordRead<T>): RecordRead<T> {
-  return read.state === 'ok' && read.rec.id !== id ? { state: 'corrupt', problem: `names another volume (${read.rec.id})` } : read;
+/** A record read that must name `id`: one naming another record is corrupt (`kind` says what it named). */
+export function namingOwnId<T extends { id: string }>(id: string, read: RecordRead<T>, kind = 'volume'): RecordRead<T> {
+  return read.state === 'ok' && read.rec.id !== id ? { state: 'corrupt', problem: `names another ${kind} (${read.rec.id})` } : read;
 }
 
 /** A record read step whose record must name `id`. */
-export function ownRecordReadStep<T extends { id: string }>(file: string, schema: RecordSchema<T>, id: string): RecordReadStep<T> {
+export function ownRecordReadStep<T extends { id: string }>(
+  file: string,
+  schema: RecordSchema<T>,
+  id: string,
+  kind = 'volume',
+): RecordReadStep<T> {
   const plain = recordReadStep(file, schema);
-  return { step: plain.step, decode: (outcome) => namingOwnId(id, plain.decode(outcome)) };
+  return { step: plain.step, decode: (outcome) => namingOwnId(id, plain.decode(outcome), kind) };
 }
 
 /**

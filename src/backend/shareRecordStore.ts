@@ -2,6 +2,8 @@ import * as path from 'node:path';
 import type { IsolatedFs } from '../isolation/isolatedFs';
 import { IsolatedFsError } from '../isolation/isolationErrors';
 import { RecordCorruptError } from './recordErrors';
+import type { BatchOutcome, BatchStep } from '../isolation/fsOps';
+import { inGroupsOf } from '../inGroupsOf';
 import {
   checkGroupSnapshotRecord,
   checkNodeRecord,
@@ -12,6 +14,20 @@ import {
 } from './shareRecords';
 
 const maxRecordBytes = 256 * 1024;
+
+/** A record that is not there: the file, or the directory that would hold it. */
+const absentCodes = new Set(['ENOENT', 'ENOTDIR']);
+
+/** How many files a listing looks at in one round trip (one deadline for all: a small group). */
+const filesPerTrip = 32;
+
+function parsed(file: string, text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new RecordCorruptError('a record of the driver', file, (err as Error).message);
+  }
+}
 
 /**
  * The share's records beside volumes and snapshots, each a small JSON file written atomically
@@ -77,11 +93,17 @@ export class ShareRecordStore {
   async publishesOfNode(nodeId: string): Promise<PublishRecord[]> {
     const dir = await this.nodeAttachDir(nodeId);
     const out: PublishRecord[] = [];
-    for (const name of await this.names(dir)) {
-      if (!name.endsWith('.json')) continue;
-      const file = path.join(dir, name);
-      const v = await this.read(file);
-      if (v !== undefined) out.push(checkPublishRecord(v, file));
+    for (const names of inGroupsOf(
+      (await this.names(dir)).filter((n) => n.endsWith('.json')),
+      filesPerTrip,
+    )) {
+      const files = names.map((name) => path.join(dir, name));
+      const steps: BatchStep[] = files.map((file) => ({ req: { op: 'readFile', path: file, maxBytes: maxRecordBytes }, tolerate: 'all' }));
+      const outcomes = await this.batch(`attachments/${nodeId} (list)`, steps);
+      files.forEach((file, i) => {
+        const v = this.decode(file, outcomes[i]!);
+        if (v !== undefined) out.push(checkPublishRecord(v, file));
+      });
     }
     return out;
   }
@@ -90,9 +112,13 @@ export class ShareRecordStore {
   async nodesOfVolume(volumeId: string): Promise<string[]> {
     const root = path.join(await this.rootPath(), 'attachments');
     const out: string[] = [];
-    for (const node of await this.names(root)) {
-      const exists = await this.pool.run({ op: 'exists', path: path.join(root, node, `${volumeId}.json`) }, this.opTimeoutMs);
-      if (exists) out.push(node);
+    for (const nodes of inGroupsOf(await this.names(root), filesPerTrip)) {
+      const steps: BatchStep[] = nodes.map((node) => ({ req: { op: 'exists', path: path.join(root, node, `${volumeId}.json`) } }));
+      const outcomes = await this.batch(`attachments of volume ${volumeId}`, steps);
+      nodes.forEach((node, i) => {
+        const o = outcomes[i]!;
+        if (o.ok && o.value === true) out.push(node);
+      });
     }
     return out;
   }
@@ -146,14 +172,22 @@ export class ShareRecordStore {
     try {
       text = await this.pool.run({ op: 'readFile', path: file, maxBytes: maxRecordBytes }, this.opTimeoutMs);
     } catch (err) {
-      if (err instanceof IsolatedFsError && (err.code === 'ENOENT' || err.code === 'ENOTDIR')) return undefined;
+      if (err instanceof IsolatedFsError && absentCodes.has(err.code)) return undefined;
       throw err;
     }
-    try {
-      return JSON.parse(text) as unknown;
-    } catch (err) {
-      throw new RecordCorruptError('a record of the driver', file, (err as Error).message);
-    }
+    return parsed(file, text);
+  }
+
+  /** A tolerated read of a batch as read() answers it: the failure of the storage thrown, an absent file undefined. */
+  private decode(file: string, outcome: BatchOutcome): unknown {
+    if (outcome.ok) return parsed(file, outcome.value as string);
+    if (absentCodes.has(outcome.code)) return undefined;
+    throw new IsolatedFsError('readFile', file, outcome.code, outcome.message);
+  }
+
+  /** Steps in one round trip, with the deadline of one operation: the groups are small. */
+  private batch(what: string, steps: BatchStep[]): Promise<BatchOutcome[]> {
+    return this.pool.run({ op: 'batch', path: what, steps }, this.opTimeoutMs);
   }
 
   private async write(file: string, value: unknown): Promise<void> {

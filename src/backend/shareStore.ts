@@ -8,6 +8,7 @@ import {
   ownRecordReadStep,
   readRecordFile,
   readRecordsThen,
+  readRecordsTogether,
   writeRecordFile,
   type BatchRead,
   type RecordReadStep,
@@ -20,7 +21,14 @@ import { newEmptyVolumeSteps, type NewVolumeSteps } from './newVolumeSteps';
 import type { CommandRunner } from '../mount/runCommand';
 import { tarFailure } from './shareErrors';
 import { archiveVolumeData } from './archiveVolumeData';
-import { inspectVolumeDir } from './inspectVolumeDir';
+import { inspectVolumeDir, inspectVolumeDirs } from './inspectVolumeDir';
+import { inGroupsOf } from '../inGroupsOf';
+
+/**
+ * How many records one round trip of a listing reads: a batch has the one deadline of a read,
+ * so a share that is slow but alive must answer a group in time.
+ */
+const recordsPerTrip = 32;
 
 export interface ShareStoreOptions {
   pool: FsHelperPool;
@@ -211,8 +219,12 @@ export class ShareStore {
   async createSnapshot(rec: SnapshotRecord): Promise<SnapshotRecord> {
     const dir = await this.snapshotDir(rec.id);
     const archive = path.join(dir, 'data.tar.gz');
-    await this.pool.run({ op: 'rm', path: dir }, this.opTimeoutMs);
-    await this.pool.run({ op: 'mkdir', path: dir }, this.opTimeoutMs);
+    // What an earlier attempt left goes, in the round trip that makes the directory afresh.
+    await this.batch(
+      `snapshots/${rec.id} (create)`,
+      [{ req: { op: 'rm', path: dir } }, { req: { op: 'mkdir', path: dir } }],
+      this.opTimeoutMs,
+    );
     try {
       await archiveVolumeData(await this.dataDir(rec.sourceVolumeId), archive, {
         run: this.run,
@@ -279,13 +291,17 @@ export class ShareStore {
     return inspectVolumeDir(this.pool, this, id, timeoutMs);
   }
 
+  /** inspectVolume of each volume, all in one round trip under the one deadline (see inspectVolumeDirs). */
+  async inspectVolumes(ids: string[], timeoutMs = this.opTimeoutMs): Promise<VolumeInspection[]> {
+    return inspectVolumeDirs(this.pool, this, ids, timeoutMs);
+  }
+
   private async snapshotDir(id: string): Promise<string> {
     return path.join(await this.root(), 'snapshots', id);
   }
 
   private async readRecord<T extends { id: string }>(file: string, schema: RecordSchema<T>, id: string): Promise<RecordRead<T>> {
-    const read = await readRecordFile(this.pool, file, schema, this.opTimeoutMs);
-    return read.state === 'ok' && read.rec.id !== id ? { state: 'corrupt', problem: `names another record (${read.rec.id})` } : read;
+    return namingOwnId(id, await readRecordFile(this.pool, file, schema, this.opTimeoutMs), 'record');
   }
 
   private async writeJson(file: string, value: object): Promise<void> {
@@ -314,12 +330,16 @@ export class ShareStore {
   ): Promise<T[]> {
     const dir = path.join(await this.root(), kind);
     const out: T[] = [];
-    for (const name of await this.dirNames(kind)) {
+    for (const names of inGroupsOf(await this.dirNames(kind), recordsPerTrip)) {
       signal?.throwIfAborted();
-      const read = await this.readRecord(path.join(dir, name, file), schema, name);
-      if (read.state === 'ok') out.push(read.rec);
-      else if (read.state === 'corrupt')
-        this.logger?.warn({ file: `${kind}/${name}/${file}`, problem: read.problem }, 'corrupt record left out of the listing');
+      const reads = names.map((name) => ownRecordReadStep(path.join(dir, name, file), schema, name, 'record'));
+      const decoders = await readRecordsTogether(this.pool, `${kind} (list)`, reads, this.opTimeoutMs);
+      names.forEach((name, i) => {
+        const read = decoders[i]!();
+        if (read.state === 'ok') out.push(read.rec);
+        else if (read.state === 'corrupt')
+          this.logger?.warn({ file: `${kind}/${name}/${file}`, problem: read.problem }, 'corrupt record left out of the listing');
+      });
     }
     return out;
   }

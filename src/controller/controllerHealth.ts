@@ -3,6 +3,13 @@ import type { VolumeInspection } from '../backend/records';
 import type { HealthIssue } from '../health/healthIssue';
 import { inspectionIssues } from './inspectionIssues';
 import { mapLimit } from './mapLimit';
+import { inGroupsOf } from '../inGroupsOf';
+
+/**
+ * How many volumes one look of a listing takes in, in one round trip (three small operations
+ * each) under the deadline of one look: few enough that a share slow but alive answers in time.
+ */
+const volumesPerLook = 8;
 
 /** Extra issues for a volume from outside the storage (the fault-injection API). */
 export type InjectedIssues = (volumeId: string) => HealthIssue[];
@@ -17,7 +24,7 @@ export class ControllerHealth {
   private readonly unresponsive = new Map<string, { insp: VolumeInspection; until: number }>();
 
   constructor(
-    private readonly store: Pick<ShareStore, 'inspectVolume' | 'capacity'>,
+    private readonly store: Pick<ShareStore, 'inspectVolume' | 'inspectVolumes' | 'capacity'>,
     private readonly injected: InjectedIssues = () => [],
     private readonly timeoutMs = 3_000,
     /**
@@ -29,10 +36,21 @@ export class ControllerHealth {
   ) {}
 
   private async inspect(volumeId: string): Promise<VolumeInspection> {
+    const held = this.held(volumeId);
+    if (held) return held;
+    return this.remember(volumeId, await this.store.inspectVolume(volumeId, this.timeoutMs));
+  }
+
+  /** The timed-out look of a volume while it stands. */
+  private held(volumeId: string): VolumeInspection | undefined {
     const held = this.unresponsive.get(volumeId);
     if (held && this.now() < held.until) return held.insp;
     this.unresponsive.delete(volumeId);
-    const insp = await this.store.inspectVolume(volumeId, this.timeoutMs);
+    return undefined;
+  }
+
+  /** Keeps a timed-out look for the hold time. */
+  private remember(volumeId: string, insp: VolumeInspection): VolumeInspection {
     if (insp.code === 'ETIMEDOUT') {
       if (this.unresponsive.size >= 4096) this.dropExpired();
       this.unresponsive.set(volumeId, { insp, until: this.now() + this.holdMs });
@@ -55,12 +73,22 @@ export class ControllerHealth {
   /** Issues of many volumes, sharing one capacity look; stops when the signal aborts. */
   async issuesOfAll(volumeIds: string[], signal?: AbortSignal): Promise<Map<string, HealthIssue[]>> {
     const capacity = await this.store.capacity().catch(() => undefined);
-    const found = await mapLimit(
-      volumeIds,
+    const looks = new Map<string, VolumeInspection>();
+    const toLook: string[] = [];
+    for (const id of volumeIds) {
+      const held = this.held(id);
+      if (held) looks.set(id, held);
+      else toLook.push(id);
+    }
+    await mapLimit(
+      inGroupsOf(toLook, volumesPerLook),
       4,
-      async (id) => [...this.injected(id), ...inspectionIssues(id, await this.inspect(id), capacity)],
+      async (group) => {
+        const found = await this.store.inspectVolumes(group, this.timeoutMs);
+        group.forEach((id, i) => looks.set(id, this.remember(id, found[i]!)));
+      },
       signal,
     );
-    return new Map(volumeIds.map((id, i) => [id, found[i] ?? []]));
+    return new Map(volumeIds.map((id) => [id, [...this.injected(id), ...inspectionIssues(id, looks.get(id)!, capacity)]]));
   }
 }

@@ -5,6 +5,7 @@ import type { NewVolumeSteps } from '../backend/newVolumeSteps';
 import { VolumeRegistry } from '../backend/volumeRegistry';
 import type { HealthIssue } from '../health/healthIssue';
 import { mapLimit } from './mapLimit';
+import { inGroupsOf } from '../inGroupsOf';
 import type { BatchStep, StepCondition } from '../isolation/fsOps';
 import type { BatchRead } from '../backend/recordFile';
 
@@ -24,8 +25,15 @@ export interface MakeIfNew extends NewVolumeSteps {
   alsoHolds?: (index: number) => StepCondition;
 }
 
-/** How many record reads a listing keeps in flight. */
+/** How many round trips a listing keeps in flight. */
 const readConcurrency = 4;
+
+/**
+ * How many volumes one round trip of a listing looks at (two records each). A batch has the one
+ * deadline of a read, so a group must be answered in time by a share that is slow but alive:
+ * 32 small reads, where one read per round trip cost a helper's message each way per volume.
+ */
+const volumesPerTrip = 16;
 
 /**
  * The volumes this controller has created and not deleted: the registry's entries, plus volume
@@ -78,10 +86,17 @@ export class VolumeCatalog {
     const [registered, dirs] = await Promise.all([this.registry.ids(), this.store.volumeDirIds()]);
     const known = new Set(registered);
     const unregistered = dirs.filter((id) => !known.has(id));
-    const reads = await mapLimit(unregistered, readConcurrency, (id) => this.store.readVolume(id), signal);
-    unregistered.forEach((id, i) => {
-      if (reads[i]?.state !== 'absent') known.add(id);
-    });
+    const groups = await mapLimit(
+      inGroupsOf(unregistered, 2 * volumesPerTrip),
+      readConcurrency,
+      async (group) => {
+        const reads = await Promise.all(group.map((id) => this.store.readVolumeStep(id)));
+        const { reads: decoders } = await this.store.readRecordsThen(`volumes ${rangeOf(group)} (records)`, reads, []);
+        return group.filter((_, i) => decoders[i]!().state !== 'absent');
+      },
+      signal,
+    );
+    for (const id of groups.flat()) known.add(id);
     return [...known].sort();
   }
 
@@ -119,8 +134,16 @@ export class VolumeCatalog {
 
   /** Entries of many volumes, in order; ids that turned out to be gone are left out (they are no volumes). */
   async entries(ids: string[], signal?: AbortSignal): Promise<CatalogEntry[]> {
-    const found = await mapLimit(ids, readConcurrency, (id) => this.entry(id), signal);
-    return found.filter((e): e is CatalogEntry => e !== undefined);
+    const found = await mapLimit(inGroupsOf(ids, volumesPerTrip), readConcurrency, (group) => this.entriesOfGroup(group), signal);
+    return found.flat().filter((e): e is CatalogEntry => e !== undefined);
+  }
+
+  /** entry() of each volume of a group, in one round trip. */
+  private async entriesOfGroup(ids: string[]): Promise<Array<CatalogEntry | undefined>> {
+    const reads: Array<BatchRead<RecordRead<VolumeRecord>>> = [];
+    for (const id of ids) reads.push(await this.registry.readStep(id), await this.store.readVolumeStep(id));
+    const { reads: decoders } = await this.store.readRecordsThen(`volumes ${rangeOf(ids)} (records)`, reads, []);
+    return ids.map((id, i) => entryOf(id, decoders[2 * i]!, decoders[2 * i + 1]!));
   }
 
   /** Issues the catalog itself sees: a corrupt registry entry. */
@@ -151,6 +174,11 @@ function stepsIfNew(ifNew: MakeIfNew, readCount: number, alsoIndex: number | und
     ...(ifNew.alsoHolds && alsoIndex !== undefined ? [ifNew.alsoHolds(alsoIndex)] : []),
   ];
   return [ifNew.dirLook, { ...first, onlyIf: [...(first.onlyIf ?? []), ...onlyIf] }, ...rest];
+}
+
+/** The ids of a group, for messages: the first and the last. */
+function rangeOf(ids: string[]): string {
+  return ids.length === 1 ? ids[0]! : `${ids[0]!} .. ${ids[ids.length - 1]!} (${ids.length})`;
 }
 
 function okRecord(read: RecordRead<VolumeRecord>): VolumeRecord | undefined {

@@ -11,10 +11,23 @@ function memoryShare(files: Record<string, string>, dirs: string[], fail: (req: 
   const dirSet = new Set(dirs);
   const enoent = (req: FsRequest): IsolatedFsError => new IsolatedFsError(req.op, req.path, 'ENOENT', `ENOENT: ${req.path}`);
   const pool = {
-    async run(req: FsRequest) {
+    async run(req: FsRequest): Promise<unknown> {
       const err = fail(req);
       if (err) throw err;
       switch (req.op) {
+        case 'batch': {
+          // Steps in order; a tolerated IsolatedFsError is an outcome, any other error ends the batch.
+          const outcomes: unknown[] = [];
+          for (const step of req.steps) {
+            try {
+              outcomes.push({ ok: true, value: await pool.run(step.req, 0) });
+            } catch (e) {
+              if (!(e instanceof IsolatedFsError) || (step.tolerate !== 'all' && !step.tolerate?.includes(e.code))) throw e;
+              outcomes.push({ ok: false, code: e.code, message: e.message });
+            }
+          }
+          return outcomes;
+        }
         case 'readFile':
           if (files[req.path] === undefined) throw enoent(req);
           return files[req.path];
@@ -117,12 +130,44 @@ describe('ShareStore.inspectVolume', () => {
     );
   });
 
+  it('looks at many volumes in one round trip, each answered as a look at it alone would be', async () => {
+    const ops: string[] = [];
+    const store = memoryShare(files, dirs, (req) => {
+      ops.push(req.op);
+      return undefined;
+    });
+    const ids = ['ok', 'gone', 'nodata', 'badmeta'];
+    const together = await store.inspectVolumes(ids);
+    assert.equal(ops[0], 'batch', 'one batch');
+    assert.equal(ops.filter((o) => o === 'batch').length, 1);
+    for (const [i, id] of ids.entries()) assert.deepEqual(together[i], await store.inspectVolume(id), id);
+  });
+
+  it('reports a volume whose directory the storage cannot look at as not answering, apart from the others', async () => {
+    const eio = (req: FsRequest) =>
+      req.op === 'exists' && req.path === '/share/volumes/nodata'
+        ? new IsolatedFsError('exists', req.path, 'EIO', 'EIO: i/o error')
+        : undefined;
+    const [ok, broken] = await memoryShare(files, dirs, eio).inspectVolumes(['ok', 'nodata']);
+    assert.deepEqual([ok!.exists, ok!.accessible, ok!.metadataIntact], [true, true, true]);
+    assert.deepEqual([broken!.exists, broken!.accessible, broken!.code, broken!.message], [true, false, 'EIO', 'EIO: i/o error']);
+  });
+
   it('reports a timeout as the volume not answering, and rethrows an exhausted pool (which says nothing about the volume)', async () => {
     const slow = memoryShare(files, dirs, (req) => (req.op === 'stat' ? new IsolationTimeoutError('stat', req.path, 3000) : undefined));
     const t = await slow.inspectVolume('ok');
     assert.deepEqual([t.exists, t.accessible, t.code], [true, false, 'ETIMEDOUT']);
     const exhausted = memoryShare(files, dirs, () => new HelpersExhaustedError(4));
     await assert.rejects(exhausted.inspectVolume('ok'), HelpersExhaustedError);
+    // A timeout of a batch of looks: every volume in it is reported not answering.
+    const both = await slow.inspectVolumes(['ok', 'nodata']);
+    assert.deepEqual(
+      both.map((t) => [t.exists, t.accessible, t.code]),
+      [
+        [true, false, 'ETIMEDOUT'],
+        [true, false, 'ETIMEDOUT'],
+      ],
+    );
   });
 });
 

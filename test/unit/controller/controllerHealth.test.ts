@@ -13,6 +13,9 @@ function fakeStore(frozen: Set<string>) {
         ? { exists: true, accessible: false, metadataIntact: false, code: 'ETIMEDOUT', message: 'stat timed out after 3000ms' }
         : { exists: true, accessible: true, metadataIntact: true };
     },
+    async inspectVolumes(ids: string[]): Promise<VolumeInspection[]> {
+      return Promise.all(ids.map((id) => this.inspectVolume(id)));
+    },
     async capacity() {
       return { totalBytes: 100n, availableBytes: 50n };
     },
