@@ -3,6 +3,7 @@ import { IsolatedFsError } from '../isolation/isolationErrors';
 import type { RecordRead } from './records';
 import type { BatchOutcome, BatchStep } from '../isolation/fsOps';
 import { recordJson, type RecordSchema } from './recordSchemas';
+import { RecordCorruptError } from './recordErrors';
 
 /** The isolated file operations record files need. */
 export type RecordRunner = Pick<FsHelperPool, 'run'>;
@@ -128,4 +129,10 @@ export async function readRecordsThen<R>(
   const outcomes: BatchOutcome[] = await pool.run({ op: 'batch', path: what, steps }, timeoutMs);
   if (outcomes.length < reads.length) throw new Error(`${what}: the batch stopped before its reads were done`);
   return { reads: reads.map((r, i) => () => r.decode(outcomes[i]!)), thenRan: outcomes.length === steps.length };
+}
+
+/** The record of a read, undefined when absent; a corrupt one is an error that says what is wrong. */
+export function usableRecord<T>(subject: string, file: string, read: RecordRead<T>): T | undefined {
+  if (read.state === 'corrupt') throw new RecordCorruptError(subject, file, read.problem);
+  return read.state === 'ok' ? read.rec : undefined;
 }

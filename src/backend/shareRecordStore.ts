@@ -4,6 +4,7 @@ import { IsolatedFsError } from '../isolation/isolationErrors';
 import { RecordCorruptError } from './recordErrors';
 import type { BatchOutcome, BatchStep } from '../isolation/fsOps';
 import { inGroupsOf } from '../inGroupsOf';
+import { dirNames } from './dirNames';
 import {
   checkGroupSnapshotRecord,
   checkNodeRecord,
@@ -159,12 +160,7 @@ export class ShareRecordStore {
   }
 
   private async names(dir: string): Promise<string[]> {
-    try {
-      return (await this.pool.run({ op: 'readdir', path: dir }, this.opTimeoutMs)).sort();
-    } catch (err) {
-      if (err instanceof IsolatedFsError && err.code === 'ENOENT') return [];
-      throw err;
-    }
+    return dirNames(this.pool, dir, this.opTimeoutMs);
   }
 
   private async read(file: string): Promise<unknown> {

@@ -1,34 +1,25 @@
 import * as path from 'node:path';
 import type { Logger } from 'pino';
 import type { FsHelperPool } from '../isolation/fsHelperPool';
-import { IsolatedFsError } from '../isolation/isolationErrors';
-import type { RecordRead, SnapshotRecord, ShareCapacity, VolumeInspection, VolumeRecord } from './records';
+import type { RecordRead, ShareCapacity, VolumeInspection, VolumeRecord } from './records';
 import {
   namingOwnId,
   ownRecordReadStep,
   readRecordFile,
   readRecordsThen,
-  readRecordsTogether,
+  usableRecord,
   writeRecordFile,
   type BatchRead,
   type RecordReadStep,
 } from './recordFile';
-import { RecordCorruptError } from './recordErrors';
-import { recordJson, snapshotRecordFormat, volumeRecordFormat, type RecordSchema } from './recordSchemas';
+import { recordJson, volumeRecordFormat } from './recordSchemas';
 import type { BatchStep, TreeRemoveRequest } from '../isolation/fsOps';
 import { capacityOf, capacityRead } from './shareCapacity';
 import { newEmptyVolumeSteps, type NewVolumeSteps } from './newVolumeSteps';
 import type { CommandRunner } from '../mount/runCommand';
-import { tarFailure } from './shareErrors';
-import { archiveVolumeData } from './archiveVolumeData';
 import { inspectVolumeDir, inspectVolumeDirs } from './inspectVolumeDir';
-import { inGroupsOf } from '../inGroupsOf';
-
-/**
- * How many records one round trip of a listing reads: a batch has the one deadline of a read,
- * so a share that is slow but alive must answer a group in time.
- */
-const recordsPerTrip = 32;
+import { dirNames } from './dirNames';
+import { ShareSnapshots } from './shareSnapshots';
 
 export interface ShareStoreOptions {
   pool: FsHelperPool;
@@ -42,7 +33,7 @@ export interface ShareStoreOptions {
 
 /**
  * Volumes and snapshots as directories on a share (a local directory, or the controller's
- * private mount of an NFS export):
+ * private mount of an NFS export); the snapshots' side is `snapshots` (ShareSnapshots):
  *
  *   volumes/<id>/volume.json     written last, atomically: a directory without it is unfinished
  *   volumes/<id>/data/           what nodes mount
@@ -61,6 +52,7 @@ export class ShareStore {
   private readonly bulkTimeoutMs: number;
   private readonly run: CommandRunner;
   private readonly logger: Logger | undefined;
+  readonly snapshots: ShareSnapshots;
 
   constructor(
     private readonly rootPath: () => Promise<string>,
@@ -72,6 +64,15 @@ export class ShareStore {
     // Commands (tar) are forked by the pool thread, never on the event loop.
     this.run = opts.run ?? ((cmd, args, o) => this.pool.command(cmd, args, o));
     this.logger = opts.logger;
+    this.snapshots = new ShareSnapshots({
+      pool: this.pool,
+      root: () => this.root(),
+      dataDir: (id) => this.dataDir(id),
+      opTimeoutMs: this.opTimeoutMs,
+      bulkTimeoutMs: this.bulkTimeoutMs,
+      run: this.run,
+      logger: this.logger,
+    });
   }
 
   /** volumes/<id>/data relative to the share root: what a node mounts. */
@@ -99,7 +100,7 @@ export class ShareStore {
 
   /** volume.json of a volume; undefined when there is none; RecordCorruptError when it is unusable. */
   async getVolume(id: string): Promise<VolumeRecord | undefined> {
-    return usable(`volume ${id}`, `volumes/${id}/volume.json`, await this.readVolume(id));
+    return usableRecord(`volume ${id}`, `volumes/${id}/volume.json`, await this.readVolume(id));
   }
 
   /** volume.json of a volume as read: ok, absent, or corrupt (schema-checked, and it must name this volume). */
@@ -140,7 +141,7 @@ export class ShareStore {
 
   /** Names of the directories under volumes/, sorted; finished or not. */
   async volumeDirIds(): Promise<string[]> {
-    return this.dirNames('volumes');
+    return dirNames(this.pool, path.join(await this.root(), 'volumes'), this.opTimeoutMs);
   }
 
   /**
@@ -205,62 +206,6 @@ export class ShareStore {
     await this.pool.run({ op: 'batch', path: what, steps }, timeoutMs);
   }
 
-  /** snapshot.json of a snapshot; undefined when there is none; RecordCorruptError when it is unusable. */
-  async getSnapshot(id: string): Promise<SnapshotRecord | undefined> {
-    const read = await this.readRecord(path.join(await this.snapshotDir(id), 'snapshot.json'), snapshotRecordFormat, id);
-    return usable(`snapshot ${id}`, `snapshots/${id}/snapshot.json`, read);
-  }
-
-  async listSnapshots(signal?: AbortSignal): Promise<SnapshotRecord[]> {
-    return this.listRecords('snapshots', 'snapshot.json', snapshotRecordFormat, signal);
-  }
-
-  /** Archives the source volume's data; the record is written last. Returns the record with its size. */
-  async createSnapshot(rec: SnapshotRecord): Promise<SnapshotRecord> {
-    const dir = await this.snapshotDir(rec.id);
-    const archive = path.join(dir, 'data.tar.gz');
-    // What an earlier attempt left goes, in the round trip that makes the directory afresh.
-    await this.batch(
-      `snapshots/${rec.id} (create)`,
-      [{ req: { op: 'rm', path: dir } }, { req: { op: 'mkdir', path: dir } }],
-      this.opTimeoutMs,
-    );
-    try {
-      await archiveVolumeData(await this.dataDir(rec.sourceVolumeId), archive, {
-        run: this.run,
-        timeoutMs: this.bulkTimeoutMs,
-        logger: this.logger,
-      });
-      const st = await this.pool.run({ op: 'stat', path: archive }, this.opTimeoutMs);
-      const done = { ...rec, sizeBytes: BigInt(st.size) };
-      await this.writeJson(path.join(dir, 'snapshot.json'), done);
-      return done;
-    } catch (err) {
-      await this.pool.run({ op: 'rm', path: dir }, this.opTimeoutMs).catch(() => undefined);
-      throw err;
-    }
-  }
-
-  async deleteSnapshot(id: string): Promise<void> {
-    const dir = await this.snapshotDir(id);
-    await this.pool.run({ op: 'rm', path: path.join(dir, 'snapshot.json') }, this.opTimeoutMs);
-    await this.pool.run({ op: 'rm', path: dir }, this.bulkTimeoutMs);
-  }
-
-  /**
-   * Unpacks a snapshot into the new volume's (empty, private) data directory. The archive holds
-   * what a pod wrote, symlinks out of the volume included: GNU tar extracts a symlink whose target
-   * is absolute or climbs with `..` as a placeholder file and makes the link only once every
-   * member is out, so no later member is ever written through it (without --absolute-names, also
-   * no member named outside). test/conformance/treeContainment.test.ts proves it with a crafted archive.
-   */
-  async restoreSnapshotInto(snapshotId: string, dataDir: string): Promise<void> {
-    const archive = path.join(await this.snapshotDir(snapshotId), 'data.tar.gz');
-    const args = ['-C', dataDir, '-xzpf', archive];
-    const res = await this.run('tar', args, { timeoutMs: this.bulkTimeoutMs });
-    if (res.code !== 0) throw tarFailure('restore', ['tar', ...args].join(' '), res, false);
-  }
-
   /**
    * Copies a volume's data into the new volume's (empty) data directory through pinned handles:
    * symlinks as symlinks, never followed; devices, fifos, sockets and mounts inside left out.
@@ -296,57 +241,7 @@ export class ShareStore {
     return inspectVolumeDirs(this.pool, this, ids, timeoutMs);
   }
 
-  private async snapshotDir(id: string): Promise<string> {
-    return path.join(await this.root(), 'snapshots', id);
-  }
-
-  private async readRecord<T extends { id: string }>(file: string, schema: RecordSchema<T>, id: string): Promise<RecordRead<T>> {
-    return namingOwnId(id, await readRecordFile(this.pool, file, schema, this.opTimeoutMs), 'record');
-  }
-
   private async writeJson(file: string, value: object): Promise<void> {
     await writeRecordFile(this.pool, file, value, this.opTimeoutMs);
   }
-
-  private async dirNames(kind: 'volumes' | 'snapshots'): Promise<string[]> {
-    try {
-      return (await this.pool.run({ op: 'readdir', path: path.join(await this.root(), kind) }, this.opTimeoutMs)).sort();
-    } catch (err) {
-      if (err instanceof IsolatedFsError && err.code === 'ENOENT') return [];
-      throw err;
-    }
-  }
-
-  /**
-   * Every usable record of a kind, sorted by id. Absent records (unfinished) are left out, and so
-   * are corrupt ones, which are logged; a failure of the storage fails the whole listing, never
-   * shortens it.
-   */
-  private async listRecords<T extends { id: string }>(
-    kind: 'volumes' | 'snapshots',
-    file: string,
-    schema: RecordSchema<T>,
-    signal?: AbortSignal,
-  ): Promise<T[]> {
-    const dir = path.join(await this.root(), kind);
-    const out: T[] = [];
-    for (const names of inGroupsOf(await this.dirNames(kind), recordsPerTrip)) {
-      signal?.throwIfAborted();
-      const reads = names.map((name) => ownRecordReadStep(path.join(dir, name, file), schema, name, 'record'));
-      const decoders = await readRecordsTogether(this.pool, `${kind} (list)`, reads, this.opTimeoutMs);
-      names.forEach((name, i) => {
-        const read = decoders[i]!();
-        if (read.state === 'ok') out.push(read.rec);
-        else if (read.state === 'corrupt')
-          this.logger?.warn({ file: `${kind}/${name}/${file}`, problem: read.problem }, 'corrupt record left out of the listing');
-      });
-    }
-    return out;
-  }
-}
-
-/** The record of a read, undefined when absent; a corrupt one is an error that says what is wrong. */
-function usable<T>(subject: string, file: string, read: RecordRead<T>): T | undefined {
-  if (read.state === 'corrupt') throw new RecordCorruptError(subject, file, read.problem);
-  return read.state === 'ok' ? read.rec : undefined;
 }

@@ -226,10 +226,10 @@ export function createControllerService(deps: ControllerDeps): AsyncService<Cont
     async DeleteSnapshot(req) {
       checkIdentifier('snapshot_id', req.snapshot_id);
       // CSI: a member of a group snapshot goes with its group (DeleteVolumeGroupSnapshot).
-      const group = await groupHolding(deps.records, await store.getSnapshot(req.snapshot_id));
+      const group = await groupHolding(deps.records, await store.snapshots.get(req.snapshot_id));
       if (group)
         throw failedPrecondition(`snapshot ${req.snapshot_id} belongs to group snapshot ${group}; delete the group snapshot instead`);
-      await store.deleteSnapshot(req.snapshot_id);
+      await store.snapshots.delete(req.snapshot_id);
       return {};
     },
 
@@ -237,7 +237,7 @@ export function createControllerService(deps: ControllerDeps): AsyncService<Cont
 
     async GetSnapshot(req) {
       checkIdentifier('snapshot_id', req.snapshot_id);
-      const rec = await store.getSnapshot(req.snapshot_id);
+      const rec = await store.snapshots.get(req.snapshot_id);
       if (!rec) throw notFound(`snapshot ${req.snapshot_id} does not exist`);
       return { snapshot: toCsiSnapshot(rec) };
     },

@@ -124,10 +124,10 @@ export async function createVolume(
     throw outOfRange(`requested ${required} bytes, more than the whole share (${capacity.totalBytes})`);
   let fill: ((dataDir: string) => Promise<void>) | undefined;
   if (v.source && 'snapshotId' in v.source) {
-    const snap = await store.getSnapshot(v.source.snapshotId);
+    const snap = await store.snapshots.get(v.source.snapshotId);
     if (!snap) throw notFound(`snapshot ${v.source.snapshotId} does not exist`);
     const id = v.source.snapshotId;
-    fill = (dir) => store.restoreSnapshotInto(id, dir);
+    fill = (dir) => store.snapshots.restoreInto(id, dir);
   } else if (v.source && 'volumeId' in v.source) {
     const src = await store.getVolume(v.source.volumeId);
     if (!src && (await catalog.entry(v.source.volumeId))) {

@@ -57,7 +57,7 @@ const sameSet = (a: readonly string[], b: readonly string[]): boolean =>
 async function membersOf(store: ShareStore, rec: GroupSnapshotRecord): Promise<SnapshotRecord[]> {
   const out: SnapshotRecord[] = [];
   for (const id of rec.snapshotIds) {
-    const m = await store.getSnapshot(id);
+    const m = await store.snapshots.get(id);
     if (!m) throw notFound(`member snapshot ${id} of group snapshot ${rec.id} is missing from the share`);
     out.push(m);
   }
@@ -97,7 +97,7 @@ export async function createGroupSnapshot(
   for (const [i, volumeId] of rec.sourceVolumeIds.entries()) {
     const id = rec.snapshotIds[i] as string;
     members.push(
-      await store.createSnapshot({
+      await store.snapshots.create({
         id,
         name: `${rec.name}/${volumeId}`,
         sourceVolumeId: volumeId,
@@ -161,7 +161,7 @@ export async function deleteGroupSnapshot(
   if (snapshotIds.length > 0 && !sameSet(snapshotIds, rec.snapshotIds)) {
     throw invalidArgument(`snapshot_ids do not match the members of group snapshot ${groupId}`);
   }
-  for (const id of rec.snapshotIds) await store.deleteSnapshot(id);
+  for (const id of rec.snapshotIds) await store.snapshots.delete(id);
   await records.deleteGroupSnapshot(groupId);
 }
 

@@ -45,7 +45,7 @@ export async function createSnapshot(
     if (!k.startsWith('csi.storage.k8s.io/')) throw invalidArgument(`unknown snapshot parameter "${k}"`);
   }
   const id = idFromName(req.name);
-  const existing = await store.getSnapshot(id);
+  const existing = await store.snapshots.get(id);
   if (existing) {
     if (existing.name !== req.name || existing.sourceVolumeId !== req.source_volume_id) {
       throw alreadyExists(`snapshot "${req.name}" exists for another source volume`);
@@ -53,7 +53,7 @@ export async function createSnapshot(
     return { snapshot: toCsiSnapshot(existing) };
   }
   await requireSource(req.source_volume_id);
-  const rec = await store.createSnapshot({
+  const rec = await store.snapshots.create({
     id,
     name: req.name,
     sourceVolumeId: req.source_volume_id,
@@ -77,7 +77,7 @@ export async function listSnapshots(
     let rec: SnapshotRecord | undefined;
     if (isIdentifier(req.snapshot_id)) {
       try {
-        rec = await store.getSnapshot(req.snapshot_id);
+        rec = await store.snapshots.get(req.snapshot_id);
       } catch (err) {
         // A corrupt record is no snapshot to list (GetSnapshot says what is wrong with it).
         if (!(err instanceof RecordCorruptError)) throw err;
@@ -85,7 +85,7 @@ export async function listSnapshots(
     }
     all = rec ? [rec] : [];
   } else {
-    all = await store.listSnapshots(signal);
+    all = await store.snapshots.list(signal);
   }
   if (req.source_volume_id) all = all.filter((s) => s.sourceVolumeId === req.source_volume_id);
   const { page, nextToken } = paginate(all, req.max_entries, req.starting_token);

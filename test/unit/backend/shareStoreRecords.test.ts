@@ -69,7 +69,7 @@ describe('ShareStore records', () => {
       ['/share/snapshots', '/share/snapshots/s1', '/share/snapshots/s2', '/share/snapshots/s3', '/share/snapshots/s4'],
     );
     assert.deepEqual(
-      (await store.listSnapshots()).map((s) => s.id),
+      (await store.snapshots.list()).map((s) => s.id),
       ['s1'],
     );
   });
@@ -80,7 +80,7 @@ describe('ShareStore records', () => {
       ['/share/snapshots', '/share/snapshots/s1', '/share/snapshots/s2'],
       (req) => (req.path === '/share/snapshots/s2/snapshot.json' ? new IsolationTimeoutError('readFile', req.path, 10_000) : undefined),
     );
-    await assert.rejects(store.listSnapshots(), IsolationTimeoutError);
+    await assert.rejects(store.snapshots.list(), IsolationTimeoutError);
   });
 
   it('throws RecordCorruptError, saying what is wrong, for a corrupt volume.json or snapshot.json', async () => {
@@ -92,7 +92,7 @@ describe('ShareStore records', () => {
       store.getVolume('v1'),
       (err) => err instanceof RecordCorruptError && /volumes\/v1\/volume.json is invalid: capacityBytes/.test(err.message),
     );
-    await assert.rejects(store.getSnapshot('s1'), (err) => err instanceof RecordCorruptError && /is not valid JSON/.test(err.message));
+    await assert.rejects(store.snapshots.get('s1'), (err) => err instanceof RecordCorruptError && /is not valid JSON/.test(err.message));
     assert.equal(await store.getVolume('v2'), undefined, 'absent is no error');
   });
 });

@@ -159,13 +159,13 @@ describe('listings in few round trips (helper process, real share)', () => {
     mkdirSync(snapDir('snap-other'));
     writeFileSync(path.join(snapDir('snap-other'), 'snapshot.json'), snapshotJson('snap-00'));
     try {
-      assert.equal((await store.getSnapshot('snap-00'))?.id, 'snap-00', 'a record the schema accepts');
+      assert.equal((await store.snapshots.get('snap-00'))?.id, 'snap-00', 'a record the schema accepts');
       await assert.rejects(
-        store.getSnapshot('snap-other'),
+        store.snapshots.get('snap-other'),
         (err: unknown) => err instanceof RecordCorruptError && /names another record/.test(err.message),
       );
       ops.length = 0;
-      const list = await store.listSnapshots();
+      const list = await store.snapshots.list();
       assert.deepEqual(ops, ['readdir', 'batch', 'batch'], '37 directories: 32 and 5');
       assert.deepEqual(
         list.map((s) => s.id),
