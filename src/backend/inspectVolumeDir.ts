@@ -17,8 +17,8 @@ const stepsPerVolume = 3;
 /**
  * Is each volume still there, reachable, and its record intact? Answers what is wrong as data:
  * the directory gone, data/ gone, volume.json missing or corrupt, or the storage not answering.
- * Every volume's look runs in one round trip to a helper, under the one deadline `timeoutMs`:
- * when the storage does not answer in time, every volume of the call is reported not answering.
+ * Every volume's look runs in one round trip to a helper, under the one deadline `timeoutMs`;
+ * a group that overstays it is looked at again as lookOneByOne says.
  * Throws only when this process cannot look at all (no helper to spare), which says nothing
  * about the volumes.
  */
@@ -40,9 +40,30 @@ export async function inspectVolumeDirs(
     outcomes = await pool.run({ op: 'batch', path: what, steps }, timeoutMs);
   } catch (err) {
     if (err instanceof HelpersExhaustedError) throw err;
+    if (err instanceof IsolationTimeoutError && ids.length > 1) return lookOneByOne(pool, share, ids, timeoutMs, err);
     return ids.map(() => notAnswering(err));
   }
   return looks.map((look, i) => inspectionOf(look, outcomes.slice(i * stepsPerVolume, (i + 1) * stepsPerVolume)));
+}
+
+/**
+ * A group that overstayed its one deadline: the share does not answer, or it answers slowly,
+ * and then each volume deserves the deadline a look at it alone has. The first volume alone
+ * tells the two apart: when it does not answer either, the share is taken for hung and every
+ * volume of the group is reported not answering (two helpers lost to it, not one per volume);
+ * when it does, the others are looked at one by one, all at once.
+ */
+async function lookOneByOne(
+  pool: Pick<FsHelperPool, 'run'>,
+  share: VolumeDirReader,
+  ids: string[],
+  timeoutMs: number,
+  groupTimeout: IsolationTimeoutError,
+): Promise<VolumeInspection[]> {
+  const [first] = await inspectVolumeDirs(pool, share, ids.slice(0, 1), timeoutMs);
+  if (first!.code === 'ETIMEDOUT') return ids.map(() => notAnswering(groupTimeout));
+  const rest = await Promise.all(ids.slice(1).map(async (id) => (await inspectVolumeDirs(pool, share, [id], timeoutMs))[0]!));
+  return [first!, ...rest];
 }
 
 /** inspectVolumeDirs of one volume. */

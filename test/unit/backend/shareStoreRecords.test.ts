@@ -153,6 +153,40 @@ describe('ShareStore.inspectVolume', () => {
     assert.deepEqual([broken!.exists, broken!.accessible, broken!.code, broken!.message], [true, false, 'EIO', 'EIO: i/o error']);
   });
 
+  it('looks at the volumes of a group one by one when the group overstays its deadline on a share that answers slowly', async () => {
+    const batches: number[] = [];
+    // Slow but alive: a batch of one volume's look fits in the deadline, a group of them does not.
+    const slowShare = memoryShare(files, dirs, (req) => {
+      if (req.op !== 'batch') return undefined;
+      batches.push(req.steps.length);
+      return req.steps.length > 3 ? new IsolationTimeoutError('batch', req.path, 3000) : undefined;
+    });
+    const ids = ['ok', 'nodata', 'badmeta'];
+    const looks = await slowShare.inspectVolumes(ids);
+    assert.deepEqual(batches, [9, 3, 3, 3], 'the group, then each volume alone');
+    assert.ok(
+      looks.every((l) => l.code !== 'ETIMEDOUT'),
+      'no volume is reported not answering',
+    );
+    const plain = memoryShare(files, dirs);
+    for (const [i, id] of ids.entries()) assert.deepEqual(looks[i], await plain.inspectVolume(id), id);
+  });
+
+  it('reports every volume of a group not answering after two round trips when the share is hung', async () => {
+    const batches: number[] = [];
+    const hung = memoryShare(files, dirs, (req) => {
+      if (req.op !== 'batch') return undefined;
+      batches.push(req.steps.length);
+      return new IsolationTimeoutError('batch', req.path, 3000);
+    });
+    const looks = await hung.inspectVolumes(['ok', 'nodata', 'badmeta']);
+    assert.deepEqual(batches, [9, 3], 'the group, then its first volume alone: no helper lost per volume');
+    assert.deepEqual(
+      looks.map((l) => [l.exists, l.accessible, l.code]),
+      Array.from({ length: 3 }, () => [true, false, 'ETIMEDOUT']),
+    );
+  });
+
   it('reports a timeout as the volume not answering, and rethrows an exhausted pool (which says nothing about the volume)', async () => {
     const slow = memoryShare(files, dirs, (req) => (req.op === 'stat' ? new IsolationTimeoutError('stat', req.path, 3000) : undefined));
     const t = await slow.inspectVolume('ok');
