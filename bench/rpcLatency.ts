@@ -5,6 +5,7 @@ import { stopAndClean } from '../test/helpers/cleanup';
 import * as path from 'node:path';
 import { latencyStats, timedCalls, type LatencyStats } from './latencyStats';
 import { directCreateDelete } from './directVolumeWork';
+import { startGoReference, timeCreateDelete } from './goReference';
 
 export interface RpcLatencyRow {
   rpc: string;
@@ -82,6 +83,25 @@ export async function rpcLatencyBench(calls: number, createCalls: number, listVo
     const direct = path.join(d.dirs.root, 'direct-share');
     const directMs = await timedCalls(createCalls, 1, async (i) => directCreateDelete(direct, `bench-direct-${i}`));
     rows.push({ rpc: 'the same file work done directly (no RPC, no helper)', concurrency: 1, stats: latencyStats(directMs) });
+    // The same calls and file work served by a Go CSI controller, when one is built (bench/go-reference).
+    const go = await startGoReference(process.env.BENCH_GO_REFERENCE, d.dirs.root);
+    if (go) {
+      try {
+        for (const concurrency of [1, 16]) {
+          // The driver again, then Go, alternating, so that both meet the same minute of this disk.
+          const driverMs = await timeCreateDelete(d.client, 'bench-alt', createCalls, concurrency);
+          const goMs = await timeCreateDelete(go.client, 'bench-go', createCalls, concurrency);
+          rows.push({ rpc: 'CreateVolume+DeleteVolume, the driver again beside Go', concurrency, stats: latencyStats(driverMs) });
+          rows.push({
+            rpc: 'CreateVolume+DeleteVolume, a Go CSI controller doing the same file work',
+            concurrency,
+            stats: latencyStats(goMs),
+          });
+        }
+      } finally {
+        go.stop();
+      }
+    }
     await node.NodeUnpublishVolume({ volume_id: v.volumeId, target_path: v.target });
     await node.NodeUnstageVolume({ volume_id: v.volumeId, staging_target_path: v.staging });
     await controller.DeleteVolume({ volume_id: v.volumeId });
