@@ -1,7 +1,8 @@
 // A CSI controller in Go that does the file work of this driver's CreateVolume and DeleteVolume
 // of an empty volume on the local backend, with nothing else: no isolation, no health, no
 // records beyond the two files. The bench compares the driver with it (see
-// docs/performance.md, "CreateVolume against Go"). build.sh generates its stubs from csi.proto and builds it.
+// docs/performance.md, "CreateVolume against Go"). build.sh generates its stubs from
+// csi.proto and builds it.
 package main
 
 import (
