@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 
-/** Event-loop lag over one window, in ms, as prom-client reports it (a 10 ms timer). */
+/** Event-loop lag over one window, in ms, as prom-client records it (its timer's period included). */
 export interface LagFigures {
   p99Ms: number;
   maxMs: number;

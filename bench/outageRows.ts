@@ -6,6 +6,7 @@ import { percentile } from './benchKit';
 import type { BenchRow } from './benchTable';
 import type { LatencyStats } from './latencyStats';
 import type { OutageResult } from './outage';
+import { delayBeyondSampling as late, eventLoopSamplingMs } from '../src/metrics/eventLoopSampling';
 
 const sec = (ms: number): string => `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
 const msText = (ms: number): string => (ms < 10 ? ms.toFixed(2) : ms.toFixed(1));
@@ -73,10 +74,10 @@ export function outageRows(r: OutageResult, limitMiB: number): BenchRow[] {
       Object.keys(r.callErrors).length === 0,
     ),
     row(
-      'driver event-loop lag (nodejs_eventloop_lag_*: a 10 ms timer, so idle reads ~10 ms)',
-      `p99 ${msText(r.lag.p99Ms)} ms, max ${msText(r.lag.maxMs)} ms`,
+      `driver event-loop delay: how late its ${eventLoopSamplingMs} ms timer fired (nodejs_eventloop_lag_* less that period)`,
+      `p99 ${msText(late(r.lag.p99Ms))} ms, max ${msText(late(r.lag.maxMs))} ms (as scraped: p99 ${msText(r.lag.p99Ms)} ms, max ${msText(r.lag.maxMs)} ms)`,
       'p99 <= 20 ms',
-      r.lag.p99Ms <= 20,
+      late(r.lag.p99Ms) <= 20,
     ),
     eachUnder1s(ops.createMs, 'CreateVolume'),
     eachUnder1s(ops.stageMs, 'NodeStageVolume'),
@@ -90,11 +91,11 @@ export function outageRows(r: OutageResult, limitMiB: number): BenchRow[] {
       r.teardownTotalMs <= 60_000 && tdFails === 0 && r.leftMounted === 0,
     ),
     row(
-      'event-loop lag per window: driver, an idle process beside it, helpers started (forks of the driver)',
+      'event-loop delay per window: driver, an idle process beside it, helpers started (forks of the driver)',
       (['detection', 'teardown'] as const)
         .map((k) => {
           const w = r.windows[k];
-          return `${k}: p99 ${msText(w.p99Ms)} ms, max ${msText(w.maxMs)} ms; idle process p99 ${msText(w.idle.p99Ms)} ms, max ${msText(w.idle.maxMs)} ms; ${w.helpersStarted} helpers (CSI lane ${w.csiHelpersStarted})`;
+          return `${k}: p99 ${msText(late(w.p99Ms))} ms, max ${msText(late(w.maxMs))} ms; idle process p99 ${msText(late(w.idle.p99Ms))} ms, max ${msText(late(w.idle.maxMs))} ms; ${w.helpersStarted} helpers (CSI lane ${w.csiHelpersStarted})`;
         })
         .join('; '),
     ),

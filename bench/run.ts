@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fmtMs, percentile } from './benchKit';
+import { delayBeyondSampling, eventLoopSamplingMs } from '../src/metrics/eventLoopSampling';
 import { parseBenchArgs, wants } from './benchArgs';
 import { formatTable, type BenchRow } from './benchTable';
 import { cpuPerInterval, heapPerMountIsolated } from './monitorCost';
@@ -127,10 +128,10 @@ async function main(): Promise<void> {
     row({ section: '10 hung mounts', measure: 'NodeGetVolumeStats, hung volume', value: lat(h.statsHung), ...under10(h.statsHung.p99Ms) });
     row({
       section: '10 hung mounts',
-      measure: 'driver event-loop lag p99',
-      value: `${fmtMs(h.lagP99Ms)} ms`,
+      measure: `driver event-loop delay p99 (how late its ${eventLoopSamplingMs} ms timer fired)`,
+      value: `${fmtMs(delayBeyondSampling(h.lagP99Ms))} ms (as scraped: ${fmtMs(h.lagP99Ms)} ms)`,
       target: '< 20 ms',
-      meets: h.lagP99Ms < 20,
+      meets: delayBeyondSampling(h.lagP99Ms) < 20,
     });
   }
 

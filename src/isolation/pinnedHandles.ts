@@ -48,19 +48,22 @@ export function closeQuietly(fd: number): void {
 export function openPinnedDir(root: string, rel: readonly string[]): number {
   let fd = fs.openSync(root, O_RDONLY | O_DIRECTORY);
   for (const name of rel) {
-    if (name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\0')) {
-      closeQuietly(fd);
-      fail('EINVAL', `bad path component ${JSON.stringify(name)}`);
-    }
     let next: number;
     try {
-      next = fs.openSync(at(fd, name), dirFlags);
+      next = openPinnedChild(fd, name);
     } finally {
       closeQuietly(fd);
     }
     fd = next;
   }
   return fd;
+}
+
+/** The directory `name` inside the open directory `dirFd`, opened the same way (one component, never a symlink). */
+export function openPinnedChild(dirFd: number, name: string): number {
+  if (name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\0'))
+    fail('EINVAL', `bad path component ${JSON.stringify(name)}`);
+  return fs.openSync(at(dirFd, name), dirFlags);
 }
 
 /** An entry opened for what it is: a handle that opens nothing, and what fstat says of it. */

@@ -17,7 +17,7 @@
  */
 import * as fs from 'node:fs';
 import type { TreeCopyRequest, TreeCopyResult, TreeLimits, TreeRemoveRequest } from './fsOps';
-import { parseMountInfo } from '../mount/mountTable';
+import { mountPointsOf } from '../mount/mountTable';
 import {
   at,
   closeQuietly,
@@ -27,6 +27,7 @@ import {
   limitsOf,
   lookAt,
   namesIn,
+  openPinnedChild,
   openPinnedDir,
   self,
   Walk,
@@ -212,10 +213,8 @@ function unlinkOrRmdir(dirFd: number, name: EntryName, isDir: boolean): boolean 
 /** A mount point at or below the tree (read from the mount table) makes the removal fail closed. */
 function refuseMountsBelow(top: string): void {
   const real = fs.realpathSync(top);
-  const below = parseMountInfo(fs.readFileSync('/proc/self/mountinfo', 'utf8')).find(
-    (e) => e.mountPoint === real || e.mountPoint.startsWith(`${real}/`),
-  );
-  if (below) fail('EBUSY', `${below.mountPoint} is mounted inside ${top}`);
+  const below = mountPointsOf(fs.readFileSync('/proc/self/mountinfo', 'utf8')).find((p) => p === real || p.startsWith(`${real}/`));
+  if (below) fail('EBUSY', `${below} is mounted inside ${top}`);
 }
 
 /**
@@ -237,7 +236,7 @@ export function removeTree(req: TreeRemoveRequest): { removed: number } {
   try {
     let top: number;
     try {
-      top = openPinnedDir(req.root, req.rel);
+      top = openPinnedChild(parent, last);
     } catch (err) {
       if (errCode(err) === 'ENOENT') return { removed: 0 };
       if (errCode(err) !== 'ENOTDIR' && errCode(err) !== 'ELOOP') throw err;

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { eventLoopSamplingMs } from './eventLoopSampling';
 import type { status } from '@grpc/grpc-js';
 import * as grpc from '@grpc/grpc-js';
 import type { MountOperation } from '../mount/mounter';
@@ -57,7 +58,7 @@ export class DriverMetrics {
   constructor(src?: MetricsSources, compat: MetricsCompat = 'none') {
     if (src) this.src = src;
     const r = this.registry;
-    collectDefaultMetrics({ register: r });
+    collectDefaultMetrics({ register: r, eventLoopMonitoringPrecision: eventLoopSamplingMs });
     if (compat === 'efs') {
       registerEfsCompatMetrics(r, {
         mounts: () => this.src.mounts(),

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { newMountHealth, type MountHealth, type MountState } from '../../../src/health/mountHealth';
 import { DriverMetrics } from '../../../src/metrics/driverMetrics';
+import { delayBeyondSampling, eventLoopSamplingMs } from '../../../src/metrics/eventLoopSampling';
 import { metricsSources } from '../../helpers/metricsSources';
 
 function mount(path: string, kind: 'staging' | 'publish', state: MountState): MountHealth {
@@ -57,5 +58,20 @@ describe('csi_driver_file_helpers_started_total and _killed_total', () => {
     assert.match(now, /^csi_driver_file_helpers_killed_total\{lane="probe"\} 5$/m);
     assert.match(now, /^csi_driver_file_helpers_started_total\{lane="csi"\} 4$/m);
     assert.match(now, /^csi_driver_file_helpers_killed_total\{lane="csi"\} 0$/m);
+  });
+});
+
+describe('nodejs_eventloop_lag_*', () => {
+  it('includes the period of its sampling timer, which delayBeyondSampling takes off', async () => {
+    const metrics = new DriverMetrics(metricsSources({}));
+    await new Promise((r) => setTimeout(r, 300));
+    const text = await metrics.registry.metrics();
+    const read = (name: string): number => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
+    const minMs = read('nodejs_eventloop_lag_min_seconds') * 1000;
+    // Every sample spans at least one period (libuv may fire a timer up to 1 ms early).
+    assert.ok(minMs >= eventLoopSamplingMs - 1.5, `min ${minMs} ms`);
+    assert.ok(read('nodejs_eventloop_lag_p99_seconds') * 1000 >= minMs);
+    assert.equal(delayBeyondSampling(eventLoopSamplingMs + 11.8), 11.8);
+    assert.equal(delayBeyondSampling(eventLoopSamplingMs - 0.3), 0);
   });
 });
