@@ -212,7 +212,9 @@ function unlinkOrRmdir(dirFd: number, name: EntryName, isDir: boolean): boolean 
 
 /** A mount point at or below the tree (read from the mount table) makes the removal fail closed. */
 function refuseMountsBelow(top: string): void {
-  const real = fs.realpathSync(top);
+  // The kernel's own path of the pinned directory, in one call (a directory reached from the
+  // root has no symlink in that path; realpath would lstat every component again).
+  const real = fs.readlinkSync(top);
   const below = mountPointsOf(fs.readFileSync('/proc/self/mountinfo', 'utf8')).find((p) => p === real || p.startsWith(`${real}/`));
   if (below) fail('EBUSY', `${below} is mounted inside ${top}`);
 }

@@ -118,6 +118,20 @@ describe('file helpers: tree copy and removal through pinned handles', () => {
     assert.equal(readFileSync(path.join(inner, 'foreign.txt'), 'utf8'), 'on another filesystem\n');
   });
 
+  it('refuses to remove a tree with a bind mount of the same filesystem below it, even behind a symlinked share path (EBUSY, nothing removed)', async function () {
+    if (process.getuid?.() !== 0) this.skip();
+    // Same device as the tree, so only the mount table tells it apart; the share is named
+    // through a symlink, as a configured root may be.
+    const bound = path.join(share(), 'src', 'deep', 'bound');
+    mkdirSync(bound, { recursive: true });
+    execFileSync('mount', ['--bind', outside, bound]);
+    writeFileSync(path.join(share(), 'src', 'own.txt'), 'own\n');
+    symlinkSync(share(), path.join(root, 'share-link'));
+    await rejectsWith(pool.run({ op: 'treeRemove', path: 'x', root: path.join(root, 'share-link'), rel: ['src'] }, 20_000), 'EBUSY');
+    assert.equal(readFileSync(path.join(share(), 'src', 'own.txt'), 'utf8'), 'own\n');
+    outsideIntact();
+  });
+
   it('refuses a tree reached through a symlink, and a path component that is not a plain name', async () => {
     symlinkSync(outside, path.join(share(), 'linked'));
     await rejectsWith(pool.run({ op: 'treeCopy', path: 'x', root: share(), from: ['linked'], to: ['dst'] }, 20_000), 'ENOTDIR');
